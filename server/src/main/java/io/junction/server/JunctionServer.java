@@ -1,0 +1,137 @@
+package io.junction.server;
+
+import io.grpc.BindableService;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.junction.server.backend.BackendRegistry;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.grpc.GrpcEndpoint;
+import io.junction.server.grpc.InferenceGrpcService;
+import io.junction.server.grpc.ModelHealthPublisher;
+import io.junction.server.grpc.ServerInfo;
+import io.junction.server.http.HealthHttpServer;
+import io.junction.server.model.ModelConfigResolver;
+import io.junction.server.model.ModelManager;
+import io.junction.server.repository.ModelRepository;
+import io.junction.server.scheduling.DirectScheduler;
+import io.junction.server.scheduling.InferenceScheduler;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires Junction together and runs it: model repository and manager, scheduler, gRPC and HTTP
+ * endpoints. {@link #start()} loads the models and opens the ports; {@link #close()} turns health to
+ * NOT_SERVING, stops taking calls, lets accepted requests finish, and releases everything, once.
+ */
+public final class JunctionServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JunctionServer.class);
+  public static final String NAME = "junction";
+  /** Open Inference Protocol extensions this server implements, as Triton names them. */
+  public static final List<String> EXTENSIONS = List.of(
+      "model_repository", "model_configuration", "statistics", "schedule_policy");
+
+  private final ServerConfig config;
+  private final BackendRegistry backends;
+  private final ModelManager models;
+  private final InferenceScheduler scheduler;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ModelHealthPublisher healthPublisher = new ModelHealthPublisher(health);
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  /** Everything opened by start(), closed in reverse order. */
+  private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+  private GrpcEndpoint grpc;
+  private HealthHttpServer http;
+
+  public JunctionServer(ServerConfig config) {
+    this(config, BackendRegistry.discover());
+  }
+
+  public JunctionServer(ServerConfig config, BackendRegistry backends) {
+    this.config = config;
+    this.backends = backends;
+    this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
+        new ModelConfigResolver(config.defaultMaxBatchSize()));
+    this.scheduler = new DirectScheduler(config.inferenceThreads(), config.inferenceQueueCapacity());
+  }
+
+  public synchronized JunctionServer start() throws IOException {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("server already started");
+    }
+    opened.push(backends);
+    opened.push(models);
+    opened.push(scheduler);
+    try {
+      healthPublisher.serverReady(false);
+      models.addListener(healthPublisher);
+      models.addListener((name, ready) -> healthPublisher.serverReady(isReady()));
+      log.info("loading models from {}", models.repository().root());
+      models.loadAll();
+
+      ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
+      List<BindableService> services = List.of(
+          new InferenceGrpcService(models, scheduler, info, config.streamWindow()),
+          health.getHealthService());
+      grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), services).start();
+      opened.push(grpc);
+      if (config.httpPort() >= 0) {
+        http = new HealthHttpServer(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady)
+            .start();
+        opened.push(http);
+      }
+      healthPublisher.serverReady(isReady());
+      log.info("Junction {} serving gRPC on {}:{}{}", version(), config.grpcAddress(), grpc.port(),
+          http == null ? "" : ", HTTP on " + config.httpAddress() + ":" + http.port());
+      return this;
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Whether the server takes inference traffic: started, not stopping, and (strictly) all models ready. */
+  public boolean isReady() {
+    return started.get() && !stopping.get() && (!config.strictReadiness() || models.allReady());
+  }
+
+  public int grpcPort() {
+    return grpc.port();
+  }
+
+  public Optional<Integer> httpPort() {
+    return Optional.ofNullable(http).map(HealthHttpServer::port);
+  }
+
+  public ModelManager models() {
+    return models;
+  }
+
+  public static String version() {
+    String v = JunctionServer.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("Junction stopping");
+    healthPublisher.shutdown();
+    while (!opened.isEmpty()) {
+      AutoCloseable resource = opened.pop();
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("error while closing {}", resource.getClass().getSimpleName(), e);
+      }
+    }
+    log.info("Junction stopped");
+  }
+}

@@ -1,0 +1,111 @@
+package io.junction.server;
+
+import ch.qos.logback.classic.Level;
+import io.junction.server.config.GrpcLimits;
+import io.junction.server.config.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code junction-server} command. Flag names follow Triton's where Triton has one. */
+@Command(name = "junction-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Serves the models of a model repository over the Open Inference Protocol (gRPC).",
+    sortOptions = false)
+public final class Main implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--model-repository", paramLabel = "DIR",
+      description = "Model repository: DIR/<model>/config.pbtxt, DIR/<model>/<version>/model.onnx. "
+          + "Without it, the bundled demo repository is served.")
+  Path modelRepository;
+
+  @Option(names = "--grpc-port", defaultValue = "" + ServerConfig.DEFAULT_GRPC_PORT,
+      description = "gRPC port (default: ${DEFAULT-VALUE}); 0 picks a free one.")
+  int grpcPort;
+
+  @Option(names = "--grpc-address", defaultValue = "0.0.0.0", description = "gRPC bind address (default: ${DEFAULT-VALUE}).")
+  String grpcAddress;
+
+  @Option(names = "--http-port", defaultValue = "" + ServerConfig.DEFAULT_HTTP_PORT,
+      description = "HTTP port for /health/live and /health/ready (default: ${DEFAULT-VALUE}); -1 disables it.")
+  int httpPort;
+
+  @Option(names = "--http-address", defaultValue = "0.0.0.0", description = "HTTP bind address (default: ${DEFAULT-VALUE}).")
+  String httpAddress;
+
+  @Option(names = "--log-verbose", defaultValue = "0", paramLabel = "LEVEL",
+      description = "0: info (default), 1 or more: debug.")
+  int logVerbose;
+
+  @Option(names = "--strict-readiness", defaultValue = "true", arity = "1", paramLabel = "BOOL",
+      description = "ServerReady only while every model is ready (default: ${DEFAULT-VALUE}).")
+  boolean strictReadiness;
+
+  @Option(names = "--inference-threads", paramLabel = "N",
+      description = "Threads that run models (default: one per core).")
+  Integer inferenceThreads;
+
+  @Option(names = "--inference-queue-size", defaultValue = "" + ServerConfig.DEFAULT_INFERENCE_QUEUE_CAPACITY,
+      paramLabel = "N", description = "Requests that may wait for a thread before RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int inferenceQueueSize;
+
+  @Option(names = "--default-max-batch-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_BATCH_SIZE, paramLabel = "N",
+      description = "max_batch_size for batchable models without config.pbtxt (default: ${DEFAULT-VALUE}).")
+  int defaultMaxBatchSize;
+
+  @Option(names = "--grpc-max-message-size", defaultValue = "" + GrpcLimits.DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
+      paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
+  int maxMessageBytes;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install(); // grpc-java and protobuf log through java.util.logging
+    if (logVerbose > 0) {
+      ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
+    }
+    Path demo = null;
+    Path repository = modelRepository;
+    if (repository == null) {
+      demo = DemoRepository.extract();
+      repository = demo;
+      log.info("no --model-repository given: serving the bundled demo repository");
+    }
+    ServerConfig defaults = ServerConfig.defaults(repository);
+    ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
+        inferenceThreads == null ? defaults.inferenceThreads() : inferenceThreads, inferenceQueueSize,
+        defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes));
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    JunctionServer server = new JunctionServer(config);
+    Path demoDir = demo;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      if (demoDir != null) {
+        DemoRepository.delete(demoDir);
+      }
+      stopped.countDown();
+    }, "junction-shutdown"));
+    server.start();
+    stopped.await();
+    return 0;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"junction-server " + JunctionServer.version()};
+    }
+  }
+}

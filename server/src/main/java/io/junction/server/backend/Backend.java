@@ -1,0 +1,25 @@
+package io.junction.server.backend;
+
+import java.util.Set;
+
+/**
+ * A model runtime that can load model files, found with {@link java.util.ServiceLoader} so that
+ * backends in other modules (TensorRT in {@code gpu-native}) plug in without the server depending on
+ * them. Implementations need a public no-argument constructor and must be thread-safe.
+ */
+public interface Backend extends AutoCloseable {
+  /** The name used in config.pbtxt's {@code backend} field, e.g. {@code onnxruntime}. */
+  String name();
+
+  /** Values of config.pbtxt's {@code platform} field this backend serves, e.g. {@code onnxruntime_onnx}. */
+  Set<String> platforms();
+
+  /** The file looked for in a version directory when the config names none, e.g. {@code model.onnx}. */
+  String defaultModelFilename();
+
+  LoadedModel load(ModelLoadRequest request) throws ModelLoadException;
+
+  /** Releases what the backend holds for all its models; called once at server shutdown. */
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,30 @@
+package io.junction.server.backend;
+
+import io.junction.server.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One loaded model version, ready to run. Implementations must allow concurrent {@link #run} calls
+ * (the server runs several requests or batches of one model in parallel); {@link #close()} is called
+ * once, after the last run has returned.
+ */
+public interface LoadedModel extends AutoCloseable {
+  ModelSignature signature();
+
+  /**
+   * Runs the model.
+   *
+   * @param inputs every input of the signature, validated against it; the backend may read their
+   *     buffers in place but must not keep them after returning
+   * @param outputs names of the outputs to produce, never empty
+   * @param timings receives the time spent preparing inputs, executing and extracting outputs
+   * @return the requested outputs, in the order asked for
+   * @throws io.junction.server.errors.JunctionException for failures the caller should see as such
+   *     (e.g. an input the backend cannot represent)
+   */
+  List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings);
+
+  @Override
+  void close();
+}

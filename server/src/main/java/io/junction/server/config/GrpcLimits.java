@@ -1,0 +1,83 @@
+package io.junction.server.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Explicit limits for the gRPC endpoint, replacing grpc-java's trusted-network defaults (unbounded
+ * calls per connection, no connection age, ...). Every value is checked when built.
+ *
+ * @param maxInboundMessageBytes largest request message; larger ones get RESOURCE_EXHAUSTED
+ * @param maxInboundMetadataBytes largest header block of a call
+ * @param maxConcurrentCallsPerConnection streams one connection may hold open at once
+ * @param keepAliveTime the server pings an idle connection this often
+ * @param keepAliveTimeout and closes it when the ping is not answered in this time
+ * @param permitKeepAliveTime clients pinging more often than this are disconnected (GOAWAY)
+ * @param permitKeepAliveWithoutCalls whether clients may ping while they have no call open
+ * @param maxConnectionIdle a connection without calls for this long is closed
+ * @param maxConnectionAge connections are asked to reconnect after this long, which spreads load over
+ *     replicas that started later
+ * @param maxConnectionAgeGrace calls still open at that age get this long to finish
+ * @param maxRstFramesPerWindow RST_STREAM frames a client may send per window before it is
+ *     disconnected (HTTP/2 rapid-reset defence)
+ * @param rstFrameWindow that window
+ */
+public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes, int maxConcurrentCallsPerConnection,
+    Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
+    boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
+    Duration maxConnectionAgeGrace, int maxRstFramesPerWindow, Duration rstFrameWindow) {
+
+  public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
+  public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION = 1024;
+
+  public static final GrpcLimits DEFAULTS = new GrpcLimits(
+      DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
+      DEFAULT_MAX_INBOUND_METADATA_BYTES,
+      DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
+      Duration.ofMinutes(1),
+      Duration.ofSeconds(20),
+      Duration.ofSeconds(10),
+      true,
+      Duration.ofMinutes(30),
+      Duration.ofMinutes(30),
+      Duration.ofMinutes(5),
+      200,
+      Duration.ofSeconds(10));
+
+  public GrpcLimits {
+    positive("maxInboundMessageBytes", maxInboundMessageBytes);
+    positive("maxInboundMetadataBytes", maxInboundMetadataBytes);
+    positive("maxConcurrentCallsPerConnection", maxConcurrentCallsPerConnection);
+    positive("maxRstFramesPerWindow", maxRstFramesPerWindow);
+    positive("keepAliveTime", keepAliveTime);
+    positive("keepAliveTimeout", keepAliveTimeout);
+    positive("permitKeepAliveTime", permitKeepAliveTime);
+    positive("maxConnectionIdle", maxConnectionIdle);
+    positive("maxConnectionAge", maxConnectionAge);
+    positive("maxConnectionAgeGrace", maxConnectionAgeGrace);
+    positive("rstFrameWindow", rstFrameWindow);
+    if (rstFrameWindow.toSeconds() < 1) {
+      throw new IllegalArgumentException("rstFrameWindow must be at least one second, got " + rstFrameWindow);
+    }
+  }
+
+  public GrpcLimits withMaxInboundMessageBytes(int bytes) {
+    return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, maxRstFramesPerWindow, rstFrameWindow);
+  }
+
+  private static void positive(String name, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+  }
+
+  private static void positive(String name, Duration value) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.junction.server.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Everything {@link io.junction.server.JunctionServer} needs to start.
+ *
+ * @param modelRepository the model repository directory
+ * @param grpcAddress interface the gRPC port binds to
+ * @param grpcPort 0 picks a free port
+ * @param httpAddress interface the HTTP port (health, metrics) binds to
+ * @param httpPort 0 picks a free port, -1 disables the HTTP endpoint
+ * @param inferenceThreads worker threads that run models
+ * @param inferenceQueueCapacity requests that may wait for a worker before new ones are rejected
+ * @param streamWindow requests of one ModelStreamInfer stream that may be in flight at once
+ * @param defaultMaxBatchSize max_batch_size for batchable models without config.pbtxt
+ * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
+ *     default); otherwise it is true once the server has started
+ */
+public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
+    int inferenceThreads, int inferenceQueueCapacity, int streamWindow, int defaultMaxBatchSize,
+    boolean strictReadiness, GrpcLimits limits) {
+  public static final int DEFAULT_GRPC_PORT = 8001;
+  public static final int DEFAULT_HTTP_PORT = 8002;
+  public static final int DEFAULT_INFERENCE_QUEUE_CAPACITY = 4096;
+  public static final int DEFAULT_STREAM_WINDOW = 64;
+  /** Triton's ONNX Runtime backend default. */
+  public static final int DEFAULT_MAX_BATCH_SIZE = 4;
+
+  public ServerConfig {
+    Objects.requireNonNull(modelRepository, "modelRepository");
+    Objects.requireNonNull(grpcAddress, "grpcAddress");
+    Objects.requireNonNull(httpAddress, "httpAddress");
+    Objects.requireNonNull(limits, "limits");
+    port("grpcPort", grpcPort, false);
+    port("httpPort", httpPort, true);
+    if (inferenceThreads < 1) {
+      throw new IllegalArgumentException("inferenceThreads must be positive, got " + inferenceThreads);
+    }
+    if (inferenceQueueCapacity < 1) {
+      throw new IllegalArgumentException("inferenceQueueCapacity must be positive, got " + inferenceQueueCapacity);
+    }
+    if (streamWindow < 1) {
+      throw new IllegalArgumentException("streamWindow must be positive, got " + streamWindow);
+    }
+    if (defaultMaxBatchSize < 0) {
+      throw new IllegalArgumentException("defaultMaxBatchSize must be non-negative, got " + defaultMaxBatchSize);
+    }
+  }
+
+  /** Defaults for a repository: standard ports on all interfaces, one worker per core. */
+  public static ServerConfig defaults(Path modelRepository) {
+    return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
+        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS);
+  }
+
+  /** Loopback, free ports: for tests and embedding. */
+  public static ServerConfig loopback(Path modelRepository) {
+    return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
+        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS);
+  }
+
+  public ServerConfig withLimits(GrpcLimits newLimits) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, inferenceThreads,
+        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits);
+  }
+
+  public ServerConfig withInference(int threads, int queueCapacity) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, threads, queueCapacity,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits);
+  }
+
+  private static void port(String name, int port, boolean allowDisabled) {
+    if (port > 65535 || port < (allowDisabled ? -1 : 0)) {
+      throw new IllegalArgumentException(name + " must be 0..65535" + (allowDisabled ? " or -1" : "") + ", got " + port);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.junction.server.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.config.GrpcLimits;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC port: a Netty server with explicit limits, its own event loops and executor, the given
+ * services plus server reflection (v1 and v1alpha).
+ *
+ * <p>Ownership: this class creates and owns the boss and worker event loop groups (epoll where the
+ * platform has it, NIO elsewhere) and the {@code junction-grpc} executor that runs service methods;
+ * {@link #close()} shuts down all of them, once.
+ */
+public final class GrpcEndpoint implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GrpcEndpoint.class);
+  private static final long SHUTDOWN_GRACE_SECONDS = 30;
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  /**
+   * Runs service methods (decode, validate, hand off). Its queue is not bounded here because gRPC
+   * cannot reject work it has accepted on a stream; the work in it is bounded instead by
+   * maxConcurrentCallsPerConnection and by the inference queue, which rejects at once when full.
+   */
+  private final ExecutorService callExecutor;
+  private final Server server;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public GrpcEndpoint(String address, int port, GrpcLimits limits, List<BindableService> services) {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    int cores = Runtime.getRuntime().availableProcessors();
+    this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-grpc-boss", true), io);
+    this.workers = new MultiThreadIoEventLoopGroup(cores, new NamedThreadFactory("junction-grpc-io", true), io);
+    this.callExecutor = Executors.newFixedThreadPool(Math.max(2, cores), new NamedThreadFactory("junction-grpc", true));
+
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
+        .channelType(channel)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        .executor(callExecutor)
+        .maxInboundMessageSize(limits.maxInboundMessageBytes())
+        .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        .keepAliveTime(limits.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(limits.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(limits.permitKeepAliveWithoutCalls())
+        .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+        .maxRstFramesPerWindow(limits.maxRstFramesPerWindow(), (int) limits.rstFrameWindow().toSeconds());
+    services.forEach(builder::addService);
+    builder.addService(ProtoReflectionServiceV1.newInstance());
+    addV1AlphaReflection(builder);
+    this.server = builder.build();
+    log.debug("gRPC transport: {}", epoll ? "epoll" : "nio");
+  }
+
+  @SuppressWarnings("deprecation") // v1alpha is what grpcurl and ghz releases of the last years still ask for
+  private static void addV1AlphaReflection(NettyServerBuilder builder) {
+    builder.addService(ProtoReflectionService.newInstance());
+  }
+
+  public GrpcEndpoint start() throws IOException {
+    server.start();
+    return this;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Stops taking calls, lets open calls finish within a grace period, then releases threads. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS)) {
+        log.warn("gRPC calls still open after {} s; cancelling them", SHUTDOWN_GRACE_SECONDS);
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      callExecutor.shutdown();
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+}

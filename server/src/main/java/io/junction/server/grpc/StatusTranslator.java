@@ -1,0 +1,69 @@
+package io.junction.server.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.server.errors.InferenceFailedException;
+import io.junction.server.errors.InvalidInputException;
+import io.junction.server.errors.JunctionException;
+import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.errors.ModelUnavailableException;
+import io.junction.server.errors.QueueFullException;
+import io.junction.server.errors.RequestCancelledException;
+import io.junction.server.errors.RequestTimeoutException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where domain failures become gRPC statuses. */
+final class StatusTranslator {
+  private static final Logger log = LoggerFactory.getLogger(StatusTranslator.class);
+
+  private StatusTranslator() {}
+
+  static StatusRuntimeException toStatus(Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof StatusRuntimeException sre) {
+      return sre;
+    }
+    if (t instanceof JunctionException je) {
+      return codeFor(je).withDescription(je.getMessage()).asRuntimeException();
+    }
+    // Anything else is a bug of ours: the caller gets a generic message, the log gets the detail.
+    log.error("unexpected server fault", t);
+    return Status.INTERNAL.withDescription("internal server error: " + t.getClass().getSimpleName())
+        .asRuntimeException();
+  }
+
+  private static Status codeFor(JunctionException e) {
+    if (e instanceof InvalidInputException) {
+      return Status.INVALID_ARGUMENT;
+    }
+    if (e instanceof ModelNotFoundException) {
+      return Status.NOT_FOUND;
+    }
+    if (e instanceof ModelUnavailableException) {
+      return Status.UNAVAILABLE;
+    }
+    if (e instanceof QueueFullException) {
+      return Status.RESOURCE_EXHAUSTED;
+    }
+    if (e instanceof RequestTimeoutException) {
+      return Status.DEADLINE_EXCEEDED;
+    }
+    if (e instanceof RequestCancelledException) {
+      return Status.CANCELLED;
+    }
+    if (e instanceof InferenceFailedException) {
+      return Status.INTERNAL;
+    }
+    return Status.UNKNOWN;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

@@ -1,0 +1,78 @@
+package io.junction.server.grpc;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelStreamInferResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * One ModelStreamInfer stream. Requests run concurrently, up to a window, but answers go out in the
+ * order the requests came: each answer is chained behind the previous one. A failed request is
+ * answered with {@code error_message} and the stream stays open, as in Triton.
+ *
+ * <p>Inbound calls ({@code onNext}, {@code onCompleted}) are serialised by gRPC; outbound calls are
+ * serialised by the chain, since each runs only after the previous one finished.
+ */
+final class StreamInferSession implements StreamObserver<ModelInferRequest> {
+  private final ServerCallStreamObserver<ModelStreamInferResponse> call;
+  private final ModelInferHandler handler;
+  private final LongSupplier deadlineNanos;
+  private final BooleanSupplier cancelled;
+  /** Completes when every answer so far has been sent. Touched only by inbound calls. */
+  private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
+
+  StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, ModelInferHandler handler, int window,
+      LongSupplier deadlineNanos, BooleanSupplier cancelled) {
+    this.call = call;
+    this.handler = handler;
+    this.deadlineNanos = deadlineNanos;
+    this.cancelled = cancelled;
+    call.setOnCancelHandler(() -> { });
+    call.disableAutoRequest();
+    call.request(window);
+  }
+
+  @Override
+  public void onNext(ModelInferRequest request) {
+    CompletableFuture<ModelStreamInferResponse> answer = handler
+        .handle(request, deadlineNanos.getAsLong(), cancelled)
+        .handle((response, failure) -> failure == null
+            ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
+            : ModelStreamInferResponse.newBuilder()
+                .setErrorMessage(errorMessage(failure))
+                .setInferResponse(ModelInferResponse.newBuilder().setModelName(request.getModelName())
+                    .setModelVersion(request.getModelVersion()).setId(request.getId()))
+                .build());
+    sent = sent.thenCombine(answer, (ignored, response) -> {
+      if (!cancelled.getAsBoolean()) {
+        call.onNext(response);
+        call.request(1);
+      }
+      return null;
+    });
+  }
+
+  private static String errorMessage(Throwable failure) {
+    io.grpc.Status status = StatusTranslator.toStatus(failure).getStatus();
+    return status.getDescription() == null ? status.getCode().name()
+        : status.getCode() + ": " + status.getDescription();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    // The client went away; answers still in flight are dropped by the cancel handler.
+  }
+
+  @Override
+  public void onCompleted() {
+    sent.whenComplete((ignored, failure) -> {
+      if (!cancelled.getAsBoolean()) {
+        call.onCompleted();
+      }
+    });
+  }
+}

@@ -1,0 +1,191 @@
+package io.junction.server.model;
+
+import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelInput;
+import io.junction.proto.inference.ModelInstanceGroup;
+import io.junction.proto.inference.ModelOutput;
+import io.junction.server.backend.Backend;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.backend.ModelSignature;
+import io.junction.server.backend.TensorSpec;
+import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Shapes;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a model's config.pbtxt (or its absence) and the signature its backend read from the model
+ * file into the effective config that is served, as Triton's auto-complete does: what the config
+ * leaves out is filled in from the model file, and what it says must agree with the model file.
+ */
+public final class ModelConfigResolver {
+  private final int defaultMaxBatchSize;
+
+  /**
+   * @param defaultMaxBatchSize the max_batch_size given to models without a config whose every input
+   *     and output has a variable first dimension (Triton's {@code default-max-batch-size}); 0 turns
+   *     batching off for such models
+   */
+  public ModelConfigResolver(int defaultMaxBatchSize) {
+    if (defaultMaxBatchSize < 0) {
+      throw new IllegalArgumentException("defaultMaxBatchSize must be non-negative, got " + defaultMaxBatchSize);
+    }
+    this.defaultMaxBatchSize = defaultMaxBatchSize;
+  }
+
+  public ModelConfig resolve(String label, String modelName, Optional<ModelConfig> fromFile, ModelSignature signature,
+      Backend backend) throws ModelLoadException {
+    ModelConfig.Builder config = fromFile.map(ModelConfig::toBuilder).orElseGet(ModelConfig::newBuilder);
+    config.setName(modelName);
+    if (config.getBackend().isEmpty()) {
+      config.setBackend(backend.name());
+    }
+    if (config.getPlatform().isEmpty() && !backend.platforms().isEmpty()) {
+      config.setPlatform(backend.platforms().iterator().next());
+    }
+    if (config.getMaxBatchSize() < 0) {
+      throw new ModelLoadException(label + ": max_batch_size must be non-negative, got " + config.getMaxBatchSize());
+    }
+    if (fromFile.isEmpty()) {
+      config.setMaxBatchSize(allBatchable(signature) ? defaultMaxBatchSize : 0);
+    }
+    int maxBatch = config.getMaxBatchSize();
+    if (config.getInputCount() == 0) {
+      for (TensorSpec spec : signature.inputs()) {
+        config.addInput(ModelInput.newBuilder().setName(spec.name())
+            .setDataType(configType(spec.dataType())).addAllDims(dims(spec, maxBatch)));
+      }
+    }
+    if (config.getOutputCount() == 0) {
+      for (TensorSpec spec : signature.outputs()) {
+        config.addOutput(ModelOutput.newBuilder().setName(spec.name())
+            .setDataType(configType(spec.dataType())).addAllDims(dims(spec, maxBatch)));
+      }
+    }
+    if (config.getInstanceGroupCount() == 0) {
+      config.addInstanceGroup(ModelInstanceGroup.newBuilder().setCount(1).setKind(ModelInstanceGroup.Kind.KIND_CPU));
+    }
+    checkInputs(label, config, signature, maxBatch);
+    checkOutputs(label, config, signature, maxBatch);
+    return config.build();
+  }
+
+  /** The client-facing signature of an effective config. */
+  public static ServingSignature servingSignature(String label, ModelConfig config) {
+    List<ServingTensor> inputs = config.getInputList().stream()
+        .map(i -> new ServingTensor(i.getName(), dataType(i.getDataType()), toArray(i.getDimsList()), i.getOptional()))
+        .toList();
+    List<ServingTensor> outputs = config.getOutputList().stream()
+        .map(o -> new ServingTensor(o.getName(), dataType(o.getDataType()), toArray(o.getDimsList()), false))
+        .toList();
+    return new ServingSignature(label, config.getMaxBatchSize(), inputs, outputs);
+  }
+
+  private static void checkInputs(String label, ModelConfig.Builder config, ModelSignature signature, int maxBatch)
+      throws ModelLoadException {
+    Set<String> declared = new HashSet<>();
+    for (ModelInput input : config.getInputList()) {
+      if (!declared.add(input.getName())) {
+        throw new ModelLoadException(label + ": config.pbtxt declares input '" + input.getName() + "' twice");
+      }
+      if (input.hasReshape()) {
+        throw new ModelLoadException(label + ": input '" + input.getName() + "' uses reshape, which Junction does not support yet");
+      }
+      TensorSpec spec = signature.input(input.getName()).orElseThrow(() -> new ModelLoadException(label
+          + ": config.pbtxt declares input '" + input.getName() + "', which the model file does not have (it has "
+          + names(signature.inputs()) + ")"));
+      checkAgreement(label, "input", input.getName(), input.getDataType(), input.getDimsList(), spec, maxBatch);
+    }
+    for (TensorSpec spec : signature.inputs()) {
+      if (!declared.contains(spec.name())) {
+        throw new ModelLoadException(label + ": the model file has input '" + spec.name()
+            + "', which config.pbtxt does not declare");
+      }
+    }
+  }
+
+  private static void checkOutputs(String label, ModelConfig.Builder config, ModelSignature signature, int maxBatch)
+      throws ModelLoadException {
+    Set<String> declared = new HashSet<>();
+    for (ModelOutput output : config.getOutputList()) {
+      if (!declared.add(output.getName())) {
+        throw new ModelLoadException(label + ": config.pbtxt declares output '" + output.getName() + "' twice");
+      }
+      if (output.hasReshape()) {
+        throw new ModelLoadException(label + ": output '" + output.getName() + "' uses reshape, which Junction does not support yet");
+      }
+      TensorSpec spec = signature.output(output.getName()).orElseThrow(() -> new ModelLoadException(label
+          + ": config.pbtxt declares output '" + output.getName() + "', which the model file does not have (it has "
+          + names(signature.outputs()) + ")"));
+      checkAgreement(label, "output", output.getName(), output.getDataType(), output.getDimsList(), spec, maxBatch);
+    }
+  }
+
+  private static void checkAgreement(String label, String kind, String name, io.junction.proto.inference.DataType type,
+      List<Long> dims, TensorSpec spec, int maxBatch) throws ModelLoadException {
+    DataType declared = dataTypeOrNull(type);
+    if (declared != spec.dataType()) {
+      throw new ModelLoadException(label + ": " + kind + " '" + name + "' is " + type + " in config.pbtxt but "
+          + spec.dataType().configName() + " in the model file");
+    }
+    long[] shape = spec.shape();
+    long[] full = toArray(dims);
+    if (maxBatch > 0) {
+      if (shape.length == 0 || shape[0] != Shapes.DYNAMIC) {
+        throw new ModelLoadException(label + ": " + kind + " '" + name + "' has shape " + Shapes.format(shape)
+            + " in the model file, which has no variable batch dimension; set max_batch_size: 0");
+      }
+      long[] withBatch = new long[full.length + 1];
+      withBatch[0] = Shapes.DYNAMIC;
+      System.arraycopy(full, 0, withBatch, 1, full.length);
+      full = withBatch;
+    }
+    if (!Shapes.matches(shape, full)) {
+      throw new ModelLoadException(label + ": " + kind + " '" + name + "' has dims " + dims
+          + (maxBatch > 0 ? " (with max_batch_size " + maxBatch + ": " + Shapes.format(full) + ")" : "")
+          + " in config.pbtxt but shape " + Shapes.format(shape) + " in the model file");
+    }
+  }
+
+  private static boolean allBatchable(ModelSignature signature) {
+    return signature.inputs().stream().allMatch(ModelConfigResolver::hasDynamicFirstDim)
+        && signature.outputs().stream().allMatch(ModelConfigResolver::hasDynamicFirstDim);
+  }
+
+  private static boolean hasDynamicFirstDim(TensorSpec spec) {
+    long[] shape = spec.shape();
+    return shape.length > 0 && shape[0] == Shapes.DYNAMIC;
+  }
+
+  private static List<Long> dims(TensorSpec spec, int maxBatch) {
+    long[] shape = spec.shape();
+    long[] dims = maxBatch > 0 ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
+    return Arrays.stream(dims).boxed().toList();
+  }
+
+  private static io.junction.proto.inference.DataType configType(DataType type) {
+    return io.junction.proto.inference.DataType.valueOf(type.configName());
+  }
+
+  private static DataType dataTypeOrNull(io.junction.proto.inference.DataType type) {
+    return DataType.fromConfigName(type.name()).orElse(null);
+  }
+
+  private static DataType dataType(io.junction.proto.inference.DataType type) {
+    return DataType.fromConfigName(type.name())
+        .orElseThrow(() -> new IllegalArgumentException("no tensor type for " + type));
+  }
+
+  private static long[] toArray(List<Long> dims) {
+    return dims.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static String names(List<TensorSpec> specs) {
+    return specs.stream().map(s -> "'" + s.name() + "'").collect(Collectors.joining(", ", "[", "]"));
+  }
+
+}

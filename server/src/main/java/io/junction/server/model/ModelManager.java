@@ -1,0 +1,285 @@
+package io.junction.server.model;
+
+import io.junction.proto.inference.ModelConfig;
+import io.junction.server.backend.Backend;
+import io.junction.server.backend.BackendRegistry;
+import io.junction.server.backend.LoadedModel;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.backend.ModelLoadRequest;
+import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.errors.ModelUnavailableException;
+import io.junction.server.repository.ModelDirectory;
+import io.junction.server.repository.ModelRepository;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which model versions are loaded and ready, and their loading and unloading.
+ *
+ * <p>Readers ({@link #resolve}, {@link #index}) take no lock: each model's state is an immutable
+ * {@link ModelRecord} swapped atomically. Loads and unloads are serialised by one lock, since they are
+ * rare and slow compared with requests. A version replaced or unloaded is retired: it stops taking new
+ * requests and closes once its in-flight requests are done.
+ */
+public final class ModelManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelManager.class);
+
+  /** Told whenever a model's readiness may have changed. */
+  public interface Listener {
+    void modelChanged(String name, boolean ready);
+  }
+
+  private final ModelRepository repository;
+  private final BackendRegistry backends;
+  private final ModelConfigResolver resolver;
+  private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  /** Orders loads and unloads; never held while serving a request. */
+  private final ReentrantLock changeLock = new ReentrantLock();
+
+  public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver) {
+    this.repository = Objects.requireNonNull(repository, "repository");
+    this.backends = Objects.requireNonNull(backends, "backends");
+    this.resolver = Objects.requireNonNull(resolver, "resolver");
+  }
+
+  public void addListener(Listener listener) {
+    listeners.add(listener);
+  }
+
+  public ModelRepository repository() {
+    return repository;
+  }
+
+  /** Loads every model of the repository; a model that fails is recorded and the others still load. */
+  public void loadAll() {
+    for (String name : repository.modelNames()) {
+      load(name);
+    }
+  }
+
+  /**
+   * Loads (or reloads) a model from disk: the versions its policy selects are loaded beside the current
+   * ones, then swapped in; versions no longer selected are retired.
+   *
+   * @return whether at least one version is ready afterwards
+   * @throws ModelNotFoundException if the repository has no such model
+   */
+  public boolean load(String name) {
+    changeLock.lock();
+    try {
+      ModelRecord record = loadRecord(name);
+      swap(name, record);
+      return record.anyReady();
+    } finally {
+      changeLock.unlock();
+    }
+  }
+
+  /**
+   * Unloads every version of a model; requests in flight complete first.
+   *
+   * @throws ModelNotFoundException if the model is not known
+   */
+  public void unload(String name) {
+    changeLock.lock();
+    try {
+      ModelRecord current = models.get(name);
+      if (current == null) {
+        throw new ModelNotFoundException("model '" + name + "' is not known");
+      }
+      NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
+      current.versions().keySet().forEach(v -> versions.put(v, VersionStatus.failed(v, "unloaded")));
+      swap(name, new ModelRecord(name, Optional.empty(), versions));
+      log.info("model '{}' unloaded by request", name);
+    } finally {
+      changeLock.unlock();
+    }
+  }
+
+  /**
+   * The version that serves a request: the one named, or the newest ready one when {@code version} is
+   * empty. The caller must {@link ServedModel#tryAcquire()} it before use.
+   *
+   * @throws ModelNotFoundException for an unknown model or version
+   * @throws ModelUnavailableException for a known version that is not ready
+   */
+  public ServedModel resolve(String name, String version) {
+    ModelRecord record = models.get(name);
+    if (record == null) {
+      throw new ModelNotFoundException("model '" + name + "' is not known to this server");
+    }
+    if (version == null || version.isEmpty()) {
+      return record.newestReady().orElseThrow(() -> new ModelUnavailableException(
+          "model '" + name + "' has no ready version: " + describe(record)));
+    }
+    long v = parseVersion(name, version);
+    VersionStatus status = record.versions().get(v);
+    if (status == null) {
+      throw new ModelNotFoundException("model '" + name + "' has no version " + version + " (versions: "
+          + record.versions().keySet() + ")");
+    }
+    return status.served().orElseThrow(() -> new ModelUnavailableException(
+        ServedModel.label(name, v) + " is " + status.state() + ": " + status.reason()));
+  }
+
+  /** Every version of a model that is READY, newest last. */
+  public List<ServedModel> readyVersions(String name) {
+    ModelRecord record = models.get(name);
+    if (record == null) {
+      throw new ModelNotFoundException("model '" + name + "' is not known to this server");
+    }
+    return record.versions().values().stream().flatMap(v -> v.served().stream()).toList();
+  }
+
+  /** All models known: loaded, failed, or present in the repository and never loaded. */
+  public List<ModelIndexEntry> index() {
+    Map<String, ModelRecord> snapshot = new TreeMap<>(models);
+    for (String name : repository.modelNames()) {
+      snapshot.putIfAbsent(name, null);
+    }
+    List<ModelIndexEntry> entries = new ArrayList<>();
+    snapshot.forEach((name, record) -> {
+      if (record == null) {
+        entries.add(new ModelIndexEntry(name, "", ModelState.UNAVAILABLE, "not loaded"));
+      } else if (record.modelFailure().isPresent()) {
+        entries.add(new ModelIndexEntry(name, "", ModelState.UNAVAILABLE, record.modelFailure().get()));
+      } else {
+        record.versions().values().forEach(v ->
+            entries.add(new ModelIndexEntry(name, Long.toString(v.version()), v.state(), v.reason())));
+      }
+    });
+    return entries;
+  }
+
+  /** Names of the models this server has tried to load. */
+  public List<String> modelNames() {
+    return new TreeMap<>(models).keySet().stream().toList();
+  }
+
+  /** Whether every model that was asked to load has a ready version (Triton's strict readiness). */
+  public boolean allReady() {
+    return models.values().stream().allMatch(r -> r.anyReady() || isUnloadedOnPurpose(r));
+  }
+
+  @Override
+  public void close() {
+    changeLock.lock();
+    try {
+      for (String name : new ArrayList<>(models.keySet())) {
+        ModelRecord old = models.remove(name);
+        retireAll(old, Map.of());
+      }
+    } finally {
+      changeLock.unlock();
+    }
+  }
+
+  private static boolean isUnloadedOnPurpose(ModelRecord record) {
+    return record.modelFailure().isEmpty() && !record.versions().isEmpty()
+        && record.versions().values().stream().allMatch(v -> "unloaded".equals(v.reason()));
+  }
+
+  private ModelRecord loadRecord(String name) {
+    ModelDirectory dir;
+    try {
+      dir = repository.open(name);
+    } catch (ModelLoadException e) {
+      log.error("{}", e.getMessage());
+      return ModelRecord.failed(name, e.getMessage());
+    }
+    if (dir.selectedVersions().isEmpty()) {
+      String reason = dir.availableVersions().isEmpty()
+          ? "no version directory (e.g. " + name + "/1/) in the model repository"
+          : "version_policy selects none of the versions present " + dir.availableVersions();
+      log.error("model '{}': {}", name, reason);
+      return ModelRecord.failed(name, reason);
+    }
+    NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
+    for (long version : dir.selectedVersions()) {
+      versions.put(version, loadVersion(dir, version));
+    }
+    return new ModelRecord(name, Optional.empty(), versions);
+  }
+
+  private VersionStatus loadVersion(ModelDirectory dir, long version) {
+    String label = ServedModel.label(dir.name(), version);
+    long start = System.nanoTime();
+    LoadedModel loaded = null;
+    try {
+      Path versionDir = dir.path().resolve(Long.toString(version));
+      Backend backend = backends.select(dir.name(), dir.config(), versionDir);
+      String fileName = dir.config().map(ModelConfig::getDefaultModelFilename).filter(f -> !f.isEmpty())
+          .orElse(backend.defaultModelFilename());
+      Path file = repository.versionFile(dir, version, fileName);
+      loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
+      ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
+      ServedModel served = new ServedModel(dir.name(), version, effective, loaded);
+      log.info("{} loaded with {} in {} ms", label, backend.name(), (System.nanoTime() - start) / 1_000_000);
+      return VersionStatus.ready(served);
+    } catch (ModelLoadException | RuntimeException e) {
+      if (loaded != null) {
+        loaded.close();
+      }
+      String reason = e instanceof ModelLoadException ? e.getMessage() : label + ": " + e;
+      log.error("{}", reason, e instanceof ModelLoadException ? null : e);
+      return VersionStatus.failed(version, reason);
+    }
+  }
+
+  private void swap(String name, ModelRecord next) {
+    ModelRecord previous = models.put(name, next);
+    retireAll(previous, next.versions());
+    boolean ready = next.anyReady();
+    listeners.forEach(l -> l.modelChanged(name, ready));
+  }
+
+  private static void retireAll(ModelRecord previous, Map<Long, VersionStatus> keep) {
+    if (previous == null) {
+      return;
+    }
+    for (VersionStatus old : previous.versions().values()) {
+      old.served().ifPresent(served -> {
+        VersionStatus replacement = keep.get(old.version());
+        if (replacement == null || replacement.served().orElse(null) != served) {
+          served.retire();
+        }
+      });
+    }
+  }
+
+  private static long parseVersion(String name, String version) {
+    try {
+      long v = Long.parseLong(version);
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ModelNotFoundException("model '" + name + "' has no version '" + version
+          + "': versions are non-negative integers");
+    }
+  }
+
+  private static String describe(ModelRecord record) {
+    if (record.modelFailure().isPresent()) {
+      return record.modelFailure().get();
+    }
+    StringBuilder sb = new StringBuilder();
+    record.versions().values().forEach(v -> sb.append(sb.length() == 0 ? "" : "; ")
+        .append("version ").append(v.version()).append(' ').append(v.state())
+        .append(v.reason().isEmpty() ? "" : " (" + v.reason() + ")"));
+    return sb.toString();
+  }
+}

@@ -1,0 +1,113 @@
+package io.junction.server.model;
+
+import io.junction.proto.inference.ModelConfig;
+import io.junction.server.backend.LoadedModel;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A loaded model version that takes traffic: its effective config, client-facing signature, backend
+ * instance and statistics.
+ *
+ * <p>Callers {@link #tryAcquire()} it for each request and {@link #release()} it when the request is
+ * done, so that a retired version (unloaded or replaced) finishes its in-flight requests before its
+ * backend instance is closed.
+ */
+public final class ServedModel {
+  private static final Logger log = LoggerFactory.getLogger(ServedModel.class);
+
+  private final String name;
+  private final long version;
+  private final ModelConfig config;
+  private final ServingSignature signature;
+  private final LoadedModel loaded;
+  private final ModelStats stats = new ModelStats();
+  /** Requests in flight, plus one while the version is not retired; reaching zero closes it. */
+  private final AtomicInteger references = new AtomicInteger(1);
+  private final AtomicBoolean retired = new AtomicBoolean();
+
+  public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
+    this.name = name;
+    this.version = version;
+    this.config = config;
+    this.loaded = loaded;
+    this.signature = ModelConfigResolver.servingSignature(label(name, version), config);
+  }
+
+  public static String label(String name, long version) {
+    return "model '" + name + "' version " + version;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public String label() {
+    return label(name, version);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public ServingSignature signature() {
+    return signature;
+  }
+
+  public LoadedModel backend() {
+    return loaded;
+  }
+
+  public ModelStats stats() {
+    return stats;
+  }
+
+  /** Takes a reference for one request; false once the version is retired and must not be used. */
+  public boolean tryAcquire() {
+    while (true) {
+      int n = references.get();
+      if (n == 0) {
+        return false;
+      }
+      if (references.compareAndSet(n, n + 1)) {
+        if (retired.get()) {
+          release();
+          return false;
+        }
+        return true;
+      }
+    }
+  }
+
+  public void release() {
+    if (references.decrementAndGet() == 0) {
+      closeBackend();
+    }
+  }
+
+  /** Stops new requests; the backend closes when the last in-flight request releases it. */
+  public void retire() {
+    if (retired.compareAndSet(false, true)) {
+      release();
+    }
+  }
+
+  public boolean isRetired() {
+    return retired.get();
+  }
+
+  private void closeBackend() {
+    try {
+      loaded.close();
+      log.info("{} unloaded", label());
+    } catch (RuntimeException e) {
+      log.warn("{}: closing its backend failed", label(), e);
+    }
+  }
+}

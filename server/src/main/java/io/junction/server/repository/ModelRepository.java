@@ -1,0 +1,167 @@
+package io.junction.server.repository;
+
+import io.junction.proto.inference.ModelConfig;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.errors.ModelNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A Triton-style model repository on disk: {@code <root>/<model>/config.pbtxt} and
+ * {@code <root>/<model>/<version>/<model file>}.
+ *
+ * <p>Nothing a caller names reaches outside the root: model names and file names are plain names
+ * (no separators, no {@code ..}), and every path is resolved through symbolic links and checked to lie
+ * under the root's real path before it is read.
+ */
+public final class ModelRepository {
+  /** Triton allows most characters; we allow what is safe as one path segment on every OS. */
+  private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]{0,254}");
+  private static final Pattern VERSION_DIR = Pattern.compile("[0-9]{1,18}");
+  private static final String CONFIG_FILE = "config.pbtxt";
+  /** A config.pbtxt larger than this is not a config. */
+  private static final long MAX_CONFIG_BYTES = 1 << 20;
+
+  private final Path root;
+  private final ModelConfigParser parser = new ModelConfigParser();
+
+  public ModelRepository(Path root) {
+    try {
+      this.root = root.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("model repository " + root + " cannot be read", e);
+    }
+    if (!Files.isDirectory(this.root)) {
+      throw new IllegalArgumentException("model repository " + root + " is not a directory");
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Names of the model directories directly under the root, sorted. */
+  public List<String> modelNames() {
+    try (Stream<Path> children = Files.list(root)) {
+      return children
+          .filter(p -> isValidModelName(p.getFileName().toString()))
+          .filter(p -> Files.isDirectory(p) && isInsideRoot(p))
+          .map(p -> p.getFileName().toString())
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list model repository " + root, e);
+    }
+  }
+
+  public static boolean isValidModelName(String name) {
+    return name != null && MODEL_NAME.matcher(name).matches() && !name.contains("..");
+  }
+
+  /**
+   * Reads one model's directory.
+   *
+   * @throws ModelNotFoundException if the name is not a model directory of this repository
+   * @throws ModelLoadException if its config.pbtxt cannot be read or parsed
+   */
+  public ModelDirectory open(String name) throws ModelLoadException {
+    Path dir = modelPath(name);
+    Optional<ModelConfig> config = readConfig(name, dir);
+    SortedSet<Long> available = versions(dir);
+    VersionPolicy policy = config.filter(ModelConfig::hasVersionPolicy)
+        .map(c -> VersionPolicy.from(c.getVersionPolicy())).orElse(VersionPolicy.DEFAULT);
+    return new ModelDirectory(name, dir, config, available, policy.select(available));
+  }
+
+  /** The real path of a model directory, checked to be inside the repository. */
+  public Path modelPath(String name) {
+    if (!isValidModelName(name)) {
+      throw new ModelNotFoundException("'" + name + "' is not a valid model name");
+    }
+    Path dir = root.resolve(name);
+    if (!Files.isDirectory(dir) || !isInsideRoot(dir)) {
+      throw new ModelNotFoundException("model '" + name + "' is not in the model repository");
+    }
+    return dir;
+  }
+
+  /**
+   * A file inside a model version directory, e.g. the model file.
+   *
+   * @throws ModelLoadException if the file name is not a plain name or the file lies outside the repository
+   */
+  public Path versionFile(ModelDirectory model, long version, String fileName) throws ModelLoadException {
+    if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.equals(".")
+        || fileName.equals("..")) {
+      throw new ModelLoadException("model '" + model.name() + "': model file name '" + fileName
+          + "' must be a plain file name inside the version directory");
+    }
+    Path file = model.path().resolve(Long.toString(version)).resolve(fileName);
+    if (Files.exists(file) && !isInsideRoot(file)) {
+      throw new ModelLoadException("model '" + model.name() + "' version " + version + ": " + fileName
+          + " links outside the model repository");
+    }
+    return file;
+  }
+
+  private Optional<ModelConfig> readConfig(String name, Path dir) throws ModelLoadException {
+    Path file = dir.resolve(CONFIG_FILE);
+    try {
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        return Optional.empty();
+      }
+      if (!isInsideRoot(file) || !Files.isRegularFile(file)) {
+        throw new ModelLoadException("model '" + name + "': config.pbtxt is not a regular file inside the repository");
+      }
+      if (Files.size(file) > MAX_CONFIG_BYTES) {
+        throw new ModelLoadException("model '" + name + "': config.pbtxt is larger than " + MAX_CONFIG_BYTES + " bytes");
+      }
+      ModelConfig config = parser.parse(name, Files.readString(file, StandardCharsets.UTF_8));
+      if (!config.getName().isEmpty() && !config.getName().equals(name)) {
+        throw new ModelLoadException("model '" + name + "': config.pbtxt names the model '" + config.getName()
+            + "'; the name must match the directory");
+      }
+      return Optional.of(config);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new ModelLoadException("model '" + name + "': cannot read config.pbtxt: " + e.getMessage(), e);
+    }
+  }
+
+  private SortedSet<Long> versions(Path dir) {
+    SortedSet<Long> versions = new TreeSet<>();
+    try (Stream<Path> children = Files.list(dir)) {
+      List<Path> list = new ArrayList<>(children.toList());
+      for (Path p : list) {
+        String n = p.getFileName().toString();
+        if (VERSION_DIR.matcher(n).matches() && Files.isDirectory(p) && isInsideRoot(p)) {
+          versions.add(Long.parseLong(n));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+    return versions;
+  }
+
+  private boolean isInsideRoot(Path path) {
+    try {
+      return path.toRealPath().startsWith(root);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+package io.junction.server.scheduling;
+
+import io.junction.server.model.ServedModel;
+import io.junction.server.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One validated inference request for one model version.
+ *
+ * @param inputs every input the model needs, by name, checked against its signature
+ * @param outputs the outputs to return, in order; never empty
+ * @param batchSize rows carried by the request (1 for models without a batch dimension)
+ * @param arrivalNanos {@link System#nanoTime()} when the request arrived
+ * @param deadlineNanos {@link System#nanoTime()} after which the answer is of no use, or
+ *     {@link Long#MAX_VALUE}
+ * @param cancelled true once the caller has gone away
+ */
+public record InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
+    long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled) {
+  public static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  public InferenceRequest {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(model, "model");
+    inputs = Map.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    Objects.requireNonNull(cancelled, "cancelled");
+    if (outputs.isEmpty()) {
+      throw new IllegalArgumentException("a request must ask for at least one output");
+    }
+  }
+
+  public boolean expiredAt(long nowNanos) {
+    return deadlineNanos != NO_DEADLINE && nowNanos - deadlineNanos >= 0;
+  }
+}

@@ -1,0 +1,48 @@
+package io.junction.server.tensor;
+
+import java.util.Arrays;
+
+/** Arithmetic on tensor shapes that never overflows silently. */
+public final class Shapes {
+  /** A dimension whose size is not fixed by the model. */
+  public static final long DYNAMIC = -1;
+
+  private Shapes() {}
+
+  /**
+   * Number of elements of a concrete shape.
+   *
+   * @throws IllegalArgumentException if a dimension is negative or the count overflows a long
+   */
+  public static long elementCount(long[] shape) {
+    long count = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative dimension " + d + " in shape " + format(shape));
+      }
+      try {
+        count = Math.multiplyExact(count, d);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("shape " + format(shape) + " has more elements than a long holds", e);
+      }
+    }
+    return count;
+  }
+
+  /** Whether a concrete shape fits a pattern in which {@link #DYNAMIC} matches any size. */
+  public static boolean matches(long[] pattern, long[] shape) {
+    if (pattern.length != shape.length) {
+      return false;
+    }
+    for (int i = 0; i < pattern.length; i++) {
+      if (pattern[i] != DYNAMIC && shape[i] != DYNAMIC && pattern[i] != shape[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public static String format(long[] shape) {
+    return Arrays.toString(shape);
+  }
+}

@@ -1,0 +1,104 @@
+package io.junction.server.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A named tensor: element type, concrete shape and row-major data. Fixed-size types hold their
+ * elements little-endian in {@link #data()} (a direct buffer when it came from a request, so a backend
+ * can use it without another copy); {@link DataType#BYTES} tensors hold one byte array per element.
+ * A tensor does not copy what it is given: whoever builds one hands its buffers over.
+ */
+public final class Tensor {
+  private final String name;
+  private final DataType dataType;
+  private final long[] shape;
+  private final ByteBuffer data;
+  private final List<byte[]> elements;
+
+  private Tensor(String name, DataType dataType, long[] shape, ByteBuffer data, List<byte[]> elements) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.dataType = Objects.requireNonNull(dataType, "dataType");
+    this.shape = shape.clone();
+    this.data = data;
+    this.elements = elements;
+  }
+
+  /** A fixed-size tensor over {@code data}, which must hold exactly the shape's bytes. */
+  public static Tensor fixed(String name, DataType dataType, long[] shape, ByteBuffer data) {
+    if (!dataType.isFixedSize()) {
+      throw new IllegalArgumentException(dataType + " is not a fixed-size type");
+    }
+    long expected = Shapes.elementCount(shape) * dataType.byteSize();
+    if (data.remaining() != expected) {
+      throw new IllegalArgumentException("tensor " + name + " of shape " + Shapes.format(shape) + " and type "
+          + dataType + " needs " + expected + " bytes, got " + data.remaining());
+    }
+    return new Tensor(name, dataType, shape, data.slice().order(ByteOrder.LITTLE_ENDIAN), null);
+  }
+
+  /** A BYTES tensor with one entry per element, row-major. */
+  public static Tensor bytes(String name, long[] shape, List<byte[]> elements) {
+    if (Shapes.elementCount(shape) != elements.size()) {
+      throw new IllegalArgumentException("tensor " + name + " of shape " + Shapes.format(shape) + " needs "
+          + Shapes.elementCount(shape) + " elements, got " + elements.size());
+    }
+    return new Tensor(name, DataType.BYTES, shape, null, List.copyOf(elements));
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public DataType dataType() {
+    return dataType;
+  }
+
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  public long dim(int index) {
+    return shape[index];
+  }
+
+  public long elementCount() {
+    return Shapes.elementCount(shape);
+  }
+
+  /** Little-endian element bytes of a fixed-size tensor; a read-only view, position 0. */
+  public ByteBuffer data() {
+    if (data == null) {
+      throw new IllegalStateException("tensor " + name + " is BYTES; use elements()");
+    }
+    return data.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The backing buffer itself, for backends that hand it to native code without copying. */
+  public ByteBuffer unsafeData() {
+    if (data == null) {
+      throw new IllegalStateException("tensor " + name + " is BYTES; use elements()");
+    }
+    return data;
+  }
+
+  /** Elements of a BYTES tensor. */
+  public List<byte[]> elements() {
+    if (elements == null) {
+      throw new IllegalStateException("tensor " + name + " is " + dataType + "; use data()");
+    }
+    return elements;
+  }
+
+  @Override
+  public String toString() {
+    return "Tensor[" + name + ", " + dataType + ", " + Arrays.toString(shape) + "]";
+  }
+}
