@@ -232,7 +232,9 @@ public final class ModelManager implements AutoCloseable {
       if (loaded != null) {
         loaded.close();
       }
-      String reason = e instanceof ModelLoadException ? e.getMessage() : label + ": " + e;
+      // Reasons reach clients (RepositoryIndex): name files relative to the repository, not the host.
+      String reason = (e instanceof ModelLoadException ? e.getMessage() : label + ": " + e)
+          .replace(repository.root().toString(), "<model-repository>");
       log.error("{}", reason, e instanceof ModelLoadException ? null : e);
       return VersionStatus.failed(version, reason);
     }

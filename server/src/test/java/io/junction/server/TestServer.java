@@ -1,0 +1,51 @@
+package io.junction.server;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.server.config.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A real Junction server on a loopback port with a plaintext channel to it; closes both. */
+public final class TestServer implements AutoCloseable {
+  private final JunctionServer server;
+  private final ManagedChannel channel;
+
+  private TestServer(JunctionServer server) {
+    this.server = server;
+    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
+        .maxInboundMessageSize(256 * 1024 * 1024).build();
+  }
+
+  public static TestServer start(Path repository) throws IOException {
+    return start(ServerConfig.loopback(repository));
+  }
+
+  public static TestServer start(ServerConfig config) throws IOException {
+    return new TestServer(new JunctionServer(config).start());
+  }
+
+  public JunctionServer server() {
+    return server;
+  }
+
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  public GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub blocking() {
+    return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  public GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async() {
+    return GRPCInferenceServiceGrpc.newStub(channel);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+}

@@ -1,0 +1,258 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.fp32;
+import static io.junction.server.InferRequests.input;
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.InferTensorContents;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
+import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.ServerLiveRequest;
+import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxModelBuilder;
+import io.junction.testkit.OnnxType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every kind of bad request gets a precise status whose message names the model, the tensor, what
+ * was expected and what came; and the server keeps serving afterwards.
+ */
+class BadInputTest {
+  /** Small enough that a test can exceed it cheaply. */
+  private static final int MAX_MESSAGE_BYTES = 1024 * 1024;
+
+  @TempDir static Path repo;
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    DemoRepository.write(repo);
+    new ModelRepositoryWriter(repo)
+        .file("broken", "1/model.onnx", "this is not an ONNX file".getBytes(StandardCharsets.UTF_8))
+        .model("dynamic", 1, new OnnxModelBuilder("dynamic")
+            .input("IN", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, OnnxModelBuilder.DYNAMIC)
+            .output("OUT", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, OnnxModelBuilder.DYNAMIC)
+            .node("Identity", List.of("IN"), List.of("OUT")).build())
+        .config("dynamic", "max_batch_size: 0\n")
+        .model("misconfigured", 1, FixtureModels.identity(OnnxType.FLOAT))
+        .config("misconfigured", """
+            max_batch_size: 8
+            input [ { name: "WRONG", data_type: TYPE_FP32, dims: [ 4 ] } ]
+            """);
+    ServerConfig config = ServerConfig.loopback(repo);
+    server = TestServer.start(config.withLimits(config.limits().withMaxInboundMessageBytes(MAX_MESSAGE_BYTES)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @AfterEach
+  void serverStillServes() {
+    assertThat(server.blocking().serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+    float[] x = new float[8];
+    assertThat(server.blocking().modelInfer(rawFp32("mlp", "1", "x", x, 1, 8)).getOutputsCount()).isEqualTo(1);
+  }
+
+  @Test
+  void unknownModel() {
+    expect(() -> infer(rawFp32("no_such_model", "", "x", new float[8], 1, 8)),
+        Status.Code.NOT_FOUND, "model 'no_such_model'", "not known");
+  }
+
+  @Test
+  void unknownVersion() {
+    expect(() -> infer(rawFp32("mlp", "9", "x", new float[8], 1, 8)), Status.Code.NOT_FOUND, "'mlp'", "no version 9");
+    expect(() -> infer(rawFp32("mlp", "latest", "x", new float[8], 1, 8)), Status.Code.NOT_FOUND, "'mlp'", "'latest'");
+  }
+
+  @Test
+  void wrongDatatype() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "INT64", 1, 8))
+            .addRawInputContents(ByteString.copyFrom(new byte[64])).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp' version 2", "input 'x'", "datatype INT64", "expected FP32");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "FLOAT", 1, 8))
+            .addRawInputContents(fp32(new float[8])).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "unknown datatype 'FLOAT'", "expected FP32");
+  }
+
+  @Test
+  void wrongShape() {
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[7], 1, 7)),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp'", "input 'x'", "shape [1, 7]", "expected [-1, 8]");
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 8)),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "shape [8]", "expected [-1, 8]");
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[0], 0, 8)),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "batch size 0", "1 to 64");
+  }
+
+  @Test
+  void batchLargerThanMaxBatchSize() {
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[65 * 8], 65, 8)),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "batch size 65", "1 to 64 (max_batch_size)");
+  }
+
+  @Test
+  void rawByteLengthNotMatchingShape() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "FP32", 1, 8))
+            .addRawInputContents(fp32(new float[7])).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "needs 32 bytes", "got 28");
+  }
+
+  @Test
+  void claimedSizeIsCheckedBeforeAllocation() {
+    // 40 GB claimed, 16 bytes sent: refused by arithmetic, nothing allocated.
+    expect(() -> infer(rawFp32("dynamic", "", "IN", new float[4], 100_000, 100_000)),
+        Status.Code.INVALID_ARGUMENT, "input 'IN'", "needs 40000000000 bytes", "got 16");
+    expect(() -> infer(rawFp32("dynamic", "", "IN", new float[4], 1L << 40, 1L << 40)),
+        Status.Code.INVALID_ARGUMENT, "input 'IN'", "more elements than a long holds");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("text_echo").addInputs(input("TEXT", "BYTES", 4))
+            .addRawInputContents(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f})).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'TEXT'", "claims 4 BYTES elements", "only 4 bytes");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("text_echo").addInputs(input("TEXT", "BYTES", 1))
+            .addRawInputContents(ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 1})).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'TEXT'", "element 0 claims 2147483647 bytes", "only 1 remain");
+  }
+
+  @Test
+  void negativeDimension() {
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], -1, 8)),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "negative dimension");
+  }
+
+  @Test
+  void missingInput() {
+    expect(() -> infer(rawFp32("add_sub", "", "A", new float[3], 1, 3)),
+        Status.Code.INVALID_ARGUMENT, "model 'add_sub'", "missing input 'B'", "FP32", "[-1, 3]");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("add_sub").build()),
+        Status.Code.INVALID_ARGUMENT, "model 'add_sub'", "no inputs", "'A', 'B'");
+  }
+
+  @Test
+  void unknownInput() {
+    expect(() -> infer(rawFp32("mlp", "", "z", new float[8], 1, 8)),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp'", "unknown input 'z'", "['x']");
+  }
+
+  @Test
+  void duplicateInput() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp")
+            .addInputs(input("x", "FP32", 1, 8)).addInputs(input("x", "FP32", 1, 8))
+            .addRawInputContents(fp32(new float[8])).addRawInputContents(fp32(new float[8])).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'x' appears twice");
+  }
+
+  @Test
+  void inputsDisagreeOnBatchSize() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("add_sub")
+            .addInputs(input("A", "FP32", 2, 3)).addInputs(input("B", "FP32", 1, 3))
+            .addRawInputContents(fp32(new float[6])).addRawInputContents(fp32(new float[3])).build()),
+        Status.Code.INVALID_ARGUMENT, "input 'B'", "batch size 1", "earlier input has 2");
+  }
+
+  @Test
+  void unknownRequestedOutput() {
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+            .addOutputs(InferRequestedOutputTensor.newBuilder().setName("nope")).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp'", "unknown requested output 'nope'", "['y']");
+  }
+
+  @Test
+  void mixingRawAndTypedContents() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("add_sub")
+            .addInputs(input("A", "FP32", 1, 3))
+            .addInputs(input("B", "FP32", 1, 3).setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
+            .addRawInputContents(fp32(new float[3])).addRawInputContents(fp32(new float[3])).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'add_sub'", "input 'B'", "typed contents", "raw_input_contents");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("add_sub")
+            .addInputs(input("A", "FP32", 1, 3)).addInputs(input("B", "FP32", 1, 3))
+            .addRawInputContents(fp32(new float[3])).build()),
+        Status.Code.INVALID_ARGUMENT, "2 inputs but 1 raw_input_contents");
+  }
+
+  @Test
+  void typedCountNotMatchingShape() {
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "FP32", 1, 8)
+            .setContents(InferTensorContents.newBuilder().addFp32Contents(1).addFp32Contents(2).addFp32Contents(3)))
+            .build()),
+        Status.Code.INVALID_ARGUMENT, "input 'x'", "needs 8 values in contents.fp32_contents, got 3");
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "FP32", 1, 8)
+            .setContents(InferTensorContents.newBuilder().addIntContents(1))).build()),
+        Status.Code.INVALID_ARGUMENT, "needs 8 values in contents.fp32_contents, got 0", "carries int_contents");
+  }
+
+  @Test
+  void stringThatIsNotUtf8() {
+    ByteString notUtf8 = ByteString.copyFrom(new byte[] {1, 0, 0, 0, (byte) 0xC3});
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("text_echo").addInputs(input("TEXT", "BYTES", 1))
+            .addRawInputContents(notUtf8).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'text_echo'", "input 'TEXT'", "not valid UTF-8");
+  }
+
+  @Test
+  void messageOverTheConfiguredMaximum() {
+    int rows = 64;
+    int cols = MAX_MESSAGE_BYTES / 4 / rows + 16;
+    expect(() -> infer(rawFp32("dynamic", "", "IN", new float[rows * cols], rows, cols)),
+        Status.Code.RESOURCE_EXHAUSTED, String.valueOf(MAX_MESSAGE_BYTES));
+  }
+
+  @Test
+  void modelsThatFailToLoadAreReportedAndDoNotStopTheOthers() {
+    List<ModelIndex> index = server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList();
+    ModelIndex broken = index.stream().filter(m -> m.getName().equals("broken")).findFirst().orElseThrow();
+    assertThat(broken.getState()).isEqualTo("UNAVAILABLE");
+    assertThat(broken.getReason()).contains("model 'broken' version 1", "ONNX Runtime cannot load model.onnx");
+    ModelIndex misconfigured = index.stream().filter(m -> m.getName().equals("misconfigured")).findFirst().orElseThrow();
+    assertThat(misconfigured.getReason()).contains("declares input 'WRONG'", "does not have", "'INPUT0'");
+    assertThat(index.stream().filter(m -> m.getName().equals("mlp")).map(ModelIndex::getState))
+        .containsOnly("READY");
+
+    expect(() -> infer(rawFp32("broken", "", "x", new float[8], 1, 8)),
+        Status.Code.UNAVAILABLE, "model 'broken' has no ready version", "version 1 UNAVAILABLE",
+        "ONNX Runtime cannot load", "<model-repository>/broken/1/model.onnx");
+    assertThat(server.blocking().serverReady(ServerReadyRequest.getDefaultInstance()).getReady())
+        .as("strict readiness: not every model is ready").isFalse();
+  }
+
+  @Test
+  void modelNamesCannotLeaveTheRepository() {
+    for (String name : List.of("../etc", "/etc", "mlp/../../x", "..", "a\\b")) {
+      expect(() -> server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(name).build()),
+          Status.Code.NOT_FOUND, "not a valid model name");
+    }
+  }
+
+  private static void infer(ModelInferRequest request) {
+    server.blocking().modelInfer(request);
+  }
+
+  private static void expect(ThrowingCallable call, Status.Code code, String... messageParts) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).as("status of %s", e.getStatus()).isEqualTo(code);
+      assertThat(e.getStatus().getDescription()).contains(messageParts);
+    });
+  }
+}

@@ -1,0 +1,165 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.input;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.InferTensorContents;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
+import io.junction.server.TestServer;
+import io.junction.testkit.FixtureModels;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Every protocol datatype through an identity model of that type, raw and typed. */
+class DataTypesTest {
+  /** Protocol datatype for each ONNX type an identity model is built for. */
+  private static final Map<OnnxType, String> WIRE = Map.ofEntries(
+      Map.entry(OnnxType.BOOL, "BOOL"), Map.entry(OnnxType.UINT8, "UINT8"), Map.entry(OnnxType.INT8, "INT8"),
+      Map.entry(OnnxType.INT16, "INT16"), Map.entry(OnnxType.INT32, "INT32"), Map.entry(OnnxType.INT64, "INT64"),
+      Map.entry(OnnxType.FLOAT16, "FP16"), Map.entry(OnnxType.BFLOAT16, "BF16"), Map.entry(OnnxType.FLOAT, "FP32"),
+      Map.entry(OnnxType.DOUBLE, "FP64"), Map.entry(OnnxType.UINT16, "UINT16"), Map.entry(OnnxType.UINT32, "UINT32"),
+      Map.entry(OnnxType.UINT64, "UINT64"));
+  private static final int ROWS = 2;
+  private static final int COLS = FixtureModels.IDENTITY_COLUMNS;
+
+  @TempDir static Path repo;
+  static TestServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo);
+    WIRE.keySet().forEach(t -> writer.model(modelName(t), 1, FixtureModels.identity(t)));
+    server = TestServer.start(repo);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static String modelName(OnnxType type) {
+    return "identity_" + type.name().toLowerCase();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = OnnxType.class, names = {"BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FLOAT16",
+      "BFLOAT16", "FLOAT", "DOUBLE"})
+  void rawContentsRoundTrip(OnnxType type) {
+    byte[] data = new byte[ROWS * COLS * type.byteSize()];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (type == OnnxType.BOOL ? i % 2 : i * 37 + 11);
+    }
+    ModelInferResponse r = server.blocking().modelInfer(ModelInferRequest.newBuilder().setModelName(modelName(type))
+        .addInputs(input(FixtureModels.IDENTITY_INPUT, WIRE.get(type), ROWS, COLS))
+        .addRawInputContents(ByteString.copyFrom(data)).build());
+    assertThat(r.getOutputs(0).getDatatype()).isEqualTo(WIRE.get(type));
+    assertThat(r.getOutputs(0).getShapeList()).containsExactly((long) ROWS, (long) COLS);
+    assertThat(r.getRawOutputContents(0).toByteArray()).isEqualTo(data);
+  }
+
+  @Test
+  void typedContentsOfEveryTypedDatatype() {
+    int n = ROWS * COLS;
+    InferTensorContents.Builder bools = InferTensorContents.newBuilder();
+    InferTensorContents.Builder ints = InferTensorContents.newBuilder();
+    InferTensorContents.Builder uints = InferTensorContents.newBuilder();
+    InferTensorContents.Builder longs = InferTensorContents.newBuilder();
+    InferTensorContents.Builder floats = InferTensorContents.newBuilder();
+    InferTensorContents.Builder doubles = InferTensorContents.newBuilder();
+    for (int i = 0; i < n; i++) {
+      bools.addBoolContents(i % 3 == 0);
+      ints.addIntContents(i * 13 - 50);
+      uints.addUintContents(i * 31);
+      longs.addInt64Contents(i * 1_000_000_007L - 3);
+      floats.addFp32Contents(i * 0.5f - 1);
+      doubles.addFp64Contents(i * 0.25 - 1e10);
+    }
+    assertThat(typed(OnnxType.BOOL, bools)).isEqualTo(le(n, 1, i -> i % 3 == 0 ? 1 : 0));
+    assertThat(typed(OnnxType.INT8, ints)).isEqualTo(le(n, 1, i -> i * 13 - 50));
+    assertThat(typed(OnnxType.INT16, ints)).isEqualTo(le(n, 2, i -> i * 13 - 50));
+    assertThat(typed(OnnxType.INT32, ints)).isEqualTo(le(n, 4, i -> i * 13 - 50));
+    assertThat(typed(OnnxType.UINT8, uints)).isEqualTo(le(n, 1, i -> i * 31));
+    assertThat(typed(OnnxType.INT64, longs)).isEqualTo(le(n, 8, i -> i * 1_000_000_007L - 3));
+    ByteBuffer f = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer d = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      f.putFloat(i * 0.5f - 1);
+      d.putDouble(i * 0.25 - 1e10);
+    }
+    assertThat(typed(OnnxType.FLOAT, floats)).isEqualTo(f.array());
+    assertThat(typed(OnnxType.DOUBLE, doubles)).isEqualTo(d.array());
+  }
+
+  @Test
+  void typedValueOutsideTheTypeIsRejected() {
+    InferTensorContents.Builder ints = InferTensorContents.newBuilder();
+    for (int i = 0; i < ROWS * COLS; i++) {
+      ints.addIntContents(i == 5 ? 300 : 1);
+    }
+    assertThatThrownBy(() -> typed(OnnxType.INT8, ints))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("identity_int8", "INPUT0", "element 5 is 300", "INT8");
+        });
+  }
+
+  @Test
+  void halfPrecisionHasNoTypedForm() {
+    assertThatThrownBy(() -> typed(OnnxType.FLOAT16, InferTensorContents.newBuilder()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("FP16", "raw_input_contents");
+        });
+  }
+
+  @Test
+  void unsignedWideTypesAreReportedAsUnloadableWithTheReason() {
+    Map<String, ModelIndex> index = new java.util.HashMap<>();
+    server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList()
+        .forEach(m -> index.put(m.getName(), m));
+    for (OnnxType type : new OnnxType[] {OnnxType.UINT16, OnnxType.UINT32, OnnxType.UINT64}) {
+      ModelIndex entry = index.get(modelName(type));
+      assertThat(entry.getState()).isEqualTo("UNAVAILABLE");
+      assertThat(entry.getReason()).contains("tensor(" + type.name().toLowerCase() + ")",
+          "ONNX Runtime's Java API cannot exchange");
+    }
+    assertThat(index.get(modelName(OnnxType.FLOAT)).getState()).isEqualTo("READY");
+  }
+
+  private static byte[] typed(OnnxType type, InferTensorContents.Builder contents) {
+    return server.blocking().modelInfer(ModelInferRequest.newBuilder().setModelName(modelName(type))
+            .addInputs(input(FixtureModels.IDENTITY_INPUT, WIRE.get(type), ROWS, COLS).setContents(contents)).build())
+        .getRawOutputContents(0).toByteArray();
+  }
+
+  private static byte[] le(int n, int size, java.util.function.IntToLongFunction value) {
+    ByteBuffer b = ByteBuffer.allocate(n * size).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      long v = value.applyAsLong(i);
+      switch (size) {
+        case 1 -> b.put((byte) v);
+        case 2 -> b.putShort((short) v);
+        case 4 -> b.putInt((int) v);
+        default -> b.putLong(v);
+      }
+    }
+    return b.array();
+  }
+}
