@@ -1,0 +1,37 @@
+package io.junction.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+  @Test
+  void defaultsAreExplicitLimits() {
+    GrpcLimits d = GrpcLimits.DEFAULTS;
+    assertThat(d.maxInboundMessageBytes()).isEqualTo(64 * 1024 * 1024);
+    assertThat(d.maxInboundMetadataBytes()).isEqualTo(16 * 1024);
+    assertThat(d.maxConcurrentCallsPerConnection()).isEqualTo(1024);
+    assertThat(d.maxConnectionAge()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(d.maxConnectionAgeGrace()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(d.permitKeepAliveTime()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(d.maxRstFramesPerWindow()).isEqualTo(200);
+    ServerConfig s = ServerConfig.defaults(Path.of("models"));
+    assertThat(s.grpcPort()).isEqualTo(8001);
+    assertThat(s.httpPort()).isEqualTo(8002);
+    assertThat(s.strictReadiness()).isTrue();
+    assertThat(s.defaultMaxBatchSize()).isEqualTo(4);
+  }
+
+  @Test
+  void invalidValuesAreRejectedWithTheirName() {
+    assertThatThrownBy(() -> GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(0))
+        .hasMessage("maxInboundMessageBytes must be positive, got 0");
+    ServerConfig s = ServerConfig.defaults(Path.of("models"));
+    assertThatThrownBy(() -> s.withInference(0, 10)).hasMessage("inferenceThreads must be positive, got 0");
+    assertThatThrownBy(() -> new ServerConfig(Path.of("m"), "0.0.0.0", 70000, "0.0.0.0", 1, 1, 1, 1, 0, true,
+        GrpcLimits.DEFAULTS)).hasMessage("grpcPort must be 0..65535, got 70000");
+  }
+}

@@ -1,0 +1,126 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.junction.proto.inference.InferBatchStatistics;
+import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelConfigRequest;
+import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
+import io.junction.server.TestServer;
+import io.junction.testkit.Mlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** RepositoryIndex, RepositoryModelLoad/Unload, ModelStatistics and ModelConfig over the wire. */
+class RepositoryControlTest {
+  @TempDir Path repo;
+
+  @Test
+  void unloadAndLoadAModel() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo)
+        .model("m", 1, Mlp.seeded(4, 2, 1).onnx())
+        .config("m", "max_batch_size: 8\nversion_policy: { all {} }\n");
+    try (TestServer server = TestServer.start(repo)) {
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(server.channel());
+      server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4));
+
+      server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("m").build());
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").build()).getReady()).isFalse();
+      assertThat(health.check(HealthCheckRequest.newBuilder().setService("m").build()).getStatus())
+          .isEqualTo(ServingStatus.NOT_SERVING);
+      assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4)))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(e.getStatus().getDescription()).contains("model 'm'", "unloaded");
+          });
+      List<ModelIndex> index = server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList();
+      assertThat(index).extracting(ModelIndex::getName, ModelIndex::getVersion, ModelIndex::getState, ModelIndex::getReason)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("m", "1", "UNAVAILABLE", "unloaded"));
+      assertThat(server.blocking().repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(true).build())
+          .getModelsList()).isEmpty();
+
+      // A new version arrives on disk; an explicit load picks it up.
+      writer.model("m", 2, Mlp.seeded(4, 2, 2).onnx());
+      server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m").build());
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").setVersion("2").build())
+          .getReady()).isTrue();
+      assertThat(health.check(HealthCheckRequest.newBuilder().setService("m").build()).getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4)).getModelVersion()).isEqualTo("2");
+
+      assertThatThrownBy(() -> server.blocking().repositoryModelLoad(
+          RepositoryModelLoadRequest.newBuilder().setModelName("absent").build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+      assertThatThrownBy(() -> server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder()
+          .setModelName("m").putParameters("file:1/model.onnx",
+              io.junction.proto.inference.ModelRepositoryParameter.newBuilder()
+                  .setBytesParam(com.google.protobuf.ByteString.copyFromUtf8("x")).build()).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("file:1/model.onnx", "not supported");
+          });
+    }
+  }
+
+  @Test
+  void statisticsCountRequestsRowsAndExecutions() throws Exception {
+    new ModelRepositoryWriter(repo).model("m", 1, Mlp.seeded(4, 2, 1).onnx()).config("m", "max_batch_size: 8\n");
+    try (TestServer server = TestServer.start(repo)) {
+      int[] batches = {1, 1, 3, 5};
+      for (int rows : batches) {
+        server.blocking().modelInfer(rawFp32("m", "1", "x", new float[rows * 4], rows, 4));
+      }
+      assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("m", "1", "x", new float[4], 1, 3)))
+          .isInstanceOf(StatusRuntimeException.class);
+
+      ModelStatistics s = server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName("m").build())
+          .getModelStats(0);
+      assertThat(s.getName()).isEqualTo("m");
+      assertThat(s.getVersion()).isEqualTo("1");
+      assertThat(s.getInferenceCount()).as("rows").isEqualTo(10);
+      assertThat(s.getExecutionCount()).isEqualTo(4);
+      assertThat(s.getLastInference()).isPositive();
+      assertThat(s.getInferenceStats().getSuccess().getCount()).isEqualTo(4);
+      assertThat(s.getInferenceStats().getSuccess().getNs()).isPositive();
+      assertThat(s.getInferenceStats().getFail().getCount()).isEqualTo(1);
+      assertThat(s.getInferenceStats().getQueue().getCount()).isEqualTo(4);
+      assertThat(s.getInferenceStats().getComputeInfer().getCount()).isEqualTo(4);
+      assertThat(s.getInferenceStats().getComputeInfer().getNs()).isPositive();
+      assertThat(s.getBatchStatsList()).extracting(InferBatchStatistics::getBatchSize).containsExactly(1L, 3L, 5L);
+      assertThat(s.getBatchStatsList()).extracting(b -> b.getComputeInfer().getCount()).containsExactly(2L, 1L, 1L);
+    }
+  }
+
+  @Test
+  void modelConfigOfAnInferredConfig() throws Exception {
+    new ModelRepositoryWriter(repo).model("plain", 1, Mlp.seeded(4, 2, 1).onnx());
+    try (TestServer server = TestServer.start(repo)) {
+      ModelConfig c = server.blocking().modelConfig(ModelConfigRequest.newBuilder().setName("plain").build()).getConfig();
+      assertThat(c.getName()).isEqualTo("plain");
+      assertThat(c.getBackend()).isEqualTo("onnxruntime");
+      assertThat(c.getPlatform()).isEqualTo("onnxruntime_onnx");
+      assertThat(c.getMaxBatchSize()).isEqualTo(4);
+      assertThat(c.getInput(0).getName()).isEqualTo("x");
+      assertThat(c.getInput(0).getDataType()).isEqualTo(io.junction.proto.inference.DataType.TYPE_FP32);
+      assertThat(c.getInput(0).getDimsList()).containsExactly(4L);
+      assertThat(c.getOutput(0).getDimsList()).containsExactly(2L);
+    }
+  }
+}
