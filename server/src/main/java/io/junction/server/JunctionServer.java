@@ -78,7 +78,7 @@ public final class JunctionServer implements AutoCloseable {
       List<BindableService> services = List.of(
           new InferenceGrpcService(models, scheduler, info, config.streamWindow()),
           health.getHealthService());
-      grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), services).start();
+      grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         http = new HealthHttpServer(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady)
@@ -86,7 +86,8 @@ public final class JunctionServer implements AutoCloseable {
         opened.push(http);
       }
       healthPublisher.serverReady(isReady());
-      log.info("Junction {} serving gRPC on {}:{}{}", version(), config.grpcAddress(), grpc.port(),
+      log.info("Junction {} serving gRPC{} on {}:{}{}", version(), config.tls().isPresent() ? " (TLS)" : "",
+          config.grpcAddress(), grpc.port(),
           http == null ? "" : ", HTTP on " + config.httpAddress() + ":" + http.port());
       return this;
     } catch (IOException | RuntimeException e) {

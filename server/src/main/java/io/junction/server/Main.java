@@ -3,6 +3,8 @@ package io.junction.server;
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.config.TlsConfig;
+import java.util.Optional;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +65,16 @@ public final class Main implements Callable<Integer> {
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
+  @Option(names = "--grpc-use-ssl", defaultValue = "false", arity = "1", paramLabel = "BOOL",
+      description = "Serve gRPC over TLS (default: ${DEFAULT-VALUE}); needs --grpc-server-cert and --grpc-server-key.")
+  boolean useSsl;
+
+  @Option(names = "--grpc-server-cert", paramLabel = "PEM", description = "TLS certificate chain (PEM).")
+  Path serverCert;
+
+  @Option(names = "--grpc-server-key", paramLabel = "PEM", description = "TLS private key (PKCS#8 PEM).")
+  Path serverKey;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Main()).execute(args));
   }
@@ -85,7 +97,7 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         inferenceThreads == null ? defaults.inferenceThreads() : inferenceThreads, inferenceQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes));
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls());
 
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config);
@@ -100,6 +112,21 @@ public final class Main implements Callable<Integer> {
     server.start();
     stopped.await();
     return 0;
+  }
+
+  private Optional<TlsConfig> tls() {
+    if (!useSsl) {
+      if (serverCert != null || serverKey != null) {
+        throw new CommandLine.ParameterException(new CommandLine(this),
+            "--grpc-server-cert and --grpc-server-key need --grpc-use-ssl true");
+      }
+      return Optional.empty();
+    }
+    if (serverCert == null || serverKey == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--grpc-use-ssl true needs --grpc-server-cert and --grpc-server-key");
+    }
+    return Optional.of(new TlsConfig(serverCert, serverKey));
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -2,6 +2,7 @@ package io.junction.server.config;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything {@link io.junction.server.JunctionServer} needs to start.
@@ -15,12 +16,13 @@ import java.util.Objects;
  * @param inferenceQueueCapacity requests that may wait for a worker before new ones are rejected
  * @param streamWindow requests of one ModelStreamInfer stream that may be in flight at once
  * @param defaultMaxBatchSize max_batch_size for batchable models without config.pbtxt
+ * @param tls TLS for the gRPC port; empty for plaintext
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
  */
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
     int inferenceThreads, int inferenceQueueCapacity, int streamWindow, int defaultMaxBatchSize,
-    boolean strictReadiness, GrpcLimits limits) {
+    boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_INFERENCE_QUEUE_CAPACITY = 4096;
@@ -33,6 +35,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(grpcAddress, "grpcAddress");
     Objects.requireNonNull(httpAddress, "httpAddress");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(tls, "tls");
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
     if (inferenceThreads < 1) {
@@ -53,24 +56,29 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
   public static ServerConfig defaults(Path modelRepository) {
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
         Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
-        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS);
+        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
   public static ServerConfig loopback(Path modelRepository) {
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
         Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
-        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS);
+        DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, inferenceThreads,
-        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits);
+        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls);
   }
 
   public ServerConfig withInference(int threads, int queueCapacity) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, threads, queueCapacity,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls);
+  }
+
+  public ServerConfig withTls(TlsConfig newTls) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, inferenceThreads,
+        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -7,6 +7,10 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.config.GrpcLimits;
+import io.junction.server.config.TlsConfig;
+import io.grpc.netty.GrpcSslContexts;
+import javax.net.ssl.SSLException;
+import java.util.Optional;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -49,7 +53,8 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final Server server;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  public GrpcEndpoint(String address, int port, GrpcLimits limits, List<BindableService> services) {
+  public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
+      List<BindableService> services) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -74,6 +79,16 @@ public final class GrpcEndpoint implements AutoCloseable {
         .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
         .maxRstFramesPerWindow(limits.maxRstFramesPerWindow(), (int) limits.rstFrameWindow().toSeconds());
+    if (tls.isPresent()) {
+      try {
+        builder.sslContext(GrpcSslContexts.forServer(tls.get().certificateChain().toFile(),
+            tls.get().privateKey().toFile()).build());
+      } catch (SSLException | IllegalArgumentException e) {
+        closeThreads();
+        throw new IllegalArgumentException("cannot use the TLS certificate " + tls.get().certificateChain()
+            + " and key " + tls.get().privateKey() + ": " + e.getMessage(), e);
+      }
+    }
     services.forEach(builder::addService);
     builder.addService(ProtoReflectionServiceV1.newInstance());
     addV1AlphaReflection(builder);
@@ -111,9 +126,13 @@ public final class GrpcEndpoint implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
-      callExecutor.shutdown();
-      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      closeThreads();
     }
+  }
+
+  private void closeThreads() {
+    callExecutor.shutdown();
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }

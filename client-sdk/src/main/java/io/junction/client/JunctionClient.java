@@ -1,0 +1,265 @@
+package io.junction.client;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelMetadataRequest;
+import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.ServerLiveRequest;
+import io.junction.proto.inference.ServerMetadataRequest;
+import io.junction.proto.inference.ServerMetadataResponse;
+import io.junction.proto.inference.ServerReadyRequest;
+import java.io.File;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * A Java client for Junction (and any Open Inference Protocol server), over the generated gRPC stubs.
+ * Thread-safe; create one per server and share it. Every call has the default deadline unless the
+ * builder disables it, and every failure is a {@link JunctionException} with the server's status.
+ *
+ * <pre>{@code
+ * try (JunctionClient client = JunctionClient.builder("localhost:8001").plaintext().build()) {
+ *   InferResult r = client.infer(InferRequest.builder("mlp")
+ *       .input(InferInput.fp32("x", new float[8], 1, 8)).build());
+ *   float[] y = r.asFloats("y");
+ * }
+ * }</pre>
+ */
+public final class JunctionClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final boolean ownsChannel;
+  private final Duration defaultDeadline;
+  private final GRPCInferenceServiceBlockingStub blocking;
+  private final GRPCInferenceServiceFutureStub future;
+
+  private JunctionClient(Builder b) {
+    this.ownsChannel = b.channel == null;
+    this.channel = ownsChannel ? b.newChannel() : b.channel;
+    this.defaultDeadline = b.defaultDeadline;
+    ClientInterceptor headers = MetadataUtils.newAttachHeadersInterceptor(toMetadata(b.metadata));
+    this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withInterceptors(headers);
+    this.future = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(headers);
+  }
+
+  /** A client for {@code host:port} (or any gRPC target string). */
+  public static Builder builder(String target) {
+    return new Builder(Objects.requireNonNull(target, "target"));
+  }
+
+  public boolean isServerLive() {
+    return call(() -> blocking().serverLive(ServerLiveRequest.getDefaultInstance()).getLive());
+  }
+
+  public boolean isServerReady() {
+    return call(() -> blocking().serverReady(ServerReadyRequest.getDefaultInstance()).getReady());
+  }
+
+  public boolean isModelReady(String model) {
+    return isModelReady(model, "");
+  }
+
+  public boolean isModelReady(String model, String version) {
+    return call(() -> blocking().modelReady(ModelReadyRequest.newBuilder().setName(model).setVersion(version).build())
+        .getReady());
+  }
+
+  /** Server name, version and protocol extensions. */
+  public ServerMetadataResponse serverMetadata() {
+    return call(() -> blocking().serverMetadata(ServerMetadataRequest.getDefaultInstance()));
+  }
+
+  public ModelInfo modelMetadata(String model) {
+    return modelMetadata(model, "");
+  }
+
+  public ModelInfo modelMetadata(String model, String version) {
+    ModelMetadataResponse r = call(() -> blocking().modelMetadata(
+        ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build()));
+    return new ModelInfo(r.getName(), r.getVersionsList(), r.getPlatform(), tensors(r.getInputsList()),
+        tensors(r.getOutputsList()));
+  }
+
+  /** Runs a request and waits for the answer. */
+  public InferResult infer(InferRequest request) {
+    return call(() -> new InferResult(withHeaders(blocking(), request.headers()).modelInfer(request.toProto())));
+  }
+
+  /**
+   * Runs a request without blocking. The future completes on a gRPC thread; chain heavy work onto an
+   * executor of your own. Fails with {@link JunctionException}.
+   */
+  public CompletableFuture<InferResult> inferAsync(InferRequest request) {
+    CompletableFuture<InferResult> result = new CompletableFuture<>();
+    GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future), request.headers());
+    Futures.addCallback(stub.modelInfer(request.toProto()), new FutureCallback<ModelInferResponse>() {
+      @Override
+      public void onSuccess(ModelInferResponse response) {
+        result.complete(new InferResult(response));
+      }
+
+      @Override
+      public void onFailure(Throwable t) {
+        result.completeExceptionally(JunctionException.from(t));
+      }
+    }, MoreExecutors.directExecutor());
+    return result;
+  }
+
+  /** The underlying channel, e.g. for other services on the same port. */
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  /** Closes the channel if this client created it. */
+  @Override
+  public void close() {
+    if (!ownsChannel) {
+      return;
+    }
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private GRPCInferenceServiceBlockingStub blocking() {
+    return deadline(blocking);
+  }
+
+  private <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub) {
+    return defaultDeadline == null ? stub : stub.withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private static <S extends io.grpc.stub.AbstractStub<S>> S withHeaders(S stub, Map<String, String> headers) {
+    return headers.isEmpty() ? stub : stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(toMetadata(headers)));
+  }
+
+  private static <T> T call(Supplier<T> rpc) {
+    try {
+      return rpc.get();
+    } catch (StatusRuntimeException e) {
+      throw JunctionException.from(e);
+    }
+  }
+
+  private static List<ModelInfo.TensorInfo> tensors(List<ModelMetadataResponse.TensorMetadata> list) {
+    return list.stream().map(t -> new ModelInfo.TensorInfo(t.getName(), t.getDatatype(), t.getShapeList())).toList();
+  }
+
+  private static Metadata toMetadata(Map<String, String> entries) {
+    Metadata md = new Metadata();
+    entries.forEach((k, v) -> md.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
+    return md;
+  }
+
+  /** Settings of a {@link JunctionClient}; each setter checks its argument. */
+  public static final class Builder {
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+    private final String target;
+    private boolean tls = true;
+    private File trustedCertificates;
+    private Duration defaultDeadline = DEFAULT_DEADLINE;
+    private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private ManagedChannel channel;
+
+    private Builder(String target) {
+      this.target = target;
+    }
+
+    /** No TLS, e.g. inside a cluster network or on loopback. */
+    public Builder plaintext() {
+      this.tls = false;
+      return this;
+    }
+
+    /** TLS with the JVM's trusted roots (the default). */
+    public Builder tls() {
+      this.tls = true;
+      return this;
+    }
+
+    /** TLS trusting the given PEM certificates (e.g. a private CA or a self-signed server). */
+    public Builder tls(File trustedCertificatesPem) {
+      this.tls = true;
+      this.trustedCertificates = Objects.requireNonNull(trustedCertificatesPem, "trustedCertificatesPem");
+      return this;
+    }
+
+    /** Deadline of every call; {@code null} for none. Default 30 s. */
+    public Builder defaultDeadline(Duration deadline) {
+      if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
+        throw new IllegalArgumentException("defaultDeadline must be positive, got " + deadline);
+      }
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    /** A gRPC metadata entry sent with every call (e.g. an API key). */
+    public Builder metadata(String key, String value) {
+      metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    public Builder maxInboundMessageBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxInboundMessageBytes must be positive, got " + bytes);
+      }
+      this.maxInboundMessageBytes = bytes;
+      return this;
+    }
+
+    /** Uses a channel the caller owns (and closes) instead of creating one. */
+    public Builder channel(ManagedChannel channel) {
+      this.channel = Objects.requireNonNull(channel, "channel");
+      return this;
+    }
+
+    public JunctionClient build() {
+      return new JunctionClient(this);
+    }
+
+    private ManagedChannel newChannel() {
+      NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(maxInboundMessageBytes);
+      if (!tls) {
+        return b.usePlaintext().build();
+      }
+      if (trustedCertificates == null) {
+        return b.useTransportSecurity().build();
+      }
+      try {
+        return b.sslContext(GrpcSslContexts.forClient().trustManager(trustedCertificates).build()).build();
+      } catch (SSLException e) {
+        throw new IllegalArgumentException("cannot use " + trustedCertificates + " as trusted certificates: "
+            + e.getMessage(), e);
+      }
+    }
+  }
+}
