@@ -76,7 +76,14 @@ public final class Main implements Callable<Integer> {
   Path serverKey;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main());
+    // A server that cannot start says why in one line, not with a stack trace.
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      commandLine.getErr().println("junction-server: cannot start: " + e.getMessage());
+      log.debug("start-up failure", e);
+      return 1;
+    });
+    System.exit(cli.execute(args));
   }
 
   @Override
@@ -86,6 +93,7 @@ public final class Main implements Callable<Integer> {
     if (logVerbose > 0) {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
     }
+    Optional<TlsConfig> tls = tls();
     Path demo = null;
     Path repository = modelRepository;
     if (repository == null) {
@@ -93,11 +101,22 @@ public final class Main implements Callable<Integer> {
       repository = demo;
       log.info("no --model-repository given: serving the bundled demo repository");
     }
+    try {
+      return serve(repository, demo, tls);
+    } catch (Exception | Error e) {
+      if (demo != null) {
+        DemoRepository.delete(demo);
+      }
+      throw e;
+    }
+  }
+
+  private int serve(Path repository, Path demo, Optional<TlsConfig> tls) throws Exception {
     ServerConfig defaults = ServerConfig.defaults(repository);
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         inferenceThreads == null ? defaults.inferenceThreads() : inferenceThreads, inferenceQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls());
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls);
 
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config);
