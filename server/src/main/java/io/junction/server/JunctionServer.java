@@ -12,7 +12,7 @@ import io.junction.server.http.HealthHttpServer;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
-import io.junction.server.scheduling.DirectScheduler;
+import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.scheduling.InferenceScheduler;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -57,7 +57,7 @@ public final class JunctionServer implements AutoCloseable {
     this.backends = backends;
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
         new ModelConfigResolver(config.defaultMaxBatchSize()));
-    this.scheduler = new DirectScheduler(config.inferenceThreads(), config.inferenceQueueCapacity());
+    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize());
   }
 
   public synchronized JunctionServer start() throws IOException {

@@ -49,13 +49,14 @@ public final class Main implements Callable<Integer> {
       description = "ServerReady only while every model is ready (default: ${DEFAULT-VALUE}).")
   boolean strictReadiness;
 
-  @Option(names = "--inference-threads", paramLabel = "N",
-      description = "Threads that run models (default: one per core).")
-  Integer inferenceThreads;
+  @Option(names = "--cpu-slots", paramLabel = "N",
+      description = "Model executions that may run on the CPU at once, over all models (default: one per core).")
+  Integer cpuSlots;
 
-  @Option(names = "--inference-queue-size", defaultValue = "" + ServerConfig.DEFAULT_INFERENCE_QUEUE_CAPACITY,
-      paramLabel = "N", description = "Requests that may wait for a thread before RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
-  int inferenceQueueSize;
+  @Option(names = "--max-queue-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_QUEUE_SIZE, paramLabel = "N",
+      description = "Requests that may wait per model and priority level when config.pbtxt sets no max_queue_size; "
+          + "more get RESOURCE_EXHAUSTED (default: ${DEFAULT-VALUE}).")
+  int maxQueueSize;
 
   @Option(names = "--default-max-batch-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_BATCH_SIZE, paramLabel = "N",
       description = "max_batch_size for batchable models without config.pbtxt (default: ${DEFAULT-VALUE}).")
@@ -114,7 +115,7 @@ public final class Main implements Callable<Integer> {
   private int serve(Path repository, Path demo, Optional<TlsConfig> tls) throws Exception {
     ServerConfig defaults = ServerConfig.defaults(repository);
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
-        inferenceThreads == null ? defaults.inferenceThreads() : inferenceThreads, inferenceQueueSize,
+        cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls);
 

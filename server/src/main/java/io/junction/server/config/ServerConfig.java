@@ -12,8 +12,9 @@ import java.util.Optional;
  * @param grpcPort 0 picks a free port
  * @param httpAddress interface the HTTP port (health, metrics) binds to
  * @param httpPort 0 picks a free port, -1 disables the HTTP endpoint
- * @param inferenceThreads worker threads that run models
- * @param inferenceQueueCapacity requests that may wait for a worker before new ones are rejected
+ * @param cpuSlots model executions that may run on the CPU at once, over all models
+ * @param maxQueueSize requests that may wait per model and priority level where config.pbtxt sets no
+ *     {@code max_queue_size}
  * @param streamWindow requests of one ModelStreamInfer stream that may be in flight at once
  * @param defaultMaxBatchSize max_batch_size for batchable models without config.pbtxt
  * @param tls TLS for the gRPC port; empty for plaintext
@@ -21,11 +22,11 @@ import java.util.Optional;
  *     default); otherwise it is true once the server has started
  */
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
-    int inferenceThreads, int inferenceQueueCapacity, int streamWindow, int defaultMaxBatchSize,
+    int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
-  public static final int DEFAULT_INFERENCE_QUEUE_CAPACITY = 4096;
+  public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
   public static final int DEFAULT_STREAM_WINDOW = 64;
   /** Triton's ONNX Runtime backend default. */
   public static final int DEFAULT_MAX_BATCH_SIZE = 4;
@@ -38,11 +39,11 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(tls, "tls");
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
-    if (inferenceThreads < 1) {
-      throw new IllegalArgumentException("inferenceThreads must be positive, got " + inferenceThreads);
+    if (cpuSlots < 1) {
+      throw new IllegalArgumentException("cpuSlots must be positive, got " + cpuSlots);
     }
-    if (inferenceQueueCapacity < 1) {
-      throw new IllegalArgumentException("inferenceQueueCapacity must be positive, got " + inferenceQueueCapacity);
+    if (maxQueueSize < 1) {
+      throw new IllegalArgumentException("maxQueueSize must be positive, got " + maxQueueSize);
     }
     if (streamWindow < 1) {
       throw new IllegalArgumentException("streamWindow must be positive, got " + streamWindow);
@@ -52,33 +53,33 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     }
   }
 
-  /** Defaults for a repository: standard ports on all interfaces, one worker per core. */
+  /** Defaults for a repository: standard ports on all interfaces, one CPU slot per core. */
   public static ServerConfig defaults(Path modelRepository) {
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
-        Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
   public static ServerConfig loopback(Path modelRepository) {
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
-        Runtime.getRuntime().availableProcessors(), DEFAULT_INFERENCE_QUEUE_CAPACITY, DEFAULT_STREAM_WINDOW,
+        Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
-    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, inferenceThreads,
-        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls);
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls);
   }
 
-  public ServerConfig withInference(int threads, int queueCapacity) {
-    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, threads, queueCapacity,
+  public ServerConfig withScheduling(int slots, int queueSize) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
-    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, inferenceThreads,
-        inferenceQueueCapacity, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls));
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

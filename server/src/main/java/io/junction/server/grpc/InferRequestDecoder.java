@@ -1,5 +1,6 @@
 package io.junction.server.grpc;
 
+import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
 import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
@@ -24,6 +25,13 @@ import java.util.function.BooleanSupplier;
  * the contents sent.
  */
 final class InferRequestDecoder {
+  /** Triton's request parameter for the priority level (1 is highest, 0 the model's default). */
+  static final String PRIORITY = "priority";
+  /** Triton's request parameter for the queue timeout, in microseconds. */
+  static final String TIMEOUT_MICROS = "timeout";
+  /** An hour in microseconds is more than any sane timeout; also bounds priorities. */
+  private static final long MAX_PARAMETER = 3_600_000_000L;
+
   private InferRequestDecoder() {}
 
   static InferenceRequest decode(ModelInferRequest request, ServedModel model, long arrivalNanos, long deadlineNanos,
@@ -78,7 +86,27 @@ final class InferRequestDecoder {
       tensors.put(input.getName(), tensor);
     }
     return new InferenceRequest(request.getId(), model, tensors, outputs, Math.max(batch, 1), arrivalNanos,
-        deadlineNanos, cancelled);
+        deadlineNanos, cancelled, (int) Math.min(Integer.MAX_VALUE, parameter(label, request, PRIORITY)),
+        Math.multiplyExact(parameter(label, request, TIMEOUT_MICROS), 1000L));
+  }
+
+  /** A non-negative integer request parameter, as Triton's clients send it (int64 or uint64); 0 when absent. */
+  private static long parameter(String label, ModelInferRequest request, String name) {
+    InferParameter p = request.getParametersMap().get(name);
+    if (p == null) {
+      return 0;
+    }
+    long value = switch (p.getParameterChoiceCase()) {
+      case INT64_PARAM -> p.getInt64Param();
+      case UINT64_PARAM -> p.getUint64Param() < 0 ? -1 : p.getUint64Param();
+      default -> throw new InvalidInputException(label + ": request parameter '" + name
+          + "' must be an integer (int64_param or uint64_param), got " + p.getParameterChoiceCase());
+    };
+    if (value < 0 || value > MAX_PARAMETER) {
+      throw new InvalidInputException(label + ": request parameter '" + name + "' must be 0.." + MAX_PARAMETER
+          + ", got " + value);
+    }
+    return value;
   }
 
   private static List<String> requestedOutputs(String label, ModelInferRequest request, ServingSignature signature) {

@@ -167,7 +167,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     // With a cancel handler set, a late answer to a cancelled call is dropped instead of throwing.
     call.setOnCancelHandler(() -> { });
     Context context = Context.current();
-    inferHandler.handle(request, deadlineNanos(context), context::isCancelled).whenComplete((response, failure) -> {
+    inferHandler.handle(request, deadlineNanos(context), context).whenComplete((response, failure) -> {
       if (failure != null) {
         call.onError(StatusTranslator.toStatus(failure));
       } else {
@@ -181,7 +181,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
     ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
     Context context = Context.current();
-    return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context::isCancelled);
+    return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context);
   }
 
   private static long deadlineNanos(Context context) {

@@ -1,19 +1,22 @@
 package io.junction.server.grpc;
 
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Context;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
+import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ServedModel;
-import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.scheduling.InferenceRequest;
+import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
 
 /**
  * The path of one inference request shared by ModelInfer and ModelStreamInfer: resolve the model
- * version, decode and validate, hand it to the scheduler, encode the answer. It never throws; every
- * failure completes the returned future exceptionally.
+ * version, admit it to the scheduler, decode and validate, queue it, encode the answer. It never
+ * throws; every failure completes the returned future exceptionally. A call cancelled by its client
+ * takes its request out of the queue.
  */
 final class ModelInferHandler {
   private final ModelManager models;
@@ -24,8 +27,7 @@ final class ModelInferHandler {
     this.scheduler = scheduler;
   }
 
-  CompletableFuture<ModelInferResponse> handle(ModelInferRequest request, long deadlineNanos,
-      BooleanSupplier cancelled) {
+  CompletableFuture<ModelInferResponse> handle(ModelInferRequest request, long deadlineNanos, Context call) {
     long arrival = System.nanoTime();
     ServedModel model;
     try {
@@ -36,12 +38,19 @@ final class ModelInferHandler {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    InferenceScheduler.Ticket ticket = null;
     try {
-      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, cancelled);
-      return scheduler.submit(domain)
-          .thenApply(InferResponseEncoder::encode)
-          .whenComplete((r, e) -> model.release());
+      ticket = scheduler.admit(model);
+      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, call::isCancelled);
+      InferenceScheduler.Ticket admitted = ticket;
+      ticket = null;
+      CompletableFuture<InferenceResult> queued = admitted.submit(domain);
+      call.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor());
+      return queued.thenApply(InferResponseEncoder::encode).whenComplete((r, e) -> model.release());
     } catch (RuntimeException e) {
+      if (ticket != null) {
+        ticket.abandon();
+      }
       model.stats().recordFailure(System.nanoTime() - arrival);
       model.release();
       return CompletableFuture.failedFuture(e);

@@ -8,6 +8,7 @@ import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.errors.QueueFullException;
+import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestCancelledException;
 import io.junction.server.errors.RequestTimeoutException;
 import java.util.concurrent.CompletionException;
@@ -42,7 +43,7 @@ final class StatusTranslator {
     if (e instanceof ModelNotFoundException) {
       return Status.NOT_FOUND;
     }
-    if (e instanceof ModelUnavailableException) {
+    if (e instanceof ModelUnavailableException || e instanceof QueueTimeoutException) {
       return Status.UNAVAILABLE;
     }
     if (e instanceof QueueFullException) {

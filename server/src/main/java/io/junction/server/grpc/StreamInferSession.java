@@ -6,7 +6,7 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BooleanSupplier;
+import io.grpc.Context;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,16 +21,16 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   private final ServerCallStreamObserver<ModelStreamInferResponse> call;
   private final ModelInferHandler handler;
   private final LongSupplier deadlineNanos;
-  private final BooleanSupplier cancelled;
+  private final Context context;
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
   private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
 
   StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, ModelInferHandler handler, int window,
-      LongSupplier deadlineNanos, BooleanSupplier cancelled) {
+      LongSupplier deadlineNanos, Context context) {
     this.call = call;
     this.handler = handler;
     this.deadlineNanos = deadlineNanos;
-    this.cancelled = cancelled;
+    this.context = context;
     call.setOnCancelHandler(() -> { });
     call.disableAutoRequest();
     call.request(window);
@@ -39,7 +39,7 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   @Override
   public void onNext(ModelInferRequest request) {
     CompletableFuture<ModelStreamInferResponse> answer = handler
-        .handle(request, deadlineNanos.getAsLong(), cancelled)
+        .handle(request, deadlineNanos.getAsLong(), context)
         .handle((response, failure) -> failure == null
             ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
             : ModelStreamInferResponse.newBuilder()
@@ -48,7 +48,7 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
                     .setModelVersion(request.getModelVersion()).setId(request.getId()))
                 .build());
     sent = sent.thenCombine(answer, (ignored, response) -> {
-      if (!cancelled.getAsBoolean()) {
+      if (!context.isCancelled()) {
         call.onNext(response);
         call.request(1);
       }
@@ -70,7 +70,7 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   @Override
   public void onCompleted() {
     sent.whenComplete((ignored, failure) -> {
-      if (!cancelled.getAsBoolean()) {
+      if (!context.isCancelled()) {
         call.onCompleted();
       }
     });

@@ -19,7 +19,10 @@ import java.util.List;
 final class TensorDecoder {
   private TensorDecoder() {}
 
-  /** Raw little-endian contents: copied once into a direct buffer that the backend reads in place. */
+  /**
+   * Raw little-endian contents: a read-only view of the bytes protobuf already holds, no copy; the
+   * batcher copies them once into the batch's direct buffer.
+   */
   static Tensor fromRaw(String label, String name, DataType type, long[] shape, ByteString raw) {
     long count = elementCount(label, name, shape);
     if (type == DataType.BYTES) {
@@ -30,10 +33,7 @@ final class TensorDecoder {
       throw new InvalidInputException(label + ": input '" + name + "' of datatype " + type + " and shape "
           + Shapes.format(shape) + " needs " + expected + " bytes of raw_input_contents, got " + raw.size());
     }
-    ByteBuffer data = ByteBuffer.allocateDirect(raw.size()).order(ByteOrder.LITTLE_ENDIAN);
-    raw.copyTo(data);
-    data.flip();
-    return Tensor.fixed(name, type, shape, data);
+    return Tensor.fixed(name, type, shape, raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
   }
 
   /** Typed contents: each datatype reads exactly one field of {@link InferTensorContents}. */
@@ -183,7 +183,8 @@ final class TensorDecoder {
   }
 
   private static ByteBuffer allocate(int count, int size) {
-    return ByteBuffer.allocateDirect(count * size).order(ByteOrder.LITTLE_ENDIAN);
+    // Heap: the batcher copies it once into the batch's direct buffer.
+    return ByteBuffer.allocate(count * size).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static void putInt(ByteBuffer data, DataType type, int v) {

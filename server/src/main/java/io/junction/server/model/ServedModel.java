@@ -2,6 +2,8 @@ package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.LoadedModel;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -27,6 +29,7 @@ public final class ServedModel {
   /** Requests in flight, plus one while the version is not retired; reaching zero closes it. */
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean retired = new AtomicBoolean();
+  private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
 
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
     this.name = name;
@@ -98,11 +101,23 @@ public final class ServedModel {
     }
   }
 
+  /** Runs {@code listener} once the version has retired and its last request finished. */
+  public void onClose(Runnable listener) {
+    closeListeners.add(listener);
+  }
+
   public boolean isRetired() {
     return retired.get();
   }
 
   private void closeBackend() {
+    for (Runnable listener : closeListeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: a close listener failed", label(), e);
+      }
+    }
     try {
       loaded.close();
       log.info("{} unloaded", label());

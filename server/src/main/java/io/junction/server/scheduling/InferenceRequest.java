@@ -17,9 +17,12 @@ import java.util.function.BooleanSupplier;
  * @param deadlineNanos {@link System#nanoTime()} after which the answer is of no use, or
  *     {@link Long#MAX_VALUE}
  * @param cancelled true once the caller has gone away
+ * @param priority the priority level asked for (1 is highest); 0 for the model's default
+ * @param queueTimeoutNanos the queue timeout asked for; 0 for the model's default
  */
 public record InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
-    long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled) {
+    long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
+    long queueTimeoutNanos) {
   public static final long NO_DEADLINE = Long.MAX_VALUE;
 
   public InferenceRequest {
@@ -28,6 +31,9 @@ public record InferenceRequest(String id, ServedModel model, Map<String, Tensor>
     inputs = Map.copyOf(inputs);
     outputs = List.copyOf(outputs);
     Objects.requireNonNull(cancelled, "cancelled");
+    if (priority < 0 || queueTimeoutNanos < 0) {
+      throw new IllegalArgumentException("priority and queueTimeoutNanos must be non-negative");
+    }
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("a request must ask for at least one output");
     }

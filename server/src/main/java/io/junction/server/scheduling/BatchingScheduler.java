@@ -1,0 +1,88 @@
+package io.junction.server.scheduling;
+
+import io.junction.server.errors.ModelUnavailableException;
+import io.junction.server.model.ServedModel;
+import io.junction.server.tensor.BufferPool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's scheduler: one {@link DynamicBatcher} per served model version, created on its first
+ * request and stopped when the version closes, all sharing the CPU's {@link DeviceScheduler}.
+ */
+public final class BatchingScheduler implements InferenceScheduler {
+  private static final Logger log = LoggerFactory.getLogger(BatchingScheduler.class);
+  /** Idle batch buffers kept for reuse, across all models. */
+  private static final long POOLED_BYTES = 256L << 20;
+  private static final long MAX_POOLED_BUFFER = 64L << 20;
+
+  private final DeviceScheduler cpu;
+  private final BatchRunner runner = new BatchRunner(new BufferPool(POOLED_BYTES, MAX_POOLED_BUFFER));
+  private final int defaultMaxQueueSize;
+  private final Map<ServedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * @param cpuSlots executions that may run on the CPU at once, over all models
+   * @param defaultMaxQueueSize bound of each model's queues where its config sets none
+   */
+  public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize) {
+    if (defaultMaxQueueSize < 1) {
+      throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
+    }
+    this.cpu = new DeviceScheduler("cpu", cpuSlots);
+    this.defaultMaxQueueSize = defaultMaxQueueSize;
+  }
+
+  @Override
+  public Ticket admit(ServedModel model) {
+    if (closed.get()) {
+      throw new ModelUnavailableException(model.label() + ": the server is shutting down");
+    }
+    return batcher(model).admit();
+  }
+
+  /** The batcher of a model version (created on first use). */
+  public DynamicBatcher batcher(ServedModel model) {
+    return batchers.computeIfAbsent(model, m -> {
+      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu, runner);
+      m.onClose(() -> {
+        DynamicBatcher gone = batchers.remove(m);
+        if (gone != null) {
+          gone.close();
+        }
+      });
+      return b;
+    });
+  }
+
+  public DeviceScheduler cpu() {
+    return cpu;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    List<DynamicBatcher> all = new ArrayList<>(batchers.values());
+    all.forEach(DynamicBatcher::close);
+    for (DynamicBatcher b : all) {
+      try {
+        if (!b.awaitTermination(30, TimeUnit.SECONDS)) {
+          log.warn("a batcher did not drain within 30 s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    cpu.close();
+  }
+}
