@@ -13,7 +13,6 @@ import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
 import io.junction.server.scheduling.BatchingScheduler;
-import io.junction.server.scheduling.InferenceScheduler;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -38,7 +37,7 @@ public final class JunctionServer implements AutoCloseable {
   private final ServerConfig config;
   private final BackendRegistry backends;
   private final ModelManager models;
-  private final InferenceScheduler scheduler;
+  private final BatchingScheduler scheduler;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ModelHealthPublisher healthPublisher = new ModelHealthPublisher(health);
   private final AtomicBoolean started = new AtomicBoolean();
@@ -111,6 +110,10 @@ public final class JunctionServer implements AutoCloseable {
 
   public ModelManager models() {
     return models;
+  }
+
+  public BatchingScheduler scheduler() {
+    return scheduler;
   }
 
   public static String version() {

@@ -78,4 +78,25 @@ class FixtureModelsTest {
       }
     }
   }
+
+  @Test
+  void deepMlpMatchesPlainJava() throws Exception {
+    DeepMlp mlp = DeepMlp.seeded(3, 16, 32, 32, 8);
+    int rows = 4;
+    float[] x = new float[rows * 16];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) Math.cos(i * 0.3);
+    }
+    try (OrtSession session = env.createSession(mlp.onnx(), new OrtSession.SessionOptions());
+        OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {rows, 16});
+        OrtSession.Result result = session.run(Map.of(DeepMlp.INPUT, in))) {
+      float[][] y = (float[][]) result.get(0).getValue();
+      float[] expected = mlp.expected(x, rows);
+      for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < 8; j++) {
+          assertThat(y[r][j]).isCloseTo(expected[r * 8 + j], within(1e-4f));
+        }
+      }
+    }
+  }
 }

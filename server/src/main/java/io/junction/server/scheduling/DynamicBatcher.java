@@ -79,6 +79,10 @@ public final class DynamicBatcher implements AutoCloseable {
     return policy;
   }
 
+  public ServedModel model() {
+    return model;
+  }
+
   /** Counts a request on its way; see {@link InferenceScheduler#admit}. */
   InferenceScheduler.Ticket admit() {
     lock.lock();

@@ -1,0 +1,312 @@
+package io.junction.server.scheduling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.TextFormat;
+import io.junction.proto.inference.ModelConfig;
+import io.junction.server.errors.InvalidInputException;
+import io.junction.server.errors.QueueFullException;
+import io.junction.server.errors.QueueTimeoutException;
+import io.junction.server.errors.RequestTimeoutException;
+import io.junction.server.model.ServedModel;
+import io.junction.server.tensor.BufferPool;
+import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The batcher against hand-written runners; no model files, no transport. */
+class DynamicBatcherTest {
+  private final DeviceScheduler device = new DeviceScheduler("cpu", 4);
+  private final BatchRunner runner = new BatchRunner(new BufferPool(1 << 20, 1 << 20));
+  private final List<DynamicBatcher> batchers = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() {
+    batchers.forEach(DynamicBatcher::close);
+    device.close();
+  }
+
+  private DynamicBatcher batcher(IdentityRunner backend, String configText) throws Exception {
+    ModelConfig.Builder config = ModelConfig.newBuilder();
+    TextFormat.merge("""
+        name: "fake"
+        input [ { name: "x", data_type: TYPE_FP32, dims: [ -1 ] } ]
+        output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
+        """ + configText, config);
+    ServedModel model = new ServedModel("fake", 1, config.build(), backend);
+    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, runner);
+    batchers.add(b);
+    return b;
+  }
+
+  /** A request of {@code rows} rows and {@code cols} columns whose every value is {@code value}. */
+  private static InferenceRequest request(DynamicBatcher b, ServedModel model, int rows, int cols, float value,
+      int priority, long deadline) {
+    ByteBuffer data = ByteBuffer.allocate(rows * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < rows * cols; i++) {
+      data.putFloat(value);
+    }
+    data.flip();
+    Tensor x = Tensor.fixed("x", DataType.FP32, new long[] {rows, cols}, data);
+    return new InferenceRequest("r" + value, model, Map.of("x", x), List.of("y"), rows, System.nanoTime(), deadline,
+        () -> false, priority, 0);
+  }
+
+  private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value) {
+    return submit(b, rows, cols, value, 0, InferenceRequest.NO_DEADLINE);
+  }
+
+  private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value, int priority,
+      long deadline) {
+    ServedModel model = modelOf(b);
+    return b.admit().submit(request(b, model, rows, cols, value, priority, deadline));
+  }
+
+  private static ServedModel modelOf(DynamicBatcher b) {
+    return b.model();
+  }
+
+  /** Occupies the model's only instance until the runner is opened. */
+  private CompletableFuture<InferenceResult> blockInstance(DynamicBatcher b, IdentityRunner backend) throws Exception {
+    backend.hold();
+    CompletableFuture<InferenceResult> blocker = submit(b, 1, 2, -1f);
+    assertThat(backend.firstStarted.await(5, TimeUnit.SECONDS)).isTrue();
+    return blocker;
+  }
+
+  private static void assertOwnRows(InferenceResult result, int rows, int cols, float value) {
+    Tensor y = result.outputs().get(0);
+    assertThat(y.shape()).containsExactly(rows, cols);
+    ByteBuffer data = y.data();
+    for (int i = 0; i < rows * cols; i++) {
+      assertThat(data.getFloat(i * 4)).isEqualTo(value);
+    }
+  }
+
+  @Test
+  void preferredAndMaxSizesAreRespected() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 8
+        dynamic_batching { preferred_batch_size: [ 4 ], max_queue_delay_microseconds: 100000 }
+        """);
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    // Thirteen single rows wait behind the blocker: one batch of the max (8), one of the preferred size
+    // (4), and the last one alone.
+    List<CompletableFuture<InferenceResult>> futures = new ArrayList<>();
+    for (int i = 0; i < 13; i++) {
+      futures.add(submit(b, 1, 2, i));
+    }
+    await().until(() -> b.waiting() == 13);
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 13; i++) {
+      assertOwnRows(futures.get(i).get(5, TimeUnit.SECONDS), 1, 2, i);
+    }
+    assertThat(backend.runs.stream().map(IdentityRunner.Run::rows).collect(Collectors.toList()))
+        .containsExactly(1L, 8L, 4L, 1L);
+    assertThat(modelOf(b).stats().snapshot().executionCount()).isEqualTo(4);
+    assertThat(modelOf(b).stats().snapshot().inferenceCount()).isEqualTo(14);
+  }
+
+  @Test
+  void requestsWithSeveralRowsGetExactlyTheirOwnRows() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 16\ndynamic_batching { max_queue_delay_microseconds: 100000 }");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> three = submit(b, 3, 2, 7f);
+    CompletableFuture<InferenceResult> five = submit(b, 5, 2, 9f);
+    CompletableFuture<InferenceResult> one = submit(b, 1, 2, 11f);
+    await().until(() -> b.waiting() == 3);
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    assertOwnRows(three.get(5, TimeUnit.SECONDS), 3, 2, 7f);
+    assertOwnRows(five.get(5, TimeUnit.SECONDS), 5, 2, 9f);
+    assertOwnRows(one.get(5, TimeUnit.SECONDS), 1, 2, 11f);
+    assertThat(backend.runs.get(1).rows()).isEqualTo(9);
+  }
+
+  @Test
+  void onlyRequestsOfTheSameShapeShareABatch() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 100000 }");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    List<CompletableFuture<InferenceResult>> two = new ArrayList<>();
+    List<CompletableFuture<InferenceResult>> three = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      two.add(submit(b, 1, 2, 100 + i));
+      three.add(submit(b, 1, 3, 200 + i));
+    }
+    await().until(() -> b.waiting() == 6);
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 3; i++) {
+      assertOwnRows(two.get(i).get(5, TimeUnit.SECONDS), 1, 2, 100 + i);
+      assertOwnRows(three.get(i).get(5, TimeUnit.SECONDS), 1, 3, 200 + i);
+    }
+    assertThat(backend.runs.subList(1, backend.runs.size())).extracting(IdentityRunner.Run::rows).containsExactly(3L, 3L);
+  }
+
+  @Test
+  void maxQueueDelayBoundsTheWaitWhileMoreIsOnItsWay() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 8
+        dynamic_batching { preferred_batch_size: [ 8 ], max_queue_delay_microseconds: 200000 }
+        """);
+    InferenceScheduler.Ticket onItsWay = b.admit(); // a request being decoded: worth waiting for
+    long start = System.nanoTime();
+    CompletableFuture<InferenceResult> lone = submit(b, 1, 2, 1f);
+    lone.get(5, TimeUnit.SECONDS);
+    long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+    // At least the 200 ms delay; the upper bound only guards against waiting for ever.
+    assertThat(waitedMillis).isBetween(190L, 4000L);
+    onItsWay.abandon();
+  }
+
+  @Test
+  void anIdleInstanceDoesNotWaitForTheTimerWhenNothingIsComing() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 8
+        dynamic_batching { preferred_batch_size: [ 8 ], max_queue_delay_microseconds: 30000000 }
+        """);
+    long start = System.nanoTime();
+    submit(b, 1, 2, 1f).get(5, TimeUnit.SECONDS);
+    // 30 s delay configured; it ran at once because no other request was admitted.
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void higherPriorityRunsFirst() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 1\ndynamic_batching { priority_levels: 3 default_priority_level: 2 }");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> low = submit(b, 1, 2, 30f, 3, InferenceRequest.NO_DEADLINE);
+    CompletableFuture<InferenceResult> normal = submit(b, 1, 2, 20f, 0, InferenceRequest.NO_DEADLINE);
+    CompletableFuture<InferenceResult> high = submit(b, 1, 2, 10f, 1, InferenceRequest.NO_DEADLINE);
+    await().until(() -> b.waiting() == 3);
+    backend.open();
+    CompletableFuture.allOf(blocker, low, normal, high).get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::first).containsExactly(-1f, 10f, 20f, 30f);
+    assertThatThrownBy(() -> submit(b, 1, 2, 1f, 4, InferenceRequest.NO_DEADLINE))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("priority 4", "1..3");
+  }
+
+  @Test
+  void aFullQueueRejectsAtOnce() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 4
+        dynamic_batching { default_queue_policy { max_queue_size: 2 } }
+        """);
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> first = submit(b, 1, 2, 1f);
+    CompletableFuture<InferenceResult> second = submit(b, 1, 2, 2f);
+    assertThatThrownBy(() -> submit(b, 1, 2, 3f)).isInstanceOf(QueueFullException.class)
+        .hasMessageContaining("model 'fake' version 1", "queue of priority level 1 is full", "2 requests");
+    backend.open();
+    CompletableFuture.allOf(blocker, first, second).get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void queueTimeoutRejectsWithoutRunning() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 4
+        dynamic_batching { default_queue_policy { timeout_action: REJECT default_timeout_microseconds: 50000 } }
+        """);
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> late = submit(b, 1, 2, 5f);
+    assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(QueueTimeoutException.class).hasMessageContaining("past its queue timeout");
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::first).containsExactly(-1f);
+  }
+
+  @Test
+  void delayedRequestsRunAfterTheOnesStillInTime() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 1
+        dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 20000 } }
+        """);
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> old = submit(b, 1, 2, 1f);
+    Thread.sleep(100); // past its 20 ms timeout: delayed, not dropped
+    CompletableFuture<InferenceResult> fresh = submit(b, 1, 2, 2f);
+    backend.open();
+    CompletableFuture.allOf(blocker, old, fresh).get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::first).containsExactly(-1f, 2f, 1f);
+  }
+
+  @Test
+  void expiredDeadlinesAreAnsweredWithoutRunning() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 4\ndynamic_batching { }");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> doomed = submit(b, 1, 2, 5f, 0, System.nanoTime() + 50_000_000);
+    assertThatThrownBy(() -> doomed.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(RequestTimeoutException.class)
+        .hasMessageContaining("passed its deadline", "did not run");
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).hasSize(1);
+  }
+
+  @Test
+  void aCancelledRequestLeavesTheQueue() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 4\ndynamic_batching { }");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    CompletableFuture<InferenceResult> gone = submit(b, 1, 2, 5f);
+    await().until(() -> b.waiting() == 1);
+    gone.cancel(false);
+    assertThat(b.waiting()).isZero();
+    backend.open();
+    blocker.get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).hasSize(1);
+  }
+
+  @Test
+  void withoutDynamicBatchingEachRequestRunsAlone() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8");
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    List<CompletableFuture<InferenceResult>> futures = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      futures.add(submit(b, 2, 2, i));
+    }
+    backend.open();
+    for (int i = 0; i < 4; i++) {
+      assertOwnRows(futures.get(i).get(5, TimeUnit.SECONDS), 2, 2, i);
+    }
+    blocker.get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::rows).containsExactly(1L, 2L, 2L, 2L, 2L);
+  }
+
+  @Test
+  void instancesBoundConcurrentBatchesOfOneModel() throws Exception {
+    IdentityRunner backend = new IdentityRunner(20);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 1\ninstance_group [ { count: 2, kind: KIND_CPU } ]");
+    List<CompletableFuture<InferenceResult>> futures = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      futures.add(submit(b, 1, 2, i));
+    }
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+    assertThat(backend.peak.get()).isEqualTo(2);
+  }
+}
