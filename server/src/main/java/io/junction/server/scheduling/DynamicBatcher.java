@@ -127,6 +127,25 @@ public final class DynamicBatcher implements AutoCloseable {
     long timeout = request.queueTimeoutNanos() > 0 && queuePolicy.allowTimeoutOverride()
         ? request.queueTimeoutNanos() : queuePolicy.defaultTimeoutNanos();
     PendingRequest pending = new PendingRequest(request, level, System.nanoTime(), timeout);
+    boolean alone;
+    lock.lock();
+    try {
+      if (closed) {
+        throw new ModelUnavailableException(model.label() + " is shutting down");
+      }
+      // Nothing waits, nothing is on its way and an instance is idle: no batch can form, so this
+      // request goes to the device now, without a hop through the worker thread.
+      alone = waiting == 0 && incoming == 0 && busy < policy.instances();
+      if (alone) {
+        busy++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (alone) {
+      dispatch(List.of(pending));
+      return pending.future;
+    }
     lock.lock();
     try {
       if (closed) {

@@ -1,0 +1,131 @@
+package io.junction.server.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.server.InferRequests;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DeepMlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Dynamic batching measured against its limit and its alternative, in ONE run on the same machine
+ * (issue: batching benchmark). For a batch-friendly model (MLP 512→2048→2048→512) and a tiny one
+ * (MLP 8→16→4), with one row per request:
+ * <ul>
+ *   <li>L: in-process ONNX Runtime at its best batch size (sweep 1..128), as many callers as cores,
+ *       same session settings as the server (one intra-op thread);
+ *   <li>N: Junction with batching off (no {@code dynamic_batching}) at concurrency 64;
+ *   <li>B: Junction with batching on at concurrency 1, 8, 64: throughput, p50, p99, mean batch size;
+ *   <li>the p50 Junction adds over in-process ONNX Runtime at concurrency 1 on the tiny model.
+ * </ul>
+ * Run on demand:
+ * {@code mvn -q -B install -DskipTests && mvn -q -B -pl server exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=io.junction.server.bench.BatchingBenchmark -Dexec.args="2 4000"}
+ * (arguments: repeats, milliseconds measured per point).
+ */
+public final class BatchingBenchmark {
+  private static final int[] SWEEP = {1, 2, 4, 8, 16, 32, 64, 128};
+  private static final int INSTANCES = 2;
+
+  private BatchingBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+    long millis = args.length > 1 ? Long.parseLong(args[1]) : 4000;
+    int cores = Runtime.getRuntime().availableProcessors();
+    DeepMlp big = DeepMlp.seeded(1, 512, 2048, 2048, 512);
+    DeepMlp tiny = DeepMlp.seeded(2, 8, 16, 4);
+    Path repo = Files.createTempDirectory("junction-batching-bench-");
+    String batched = "max_batch_size: 128\ndynamic_batching { preferred_batch_size: [ 32, 64, 128 ] "
+        + "max_queue_delay_microseconds: 2000 }\ninstance_group [ { count: " + INSTANCES + " kind: KIND_CPU } ]\n";
+    String plain = "max_batch_size: 128\ninstance_group [ { count: " + INSTANCES + " kind: KIND_CPU } ]\n";
+    new ModelRepositoryWriter(repo)
+        .model("big_b", 1, big.onnx()).config("big_b", batched)
+        .model("big_n", 1, big.onnx()).config("big_n", plain)
+        .model("tiny_b", 1, tiny.onnx()).config("tiny_b", batched)
+        .model("tiny_n", 1, tiny.onnx()).config("tiny_n", plain);
+    System.out.printf("BatchingBenchmark: %d cores, %d ms per point, %d repeats, %d instances per model%n",
+        cores, millis, repeats, INSTANCES);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo))) {
+      GRPCInferenceServiceBlockingStub stub = server.blocking().withDeadlineAfter(1, TimeUnit.HOURS);
+      for (int r = 1; r <= repeats; r++) {
+        for (String name : new String[] {"big", "tiny"}) {
+          DeepMlp model = name.equals("big") ? big : tiny;
+          double limit = 0;
+          int bestBatch = 0;
+          double ortOneP50 = 0;
+          try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            try (OrtSession session = env.createSession(model.onnx(), options)) {
+              for (int batch : SWEEP) {
+                float[] x = InferRequests.ramp(batch * model.inputs(), 0.01f);
+                ClosedLoop.Result res = ClosedLoop.run(cores, millis / 4, millis / 2,
+                    () -> runOrt(env, session, x, batch, model.inputs()));
+                double rows = res.callsPerSecond() * batch;
+                if (rows > limit) {
+                  limit = rows;
+                  bestBatch = batch;
+                }
+              }
+              float[] one = InferRequests.ramp(model.inputs(), 0.01f);
+              ortOneP50 = ClosedLoop.run(1, millis / 4, millis / 2, () -> runOrt(env, session, one, 1, model.inputs()))
+                  .p50Micros();
+            }
+          }
+          ModelInferRequest bReq = InferRequests.rawFp32(name + "_b", "", "x",
+              InferRequests.ramp(model.inputs(), 0.01f), 1, model.inputs());
+          ModelInferRequest nReq = bReq.toBuilder().setModelName(name + "_n").build();
+          ClosedLoop.Result n64 = ClosedLoop.run(64, millis / 4, millis, () -> stub.modelInfer(nReq));
+          System.out.printf("run %d %-4s | L %.0f rows/s (best batch %d) | N c=64 %.0f/s p50 %.0f us p99 %.0f us%n",
+              r, name, limit, bestBatch, n64.callsPerSecond(), n64.p50Micros(), n64.p99Micros());
+          double b64 = 0;
+          for (int c : new int[] {1, 8, 64}) {
+            ModelStatistics before = stats(stub, name + "_b");
+            ClosedLoop.Result b = ClosedLoop.run(c, millis / 4, millis, () -> stub.modelInfer(bReq));
+            ModelStatistics after = stats(stub, name + "_b");
+            double meanBatch = (double) (after.getInferenceCount() - before.getInferenceCount())
+                / Math.max(1, after.getExecutionCount() - before.getExecutionCount());
+            System.out.printf("run %d %-4s | B c=%-2d %.0f/s p50 %.0f us p99 %.0f us mean batch %.1f%s%n", r, name, c,
+                b.callsPerSecond(), b.p50Micros(), b.p99Micros(), meanBatch,
+                c == 1 ? String.format(" | added p50 over ORT %.0f us (ORT p50 %.1f us)", b.p50Micros() - ortOneP50,
+                    ortOneP50) : "");
+            if (c == 64) {
+              b64 = b.callsPerSecond();
+            }
+          }
+          System.out.printf("run %d %-4s | B64/L %.2f  B64/N %.2f%n", r, name, b64 / limit, b64 / n64.callsPerSecond());
+        }
+      }
+    }
+  }
+
+  private static ModelStatistics stats(GRPCInferenceServiceBlockingStub stub, String model) {
+    return stub.modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
+  }
+
+  private static void runOrt(OrtEnvironment env, OrtSession session, float[] x, int batch, int width) {
+    ByteBuffer in = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    in.asFloatBuffer().put(x);
+    try (OnnxTensor t = OnnxTensor.createTensor(env, in.asFloatBuffer(), new long[] {batch, width});
+        OrtSession.Result r = session.run(Map.of(DeepMlp.INPUT, t))) {
+      ((OnnxTensor) r.get(0)).getByteBuffer();
+    } catch (OrtException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
