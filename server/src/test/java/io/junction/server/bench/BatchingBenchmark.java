@@ -33,32 +33,35 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Run on demand:
  * {@code mvn -q -B install -DskipTests && mvn -q -B -pl server exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=io.junction.server.bench.BatchingBenchmark -Dexec.args="2 4000"}
- * (arguments: repeats, milliseconds measured per point).
+ * -Dexec.mainClass=io.junction.server.bench.BatchingBenchmark -Dexec.args="2 4000 2 1"}
+ * (arguments: repeats, milliseconds measured per point, instances per model, ONNX Runtime intra-op
+ * threads per execution in the server).
  */
 public final class BatchingBenchmark {
   private static final int[] SWEEP = {1, 2, 4, 8, 16, 32, 64, 128};
-  private static final int INSTANCES = 2;
 
   private BatchingBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     long millis = args.length > 1 ? Long.parseLong(args[1]) : 4000;
+    int instances = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    int intraOp = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     int cores = Runtime.getRuntime().availableProcessors();
     DeepMlp big = DeepMlp.seeded(1, 512, 2048, 2048, 512);
     DeepMlp tiny = DeepMlp.seeded(2, 8, 16, 4);
     Path repo = Files.createTempDirectory("junction-batching-bench-");
-    String batched = "max_batch_size: 128\ndynamic_batching { preferred_batch_size: [ 32, 64, 128 ] "
-        + "max_queue_delay_microseconds: 2000 }\ninstance_group [ { count: " + INSTANCES + " kind: KIND_CPU } ]\n";
-    String plain = "max_batch_size: 128\ninstance_group [ { count: " + INSTANCES + " kind: KIND_CPU } ]\n";
+    String common = "max_batch_size: 128\ninstance_group [ { count: " + instances + " kind: KIND_CPU } ]\n"
+        + "parameters { key: \"intra_op_thread_count\" value: { string_value: \"" + intraOp + "\" } }\n";
+    String batched = common + "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }\n";
+    String plain = common;
     new ModelRepositoryWriter(repo)
         .model("big_b", 1, big.onnx()).config("big_b", batched)
         .model("big_n", 1, big.onnx()).config("big_n", plain)
         .model("tiny_b", 1, tiny.onnx()).config("tiny_b", batched)
         .model("tiny_n", 1, tiny.onnx()).config("tiny_n", plain);
-    System.out.printf("BatchingBenchmark: %d cores, %d ms per point, %d repeats, %d instances per model%n",
-        cores, millis, repeats, INSTANCES);
+    System.out.printf("BatchingBenchmark: %d cores, %d ms per point, %d repeats, %d instances per model, "
+        + "%d intra-op threads%n", cores, millis, repeats, instances, intraOp);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo))) {
       GRPCInferenceServiceBlockingStub stub = server.blocking().withDeadlineAfter(1, TimeUnit.HOURS);
