@@ -1,5 +1,6 @@
 package io.junction.server.grpc;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -167,7 +168,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     // With a cancel handler set, a late answer to a cancelled call is dropped instead of throwing.
     call.setOnCancelHandler(() -> { });
     Context context = Context.current();
-    inferHandler.handle(request, deadlineNanos(context), context).whenComplete((response, failure) -> {
+    inferHandler.handle(request, deadlineNanos(context), context::isCancelled,
+        queued -> context.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor())).whenComplete((response, failure) -> {
       if (failure != null) {
         call.onError(StatusTranslator.toStatus(failure));
       } else {

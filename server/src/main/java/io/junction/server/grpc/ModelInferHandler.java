@@ -1,7 +1,5 @@
 package io.junction.server.grpc;
 
-import com.google.common.util.concurrent.MoreExecutors;
-import io.grpc.Context;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.server.errors.ModelUnavailableException;
@@ -11,6 +9,8 @@ import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The path of one inference request shared by ModelInfer and ModelStreamInfer: resolve the model
@@ -27,7 +27,13 @@ final class ModelInferHandler {
     this.scheduler = scheduler;
   }
 
-  CompletableFuture<ModelInferResponse> handle(ModelInferRequest request, long deadlineNanos, Context call) {
+  /**
+   * @param cancelled true once the caller has gone away
+   * @param onQueued receives the queued request's future, to cancel it (which takes the request out of
+   *     the queue) if the caller goes away
+   */
+  CompletableFuture<ModelInferResponse> handle(ModelInferRequest request, long deadlineNanos,
+      BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued) {
     long arrival = System.nanoTime();
     ServedModel model;
     try {
@@ -41,11 +47,11 @@ final class ModelInferHandler {
     InferenceScheduler.Ticket ticket = null;
     try {
       ticket = scheduler.admit(model);
-      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, call::isCancelled);
+      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, cancelled);
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
       CompletableFuture<InferenceResult> queued = admitted.submit(domain);
-      call.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor());
+      onQueued.accept(queued);
       return queued.thenApply(InferResponseEncoder::encode).whenComplete((r, e) -> model.release());
     } catch (RuntimeException e) {
       if (ticket != null) {

@@ -7,6 +7,8 @@ import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import java.util.concurrent.CompletableFuture;
 import io.grpc.Context;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,6 +24,8 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   private final ModelInferHandler handler;
   private final LongSupplier deadlineNanos;
   private final Context context;
+  /** Requests of this stream still queued or running, cancelled together if the stream is. */
+  private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
   private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
 
@@ -31,7 +35,8 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
     this.handler = handler;
     this.deadlineNanos = deadlineNanos;
     this.context = context;
-    call.setOnCancelHandler(() -> { });
+    // One cancellation handler for the stream, rather than a listener per request on its context.
+    call.setOnCancelHandler(() -> inFlight.forEach(f -> f.cancel(false)));
     call.disableAutoRequest();
     call.request(window);
   }
@@ -39,7 +44,7 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   @Override
   public void onNext(ModelInferRequest request) {
     CompletableFuture<ModelStreamInferResponse> answer = handler
-        .handle(request, deadlineNanos.getAsLong(), context)
+        .handle(request, deadlineNanos.getAsLong(), context::isCancelled, this::track)
         .handle((response, failure) -> failure == null
             ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
             : ModelStreamInferResponse.newBuilder()
@@ -54,6 +59,11 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
       }
       return null;
     });
+  }
+
+  private void track(CompletableFuture<?> queued) {
+    inFlight.add(queued);
+    queued.whenComplete((r, e) -> inFlight.remove(queued));
   }
 
   private static String errorMessage(Throwable failure) {

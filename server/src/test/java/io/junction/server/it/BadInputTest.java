@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
@@ -201,6 +202,19 @@ class BadInputTest {
     expect(() -> infer(ModelInferRequest.newBuilder().setModelName("mlp").addInputs(input("x", "FP32", 1, 8)
             .setContents(InferTensorContents.newBuilder().addIntContents(1))).build()),
         Status.Code.INVALID_ARGUMENT, "needs 8 values in contents.fp32_contents, got 0", "carries int_contents");
+  }
+
+  @Test
+  void badSchedulingParameters() {
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+            .putParameters("priority", InferParameter.newBuilder().setInt64Param(3).build()).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp' version 2", "priority 3", "1..1");
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+            .putParameters("priority", InferParameter.newBuilder().setStringParam("high").build()).build()),
+        Status.Code.INVALID_ARGUMENT, "parameter 'priority' must be an integer", "STRING_PARAM");
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+            .putParameters("timeout", InferParameter.newBuilder().setInt64Param(-5).build()).build()),
+        Status.Code.INVALID_ARGUMENT, "parameter 'timeout' must be 0..", "got -5");
   }
 
   @Test
