@@ -8,6 +8,8 @@ import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.grpc.ServerInfo;
+import io.junction.server.grpc.TracingServerInterceptor;
+import io.junction.server.telemetry.Telemetry;
 import io.junction.server.http.HealthHttpServer;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
@@ -36,6 +38,7 @@ public final class JunctionServer implements AutoCloseable {
 
   private final ServerConfig config;
   private final BackendRegistry backends;
+  private final Telemetry telemetry;
   private final ModelManager models;
   private final BatchingScheduler scheduler;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -47,22 +50,30 @@ public final class JunctionServer implements AutoCloseable {
   private GrpcEndpoint grpc;
   private HealthHttpServer http;
 
+  /** A server with the backends on the class path and tracing off. */
   public JunctionServer(ServerConfig config) {
-    this(config, BackendRegistry.discover());
+    this(config, BackendRegistry.discover(), Telemetry.disabled());
   }
 
-  public JunctionServer(ServerConfig config, BackendRegistry backends) {
+  public JunctionServer(ServerConfig config, Telemetry telemetry) {
+    this(config, BackendRegistry.discover(), telemetry);
+  }
+
+  /** Takes ownership of {@code backends} and {@code telemetry}: {@link #close()} closes them. */
+  public JunctionServer(ServerConfig config, BackendRegistry backends, Telemetry telemetry) {
     this.config = config;
     this.backends = backends;
+    this.telemetry = telemetry;
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
         new ModelConfigResolver(config.defaultMaxBatchSize()));
-    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize());
+    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer());
   }
 
   public synchronized JunctionServer start() throws IOException {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("server already started");
     }
+    opened.push(telemetry);
     opened.push(backends);
     opened.push(models);
     opened.push(scheduler);
@@ -75,9 +86,10 @@ public final class JunctionServer implements AutoCloseable {
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<BindableService> services = List.of(
-          new InferenceGrpcService(models, scheduler, info, config.streamWindow()),
+          new InferenceGrpcService(models, scheduler, info, config.streamWindow(), telemetry.tracer()),
           health.getHealthService());
-      grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services).start();
+      grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         http = new HealthHttpServer(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady)

@@ -4,6 +4,8 @@ import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
+import io.junction.server.telemetry.Telemetry;
+import java.util.Map;
 import java.util.Optional;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -66,6 +68,11 @@ public final class Main implements Callable<Integer> {
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
+  @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
+      description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
+          + "no exporter until OTEL_TRACES_EXPORTER is set).")
+  boolean tracing;
+
   @Option(names = "--grpc-use-ssl", defaultValue = "false", arity = "1", paramLabel = "BOOL",
       description = "Serve gRPC over TLS (default: ${DEFAULT-VALUE}); needs --grpc-server-cert and --grpc-server-key.")
   boolean useSsl;
@@ -120,7 +127,8 @@ public final class Main implements Callable<Integer> {
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls);
 
     CountDownLatch stopped = new CountDownLatch(1);
-    JunctionServer server = new JunctionServer(config);
+    JunctionServer server = new JunctionServer(config,
+        tracing ? Telemetry.autoconfigured(Map.of()) : Telemetry.disabled());
     Path demoDir = demo;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

@@ -2,6 +2,7 @@ package io.junction.server.grpc;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -53,8 +54,11 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final Server server;
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /**
+   * @param interceptors applied to every call of every service, the first one outermost
+   */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
-      List<BindableService> services) {
+      List<BindableService> services, List<ServerInterceptor> interceptors) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -90,6 +94,10 @@ public final class GrpcEndpoint implements AutoCloseable {
       }
     }
     services.forEach(builder::addService);
+    // NettyServerBuilder runs the last added interceptor first.
+    for (int i = interceptors.size() - 1; i >= 0; i--) {
+      builder.intercept(interceptors.get(i));
+    }
     builder.addService(ProtoReflectionServiceV1.newInstance());
     addV1AlphaReflection(builder);
     this.server = builder.build();

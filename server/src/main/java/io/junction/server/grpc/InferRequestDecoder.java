@@ -11,6 +11,8 @@ import io.junction.server.model.ServingTensor;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
+import io.junction.server.telemetry.SpanNames;
+import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,7 +37,7 @@ final class InferRequestDecoder {
   private InferRequestDecoder() {}
 
   static InferenceRequest decode(ModelInferRequest request, ServedModel model, long arrivalNanos, long deadlineNanos,
-      BooleanSupplier cancelled) {
+      BooleanSupplier cancelled, Span span) {
     String label = model.label();
     ServingSignature signature = model.signature();
     int inputCount = request.getInputsCount();
@@ -85,9 +87,22 @@ final class InferRequestDecoder {
           : TensorDecoder.fromTyped(label, input.getName(), type, shape, input.getContents());
       tensors.put(input.getName(), tensor);
     }
+    if (span.isRecording()) {
+      StringBuilder shapes = new StringBuilder();
+      long bytes = 0;
+      for (InferInputTensor input : request.getInputsList()) {
+        shapes.append(shapes.length() == 0 ? "" : " ").append(input.getName()).append(input.getShapeList());
+      }
+      for (int i = 0; i < request.getRawInputContentsCount(); i++) {
+        bytes += request.getRawInputContents(i).size();
+      }
+      span.setAttribute(SpanNames.INPUT_SHAPES, shapes.toString());
+      span.setAttribute(SpanNames.INPUT_BYTES, bytes);
+      span.setAttribute(SpanNames.ROWS, Math.max(batch, 1));
+    }
     return new InferenceRequest(request.getId(), model, tensors, outputs, Math.max(batch, 1), arrivalNanos,
         deadlineNanos, cancelled, (int) Math.min(Integer.MAX_VALUE, parameter(label, request, PRIORITY)),
-        Math.multiplyExact(parameter(label, request, TIMEOUT_MICROS), 1000L));
+        Math.multiplyExact(parameter(label, request, TIMEOUT_MICROS), 1000L), span);
   }
 
   /** A non-negative integer request parameter, as Triton's clients send it (int64 or uint64); 0 when absent. */

@@ -2,6 +2,8 @@ package io.junction.server.grpc;
 
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Context;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
 import io.grpc.Deadline;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -49,12 +51,15 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final ServerInfo info;
   private final ModelInferHandler inferHandler;
   private final int streamWindow;
+  private final Tracer tracer;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
-  public InferenceGrpcService(ModelManager models, InferenceScheduler scheduler, ServerInfo info, int streamWindow) {
+  public InferenceGrpcService(ModelManager models, InferenceScheduler scheduler, ServerInfo info, int streamWindow,
+      Tracer tracer) {
+    this.tracer = tracer;
     this.models = models;
     this.info = info;
     this.inferHandler = new ModelInferHandler(models, scheduler);
@@ -169,7 +174,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     call.setOnCancelHandler(() -> { });
     Context context = Context.current();
     inferHandler.handle(request, deadlineNanos(context), context::isCancelled,
-        queued -> context.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor())).whenComplete((response, failure) -> {
+        queued -> context.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor()),
+        Span.current()).whenComplete((response, failure) -> {
       if (failure != null) {
         call.onError(StatusTranslator.toStatus(failure));
       } else {
@@ -183,7 +189,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
     ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
     Context context = Context.current();
-    return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context);
+    return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context, tracer);
   }
 
   private static long deadlineNanos(Context context) {

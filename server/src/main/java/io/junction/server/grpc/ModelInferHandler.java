@@ -8,6 +8,8 @@ import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
+import io.junction.server.telemetry.SpanNames;
+import io.opentelemetry.api.trace.Span;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -31,9 +33,21 @@ final class ModelInferHandler {
    * @param cancelled true once the caller has gone away
    * @param onQueued receives the queued request's future, to cancel it (which takes the request out of
    *     the queue) if the caller goes away
+   * @param span the span this request's work is recorded on (the call's server span, or a child span
+   *     per request of a stream); never null
    */
   CompletableFuture<ModelInferResponse> handle(ModelInferRequest request, long deadlineNanos,
-      BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued) {
+      BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
+    span.setAttribute(SpanNames.MODEL_NAME, request.getModelName());
+    span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, request.getModelVersion());
+    if (!request.getId().isEmpty()) {
+      span.setAttribute(SpanNames.REQUEST_ID, request.getId());
+    }
+    return handleTraced(request, deadlineNanos, cancelled, onQueued, span);
+  }
+
+  private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, long deadlineNanos,
+      BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
     long arrival = System.nanoTime();
     ServedModel model;
     try {
@@ -41,13 +55,14 @@ final class ModelInferHandler {
       if (!model.tryAcquire()) {
         throw new ModelUnavailableException(model.label() + " is being unloaded");
       }
+      span.setAttribute(SpanNames.MODEL_VERSION, Long.toString(model.version()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
     InferenceScheduler.Ticket ticket = null;
     try {
       ticket = scheduler.admit(model);
-      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, cancelled);
+      InferenceRequest domain = InferRequestDecoder.decode(request, model, arrival, deadlineNanos, cancelled, span);
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
       CompletableFuture<InferenceResult> queued = admitted.submit(domain);

@@ -7,6 +7,11 @@ import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import java.util.concurrent.CompletableFuture;
 import io.grpc.Context;
+import io.junction.server.telemetry.SpanNames;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -24,13 +29,15 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   private final ModelInferHandler handler;
   private final LongSupplier deadlineNanos;
   private final Context context;
+  private final Tracer tracer;
   /** Requests of this stream still queued or running, cancelled together if the stream is. */
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
   private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
 
   StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, ModelInferHandler handler, int window,
-      LongSupplier deadlineNanos, Context context) {
+      LongSupplier deadlineNanos, Context context, Tracer tracer) {
+    this.tracer = tracer;
     this.call = call;
     this.handler = handler;
     this.deadlineNanos = deadlineNanos;
@@ -43,8 +50,16 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
 
   @Override
   public void onNext(ModelInferRequest request) {
+    // Each streamed request gets its own span under the stream's server span (current here).
+    Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setSpanKind(SpanKind.INTERNAL).startSpan();
     CompletableFuture<ModelStreamInferResponse> answer = handler
-        .handle(request, deadlineNanos.getAsLong(), context::isCancelled, this::track)
+        .handle(request, deadlineNanos.getAsLong(), context::isCancelled, this::track, span)
+        .whenComplete((r, e) -> {
+          if (e != null) {
+            span.setStatus(StatusCode.ERROR, errorMessage(e));
+          }
+          span.end();
+        })
         .handle((response, failure) -> failure == null
             ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
             : ModelStreamInferResponse.newBuilder()

@@ -3,6 +3,7 @@ package io.junction.server.scheduling;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.BufferPool;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +28,15 @@ public final class BatchingScheduler implements InferenceScheduler {
   private final int defaultMaxQueueSize;
   private final Map<ServedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Tracer tracer;
 
   /**
    * @param cpuSlots executions that may run on the CPU at once, over all models
    * @param defaultMaxQueueSize bound of each model's queues where its config sets none
+   * @param tracer records batch spans
    */
-  public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize) {
+  public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize, Tracer tracer) {
+    this.tracer = tracer;
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
     }
@@ -51,7 +55,8 @@ public final class BatchingScheduler implements InferenceScheduler {
   /** The batcher of a model version (created on first use). */
   public DynamicBatcher batcher(ServedModel model) {
     return batchers.computeIfAbsent(model, m -> {
-      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu, runner);
+      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu, runner,
+          tracer);
       m.onClose(() -> {
         DynamicBatcher gone = batchers.remove(m);
         if (gone != null) {

@@ -10,6 +10,14 @@ import io.junction.server.errors.RequestCancelledException;
 import io.junction.server.errors.RequestTimeoutException;
 import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
+import io.junction.server.telemetry.SpanNames;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +49,7 @@ public final class DynamicBatcher implements AutoCloseable {
   private final BatchPolicy policy;
   private final DeviceScheduler device;
   private final BatchRunner runner;
+  private final Tracer tracer;
   private final Thread worker;
 
   /** Guards everything below; held only to queue, form or account, never while running a model. */
@@ -61,7 +70,9 @@ public final class DynamicBatcher implements AutoCloseable {
   private boolean closed;
 
   @SuppressWarnings("unchecked")
-  public DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchRunner runner) {
+  public DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchRunner runner,
+      Tracer tracer) {
+    this.tracer = tracer;
     this.model = model;
     this.policy = policy;
     this.device = device;
@@ -380,24 +391,36 @@ public final class DynamicBatcher implements AutoCloseable {
       if (live.isEmpty()) {
         return;
       }
+      Span batchSpan = startBatchSpan(live);
       BatchRunner.Outcome outcome;
       try {
         outcome = runner.run(model, live.stream().map(p -> p.request).toList());
       } catch (JunctionException e) {
+        endBatchSpan(batchSpan, e);
         live.forEach(p -> fail(p, e));
         return;
       } catch (RuntimeException | Error e) {
-        log.error("{}: a batch of {} requests failed in the backend", model.label(), live.size(), e);
+        log.error("{}: a batch of {} requests failed in the backend (traces {})", model.label(), live.size(),
+            traceIds(live), e);
         InferenceFailedException failure = new InferenceFailedException(model.label() + ": inference failed: " + e, e);
+        endBatchSpan(batchSpan, e);
         live.forEach(p -> fail(p, failure));
         return;
       }
       long end = System.nanoTime();
       var t = outcome.timings();
       stats.recordExecution(outcome.rows(), t.inputNanos(), t.inferNanos(), t.outputNanos());
+      if (batchSpan.isRecording()) {
+        batchSpan.setAttribute(SpanNames.BATCH_SIZE, outcome.rows());
+        batchSpan.setAttribute(SpanNames.COMPUTE_INPUT_US, t.inputNanos() / 1000);
+        batchSpan.setAttribute(SpanNames.COMPUTE_INFER_US, t.inferNanos() / 1000);
+        batchSpan.setAttribute(SpanNames.COMPUTE_OUTPUT_US, t.outputNanos() / 1000);
+      }
+      endBatchSpan(batchSpan, null);
       for (int i = 0; i < live.size(); i++) {
         PendingRequest p = live.get(i);
         InferenceRequest r = p.request;
+        recordOnRequestSpan(r, batchSpan, start, outcome.rows(), t);
         stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
             t.inferNanos(), t.outputNanos());
         p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)));
@@ -405,6 +428,71 @@ public final class DynamicBatcher implements AutoCloseable {
     } finally {
       finished();
     }
+  }
+
+  /**
+   * The batch's own span, linked to every request span it serves. It joins the trace of the first
+   * sampled request so that it is sampled whenever one of its requests is.
+   */
+  private Span startBatchSpan(List<PendingRequest> live) {
+    SpanBuilder builder = tracer.spanBuilder(SpanNames.BATCH).setSpanKind(SpanKind.INTERNAL).setNoParent();
+    SpanContext parent = null;
+    for (PendingRequest p : live) {
+      SpanContext ctx = p.request.span().getSpanContext();
+      if (ctx.isValid()) {
+        builder.addLink(ctx);
+        if (parent == null && ctx.isSampled()) {
+          parent = ctx;
+        }
+      }
+    }
+    if (parent != null) {
+      builder.setParent(Context.root().with(Span.wrap(parent)));
+    }
+    return builder
+        .setAttribute(SpanNames.MODEL_NAME, model.name())
+        .setAttribute(SpanNames.MODEL_VERSION, Long.toString(model.version()))
+        .setAttribute(SpanNames.BACKEND, model.config().getBackend())
+        .setAttribute(SpanNames.DEVICE, device.device())
+        .setAttribute(SpanNames.BATCH_REQUESTS, (long) live.size())
+        .startSpan();
+  }
+
+  private static void endBatchSpan(Span span, Throwable failure) {
+    if (failure != null) {
+      span.setStatus(StatusCode.ERROR, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+      span.recordException(failure);
+    }
+    span.end();
+  }
+
+  private static void recordOnRequestSpan(InferenceRequest r, Span batch, long start, long rows,
+      io.junction.server.backend.ExecutionTimings t) {
+    Span span = r.span();
+    if (!span.isRecording()) {
+      return;
+    }
+    span.setAttribute(SpanNames.QUEUE_US, (start - r.arrivalNanos()) / 1000);
+    span.setAttribute(SpanNames.BATCH_SIZE, rows);
+    span.setAttribute(SpanNames.COMPUTE_INFER_US, t.inferNanos() / 1000);
+    span.setAttribute(SpanNames.COMPUTE_INPUT_US, t.inputNanos() / 1000);
+    span.setAttribute(SpanNames.COMPUTE_OUTPUT_US, t.outputNanos() / 1000);
+    if (batch.getSpanContext().isValid()) {
+      span.setAttribute(SpanNames.BATCH_TRACE_ID, batch.getSpanContext().getTraceId());
+      span.setAttribute(SpanNames.BATCH_SPAN_ID, batch.getSpanContext().getSpanId());
+      span.addLink(batch.getSpanContext());
+    }
+  }
+
+  private static String traceIds(List<PendingRequest> requests) {
+    StringBuilder sb = new StringBuilder();
+    for (PendingRequest p : requests) {
+      SpanContext ctx = p.request.span().getSpanContext();
+      if (ctx.isValid()) {
+        sb.append(sb.length() == 0 ? "" : ",").append(ctx.getTraceId());
+      }
+    }
+    return sb.length() == 0 ? "none" : sb.toString();
   }
 
   private void finished() {

@@ -2,6 +2,7 @@ package io.junction.server.scheduling;
 
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.Tensor;
+import io.opentelemetry.api.trace.Span;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,10 +20,12 @@ import java.util.function.BooleanSupplier;
  * @param cancelled true once the caller has gone away
  * @param priority the priority level asked for (1 is highest); 0 for the model's default
  * @param queueTimeoutNanos the queue timeout asked for; 0 for the model's default
+ * @param span the request's span, where scheduling records queue, batch and compute; never null
+ *     ({@link Span#getInvalid()} when not traced)
  */
 public record InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
     long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
-    long queueTimeoutNanos) {
+    long queueTimeoutNanos, Span span) {
   public static final long NO_DEADLINE = Long.MAX_VALUE;
 
   public InferenceRequest {
@@ -31,6 +34,7 @@ public record InferenceRequest(String id, ServedModel model, Map<String, Tensor>
     inputs = Map.copyOf(inputs);
     outputs = List.copyOf(outputs);
     Objects.requireNonNull(cancelled, "cancelled");
+    Objects.requireNonNull(span, "span");
     if (priority < 0 || queueTimeoutNanos < 0) {
       throw new IllegalArgumentException("priority and queueTimeoutNanos must be non-negative");
     }

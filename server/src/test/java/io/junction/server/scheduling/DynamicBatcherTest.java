@@ -14,6 +14,8 @@ import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.BufferPool;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.TracerProvider;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -47,7 +49,8 @@ class DynamicBatcherTest {
         output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
         """ + configText, config);
     ServedModel model = new ServedModel("fake", 1, config.build(), backend);
-    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, runner);
+    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, runner,
+        TracerProvider.noop().get("test"));
     batchers.add(b);
     return b;
   }
@@ -62,7 +65,7 @@ class DynamicBatcherTest {
     data.flip();
     Tensor x = Tensor.fixed("x", DataType.FP32, new long[] {rows, cols}, data);
     return new InferenceRequest("r" + value, model, Map.of("x", x), List.of("y"), rows, System.nanoTime(), deadline,
-        () -> false, priority, 0);
+        () -> false, priority, 0, Span.getInvalid());
   }
 
   private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value) {

@@ -1,0 +1,157 @@
+package io.junction.server.grpc;
+
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import org.slf4j.MDC;
+
+/**
+ * One SERVER span per RPC, following OpenTelemetry's gRPC conventions, continuing the caller's trace
+ * when its metadata carries W3C {@code traceparent}/{@code tracestate} (and baggage). The span is the
+ * current context while the call's callbacks run, the trace id is put in the log context
+ * ({@code trace_id}) and returned to the caller in the {@code x-trace-id} header (and trailer).
+ */
+public final class TracingServerInterceptor implements ServerInterceptor {
+  public static final Metadata.Key<String> TRACE_ID =
+      Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER);
+  public static final String MDC_TRACE_ID = "trace_id";
+
+  static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+  static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
+  static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+  static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+
+  private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(Metadata carrier) {
+      return carrier.keys();
+    }
+
+    @Override
+    public String get(Metadata carrier, String key) {
+      return key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX) ? null
+          : carrier.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+    }
+  };
+
+  private final Tracer tracer;
+  private final TextMapPropagator propagator;
+
+  public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator) {
+    this.tracer = tracer;
+    this.propagator = propagator;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    String fullName = call.getMethodDescriptor().getFullMethodName();
+    String service = call.getMethodDescriptor().getServiceName();
+    String method = call.getMethodDescriptor().getBareMethodName();
+    Context parent = propagator.extract(Context.root(), headers, GETTER);
+    var builder = tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent)
+        .setAttribute(RPC_SYSTEM, "grpc")
+        .setAttribute(RPC_SERVICE, service == null ? "" : service)
+        .setAttribute(RPC_METHOD, method == null ? "" : method);
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    if (remote instanceof InetSocketAddress inet) {
+      builder.setAttribute(PEER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      builder.setAttribute(PEER_PORT, (long) inet.getPort());
+    }
+    Span span = builder.startSpan();
+    Context context = parent.with(span);
+    String traceId = span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : null;
+
+    ServerCall<Q, R> traced = new SimpleForwardingServerCall<>(call) {
+      @Override
+      public void sendHeaders(Metadata responseHeaders) {
+        if (traceId != null) {
+          responseHeaders.put(TRACE_ID, traceId);
+        }
+        super.sendHeaders(responseHeaders);
+      }
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        if (traceId != null && !trailers.containsKey(TRACE_ID)) {
+          trailers.put(TRACE_ID, traceId);
+        }
+        span.setAttribute(RPC_STATUS, (long) status.getCode().value());
+        if (!status.isOk()) {
+          span.setStatus(StatusCode.ERROR, status.getCode() + (status.getDescription() == null ? ""
+              : ": " + status.getDescription()));
+          if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
+            span.recordException(status.asRuntimeException());
+          }
+        }
+        try {
+          super.close(status, trailers);
+        } finally {
+          span.end();
+        }
+      }
+    };
+    ServerCall.Listener<Q> delegate;
+    try (Scope ignored = context.makeCurrent()) {
+      delegate = next.startCall(traced, headers);
+    }
+    return new SimpleForwardingServerCallListener<>(delegate) {
+      @Override
+      public void onMessage(Q message) {
+        inContext(() -> super.onMessage(message));
+      }
+
+      @Override
+      public void onHalfClose() {
+        inContext(super::onHalfClose);
+      }
+
+      @Override
+      public void onCancel() {
+        span.setAttribute(RPC_STATUS, (long) Status.Code.CANCELLED.value());
+        span.setStatus(StatusCode.ERROR, "CANCELLED by the client");
+        inContext(super::onCancel);
+        span.end();
+      }
+
+      @Override
+      public void onComplete() {
+        inContext(super::onComplete);
+      }
+
+      @Override
+      public void onReady() {
+        inContext(super::onReady);
+      }
+
+      private void inContext(Runnable callback) {
+        try (Scope ignored = context.makeCurrent()) {
+          if (traceId != null) {
+            MDC.put(MDC_TRACE_ID, traceId);
+          }
+          callback.run();
+        } finally {
+          MDC.remove(MDC_TRACE_ID);
+        }
+      }
+    };
+  }
+}

@@ -1,0 +1,72 @@
+package io.junction.server.telemetry;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server's OpenTelemetry: tracer and propagators. Built the standard way with the SDK's
+ * autoconfiguration ({@code OTEL_*} environment variables and {@code otel.*} system properties: exporter,
+ * endpoint, sampler, resource), with Junction's defaults underneath: service name {@code junction} and no
+ * exporter until one is configured (so a server without a collector does not log export failures).
+ *
+ * <p>Owns the SDK it builds; {@link #close()} flushes and shuts it down. No global is set.
+ */
+public final class Telemetry implements AutoCloseable {
+  static final String INSTRUMENTATION = "io.junction.server";
+
+  /** Defaults under the standard settings; environment and system properties override each one. */
+  private static final Map<String, String> DEFAULTS = Map.of(
+      "otel.service.name", "junction",
+      "otel.traces.exporter", "none",
+      "otel.metrics.exporter", "none",
+      "otel.logs.exporter", "none");
+
+  private final OpenTelemetry openTelemetry;
+  private final OpenTelemetrySdk owned;
+
+  private Telemetry(OpenTelemetry openTelemetry, OpenTelemetrySdk owned) {
+    this.openTelemetry = openTelemetry;
+    this.owned = owned;
+  }
+
+  /** Tracing off: spans are no-ops, nothing is propagated. */
+  public static Telemetry disabled() {
+    return new Telemetry(OpenTelemetry.noop(), null);
+  }
+
+  /** The SDK configured from the environment, system properties and {@code overrides} (highest first). */
+  public static Telemetry autoconfigured(Map<String, String> overrides) {
+    OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
+        .addPropertiesSupplier(() -> DEFAULTS)
+        .addPropertiesSupplier(() -> overrides)
+        .disableShutdownHook()
+        .build()
+        .getOpenTelemetrySdk();
+    return new Telemetry(sdk, sdk);
+  }
+
+  /** An OpenTelemetry the caller owns (tests, embedding). */
+  public static Telemetry of(OpenTelemetry openTelemetry) {
+    return new Telemetry(openTelemetry, null);
+  }
+
+  public Tracer tracer() {
+    return openTelemetry.getTracer(INSTRUMENTATION);
+  }
+
+  public TextMapPropagator propagator() {
+    return openTelemetry.getPropagators().getTextMapPropagator();
+  }
+
+  @Override
+  public void close() {
+    if (owned != null) {
+      owned.shutdown().join(10, TimeUnit.SECONDS);
+    }
+  }
+}
