@@ -1,5 +1,6 @@
 package io.junction.client;
 
+import io.grpc.Metadata;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelInferResponse.InferOutputTensor;
@@ -8,16 +9,32 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A response with typed accessors for its outputs. Reads raw contents (what Junction sends) and also
  * typed contents, so it works against any Open Inference Protocol server.
  */
 public final class InferResult {
-  private final ModelInferResponse response;
+  /** The trace id Junction returns in response metadata. */
+  public static final Metadata.Key<String> TRACE_ID = Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER);
 
-  InferResult(ModelInferResponse response) {
+  private final ModelInferResponse response;
+  private final Metadata headers;
+
+  InferResult(ModelInferResponse response, Metadata headers) {
     this.response = response;
+    this.headers = headers == null ? new Metadata() : headers;
+  }
+
+  /** A response header (gRPC metadata), e.g. the variant of a route; empty if absent. */
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(headers.get(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER)));
+  }
+
+  /** The id of the server's trace of this call, when the server traces. */
+  public Optional<String> traceId() {
+    return Optional.ofNullable(headers.get(TRACE_ID));
   }
 
   public String modelName() {

@@ -21,7 +21,12 @@ import io.junction.proto.inference.ServerLiveRequest;
 import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.opentelemetry.api.baggage.propagation.W3CBaggagePropagator;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.io.File;
+import java.util.concurrent.atomic.AtomicReference;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,8 +62,9 @@ public final class JunctionClient implements AutoCloseable {
     this.channel = ownsChannel ? b.newChannel() : b.channel;
     this.defaultDeadline = b.defaultDeadline;
     ClientInterceptor headers = MetadataUtils.newAttachHeadersInterceptor(toMetadata(b.metadata));
-    this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withInterceptors(headers);
-    this.future = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(headers);
+    ClientInterceptor tracing = new TracingClientInterceptor(b.propagator);
+    this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withInterceptors(headers, tracing);
+    this.future = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(headers, tracing);
   }
 
   /** A client for {@code host:port} (or any gRPC target string). */
@@ -101,7 +107,12 @@ public final class JunctionClient implements AutoCloseable {
 
   /** Runs a request and waits for the answer. */
   public InferResult infer(InferRequest request) {
-    return call(() -> new InferResult(withHeaders(blocking(), request.headers()).modelInfer(request.toProto())));
+    AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    ModelInferResponse response = call(() -> withHeaders(blocking(), request.headers())
+        .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers))
+        .modelInfer(request.toProto()));
+    return new InferResult(response, responseHeaders.get());
   }
 
   /**
@@ -110,11 +121,14 @@ public final class JunctionClient implements AutoCloseable {
    */
   public CompletableFuture<InferResult> inferAsync(InferRequest request) {
     CompletableFuture<InferResult> result = new CompletableFuture<>();
-    GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future), request.headers());
+    AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future), request.headers())
+        .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
     Futures.addCallback(stub.modelInfer(request.toProto()), new FutureCallback<ModelInferResponse>() {
       @Override
       public void onSuccess(ModelInferResponse response) {
-        result.complete(new InferResult(response));
+        result.complete(new InferResult(response, responseHeaders.get()));
       }
 
       @Override
@@ -189,6 +203,8 @@ public final class JunctionClient implements AutoCloseable {
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private ManagedChannel channel;
+    private TextMapPropagator propagator = TextMapPropagator.composite(
+        W3CTraceContextPropagator.getInstance(), W3CBaggagePropagator.getInstance());
 
     private Builder(String target) {
       this.target = target;
@@ -233,6 +249,15 @@ public final class JunctionClient implements AutoCloseable {
         throw new IllegalArgumentException("maxInboundMessageBytes must be positive, got " + bytes);
       }
       this.maxInboundMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * The propagators used to put the caller's trace context into each call (default: W3C trace
+     * context and baggage), e.g. {@code openTelemetry.getPropagators()} of the application.
+     */
+    public Builder propagators(ContextPropagators propagators) {
+      this.propagator = Objects.requireNonNull(propagators, "propagators").getTextMapPropagator();
       return this;
     }
 

@@ -1,0 +1,156 @@
+package io.junction.client;
+
+import static io.junction.client.OtlpReceiver.attribute;
+import static io.junction.client.OtlpReceiver.hex;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.junction.server.JunctionServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.telemetry.Telemetry;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.Mlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.proto.trace.v1.Status.StatusCode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Traces of calls made through the client, exported by the server over OTLP/gRPC to a real receiver on
+ * loopback, checked span by span.
+ */
+class TracingEndToEndTest {
+  private static final String MODEL_INFER = "inference.GRPCInferenceService/ModelInfer";
+
+  @TempDir Path repo;
+
+  private static Map<String, String> exportTo(OtlpReceiver receiver, String sampler, String arg) {
+    Map<String, String> p = new HashMap<>();
+    p.put("otel.traces.exporter", "otlp");
+    p.put("otel.exporter.otlp.protocol", "grpc");
+    p.put("otel.exporter.otlp.endpoint", receiver.endpoint());
+    p.put("otel.bsp.schedule.delay", "50");
+    p.put("otel.traces.sampler", sampler);
+    if (arg != null) {
+      p.put("otel.traces.sampler.arg", arg);
+    }
+    return p;
+  }
+
+  private static SpanContext clientSpan() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return SpanContext.create(String.format("%016x%016x", r.nextLong() | 1, r.nextLong()),
+        String.format("%016x", r.nextLong() | 1), TraceFlags.getSampled(), TraceState.getDefault());
+  }
+
+  @Test
+  void callsContinueTheClientsTraceWithServerAndBatchSpans() throws Exception {
+    DemoRepository.write(repo);
+    new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx()).config("batched", """
+        max_batch_size: 32
+        dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 200000 }
+        """);
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
+            Telemetry.autoconfigured(exportTo(receiver, "parentbased_always_on", null))).start();
+        JunctionClient client = JunctionClient.builder("127.0.0.1:" + server.grpcPort()).plaintext()
+            .defaultDeadline(Duration.ofSeconds(20)).build()) {
+      // One call inside a client span.
+      SpanContext parent = clientSpan();
+      InferResult result;
+      try (Scope ignored = Span.wrap(parent).makeCurrent()) {
+        result = client.infer(InferRequest.builder("mlp").version(1).id("traced-1")
+            .input(InferInput.fp32("x", new float[8], 1, 8)).build());
+      }
+      assertThat(result.traceId()).contains(parent.getTraceId());
+      var serverSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
+          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      assertThat(hex(serverSpan.getParentSpanId())).isEqualTo(parent.getSpanId());
+      assertThat(serverSpan.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
+      assertThat(attribute(serverSpan, "rpc.system")).contains("grpc");
+      assertThat(attribute(serverSpan, "rpc.service")).contains("inference.GRPCInferenceService");
+      assertThat(attribute(serverSpan, "rpc.method")).contains("ModelInfer");
+      assertThat(attribute(serverSpan, "rpc.grpc.status_code")).contains("0");
+      assertThat(attribute(serverSpan, "network.peer.address")).contains("127.0.0.1");
+      assertThat(attribute(serverSpan, "junction.model.name")).contains("mlp");
+      assertThat(attribute(serverSpan, "junction.model.version_requested")).contains("1");
+      assertThat(attribute(serverSpan, "junction.model.version")).contains("1");
+      assertThat(attribute(serverSpan, "junction.request.id")).contains("traced-1");
+      assertThat(attribute(serverSpan, "junction.request.input_shapes")).contains("x[1, 8]");
+      assertThat(attribute(serverSpan, "junction.request.input_bytes")).contains("32");
+      assertThat(attribute(serverSpan, "junction.queue.wait_us")).isPresent();
+      assertThat(attribute(serverSpan, "junction.compute.infer_us")).isPresent();
+      assertThat(attribute(serverSpan, "junction.batch.size")).contains("1");
+      String batchSpanId = attribute(serverSpan, "junction.batch.span_id").orElseThrow();
+      assertThat(receiver.spans).anySatisfy(s -> {
+        assertThat(hex(s.getSpanId())).isEqualTo(batchSpanId);
+        assertThat(s.getName()).isEqualTo("junction.batch");
+        assertThat(s.getLinksList()).anySatisfy(l -> assertThat(hex(l.getSpanId())).isEqualTo(hex(serverSpan.getSpanId())));
+      });
+      assertThat(receiver.serviceNames).contains("junction");
+
+      // Several calls at once on a batching model: one batch span linked to several request spans.
+      List<CompletableFuture<InferResult>> calls = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        try (Scope ignored = Span.wrap(clientSpan()).makeCurrent()) {
+          calls.add(client.inferAsync(InferRequest.builder("batched")
+              .input(InferInput.fp32("x", new float[8], 1, 8)).build()));
+        }
+      }
+      CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(receiver.spans).anySatisfy(s -> {
+        assertThat(s.getName()).isEqualTo("junction.batch");
+        assertThat(attribute(s, "junction.model.name")).contains("batched");
+        assertThat(s.getLinksCount()).isGreaterThan(1);
+        assertThat(Long.parseLong(attribute(s, "junction.batch.size").orElse("0"))).isEqualTo(s.getLinksCount());
+      }));
+
+      // A bad request: the server span says ERROR with the status.
+      SpanContext badParent = clientSpan();
+      try (Scope ignored = Span.wrap(badParent).makeCurrent()) {
+        assertThatThrownBy(() -> client.infer(InferRequest.builder("mlp")
+            .input(InferInput.fp32("x", new float[3], 1, 3)).build())).isInstanceOf(JunctionException.class);
+      }
+      var errorSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(badParent.getTraceId())).findFirst(),
+          java.util.Optional::isPresent).orElseThrow();
+      assertThat(errorSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+      assertThat(errorSpan.getStatus().getMessage()).contains("INVALID_ARGUMENT", "input 'x'");
+      assertThat(attribute(errorSpan, "rpc.grpc.status_code")).contains("3");
+    }
+  }
+
+  @Test
+  void theSamplingRatioIsHonoured() throws Exception {
+    DemoRepository.write(repo);
+    int calls = 200;
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
+            Telemetry.autoconfigured(exportTo(receiver, "traceidratio", "0.25"))).start();
+        JunctionClient client = JunctionClient.builder("127.0.0.1:" + server.grpcPort()).plaintext().build()) {
+      for (int i = 0; i < calls; i++) {
+        client.infer(InferRequest.builder("mlp").input(InferInput.fp32("x", new float[8], 1, 8)).build());
+      }
+      server.close(); // flushes the exporter
+      long sampled = receiver.spans.stream().filter(s -> s.getName().equals(MODEL_INFER)).count();
+      // Binomial(200, 0.25): mean 50, standard deviation 6.1; the bounds are about five deviations out.
+      assertThat(sampled).isBetween(20L, 80L);
+    }
+  }
+}
