@@ -10,7 +10,8 @@ import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.grpc.ServerInfo;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
-import io.junction.server.http.HealthHttpServer;
+import io.junction.server.http.HttpEndpoint;
+import io.junction.server.telemetry.ServerMetrics;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
@@ -39,6 +40,7 @@ public final class JunctionServer implements AutoCloseable {
   private final ServerConfig config;
   private final BackendRegistry backends;
   private final Telemetry telemetry;
+  private final ServerMetrics metrics = new ServerMetrics();
   private final ModelManager models;
   private final BatchingScheduler scheduler;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -48,7 +50,7 @@ public final class JunctionServer implements AutoCloseable {
   /** Everything opened by start(), closed in reverse order. */
   private final Deque<AutoCloseable> opened = new ArrayDeque<>();
   private GrpcEndpoint grpc;
-  private HealthHttpServer http;
+  private HttpEndpoint http;
 
   /** A server with the backends on the class path and tracing off. */
   public JunctionServer(ServerConfig config) {
@@ -65,8 +67,9 @@ public final class JunctionServer implements AutoCloseable {
     this.backends = backends;
     this.telemetry = telemetry;
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
-        new ModelConfigResolver(config.defaultMaxBatchSize()));
+        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics);
     this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer());
+    metrics.watch(models, scheduler);
   }
 
   public synchronized JunctionServer start() throws IOException {
@@ -92,8 +95,8 @@ public final class JunctionServer implements AutoCloseable {
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
-        http = new HealthHttpServer(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady)
-            .start();
+        http = new HttpEndpoint(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady,
+            metrics).start();
         opened.push(http);
       }
       healthPublisher.serverReady(isReady());
@@ -117,7 +120,7 @@ public final class JunctionServer implements AutoCloseable {
   }
 
   public Optional<Integer> httpPort() {
-    return Optional.ofNullable(http).map(HealthHttpServer::port);
+    return Optional.ofNullable(http).map(HttpEndpoint::port);
   }
 
   public ModelManager models() {

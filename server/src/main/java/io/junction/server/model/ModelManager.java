@@ -43,12 +43,20 @@ public final class ModelManager implements AutoCloseable {
   private final ModelRepository repository;
   private final BackendRegistry backends;
   private final ModelConfigResolver resolver;
+  private final ModelStats.Observer observer;
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Orders loads and unloads; never held while serving a request. */
   private final ReentrantLock changeLock = new ReentrantLock();
 
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver) {
+    this(repository, backends, resolver, ModelStats.Observer.NONE);
+  }
+
+  /** @param observer told of every request and execution of every model (metrics) */
+  public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
+      ModelStats.Observer observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
     this.repository = Objects.requireNonNull(repository, "repository");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
@@ -225,7 +233,7 @@ public final class ModelManager implements AutoCloseable {
       Path file = repository.versionFile(dir, version, fileName);
       loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
-      ServedModel served = new ServedModel(dir.name(), version, effective, loaded);
+      ServedModel served = new ServedModel(dir.name(), version, effective, loaded, observer);
       log.info("{} loaded with {} in {} ms", label, backend.name(), (System.nanoTime() - start) / 1_000_000);
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {

@@ -25,13 +25,18 @@ public final class ServedModel {
   private final ModelConfig config;
   private final ServingSignature signature;
   private final LoadedModel loaded;
-  private final ModelStats stats = new ModelStats();
+  private final ModelStats stats;
   /** Requests in flight, plus one while the version is not retired; reaching zero closes it. */
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean retired = new AtomicBoolean();
   private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
 
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
+    this(name, version, config, loaded, ModelStats.Observer.NONE);
+  }
+
+  public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded, ModelStats.Observer observer) {
+    this.stats = new ModelStats(name, version, observer);
     this.name = name;
     this.version = version;
     this.config = config;
@@ -92,6 +97,12 @@ public final class ServedModel {
     if (references.decrementAndGet() == 0) {
       closeBackend();
     }
+  }
+
+  /** Requests holding this version now (queued or running). */
+  public int inFlight() {
+    int n = references.get();
+    return retired.get() ? n : Math.max(0, n - 1);
   }
 
   /** Stops new requests; the backend closes when the last in-flight request releases it. */

@@ -67,6 +67,12 @@ public final class BatchingScheduler implements InferenceScheduler {
     });
   }
 
+  /** Requests waiting in a model version's queue now; 0 when it has no batcher yet. */
+  public int waiting(ServedModel model) {
+    DynamicBatcher b = batchers.get(model);
+    return b == null ? 0 : b.waiting();
+  }
+
   public DeviceScheduler cpu() {
     return cpu;
   }

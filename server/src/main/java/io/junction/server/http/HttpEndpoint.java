@@ -13,16 +13,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
- * The HTTP port for Kubernetes probes: {@code /health/live} and {@code /health/ready} (also under
- * KServe's {@code /v2/health/...}), 200 when true and 503 when not. Owns its server and its two
- * {@code junction-http} threads.
+ * The HTTP port: Kubernetes probes {@code /health/live} and {@code /health/ready} (also under KServe's
+ * {@code /v2/health/...}), 200 when true and 503 when not, and Prometheus {@code /metrics}. Owns its
+ * server and its two {@code junction-http} threads.
  */
-public final class HealthHttpServer implements AutoCloseable {
+public final class HttpEndpoint implements AutoCloseable {
+  /** Where {@code /metrics} comes from. */
+  public interface Metrics {
+    String contentType();
+
+    byte[] scrape() throws IOException;
+  }
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  public HealthHttpServer(String address, int port, BooleanSupplier live, BooleanSupplier ready) throws IOException {
+  public HttpEndpoint(String address, int port, BooleanSupplier live, BooleanSupplier ready, Metrics metrics)
+      throws IOException {
     this.server = HttpServer.create(new InetSocketAddress(address, port), 64);
     this.executor = Executors.newFixedThreadPool(2, new NamedThreadFactory("junction-http", true));
     server.setExecutor(executor);
@@ -30,9 +38,10 @@ public final class HealthHttpServer implements AutoCloseable {
     server.createContext("/health/ready", exchange -> probe(exchange, ready));
     server.createContext("/v2/health/live", exchange -> probe(exchange, live));
     server.createContext("/v2/health/ready", exchange -> probe(exchange, ready));
+    server.createContext("/metrics", exchange -> metrics(exchange, metrics));
   }
 
-  public HealthHttpServer start() {
+  public HttpEndpoint start() {
     server.start();
     return this;
   }
@@ -55,6 +64,21 @@ public final class HealthHttpServer implements AutoCloseable {
         return;
       }
       exchange.sendResponseHeaders(ok ? 200 : 503, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+
+  private static void metrics(HttpExchange exchange, Metrics metrics) throws IOException {
+    try (exchange) {
+      if (!"GET".equals(exchange.getRequestMethod())) {
+        exchange.sendResponseHeaders(405, -1);
+        return;
+      }
+      byte[] body = metrics.scrape();
+      exchange.getResponseHeaders().set("Content-Type", metrics.contentType());
+      exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }

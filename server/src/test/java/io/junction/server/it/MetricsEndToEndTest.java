@@ -1,0 +1,95 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.StatusRuntimeException;
+import io.junction.server.TestServer;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.Mlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Scrapes /metrics like Prometheus does and checks the counters move by exactly the traffic sent. */
+class MetricsEndToEndTest {
+  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)$");
+
+  @TempDir Path repo;
+
+  @Test
+  void countersFollowKnownTraffic() throws Exception {
+    DemoRepository.write(repo);
+    new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx())
+        .config("batched", "max_batch_size: 16\ndynamic_batching { }\n");
+    try (TestServer server = TestServer.start(repo)) {
+      Map<String, Double> before = scrape(server);
+      int[] rows = {1, 2, 3, 1, 1};
+      for (int r : rows) {
+        server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[r * 8], r, 8));
+      }
+      assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[7], 1, 7)))
+          .isInstanceOf(StatusRuntimeException.class);
+      server.blocking().modelInfer(rawFp32("batched", "", "x", new float[8], 1, 8));
+      Map<String, Double> after = scrape(server);
+
+      String v1 = "{model=\"mlp\",version=\"1\"}";
+      assertThat(delta(before, after, "nv_inference_request_success" + v1)).isEqualTo(5);
+      assertThat(delta(before, after, "nv_inference_request_failure" + v1)).isEqualTo(1);
+      assertThat(delta(before, after, "nv_inference_count" + v1)).isEqualTo(8);
+      assertThat(delta(before, after, "nv_inference_exec_count" + v1)).isEqualTo(5);
+      assertThat(delta(before, after, "nv_inference_request_duration_us" + v1)).isPositive();
+      assertThat(delta(before, after, "nv_inference_compute_infer_duration_us" + v1)).isPositive();
+      assertThat(delta(before, after, "nv_inference_request_success{model=\"mlp\",version=\"2\"}")).isZero();
+      assertThat(delta(before, after, "nv_inference_request_success{model=\"batched\",version=\"1\"}")).isEqualTo(1);
+      assertThat(delta(before, after,
+          "junction_request_duration_seconds_count{model=\"mlp\",outcome=\"success\",version=\"1\"}")).isEqualTo(5);
+      assertThat(delta(before, after,
+          "junction_request_duration_seconds_count{model=\"mlp\",outcome=\"failure\",version=\"1\"}")).isEqualTo(1);
+      assertThat(delta(before, after, "junction_batch_size_sum{model=\"mlp\",version=\"1\"}")).isEqualTo(8);
+      assertThat(after.get("junction_model_state{model=\"mlp\",state=\"READY\",version=\"1\"}")).isEqualTo(1);
+      assertThat(after.get("junction_model_state{model=\"mlp\",state=\"UNAVAILABLE\",version=\"1\"}")).isZero();
+      assertThat(after.get("junction_queue_size{model=\"batched\",version=\"1\"}")).isZero();
+      assertThat(after).containsKey("junction_inflight_requests{model=\"mlp\",version=\"1\"}");
+      assertThat(after.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
+      assertThat(after.keySet()).anyMatch(k -> k.startsWith("process_cpu_seconds_total"));
+    }
+  }
+
+  private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
+    assertThat(after).as("metrics after the traffic").containsKey(key);
+    return after.get(key) - before.getOrDefault(key, 0.0);
+  }
+
+  /** Series name with its labels sorted by name, to its value. */
+  private static Map<String, Double> scrape(TestServer server) throws Exception {
+    int port = server.server().httpPort().orElseThrow();
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+    Map<String, Double> series = new HashMap<>();
+    for (String line : response.body().split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      Matcher m = SAMPLE.matcher(line);
+      assertThat(m.matches()).as("a valid sample line: %s", line).isTrue();
+      String labels = m.group(2) == null ? "" : "{" + String.join(",", new java.util.TreeSet<>(
+          java.util.Arrays.asList(m.group(2).substring(1, m.group(2).length() - 1).split(",")))) + "}";
+      series.put(m.group(1) + labels, Double.parseDouble(m.group(3)));
+    }
+    return series;
+  }
+}
