@@ -1,7 +1,7 @@
 package io.junction.client;
 
-import static io.junction.client.OtlpReceiver.attribute;
-import static io.junction.client.OtlpReceiver.hex;
+import static io.junction.testkit.OtlpReceiver.attribute;
+import static io.junction.testkit.OtlpReceiver.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +12,7 @@ import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OtlpReceiver;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceFlags;

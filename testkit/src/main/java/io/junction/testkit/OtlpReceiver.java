@@ -1,4 +1,4 @@
-package io.junction.client;
+package io.junction.testkit;
 
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
@@ -17,13 +17,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** A minimal OTLP/gRPC trace collector on loopback: it keeps every span it is sent. */
-final class OtlpReceiver implements AutoCloseable {
-  final List<Span> spans = new CopyOnWriteArrayList<>();
-  final List<String> serviceNames = new CopyOnWriteArrayList<>();
+public final class OtlpReceiver implements AutoCloseable {
+  public final List<Span> spans = new CopyOnWriteArrayList<>();
+  public final List<String> serviceNames = new CopyOnWriteArrayList<>();
   private final Server server;
 
-  OtlpReceiver() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+  public OtlpReceiver() throws IOException {
+    this(0);
+  }
+
+  /** A receiver on a fixed loopback port (0 picks one). */
+  public OtlpReceiver(int port) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .addService(new TraceServiceGrpc.TraceServiceImplBase() {
           @Override
           public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> out) {
@@ -38,15 +43,16 @@ final class OtlpReceiver implements AutoCloseable {
         }).build().start();
   }
 
-  String endpoint() {
+  /** Where to point an OTLP/gRPC exporter. */
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getPort();
   }
 
-  static String hex(com.google.protobuf.ByteString id) {
+  public static String hex(com.google.protobuf.ByteString id) {
     return HexFormat.of().formatHex(id.toByteArray());
   }
 
-  static Optional<String> attribute(Span span, String key) {
+  public static Optional<String> attribute(Span span, String key) {
     return span.getAttributesList().stream().filter(kv -> kv.getKey().equals(key)).findFirst().map(OtlpReceiver::value);
   }
 
@@ -59,6 +65,22 @@ final class OtlpReceiver implements AutoCloseable {
       case DOUBLE_VALUE -> Double.toString(v.getDoubleValue());
       default -> v.toString();
     };
+  }
+
+  /**
+   * Runs a receiver in its own process (for benchmarks that must not pay the collector's CPU in the
+   * server's JVM): {@code OtlpReceiver <port>}; prints the span count every 5 s, discards the spans.
+   */
+  public static void main(String[] args) throws Exception {
+    try (OtlpReceiver receiver = new OtlpReceiver(Integer.parseInt(args[0]))) {
+      long total = 0;
+      while (true) {
+        Thread.sleep(5000);
+        total += receiver.spans.size();
+        receiver.spans.clear();
+        System.out.println("spans received: " + total);
+      }
+    }
   }
 
   @Override
