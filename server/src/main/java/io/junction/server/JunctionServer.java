@@ -3,7 +3,9 @@ package io.junction.server;
 import io.grpc.BindableService;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.model.RepositoryPoller;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
@@ -84,12 +86,17 @@ public final class JunctionServer implements AutoCloseable {
       healthPublisher.serverReady(false);
       models.addListener(healthPublisher);
       models.addListener((name, ready) -> healthPublisher.serverReady(isReady()));
-      log.info("loading models from {}", models.repository().root());
-      models.loadAll();
+      log.info("loading models from {} (model control mode {})", models.repository().root(),
+          config.control().mode());
+      models.loadAll(config.control()::loadsAtStart);
+      if (config.control().mode() == ModelControl.Mode.POLL) {
+        opened.push(new RepositoryPoller(models, config.control().pollInterval()));
+      }
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<BindableService> services = List.of(
-          new InferenceGrpcService(models, scheduler, info, config.streamWindow(), telemetry.tracer()),
+          new InferenceGrpcService(models, scheduler, info, config.streamWindow(), telemetry.tracer(),
+              config.control()),
           health.getHealthService());
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();

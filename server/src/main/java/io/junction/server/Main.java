@@ -5,7 +5,12 @@ import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
 import io.junction.server.telemetry.Telemetry;
+import io.junction.server.config.ModelControl;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -68,6 +73,19 @@ public final class Main implements Callable<Integer> {
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
+  @Option(names = "--model-control-mode", defaultValue = "none", paramLabel = "MODE",
+      description = "none: load every model at start, no load/unload API (default); poll: also re-read the "
+          + "repository every --repository-poll-secs; explicit: load --load-model models, then the load/unload API decides.")
+  String controlMode;
+
+  @Option(names = "--load-model", paramLabel = "NAME",
+      description = "In explicit mode, a model to load at start (repeatable; * for all).")
+  List<String> loadModels = new ArrayList<>();
+
+  @Option(names = "--repository-poll-secs", defaultValue = "15", paramLabel = "N",
+      description = "Seconds between repository polls in poll mode (default: ${DEFAULT-VALUE}).")
+  long pollSeconds;
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -102,6 +120,7 @@ public final class Main implements Callable<Integer> {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
     }
     Optional<TlsConfig> tls = tls();
+    control(); // checked before anything starts
     Path demo = null;
     Path repository = modelRepository;
     if (repository == null) {
@@ -124,7 +143,7 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls);
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control());
 
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config,
@@ -140,6 +159,24 @@ public final class Main implements Callable<Integer> {
     server.start();
     stopped.await();
     return 0;
+  }
+
+  private ModelControl control() {
+    ModelControl.Mode mode;
+    try {
+      mode = ModelControl.Mode.valueOf(controlMode.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--model-control-mode must be none, poll or explicit, got '" + controlMode + "'");
+    }
+    if (pollSeconds < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--repository-poll-secs must be at least 1");
+    }
+    try {
+      return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
   }
 
   private Optional<TlsConfig> tls() {

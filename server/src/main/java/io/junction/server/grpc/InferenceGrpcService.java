@@ -31,7 +31,9 @@ import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
+import io.junction.server.config.ModelControl;
 import io.junction.server.errors.InvalidInputException;
+import io.junction.server.errors.RepositoryApiDisabledException;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.model.ModelManager;
@@ -52,14 +54,16 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final ModelInferHandler inferHandler;
   private final int streamWindow;
   private final Tracer tracer;
+  private final ModelControl control;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
   public InferenceGrpcService(ModelManager models, InferenceScheduler scheduler, ServerInfo info, int streamWindow,
-      Tracer tracer) {
+      Tracer tracer, ModelControl control) {
     this.tracer = tracer;
+    this.control = control;
     this.models = models;
     this.info = info;
     this.inferHandler = new ModelInferHandler(models, scheduler);
@@ -144,6 +148,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   @Override
   public void repositoryModelLoad(RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> out) {
     reply(out, () -> {
+      requireExplicitMode("load", request.getModelName());
       if (!request.getParametersMap().isEmpty()) {
         throw new InvalidInputException("model '" + request.getModelName() + "': load parameters "
             + request.getParametersMap().keySet() + " are not supported; Junction loads models from the repository as they are");
@@ -162,6 +167,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   public void repositoryModelUnload(RepositoryModelUnloadRequest request,
       StreamObserver<RepositoryModelUnloadResponse> out) {
     reply(out, () -> {
+      requireExplicitMode("unload", request.getModelName());
       models.unload(request.getModelName());
       return RepositoryModelUnloadResponse.getDefaultInstance();
     });
@@ -190,6 +196,14 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
     Context context = Context.current();
     return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context, tracer);
+  }
+
+  private void requireExplicitMode(String action, String model) {
+    if (!control.allowsRepositoryApi()) {
+      throw new RepositoryApiDisabledException("cannot " + action + " model '" + model + "': explicit model "
+          + action + " needs --model-control-mode explicit (this server runs in " + control.mode().name().toLowerCase()
+          + " mode)");
+    }
   }
 
   private static long deadlineNanos(Context context) {

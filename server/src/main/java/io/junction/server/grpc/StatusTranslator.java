@@ -8,6 +8,7 @@ import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.errors.QueueFullException;
+import io.junction.server.errors.RepositoryApiDisabledException;
 import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestCancelledException;
 import io.junction.server.errors.RequestTimeoutException;
@@ -54,6 +55,9 @@ final class StatusTranslator {
     }
     if (e instanceof RequestCancelledException) {
       return Status.CANCELLED;
+    }
+    if (e instanceof RepositoryApiDisabledException) {
+      return Status.FAILED_PRECONDITION;
     }
     if (e instanceof InferenceFailedException) {
       return Status.INTERNAL;

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class ModelManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelManager.class);
 
+  /** The reason of versions unloaded on request (not failures: polls do not retry them). */
+  static final String UNLOADED = "unloaded";
+
   /** Told whenever a model's readiness may have changed. */
   public interface Listener {
     void modelChanged(String name, boolean ready);
@@ -72,8 +75,56 @@ public final class ModelManager implements AutoCloseable {
 
   /** Loads every model of the repository; a model that fails is recorded and the others still load. */
   public void loadAll() {
+    loadAll(name -> true);
+  }
+
+  /** Loads the models of the repository that {@code which} accepts. */
+  public void loadAll(java.util.function.Predicate<String> which) {
     for (String name : repository.modelNames()) {
-      load(name);
+      if (which.test(name)) {
+        load(name);
+      }
+    }
+  }
+
+  /**
+   * Brings the loaded models in line with the repository (Triton's POLL mode): loads models that
+   * appeared, reloads those whose files changed (new or removed versions, a new model file or config)
+   * or whose last load failed, and unloads those whose directory is gone. Each change swaps versions
+   * without downtime, as {@link #load} does.
+   */
+  public void poll() {
+    java.util.Set<String> present = new java.util.HashSet<>(repository.modelNames());
+    for (String name : present) {
+      ModelRecord current = models.get(name);
+      String fingerprint = repository.fingerprint(name);
+      if (current == null || current.hasFailures() || !fingerprint.equals(current.fingerprint())) {
+        try {
+          load(name);
+        } catch (ModelNotFoundException e) {
+          present.remove(name); // removed while we looked
+        }
+      }
+    }
+    for (String name : new ArrayList<>(models.keySet())) {
+      if (!present.contains(name)) {
+        forget(name);
+      }
+    }
+  }
+
+  /** Unloads a model whose directory is gone and drops it from the index. */
+  private void forget(String name) {
+    changeLock.lock();
+    try {
+      ModelRecord old = models.remove(name);
+      if (old != null) {
+        retireAll(old, Map.of());
+        listeners.forEach(l -> l.modelChanged(name, false));
+        log.info("model '{}' removed from the repository: unloaded", name);
+      }
+    } finally {
+      changeLock.unlock();
     }
   }
 
@@ -108,8 +159,8 @@ public final class ModelManager implements AutoCloseable {
         throw new ModelNotFoundException("model '" + name + "' is not known");
       }
       NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
-      current.versions().keySet().forEach(v -> versions.put(v, VersionStatus.failed(v, "unloaded")));
-      swap(name, new ModelRecord(name, Optional.empty(), versions));
+      current.versions().keySet().forEach(v -> versions.put(v, VersionStatus.failed(v, UNLOADED)));
+      swap(name, new ModelRecord(name, Optional.empty(), versions, current.fingerprint()));
       log.info("model '{}' unloaded by request", name);
     } finally {
       changeLock.unlock();
@@ -196,29 +247,30 @@ public final class ModelManager implements AutoCloseable {
 
   private static boolean isUnloadedOnPurpose(ModelRecord record) {
     return record.modelFailure().isEmpty() && !record.versions().isEmpty()
-        && record.versions().values().stream().allMatch(v -> "unloaded".equals(v.reason()));
+        && record.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()));
   }
 
   private ModelRecord loadRecord(String name) {
+    String fingerprint = repository.fingerprint(name);
     ModelDirectory dir;
     try {
       dir = repository.open(name);
     } catch (ModelLoadException e) {
       log.error("{}", e.getMessage());
-      return ModelRecord.failed(name, e.getMessage());
+      return ModelRecord.failed(name, e.getMessage(), fingerprint);
     }
     if (dir.selectedVersions().isEmpty()) {
       String reason = dir.availableVersions().isEmpty()
           ? "no version directory (e.g. " + name + "/1/) in the model repository"
           : "version_policy selects none of the versions present " + dir.availableVersions();
       log.error("model '{}': {}", name, reason);
-      return ModelRecord.failed(name, reason);
+      return ModelRecord.failed(name, reason, fingerprint);
     }
     NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
     for (long version : dir.selectedVersions()) {
       versions.put(version, loadVersion(dir, version));
     }
-    return new ModelRecord(name, Optional.empty(), versions);
+    return new ModelRecord(name, Optional.empty(), versions, fingerprint);
   }
 
   private VersionStatus loadVersion(ModelDirectory dir, long version) {
@@ -233,6 +285,7 @@ public final class ModelManager implements AutoCloseable {
       Path file = repository.versionFile(dir, version, fileName);
       loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
+      Warmup.run(label, effective, loaded);
       ServedModel served = new ServedModel(dir.name(), version, effective, loaded, observer);
       log.info("{} loaded with {} in {} ms", label, backend.name(), (System.nanoTime() - start) / 1_000_000);
       return VersionStatus.ready(served);

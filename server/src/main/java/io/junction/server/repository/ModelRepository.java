@@ -33,6 +33,8 @@ public final class ModelRepository {
   private static final String CONFIG_FILE = "config.pbtxt";
   /** A config.pbtxt larger than this is not a config. */
   private static final long MAX_CONFIG_BYTES = 1 << 20;
+  /** A model directory with more files than this is not looked at in full for changes. */
+  private static final int MAX_FINGERPRINT_FILES = 10_000;
 
   private final Path root;
   private final ModelConfigParser parser = new ModelConfigParser();
@@ -114,6 +116,34 @@ public final class ModelRepository {
           + " links outside the model repository");
     }
     return file;
+  }
+
+  /**
+   * What a model's directory holds now, as a string that changes whenever a file is added, removed,
+   * resized or rewritten (paths, sizes and modification times, two levels deep). Empty when the model
+   * is not in the repository.
+   */
+  public String fingerprint(String name) {
+    Path dir;
+    try {
+      dir = modelPath(name);
+    } catch (ModelNotFoundException e) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    try (Stream<Path> files = Files.walk(dir, 2)) {
+      files.filter(Files::isRegularFile).sorted().limit(MAX_FINGERPRINT_FILES).forEach(f -> {
+        try {
+          sb.append(dir.relativize(f)).append(':').append(Files.size(f)).append(':')
+              .append(Files.getLastModifiedTime(f).toMillis()).append('\n');
+        } catch (IOException e) {
+          sb.append(dir.relativize(f)).append(":?\n");
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      return "unreadable:" + System.nanoTime(); // forces a reload attempt, which reports the problem
+    }
+    return sb.toString();
   }
 
   private Optional<ModelConfig> readConfig(String name, Path dir) throws ModelLoadException {

@@ -19,7 +19,9 @@ import io.junction.proto.inference.RepositoryModelLoadRequest;
 import io.junction.proto.inference.ServerLiveRequest;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.server.TestServer;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import java.util.Set;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -62,7 +64,8 @@ class BadInputTest {
             input [ { name: "WRONG", data_type: TYPE_FP32, dims: [ 4 ] } ]
             """);
     ServerConfig config = ServerConfig.loopback(repo);
-    server = TestServer.start(config.withLimits(config.limits().withMaxInboundMessageBytes(MAX_MESSAGE_BYTES)));
+    server = TestServer.start(config.withLimits(config.limits().withMaxInboundMessageBytes(MAX_MESSAGE_BYTES))
+        .withControl(ModelControl.explicit(Set.of("*"))));
   }
 
   @AfterAll

@@ -20,6 +20,9 @@ import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
 import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.TestServer;
+import io.junction.server.config.ModelControl;
+import io.junction.server.config.ServerConfig;
+import java.util.Set;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.file.Path;
@@ -36,7 +39,7 @@ class RepositoryControlTest {
     ModelRepositoryWriter writer = new ModelRepositoryWriter(repo)
         .model("m", 1, Mlp.seeded(4, 2, 1).onnx())
         .config("m", "max_batch_size: 8\nversion_policy: { all {} }\n");
-    try (TestServer server = TestServer.start(repo)) {
+    try (TestServer server = TestServer.start(explicitAll())) {
       HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(server.channel());
       server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4));
 
@@ -77,6 +80,10 @@ class RepositoryControlTest {
             assertThat(e.getStatus().getDescription()).contains("file:1/model.onnx", "not supported");
           });
     }
+  }
+
+  private ServerConfig explicitAll() {
+    return ServerConfig.loopback(repo).withControl(ModelControl.explicit(Set.of("*")));
   }
 
   @Test

@@ -1,0 +1,95 @@
+package io.junction.server.model;
+
+import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelOutput;
+import io.junction.proto.inference.ModelWarmup;
+import io.junction.server.backend.ExecutionTimings;
+import io.junction.server.backend.LoadedModel;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Shapes;
+import io.junction.server.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Triton's {@code model_warmup}: each sample runs through the loaded model before it takes traffic, so
+ * the first real request does not pay for lazy initialisation. A sample that fails makes the load fail.
+ */
+final class Warmup {
+  private Warmup() {}
+
+  static void run(String label, ModelConfig config, LoadedModel model) throws ModelLoadException {
+    List<String> outputs = config.getOutputList().stream().map(ModelOutput::getName).toList();
+    for (ModelWarmup sample : config.getModelWarmupList()) {
+      Map<String, Tensor> inputs = new HashMap<>();
+      for (Map.Entry<String, ModelWarmup.Input> e : sample.getInputsMap().entrySet()) {
+        inputs.put(e.getKey(), tensor(label, sample, e.getKey(), e.getValue(), config.getMaxBatchSize() > 0));
+      }
+      int runs = Math.max(1, sample.getCount());
+      for (int i = 0; i < runs; i++) {
+        try {
+          model.run(inputs, outputs, new ExecutionTimings());
+        } catch (RuntimeException e) {
+          throw new ModelLoadException(label + ": warmup sample '" + sample.getName() + "' failed: " + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  private static Tensor tensor(String label, ModelWarmup sample, String name, ModelWarmup.Input input, boolean batched)
+      throws ModelLoadException {
+    String where = label + ": warmup sample '" + sample.getName() + "' input '" + name + "'";
+    DataType type = DataType.fromConfigName(input.getDataType().name())
+        .orElseThrow(() -> new ModelLoadException(where + " has no data_type"));
+    List<Long> dims = new ArrayList<>();
+    if (batched) {
+      dims.add((long) Math.max(1, sample.getBatchSize()));
+    }
+    dims.addAll(input.getDimsList());
+    long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+    long count;
+    try {
+      count = Shapes.elementCount(shape);
+    } catch (IllegalArgumentException e) {
+      throw new ModelLoadException(where + ": " + e.getMessage());
+    }
+    if (count > 64L << 20) {
+      throw new ModelLoadException(where + " asks for " + count + " elements; warmup samples must be small");
+    }
+    if (input.getInputDataTypeCase() == ModelWarmup.Input.InputDataTypeCase.INPUT_DATA_FILE) {
+      throw new ModelLoadException(where + " uses input_data_file, which Junction does not support; use zero_data or random_data");
+    }
+    boolean random = input.getRandomData();
+    SplittableRandom rng = new SplittableRandom(name.hashCode());
+    if (type == DataType.BYTES) {
+      List<byte[]> elements = new ArrayList<>();
+      for (long i = 0; i < count; i++) {
+        elements.add(random ? Long.toHexString(rng.nextLong()).getBytes(java.nio.charset.StandardCharsets.UTF_8) : new byte[0]);
+      }
+      return Tensor.bytes(name, shape, elements);
+    }
+    ByteBuffer data = ByteBuffer.allocateDirect((int) (count * type.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    if (random) {
+      for (long i = 0; i < count; i++) {
+        switch (type) {
+          case FP32 -> data.putFloat((float) rng.nextDouble());
+          case FP64 -> data.putDouble(rng.nextDouble());
+          case BOOL -> data.put((byte) rng.nextInt(2));
+          default -> {
+            for (int b = 0; b < type.byteSize(); b++) {
+              data.put((byte) rng.nextInt(16)); // small non-negative values: safe as indices or halves
+            }
+          }
+        }
+      }
+      data.flip();
+    }
+    return Tensor.fixed(name, type, shape, data);
+  }
+}
