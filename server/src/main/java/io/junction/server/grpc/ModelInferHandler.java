@@ -46,15 +46,28 @@ final class ModelInferHandler {
     return handleTraced(request, deadlineNanos, cancelled, onQueued, span);
   }
 
+  /**
+   * Resolves and takes a reference on the serving version. A version swap puts the new version in place
+   * before it retires the old one, so a request that resolved the old one just before it retired finds
+   * the new one by resolving again: no request fails because of a swap.
+   */
+  private ServedModel acquire(String name, String version) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      ServedModel model = models.resolve(name, version);
+      if (model.tryAcquire()) {
+        return model;
+      }
+    }
+    throw new ModelUnavailableException("model '" + name + "'" + (version.isEmpty() ? "" : " version " + version)
+        + " is being unloaded");
+  }
+
   private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, long deadlineNanos,
       BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
     long arrival = System.nanoTime();
     ServedModel model;
     try {
-      model = models.resolve(request.getModelName(), request.getModelVersion());
-      if (!model.tryAcquire()) {
-        throw new ModelUnavailableException(model.label() + " is being unloaded");
-      }
+      model = acquire(request.getModelName(), request.getModelVersion());
       span.setAttribute(SpanNames.MODEL_VERSION, Long.toString(model.version()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
