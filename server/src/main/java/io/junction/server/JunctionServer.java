@@ -5,6 +5,8 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.model.ModelAccess;
+import io.junction.server.model.ModelPager;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
@@ -89,13 +91,20 @@ public final class JunctionServer implements AutoCloseable {
       log.info("loading models from {} (model control mode {})", models.repository().root(),
           config.control().mode());
       models.loadAll(config.control()::loadsAtStart);
+      ModelAccess access = ModelAccess.direct(models);
+      if (config.control().hasBudget()) {
+        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned());
+        opened.push(pager);
+        metrics.watch(pager);
+        access = pager;
+      }
       if (config.control().mode() == ModelControl.Mode.POLL) {
         opened.push(new RepositoryPoller(models, config.control().pollInterval()));
       }
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<BindableService> services = List.of(
-          new InferenceGrpcService(models, scheduler, info, config.streamWindow(), telemetry.tracer(),
+          new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
               config.control()),
           health.getHealthService());
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,

@@ -86,6 +86,15 @@ public final class Main implements Callable<Integer> {
       description = "Seconds between repository polls in poll mode (default: ${DEFAULT-VALUE}).")
   long pollSeconds;
 
+  @Option(names = "--model-memory-budget", paramLabel = "cpu=SIZE",
+      description = "Bytes of models loaded at once, e.g. cpu=2g: models load on first request and the least "
+          + "recently used idle ones are unloaded to make room (default: no budget).")
+  String memoryBudget;
+
+  @Option(names = "--pin-model", paramLabel = "NAME",
+      description = "With a memory budget: a model loaded at start and never unloaded to make room (repeatable).")
+  List<String> pinnedModels = new ArrayList<>();
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -173,7 +182,9 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--repository-poll-secs must be at least 1");
     }
     try {
-      return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds));
+      long budget = memoryBudget == null ? 0 : ModelControl.parseBudget(memoryBudget);
+      return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds), budget,
+          Set.copyOf(pinnedModels));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

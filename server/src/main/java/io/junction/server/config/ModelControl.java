@@ -13,13 +13,17 @@ import java.util.Set;
  *     RepositoryModelLoad / RepositoryModelUnload decide
  * @param startupModels models to load at start in EXPLICIT mode; {@code *} means all
  * @param pollInterval how often POLL mode re-reads the repository
+ * @param memoryBudgetBytes bytes of model files that may be loaded on the CPU at once; 0 for no budget.
+ *     With a budget, models load on their first request and the least recently used idle ones are
+ *     unloaded to make room
+ * @param pinned models that load at start and are never unloaded to make room
  */
-public record ModelControl(Mode mode, Set<String> startupModels, Duration pollInterval) {
+public record ModelControl(Mode mode, Set<String> startupModels, Duration pollInterval, long memoryBudgetBytes,
+    Set<String> pinned) {
   public enum Mode { NONE, POLL, EXPLICIT }
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
-  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL);
-  public static final ModelControl EXPLICIT_NOTHING = new ModelControl(Mode.EXPLICIT, Set.of(), DEFAULT_POLL_INTERVAL);
+  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL, 0, Set.of());
 
   public ModelControl {
     Objects.requireNonNull(mode, "mode");
@@ -31,19 +35,70 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
     if (mode != Mode.EXPLICIT && !startupModels.isEmpty()) {
       throw new IllegalArgumentException("--load-model needs --model-control-mode explicit");
     }
+    if (memoryBudgetBytes < 0) {
+      throw new IllegalArgumentException("memoryBudgetBytes must be non-negative, got " + memoryBudgetBytes);
+    }
+    if (memoryBudgetBytes > 0 && mode == Mode.POLL) {
+      throw new IllegalArgumentException("--model-memory-budget works with the none and explicit modes, not poll");
+    }
+    pinned = Set.copyOf(pinned);
+  }
+
+  public boolean hasBudget() {
+    return memoryBudgetBytes > 0;
+  }
+
+  public ModelControl withBudget(long bytes, Set<String> pinnedModels) {
+    return new ModelControl(mode, startupModels, pollInterval, bytes, pinnedModels);
+  }
+
+  /**
+   * Parses {@code cpu=2g} (k, m, g suffixes, powers of 1024; a plain number is bytes).
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public static long parseBudget(String text) {
+    String[] parts = text.split("=", 2);
+    if (parts.length != 2 || !parts[0].trim().equals("cpu")) {
+      throw new IllegalArgumentException("--model-memory-budget must look like cpu=2g, got '" + text + "'");
+    }
+    String v = parts[1].trim().toLowerCase(java.util.Locale.ROOT);
+    long unit = 1;
+    if (v.endsWith("k") || v.endsWith("m") || v.endsWith("g")) {
+      unit = switch (v.charAt(v.length() - 1)) {
+        case 'k' -> 1L << 10;
+        case 'm' -> 1L << 20;
+        default -> 1L << 30;
+      };
+      v = v.substring(0, v.length() - 1);
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n <= 0) {
+        throw new NumberFormatException();
+      }
+      return Math.multiplyExact(n, unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("--model-memory-budget size must be a positive number of bytes with an "
+          + "optional k, m or g, got '" + parts[1] + "'");
+    }
   }
 
   public static ModelControl poll(Duration interval) {
-    return new ModelControl(Mode.POLL, Set.of(), interval);
+    return new ModelControl(Mode.POLL, Set.of(), interval, 0, Set.of());
   }
 
   public static ModelControl explicit(Set<String> startupModels) {
-    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL);
+    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL, 0, Set.of());
   }
 
-  /** Whether the model of this name loads at start. */
+  /** Whether the model of this name loads at start (with a budget: pinned and named ones only). */
   public boolean loadsAtStart(String model) {
-    return mode != Mode.EXPLICIT || startupModels.contains("*") || startupModels.contains(model);
+    boolean named = startupModels.contains("*") || startupModels.contains(model);
+    if (hasBudget()) {
+      return pinned.contains(model) || (mode == Mode.EXPLICIT && named);
+    }
+    return mode != Mode.EXPLICIT || named;
   }
 
   /** Whether RepositoryModelLoad / RepositoryModelUnload may change what is loaded. */

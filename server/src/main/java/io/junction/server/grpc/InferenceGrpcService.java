@@ -36,6 +36,7 @@ import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.RepositoryApiDisabledException;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.InferenceRequest;
@@ -60,13 +61,13 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
-  public InferenceGrpcService(ModelManager models, InferenceScheduler scheduler, ServerInfo info, int streamWindow,
-      Tracer tracer, ModelControl control) {
+  public InferenceGrpcService(ModelManager models, ModelAccess access, InferenceScheduler scheduler, ServerInfo info,
+      int streamWindow, Tracer tracer, ModelControl control) {
     this.tracer = tracer;
     this.control = control;
     this.models = models;
     this.info = info;
-    this.inferHandler = new ModelInferHandler(models, scheduler);
+    this.inferHandler = new ModelInferHandler(access, scheduler);
     this.streamWindow = streamWindow;
   }
 

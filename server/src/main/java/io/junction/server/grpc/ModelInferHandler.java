@@ -2,8 +2,7 @@ package io.junction.server.grpc;
 
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
-import io.junction.server.errors.ModelUnavailableException;
-import io.junction.server.model.ModelManager;
+import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
@@ -21,11 +20,11 @@ import java.util.function.Consumer;
  * takes its request out of the queue.
  */
 final class ModelInferHandler {
-  private final ModelManager models;
+  private final ModelAccess access;
   private final InferenceScheduler scheduler;
 
-  ModelInferHandler(ModelManager models, InferenceScheduler scheduler) {
-    this.models = models;
+  ModelInferHandler(ModelAccess access, InferenceScheduler scheduler) {
+    this.access = access;
     this.scheduler = scheduler;
   }
 
@@ -46,32 +45,17 @@ final class ModelInferHandler {
     return handleTraced(request, deadlineNanos, cancelled, onQueued, span);
   }
 
-  /**
-   * Resolves and takes a reference on the serving version. A version swap puts the new version in place
-   * before it retires the old one, so a request that resolved the old one just before it retired finds
-   * the new one by resolving again: no request fails because of a swap.
-   */
-  private ServedModel acquire(String name, String version) {
-    for (int attempt = 0; attempt < 3; attempt++) {
-      ServedModel model = models.resolve(name, version);
-      if (model.tryAcquire()) {
-        return model;
-      }
-    }
-    throw new ModelUnavailableException("model '" + name + "'" + (version.isEmpty() ? "" : " version " + version)
-        + " is being unloaded");
-  }
-
   private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, long deadlineNanos,
       BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
     long arrival = System.nanoTime();
-    ServedModel model;
-    try {
-      model = acquire(request.getModelName(), request.getModelVersion());
-      span.setAttribute(SpanNames.MODEL_VERSION, Long.toString(model.version()));
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return access.acquire(request.getModelName(), request.getModelVersion())
+        .thenCompose(model -> run(request, model, arrival, deadlineNanos, cancelled, onQueued, span));
+  }
+
+  /** With a reference on {@code model}, which this method releases when the request is done. */
+  private CompletableFuture<ModelInferResponse> run(ModelInferRequest request, ServedModel model, long arrival,
+      long deadlineNanos, BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
+    span.setAttribute(SpanNames.MODEL_VERSION, Long.toString(model.version()));
     InferenceScheduler.Ticket ticket = null;
     try {
       ticket = scheduler.admit(model);

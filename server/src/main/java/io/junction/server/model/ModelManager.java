@@ -113,6 +113,55 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
+  /** Reason of versions unloaded to make room under the memory budget; they load again on demand. */
+  static final String EVICTED = "evicted to stay within the memory budget";
+
+  /**
+   * Unloads a model to make room (its in-flight requests finish first); it stays in the index as
+   * UNAVAILABLE with the reason, and loads again on its next request.
+   */
+  public void evict(String name) {
+    changeLock.lock();
+    try {
+      ModelRecord current = models.get(name);
+      if (current == null) {
+        return;
+      }
+      NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
+      current.versions().keySet().forEach(v -> versions.put(v, VersionStatus.failed(v, EVICTED)));
+      swap(name, new ModelRecord(name, Optional.empty(), versions, current.fingerprint()));
+      log.info("model '{}' evicted to stay within the memory budget", name);
+    } finally {
+      changeLock.unlock();
+    }
+  }
+
+  /** Every READY version of every model. */
+  public List<ServedModel> readyModels() {
+    return models.values().stream().flatMap(r -> r.versions().values().stream())
+        .flatMap(v -> v.served().stream()).toList();
+  }
+
+  /** Whether the model has a READY version now. */
+  public boolean isLoaded(String name) {
+    ModelRecord r = models.get(name);
+    return r != null && r.anyReady();
+  }
+
+  /** Bytes a load of the model would take: the files of the versions its policy selects. */
+  public long estimateBytes(String name) {
+    try {
+      ModelDirectory dir = repository.open(name);
+      long total = 0;
+      for (long v : dir.selectedVersions()) {
+        total += repository.versionBytes(name, v);
+      }
+      return total;
+    } catch (ModelLoadException e) {
+      return 0; // the load will fail and say why
+    }
+  }
+
   /** Unloads a model whose directory is gone and drops it from the index. */
   private void forget(String name) {
     changeLock.lock();
@@ -247,7 +296,7 @@ public final class ModelManager implements AutoCloseable {
 
   private static boolean isUnloadedOnPurpose(ModelRecord record) {
     return record.modelFailure().isEmpty() && !record.versions().isEmpty()
-        && record.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()));
+        && record.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()) || EVICTED.equals(v.reason()));
   }
 
   private ModelRecord loadRecord(String name) {
@@ -287,7 +336,9 @@ public final class ModelManager implements AutoCloseable {
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
       Warmup.run(label, effective, loaded);
       ServedModel served = new ServedModel(dir.name(), version, effective, loaded, observer);
-      log.info("{} loaded with {} in {} ms", label, backend.name(), (System.nanoTime() - start) / 1_000_000);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      served.loaded(repository.versionBytes(dir.name(), version), millis);
+      log.info("{} loaded with {} in {} ms ({} bytes)", label, backend.name(), millis, served.footprintBytes());
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {
       if (loaded != null) {

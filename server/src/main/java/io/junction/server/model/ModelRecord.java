@@ -22,7 +22,8 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
   /** Whether a load of it failed (for the model or a version), so that a poll tries again. */
   boolean hasFailures() {
     return modelFailure.isPresent() || versions.values().stream()
-        .anyMatch(v -> v.state() == ModelState.UNAVAILABLE && !ModelManager.UNLOADED.equals(v.reason()));
+        .anyMatch(v -> v.state() == ModelState.UNAVAILABLE && !ModelManager.UNLOADED.equals(v.reason())
+            && !ModelManager.EVICTED.equals(v.reason()));
   }
 
   /** The newest READY version, if any. */

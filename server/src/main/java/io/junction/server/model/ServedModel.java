@@ -30,6 +30,9 @@ public final class ServedModel {
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean retired = new AtomicBoolean();
   private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
+  private volatile long lastUsedNanos = System.nanoTime();
+  private volatile long footprintBytes;
+  private volatile long loadMillis;
 
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
     this(name, version, config, loaded, ModelStats.Observer.NONE);
@@ -88,6 +91,7 @@ public final class ServedModel {
           release();
           return false;
         }
+        lastUsedNanos = System.nanoTime();
         return true;
       }
     }
@@ -97,6 +101,25 @@ public final class ServedModel {
     if (references.decrementAndGet() == 0) {
       closeBackend();
     }
+  }
+
+  /** When a request last took this version ({@link System#nanoTime()}); for least-recently-used paging. */
+  public long lastUsedNanos() {
+    return lastUsedNanos;
+  }
+
+  /** Estimated memory of the loaded version: the size of its files. */
+  public long footprintBytes() {
+    return footprintBytes;
+  }
+
+  public long loadMillis() {
+    return loadMillis;
+  }
+
+  void loaded(long bytes, long millis) {
+    this.footprintBytes = bytes;
+    this.loadMillis = millis;
   }
 
   /** Requests holding this version now (queued or running). */

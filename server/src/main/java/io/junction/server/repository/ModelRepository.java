@@ -146,6 +146,22 @@ public final class ModelRepository {
     return sb.toString();
   }
 
+  /** Total size of the files in a version directory (a model's footprint estimate). */
+  public long versionBytes(String name, long version) {
+    Path dir = modelPath(name).resolve(Long.toString(version));
+    try (Stream<Path> files = Files.walk(dir, 3)) {
+      return files.filter(Files::isRegularFile).filter(this::isInsideRoot).mapToLong(f -> {
+        try {
+          return Files.size(f);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
   private Optional<ModelConfig> readConfig(String name, Path dir) throws ModelLoadException {
     Path file = dir.resolve(CONFIG_FILE);
     try {

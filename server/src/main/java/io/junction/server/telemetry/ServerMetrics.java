@@ -7,6 +7,9 @@ import io.junction.server.model.ModelState;
 import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.BatchingScheduler;
+import io.junction.server.model.ModelPager;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
@@ -64,6 +67,19 @@ public final class ServerMetrics implements ModelStats.Observer, HttpEndpoint.Me
   /** Adds the per-model metrics, read from the models and their queues at each scrape. */
   public void watch(ModelManager models, BatchingScheduler scheduler) {
     registry.register(new ModelCollector(models, scheduler));
+  }
+
+  /** Adds the memory budget's metrics: bytes loaded, the budget, evictions. */
+  public void watch(ModelPager pager) {
+    GaugeWithCallback.builder().name("junction_model_memory_bytes")
+        .help("Bytes of models loaded (file sizes of loaded versions)").labelNames("device")
+        .callback(cb -> cb.call(pager.residentBytes(), "cpu")).register(registry);
+    GaugeWithCallback.builder().name("junction_model_memory_budget_bytes")
+        .help("The memory budget for models").labelNames("device")
+        .callback(cb -> cb.call(pager.budgetBytes(), "cpu")).register(registry);
+    CounterWithCallback.builder().name("junction_model_evictions")
+        .help("Models unloaded to stay within the memory budget").labelNames("device")
+        .callback(cb -> cb.call(pager.evictions(), "cpu")).register(registry);
   }
 
   @Override
@@ -134,7 +150,17 @@ public final class ServerMetrics implements ModelStats.Observer, HttpEndpoint.Me
             .value(scheduler.waiting(m)).build());
         inFlight.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.inFlight()).build());
       }
-      out.metricSnapshot(queue.build()).metricSnapshot(inFlight.build());
+      GaugeSnapshot.Builder size = GaugeSnapshot.builder().name("junction_model_size_bytes")
+          .help("Estimated memory of a loaded model version (its file sizes)");
+      GaugeSnapshot.Builder loadTime = GaugeSnapshot.builder().name("junction_model_load_seconds")
+          .help("How long loading a model version took");
+      for (ServedModel m : ready) {
+        size.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.footprintBytes()).build());
+        loadTime.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m))
+            .value(m.loadMillis() / 1000.0).build());
+      }
+      out.metricSnapshot(queue.build()).metricSnapshot(inFlight.build()).metricSnapshot(size.build())
+          .metricSnapshot(loadTime.build());
       GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("junction_model_state")
           .help("1 for the state each model version is in (UNAVAILABLE, LOADING, READY, UNLOADING)");
       for (ModelIndexEntry e : models.index()) {
