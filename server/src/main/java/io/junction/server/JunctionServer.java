@@ -90,6 +90,7 @@ public final class JunctionServer implements AutoCloseable {
       models.addListener((name, ready) -> healthPublisher.serverReady(isReady()));
       log.info("loading models from {} (model control mode {})", models.repository().root(),
           config.control().mode());
+      models.autoWarmup(config.control().autoWarmup());
       models.loadAll(config.control()::loadsAtStart);
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {

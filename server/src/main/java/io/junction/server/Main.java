@@ -95,6 +95,11 @@ public final class Main implements Callable<Integer> {
       description = "With a memory budget: a model loaded at start and never unloaded to make room (repeatable).")
   List<String> pinnedModels = new ArrayList<>();
 
+  @Option(names = "--model-warmup-auto", defaultValue = "false", arity = "1", paramLabel = "BOOL",
+      description = "Warm models without model_warmup in config.pbtxt with zeros at their batch sizes before they "
+          + "take traffic (default: ${DEFAULT-VALUE}).")
+  boolean autoWarmup;
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -184,7 +189,7 @@ public final class Main implements Callable<Integer> {
     try {
       long budget = memoryBudget == null ? 0 : ModelControl.parseBudget(memoryBudget);
       return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds), budget,
-          Set.copyOf(pinnedModels));
+          Set.copyOf(pinnedModels), autoWarmup);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

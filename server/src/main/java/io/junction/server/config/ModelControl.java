@@ -17,13 +17,14 @@ import java.util.Set;
  *     With a budget, models load on their first request and the least recently used idle ones are
  *     unloaded to make room
  * @param pinned models that load at start and are never unloaded to make room
+ * @param autoWarmup warm models whose config has no {@code model_warmup} with zeros at their batch sizes
  */
 public record ModelControl(Mode mode, Set<String> startupModels, Duration pollInterval, long memoryBudgetBytes,
-    Set<String> pinned) {
+    Set<String> pinned, boolean autoWarmup) {
   public enum Mode { NONE, POLL, EXPLICIT }
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
-  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL, 0, Set.of());
+  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL, 0, Set.of(), false);
 
   public ModelControl {
     Objects.requireNonNull(mode, "mode");
@@ -44,12 +45,16 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
     pinned = Set.copyOf(pinned);
   }
 
+  public ModelControl withAutoWarmup(boolean enabled) {
+    return new ModelControl(mode, startupModels, pollInterval, memoryBudgetBytes, pinned, enabled);
+  }
+
   public boolean hasBudget() {
     return memoryBudgetBytes > 0;
   }
 
   public ModelControl withBudget(long bytes, Set<String> pinnedModels) {
-    return new ModelControl(mode, startupModels, pollInterval, bytes, pinnedModels);
+    return new ModelControl(mode, startupModels, pollInterval, bytes, pinnedModels, autoWarmup);
   }
 
   /**
@@ -85,11 +90,11 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
   }
 
   public static ModelControl poll(Duration interval) {
-    return new ModelControl(Mode.POLL, Set.of(), interval, 0, Set.of());
+    return new ModelControl(Mode.POLL, Set.of(), interval, 0, Set.of(), false);
   }
 
   public static ModelControl explicit(Set<String> startupModels) {
-    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL, 0, Set.of());
+    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL, 0, Set.of(), false);
   }
 
   /** Whether the model of this name loads at start (with a budget: pinned and named ones only). */

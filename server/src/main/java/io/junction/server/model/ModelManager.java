@@ -47,6 +47,7 @@ public final class ModelManager implements AutoCloseable {
   private final BackendRegistry backends;
   private final ModelConfigResolver resolver;
   private final ModelStats.Observer observer;
+  private volatile boolean autoWarmup;
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Orders loads and unloads; never held while serving a request. */
@@ -63,6 +64,11 @@ public final class ModelManager implements AutoCloseable {
     this.repository = Objects.requireNonNull(repository, "repository");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
+  }
+
+  /** Warm models without {@code model_warmup} with zeros at their batch sizes before they take traffic. */
+  public void autoWarmup(boolean enabled) {
+    this.autoWarmup = enabled;
   }
 
   public void addListener(Listener listener) {
@@ -334,7 +340,7 @@ public final class ModelManager implements AutoCloseable {
       Path file = repository.versionFile(dir, version, fileName);
       loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
-      Warmup.run(label, effective, loaded);
+      Warmup.run(label, effective, loaded, autoWarmup);
       ServedModel served = new ServedModel(dir.name(), version, effective, loaded, observer);
       long millis = (System.nanoTime() - start) / 1_000_000;
       served.loaded(repository.versionBytes(dir.name(), version), millis);

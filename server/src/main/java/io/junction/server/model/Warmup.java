@@ -22,16 +22,27 @@ import java.util.SplittableRandom;
  * the first real request does not pay for lazy initialisation. A sample that fails makes the load fail.
  */
 final class Warmup {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Warmup.class);
+
   private Warmup() {}
 
-  static void run(String label, ModelConfig config, LoadedModel model) throws ModelLoadException {
+  /**
+   * Runs the config's warm-up samples; with {@code auto} and none in the config, runs zeros at the
+   * batch sizes the model will see (1, each preferred size, the max), variable dimensions set to 1.
+   */
+  static void run(String label, ModelConfig config, LoadedModel model, boolean auto) throws ModelLoadException {
+    List<ModelWarmup> samples = config.getModelWarmupList();
+    if (samples.isEmpty() && auto) {
+      samples = synthetic(config);
+    }
     List<String> outputs = config.getOutputList().stream().map(ModelOutput::getName).toList();
-    for (ModelWarmup sample : config.getModelWarmupList()) {
+    for (ModelWarmup sample : samples) {
       Map<String, Tensor> inputs = new HashMap<>();
       for (Map.Entry<String, ModelWarmup.Input> e : sample.getInputsMap().entrySet()) {
         inputs.put(e.getKey(), tensor(label, sample, e.getKey(), e.getValue(), config.getMaxBatchSize() > 0));
       }
       int runs = Math.max(1, sample.getCount());
+      long start = System.nanoTime();
       for (int i = 0; i < runs; i++) {
         try {
           model.run(inputs, outputs, new ExecutionTimings());
@@ -39,7 +50,31 @@ final class Warmup {
           throw new ModelLoadException(label + ": warmup sample '" + sample.getName() + "' failed: " + e.getMessage(), e);
         }
       }
+      log.info("{}: warm-up sample '{}' ran {} time(s) in {} ms", label, sample.getName(), runs,
+          (System.nanoTime() - start) / 1_000_000);
     }
+  }
+
+  private static List<ModelWarmup> synthetic(ModelConfig config) {
+    java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>();
+    sizes.add(1);
+    if (config.getMaxBatchSize() > 0) {
+      sizes.add(config.getMaxBatchSize());
+      if (config.hasDynamicBatching()) {
+        sizes.addAll(config.getDynamicBatching().getPreferredBatchSizeList());
+      }
+    }
+    List<ModelWarmup> samples = new ArrayList<>();
+    for (int size : sizes) {
+      ModelWarmup.Builder sample = ModelWarmup.newBuilder().setName("auto_batch_" + size).setBatchSize(size);
+      for (var input : config.getInputList()) {
+        ModelWarmup.Input.Builder in = ModelWarmup.Input.newBuilder().setDataType(input.getDataType()).setZeroData(true);
+        input.getDimsList().forEach(d -> in.addDims(d < 0 ? 1 : d));
+        sample.putInputs(input.getName(), in.build());
+      }
+      samples.add(sample.build());
+    }
+    return samples;
   }
 
   private static Tensor tensor(String label, ModelWarmup sample, String name, ModelWarmup.Input input, boolean batched)

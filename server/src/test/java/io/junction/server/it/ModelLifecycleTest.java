@@ -173,6 +173,24 @@ class ModelLifecycleTest {
     }
   }
 
+  @Test
+  void automaticWarmupRunsSyntheticBatchesOfTheModelsShapes() throws Exception {
+    new ModelRepositoryWriter(repo)
+        .model("image", 1, io.junction.testkit.ImageClassifier.seeded(3, 48, 192, 5, 1).onnx()).config("image", """
+            max_batch_size: 8
+            input [ { name: "image", data_type: TYPE_FP32, dims: [ 3, 48, 192 ] } ]
+            output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
+            dynamic_batching { preferred_batch_size: [ 2, 4 ] }
+            """)
+        .model("text", 1, io.junction.testkit.FixtureModels.stringIdentity());
+    ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withAutoWarmup(true));
+    try (TestServer server = TestServer.start(config)) {
+      // Zeros at batch 1, 2, 4 and 8 of [3, 48, 192], and an empty string for the text model, ran before READY.
+      assertThat(ready(server, "image", "1")).isTrue();
+      assertThat(ready(server, "text", "1")).isTrue();
+    }
+  }
+
   private static boolean ready(TestServer server, String model, String version) {
     return server.blocking().modelReady(ModelReadyRequest.newBuilder().setName(model).setVersion(version).build())
         .getReady();
