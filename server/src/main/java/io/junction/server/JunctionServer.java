@@ -144,6 +144,11 @@ public final class JunctionServer implements AutoCloseable {
     return models;
   }
 
+  /** The Prometheus exposition of every metric now (what {@code /metrics} serves). */
+  public byte[] metricsScrape() throws IOException {
+    return metrics.scrape();
+  }
+
   public BatchingScheduler scheduler() {
     return scheduler;
   }
