@@ -178,6 +178,7 @@ public final class DynamicBatcher implements AutoCloseable {
     pending.future.whenComplete((r, e) -> {
       if (pending.future.isCancelled()) {
         remove(pending);
+        model.stats().recordFailure(System.nanoTime() - request.arrivalNanos());
       }
     });
     return pending.future;
