@@ -1,0 +1,56 @@
+package io.junction.server.routing;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/** An immutable snapshot of every route, replaced as a whole on every change. */
+public record RouteTable(Map<String, Route> routes) {
+  public static final RouteTable EMPTY = new RouteTable(Map.of());
+
+  public RouteTable {
+    routes = Map.copyOf(routes);
+  }
+
+  public static RouteTable of(List<Route> routes) {
+    Map<String, Route> byName = new LinkedHashMap<>();
+    for (Route r : routes) {
+      if (byName.put(r.name(), r) != null) {
+        throw new IllegalArgumentException("two routes are named '" + r.name() + "'");
+      }
+    }
+    return new RouteTable(byName);
+  }
+
+  public Optional<Route> route(String name) {
+    return Optional.ofNullable(routes.get(name));
+  }
+
+  /**
+   * Checks the table against the model repository: every variant names a model that exists, and no
+   * route shadows a model of the same name (a route pointing to routes is not supported, so there are
+   * no cycles).
+   *
+   * @throws IllegalArgumentException saying what is wrong
+   */
+  public RouteTable validate(Predicate<String> modelExists) {
+    for (Route r : routes.values()) {
+      if (modelExists.test(r.name())) {
+        throw new IllegalArgumentException("route '" + r.name() + "' has the name of a model in the repository");
+      }
+      for (Variant v : r.variants()) {
+        if (routes.containsKey(v.model())) {
+          throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' points to route '"
+              + v.model() + "'; variants must name models");
+        }
+        if (!modelExists.test(v.model())) {
+          throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' names model '"
+              + v.model() + "', which is not in the model repository");
+        }
+      }
+    }
+    return this;
+  }
+}
