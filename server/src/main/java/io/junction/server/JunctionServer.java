@@ -8,6 +8,9 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelPager;
 import io.junction.server.model.RepositoryPoller;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.RoutesFile;
+import java.nio.file.Files;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
@@ -45,6 +48,7 @@ public final class JunctionServer implements AutoCloseable {
   private final BackendRegistry backends;
   private final Telemetry telemetry;
   private final ServerMetrics metrics = new ServerMetrics();
+  private final RouteRegistry routes;
   private final ModelManager models;
   private final BatchingScheduler scheduler;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -74,6 +78,7 @@ public final class JunctionServer implements AutoCloseable {
         new ModelConfigResolver(config.defaultMaxBatchSize()), metrics);
     this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer());
     metrics.watch(models, scheduler);
+    this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name));
   }
 
   public synchronized JunctionServer start() throws IOException {
@@ -92,6 +97,10 @@ public final class JunctionServer implements AutoCloseable {
           config.control().mode());
       models.autoWarmup(config.control().autoWarmup());
       models.loadAll(config.control()::loadsAtStart);
+      if (config.routesFile().isPresent()) {
+        routes.replace(RoutesFile.parse(Files.readString(config.routesFile().get())));
+        log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
+      }
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {
         ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned());
@@ -106,10 +115,11 @@ public final class JunctionServer implements AutoCloseable {
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<BindableService> services = List.of(
           new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
-              config.control()),
+              config.control(), routes, metrics),
           health.getHealthService());
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
-          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()),
+              GrpcEndpoint.routingInterceptor())).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady,
@@ -147,6 +157,11 @@ public final class JunctionServer implements AutoCloseable {
   /** The Prometheus exposition of every metric now (what {@code /metrics} serves). */
   public byte[] metricsScrape() throws IOException {
     return metrics.scrape();
+  }
+
+  /** The routes in force. */
+  public RouteRegistry routes() {
+    return routes;
   }
 
   public BatchingScheduler scheduler() {

@@ -100,6 +100,10 @@ public final class Main implements Callable<Integer> {
           + "take traffic (default: ${DEFAULT-VALUE}).")
   boolean autoWarmup;
 
+  @Option(names = "--routes", paramLabel = "FILE",
+      description = "YAML file of traffic-split routes (A/B, canary); see the README.")
+  Path routesFile;
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -157,7 +161,7 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control());
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile));
 
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config,

@@ -19,13 +19,14 @@ import java.util.Optional;
  * @param defaultMaxBatchSize max_batch_size for batchable models without config.pbtxt
  * @param tls TLS for the gRPC port; empty for plaintext
  * @param control how models are loaded and unloaded (Triton's model control modes)
+ * @param routesFile a YAML file of traffic-split routes, if any
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
  */
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
-    ModelControl control) {
+    ModelControl control, Optional<Path> routesFile) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -40,6 +41,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(control, "control");
+    Objects.requireNonNull(routesFile, "routesFile");
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
     if (cpuSlots < 1) {
@@ -61,7 +63,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE);
+        ModelControl.NONE, Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -69,27 +71,32 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE);
+        ModelControl.NONE, Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile);
+  }
+
+  public ServerConfig withRoutesFile(Path file) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -37,6 +37,11 @@ import io.junction.server.errors.RepositoryApiDisabledException;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.model.ModelAccess;
+import io.junction.server.routing.Route;
+import io.junction.server.routing.RouteObserver;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.Variant;
+import java.util.Optional;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.InferenceRequest;
@@ -56,18 +61,20 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final int streamWindow;
   private final Tracer tracer;
   private final ModelControl control;
+  private final RouteRegistry routes;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
   public InferenceGrpcService(ModelManager models, ModelAccess access, InferenceScheduler scheduler, ServerInfo info,
-      int streamWindow, Tracer tracer, ModelControl control) {
+      int streamWindow, Tracer tracer, ModelControl control, RouteRegistry routes, RouteObserver routeObserver) {
+    this.routes = routes;
     this.tracer = tracer;
     this.control = control;
     this.models = models;
     this.info = info;
-    this.inferHandler = new ModelInferHandler(access, scheduler);
+    this.inferHandler = new ModelInferHandler(access, scheduler, routes, routeObserver);
     this.streamWindow = streamWindow;
   }
 
@@ -92,7 +99,16 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     reply(out, () -> {
       boolean ready;
       try {
-        ready = !models.resolve(request.getName(), request.getVersion()).isRetired();
+        Optional<Route> route = routes.current().route(request.getName());
+        if (route.isPresent()) {
+          // A route is ready when every variant that takes traffic is.
+          ready = true;
+          for (Variant v : route.get().variants()) {
+            ready &= v.weight() <= 0 || !models.resolve(v.model(), v.version()).isRetired();
+          }
+        } else {
+          ready = !models.resolve(request.getName(), request.getVersion()).isRetired();
+        }
       } catch (JunctionException e) {
         ready = false; // unknown and not-ready models alike are simply not ready, as in Triton
       }
@@ -103,6 +119,14 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   @Override
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> out) {
     reply(out, () -> {
+      Optional<Route> route = routes.current().route(request.getName());
+      if (route.isPresent()) {
+        // A route describes itself by its first variant taking traffic: variants share a signature.
+        Variant v = route.get().variants().stream().filter(x -> x.weight() > 0).findFirst().orElseThrow();
+        ServedModel model = models.resolve(v.model(), v.version());
+        return ProtoMapper.metadata(model, models.readyVersions(model.name())).toBuilder()
+            .setName(route.get().name()).clearVersions().build();
+      }
       ServedModel model = models.resolve(request.getName(), request.getVersion());
       return ProtoMapper.metadata(model, models.readyVersions(model.name()));
     });

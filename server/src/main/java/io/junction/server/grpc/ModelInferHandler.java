@@ -7,7 +7,17 @@ import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
+import io.junction.proto.inference.InferParameter;
+import io.junction.server.routing.Route;
+import io.junction.server.routing.RouteDecision;
+import io.junction.server.routing.RouteObserver;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.TrafficRouter;
 import io.junction.server.telemetry.SpanNames;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import io.opentelemetry.api.trace.Span;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -20,12 +30,20 @@ import java.util.function.Consumer;
  * takes its request out of the queue.
  */
 final class ModelInferHandler {
+  /** Request parameter with the sticky routing key, for clients that cannot set metadata. */
+  static final String ROUTING_KEY_PARAMETER = "routing_key";
+
   private final ModelAccess access;
   private final InferenceScheduler scheduler;
+  private final RouteRegistry routes;
+  private final RouteObserver routeObserver;
 
-  ModelInferHandler(ModelAccess access, InferenceScheduler scheduler) {
+  ModelInferHandler(ModelAccess access, InferenceScheduler scheduler, RouteRegistry routes,
+      RouteObserver routeObserver) {
     this.access = access;
     this.scheduler = scheduler;
+    this.routes = routes;
+    this.routeObserver = routeObserver;
   }
 
   /**
@@ -42,13 +60,52 @@ final class ModelInferHandler {
     if (!request.getId().isEmpty()) {
       span.setAttribute(SpanNames.REQUEST_ID, request.getId());
     }
-    return handleTraced(request, deadlineNanos, cancelled, onQueued, span);
+    Optional<Route> route = routes.current().route(request.getModelName());
+    if (route.isEmpty()) {
+      return handleTraced(request, request.getModelName(), request.getModelVersion(), deadlineNanos, cancelled,
+          onQueued, span);
+    }
+    return handleRouted(route.get(), request, deadlineNanos, cancelled, onQueued, span);
   }
 
-  private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, long deadlineNanos,
-      BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
+  /** A request to a route: choose the variant, serve it from the variant's model, say which served. */
+  private CompletableFuture<ModelInferResponse> handleRouted(Route route, ModelInferRequest request,
+      long deadlineNanos, BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
+    long start = System.nanoTime();
+    Map<String, String> headers = RoutingInterceptor.HEADERS.get() == null ? Map.of() : RoutingInterceptor.HEADERS.get();
+    String key = headers.get(TrafficRouter.ROUTING_KEY_HEADER);
+    InferParameter keyParameter = request.getParametersMap().get(ROUTING_KEY_PARAMETER);
+    if (key == null && keyParameter != null) {
+      key = keyParameter.getStringParam();
+    }
+    RouteDecision decision;
+    try {
+      decision = TrafficRouter.decide(route, headers, key, request.getModelVersion(),
+          ThreadLocalRandom.current().nextDouble());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    String variant = decision.variant().name();
+    span.setAttribute(SpanNames.ROUTE, route.name());
+    span.setAttribute(SpanNames.VARIANT, variant);
+    span.setAttribute(SpanNames.ROUTE_REASON, decision.reason());
+    AtomicReference<String[]> servedBy = RoutingInterceptor.SERVED_BY.get();
+    if (servedBy != null) {
+      servedBy.set(new String[] {route.name(), variant});
+    }
+    return handleTraced(request, decision.variant().model(), decision.variant().version(), deadlineNanos, cancelled,
+        onQueued, span)
+        .thenApply(response -> response.toBuilder()
+            .putParameters("junction_route", InferParameter.newBuilder().setStringParam(route.name()).build())
+            .putParameters("junction_variant", InferParameter.newBuilder().setStringParam(variant).build())
+            .build())
+        .whenComplete((r, e) -> routeObserver.routed(route.name(), variant, e == null, System.nanoTime() - start));
+  }
+
+  private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, String modelName,
+      String version, long deadlineNanos, BooleanSupplier cancelled, Consumer<CompletableFuture<?>> onQueued, Span span) {
     long arrival = System.nanoTime();
-    return access.acquire(request.getModelName(), request.getModelVersion())
+    return access.acquire(modelName, version)
         .thenCompose(model -> run(request, model, arrival, deadlineNanos, cancelled, onQueued, span));
   }
 

@@ -8,6 +8,7 @@ import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.model.ModelPager;
+import io.junction.server.routing.RouteObserver;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -38,7 +39,7 @@ import java.util.function.ToLongFunction;
  * {@code ..._total}) and are therefore exposed untyped; durations are cumulative microseconds, as in
  * Triton. Owns its registry; no global state.
  */
-public final class ServerMetrics implements ModelStats.Observer, HttpEndpoint.Metrics {
+public final class ServerMetrics implements ModelStats.Observer, RouteObserver, HttpEndpoint.Metrics {
   private static final double[] LATENCY_BUCKETS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
       0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -57,6 +58,14 @@ public final class ServerMetrics implements ModelStats.Observer, HttpEndpoint.Me
       .help("Rows per model execution")
       .labelNames("model", "version")
       .classicUpperBounds(BATCH_BUCKETS)
+      .classicOnly()
+      .register(registry);
+
+  private final Histogram routeDuration = Histogram.builder()
+      .name("junction_route_request_duration_seconds")
+      .help("Latency of requests to a route, by the variant that served them and outcome")
+      .labelNames("route", "variant", "outcome")
+      .classicUpperBounds(LATENCY_BUCKETS)
       .classicOnly()
       .register(registry);
 
@@ -85,6 +94,11 @@ public final class ServerMetrics implements ModelStats.Observer, HttpEndpoint.Me
   @Override
   public void requestDone(String model, long version, boolean success, long nanos) {
     requestDuration.labelValues(model, Long.toString(version), success ? "success" : "failure").observe(nanos / 1e9);
+  }
+
+  @Override
+  public void routed(String route, String variant, boolean success, long nanos) {
+    routeDuration.labelValues(route, variant, success ? "success" : "failure").observe(nanos / 1e9);
   }
 
   @Override

@@ -24,6 +24,9 @@ public final class SpanNames {
   public static final AttributeKey<Long> COMPUTE_INPUT_US = AttributeKey.longKey("junction.compute.input_us");
   public static final AttributeKey<Long> COMPUTE_INFER_US = AttributeKey.longKey("junction.compute.infer_us");
   public static final AttributeKey<Long> COMPUTE_OUTPUT_US = AttributeKey.longKey("junction.compute.output_us");
+  public static final AttributeKey<String> ROUTE = AttributeKey.stringKey("junction.route");
+  public static final AttributeKey<String> VARIANT = AttributeKey.stringKey("junction.variant");
+  public static final AttributeKey<String> ROUTE_REASON = AttributeKey.stringKey("junction.route.reason");
   public static final AttributeKey<String> BACKEND = AttributeKey.stringKey("junction.backend");
   public static final AttributeKey<String> DEVICE = AttributeKey.stringKey("junction.device");
 

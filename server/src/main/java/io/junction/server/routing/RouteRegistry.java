@@ -1,0 +1,32 @@
+package io.junction.server.routing;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+
+/**
+ * The route table in force. Readers take the current immutable snapshot; an update validates the new
+ * table and swaps it in atomically, so a request sees either the old table or the new one, never a mix.
+ */
+public final class RouteRegistry {
+  private final AtomicReference<RouteTable> current = new AtomicReference<>(RouteTable.EMPTY);
+  private final Predicate<String> modelExists;
+
+  /** @param modelExists whether a model of that name is in the repository (for validation) */
+  public RouteRegistry(Predicate<String> modelExists) {
+    this.modelExists = Objects.requireNonNull(modelExists, "modelExists");
+  }
+
+  public RouteTable current() {
+    return current.get();
+  }
+
+  /**
+   * Replaces the table, or throws (keeping the running one) when the new one is invalid.
+   *
+   * @throws IllegalArgumentException saying what is wrong
+   */
+  public void replace(RouteTable table) {
+    current.set(table.validate(modelExists));
+  }
+}

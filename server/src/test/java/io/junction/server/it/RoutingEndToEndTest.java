@@ -1,0 +1,111 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelMetadataRequest;
+import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.server.JunctionServer;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A route over two versions of a fixture model, called like a model over gRPC. */
+class RoutingEndToEndTest {
+  private static final String ROUTES = """
+      routes:
+        - name: mlp-ab
+          variants:
+            - { name: a, model: mlp, version: 1, weight: 70 }
+            - { name: b, model: mlp, version: 2, weight: 30 }
+          rules:
+            - { header: x-tenant, value: acme, variant: b }
+      """;
+
+  @TempDir Path dir;
+
+  @Test
+  void aRouteSplitsTrafficAndSaysWhichVariantServed() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES);
+    ModelInferRequest request = rawFp32("mlp-ab", "", "x", new float[8], 1, 8);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes))) {
+      // Weighted: 600 calls, 70 % to version 1. Binomial sd = 11.2; bounds are 4.5 sd out.
+      Map<String, Integer> versions = new HashMap<>();
+      for (int i = 0; i < 600; i++) {
+        ModelInferResponse r = server.blocking().modelInfer(request);
+        assertThat(r.getModelName()).isEqualTo("mlp");
+        String variant = r.getParametersOrThrow("junction_variant").getStringParam();
+        assertThat(variant).isEqualTo(r.getModelVersion().equals("1") ? "a" : "b");
+        versions.merge(r.getModelVersion(), 1, Integer::sum);
+      }
+      assertThat(versions.get("1")).isBetween(370, 470);
+      assertThat(versions.get("1") + versions.get("2")).isEqualTo(600);
+
+      // The response headers name the route and the variant.
+      AtomicReference<Metadata> headers = new AtomicReference<>();
+      server.blocking().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
+          .modelInfer(request);
+      String variant = headers.get().get(Metadata.Key.of("x-junction-variant", Metadata.ASCII_STRING_MARSHALLER));
+      assertThat(variant).isIn("a", "b");
+      assertThat(headers.get().get(Metadata.Key.of("x-junction-route", Metadata.ASCII_STRING_MARSHALLER)))
+          .isEqualTo("mlp-ab");
+
+      // Sticky keys, rules and pinning.
+      String first = with(server, "x-routing-key", "user-7").modelInfer(request).getModelVersion();
+      for (int i = 0; i < 20; i++) {
+        assertThat(with(server, "x-routing-key", "user-7").modelInfer(request).getModelVersion()).isEqualTo(first);
+      }
+      for (int i = 0; i < 20; i++) {
+        assertThat(with(server, "x-tenant", "acme").modelInfer(request).getModelVersion()).isEqualTo("2");
+        assertThat(with(server, "x-junction-variant", "a").modelInfer(request).getModelVersion()).isEqualTo("1");
+      }
+      assertThat(server.blocking().modelInfer(request.toBuilder().setModelVersion("2").build()).getModelVersion())
+          .isEqualTo("2");
+      assertThatThrownBy(() -> with(server, "x-junction-variant", "zz").modelInfer(request))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("route 'mlp-ab' has no variant 'zz'");
+          });
+
+      // A route answers ModelMetadata and ModelReady like a model.
+      var meta = server.blocking().modelMetadata(ModelMetadataRequest.newBuilder().setName("mlp-ab").build());
+      assertThat(meta.getName()).isEqualTo("mlp-ab");
+      assertThat(meta.getInputs(0).getShapeList()).containsExactly(-1L, 8L);
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("mlp-ab").build()).getReady())
+          .isTrue();
+
+      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(metrics).contains("junction_route_request_duration_seconds_count{outcome=\"success\",route=\"mlp-ab\",variant=\"a\"}");
+    }
+  }
+
+  @Test
+  void anInvalidRoutesFileStopsTheServerFromStartingWithTheReason() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES.replace("model: mlp, version: 2", "model: nope"));
+    JunctionServer server = new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(routes));
+    assertThatThrownBy(server::start).hasMessageContaining("variant 'b' names model 'nope', which is not in the model repository");
+  }
+
+  private static GRPCInferenceServiceBlockingStub with(TestServer server, String key, String value) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
+    return server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+}
