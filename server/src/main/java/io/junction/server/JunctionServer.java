@@ -1,6 +1,5 @@
 package io.junction.server;
 
-import io.grpc.BindableService;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
 import io.junction.server.config.ModelControl;
@@ -9,8 +8,9 @@ import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelPager;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
-import io.junction.server.routing.RoutesFile;
-import java.nio.file.Files;
+import io.junction.server.routing.RoutesFileWatcher;
+import io.junction.server.grpc.RouteAdminService;
+import io.grpc.ServerServiceDefinition;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
@@ -41,6 +41,8 @@ public final class JunctionServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JunctionServer.class);
   public static final String NAME = "junction";
   /** Open Inference Protocol extensions this server implements, as Triton names them. */
+  /** How often the routes file is re-read for changes. */
+  static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
   public static final List<String> EXTENSIONS = List.of(
       "model_repository", "model_configuration", "statistics", "schedule_policy");
 
@@ -98,7 +100,7 @@ public final class JunctionServer implements AutoCloseable {
       models.autoWarmup(config.control().autoWarmup());
       models.loadAll(config.control()::loadsAtStart);
       if (config.routesFile().isPresent()) {
-        routes.replace(RoutesFile.parse(Files.readString(config.routesFile().get())));
+        opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
         log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
       }
       ModelAccess access = ModelAccess.direct(models);
@@ -113,10 +115,11 @@ public final class JunctionServer implements AutoCloseable {
       }
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
-      List<BindableService> services = List.of(
+      List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
-              config.control(), routes, metrics),
-          health.getHealthService());
+              config.control(), routes, metrics).bindService(),
+          health.getHealthService().bindService()));
+      config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, token)));
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()),
               GrpcEndpoint.routingInterceptor())).start();

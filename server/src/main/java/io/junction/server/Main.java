@@ -6,6 +6,7 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.server.config.ModelControl;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,11 @@ public final class Main implements Callable<Integer> {
       description = "YAML file of traffic-split routes (A/B, canary); see the README.")
   Path routesFile;
 
+  @Option(names = "--admin-token-file", paramLabel = "FILE",
+      description = "File holding the bearer token of the admin service (junction.admin.v1); without it the "
+          + "admin service is not served.")
+  Path adminTokenFile;
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -161,7 +167,8 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile));
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
+        adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()));
 
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config,

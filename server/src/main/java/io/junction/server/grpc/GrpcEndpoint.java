@@ -1,6 +1,6 @@
 package io.junction.server.grpc;
 
-import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyServerBuilder;
@@ -58,7 +58,7 @@ public final class GrpcEndpoint implements AutoCloseable {
    * @param interceptors applied to every call of every service, the first one outermost
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
-      List<BindableService> services, List<ServerInterceptor> interceptors) {
+      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;

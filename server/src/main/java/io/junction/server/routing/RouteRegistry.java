@@ -26,7 +26,24 @@ public final class RouteRegistry {
    *
    * @throws IllegalArgumentException saying what is wrong
    */
-  public void replace(RouteTable table) {
+  public synchronized void replace(RouteTable table) {
     current.set(table.validate(modelExists));
+  }
+
+  /** Adds or replaces one route; the whole new table is validated first. */
+  public synchronized void put(Route route) {
+    java.util.Map<String, Route> next = new java.util.LinkedHashMap<>(current.get().routes());
+    next.put(route.name(), route);
+    replace(new RouteTable(next));
+  }
+
+  /** Removes a route; false when there was none of that name. */
+  public synchronized boolean delete(String name) {
+    java.util.Map<String, Route> next = new java.util.LinkedHashMap<>(current.get().routes());
+    if (next.remove(name) == null) {
+      return false;
+    }
+    current.set(new RouteTable(next));
+    return true;
   }
 }

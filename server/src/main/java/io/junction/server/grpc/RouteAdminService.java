@@ -1,0 +1,110 @@
+package io.junction.server.grpc;
+
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.admin.v1.DeleteRouteRequest;
+import io.junction.proto.admin.v1.DeleteRouteResponse;
+import io.junction.proto.admin.v1.GetRouteRequest;
+import io.junction.proto.admin.v1.ListRoutesRequest;
+import io.junction.proto.admin.v1.ListRoutesResponse;
+import io.junction.proto.admin.v1.PutRouteRequest;
+import io.junction.proto.admin.v1.PutRouteResponse;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
+import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.proto.admin.v1.RuleSpec;
+import io.junction.proto.admin.v1.VariantSpec;
+import io.junction.server.errors.InvalidInputException;
+import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.routing.Route;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.Rule;
+import io.junction.server.routing.Variant;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code junction.admin.v1.RouteService}: reads and changes the route table; translation only. */
+public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(RouteAdminService.class);
+
+  private final RouteRegistry routes;
+
+  private RouteAdminService(RouteRegistry routes) {
+    this.routes = routes;
+  }
+
+  /** The service behind a bearer-token check. */
+  public static ServerServiceDefinition guarded(RouteRegistry routes, String token) {
+    return ServerInterceptors.intercept(new RouteAdminService(routes), new AdminAuthInterceptor(token));
+  }
+
+  @Override
+  public void putRoute(PutRouteRequest request, StreamObserver<PutRouteResponse> out) {
+    reply(out, () -> {
+      Route route;
+      try {
+        route = toDomain(request.getRoute());
+        routes.put(route);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException("route '" + request.getRoute().getName() + "' rejected: " + e.getMessage());
+      }
+      log.info("route '{}' set by the admin service: {}", route.name(), route.variants());
+      return PutRouteResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void getRoute(GetRouteRequest request, StreamObserver<RouteSpec> out) {
+    reply(out, () -> toSpec(routes.current().route(request.getName())
+        .orElseThrow(() -> new ModelNotFoundException("no route '" + request.getName() + "'"))));
+  }
+
+  @Override
+  public void listRoutes(ListRoutesRequest request, StreamObserver<ListRoutesResponse> out) {
+    reply(out, () -> {
+      ListRoutesResponse.Builder b = ListRoutesResponse.newBuilder();
+      routes.current().routes().values().forEach(r -> b.addRoutes(toSpec(r)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void deleteRoute(DeleteRouteRequest request, StreamObserver<DeleteRouteResponse> out) {
+    reply(out, () -> {
+      if (!routes.delete(request.getName())) {
+        throw new ModelNotFoundException("no route '" + request.getName() + "'");
+      }
+      log.info("route '{}' deleted by the admin service", request.getName());
+      return DeleteRouteResponse.getDefaultInstance();
+    });
+  }
+
+  private static Route toDomain(RouteSpec spec) {
+    return new Route(spec.getName(),
+        spec.getVariantsList().stream().map(v -> new Variant(v.getName(), v.getModel(), v.getVersion(), v.getWeight()))
+            .toList(),
+        spec.getRulesList().stream().map(r -> new Rule(r.getHeader(), r.getValue(), r.getVariant())).toList());
+  }
+
+  private static RouteSpec toSpec(Route route) {
+    RouteSpec.Builder b = RouteSpec.newBuilder().setName(route.name());
+    route.variants().forEach(v -> b.addVariants(VariantSpec.newBuilder().setName(v.name()).setModel(v.model())
+        .setVersion(v.version()).setWeight(v.weight())));
+    route.rules().forEach(r -> b.addRules(RuleSpec.newBuilder().setHeader(r.header()).setValue(r.value())
+        .setVariant(r.variant())));
+    return b.build();
+  }
+
+  private static <T> void reply(StreamObserver<T> out, Supplier<T> answer) {
+    T response;
+    try {
+      response = answer.get();
+    } catch (RuntimeException e) {
+      out.onError(StatusTranslator.toStatus(e));
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
+  }
+}
