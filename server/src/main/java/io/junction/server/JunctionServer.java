@@ -8,6 +8,8 @@ import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelPager;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.CanaryController;
+import io.junction.server.routing.RouteObserver;
 import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
@@ -43,6 +45,8 @@ public final class JunctionServer implements AutoCloseable {
   /** Open Inference Protocol extensions this server implements, as Triton names them. */
   /** How often the routes file is re-read for changes. */
   static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
+  /** How often canaries are judged: a breach is rolled back within this. */
+  static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
       "model_repository", "model_configuration", "statistics", "schedule_policy");
 
@@ -99,6 +103,13 @@ public final class JunctionServer implements AutoCloseable {
           config.control().mode());
       models.autoWarmup(config.control().autoWarmup());
       models.loadAll(config.control()::loadsAtStart);
+      CanaryController canaries = new CanaryController(routes, CANARY_TICK);
+      opened.push(canaries);
+      metrics.watch(canaries);
+      RouteObserver routeObserver = (route, variant, success, nanos) -> {
+        metrics.routed(route, variant, success, nanos);
+        canaries.routed(route, variant, success, nanos);
+      };
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
         log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
@@ -117,9 +128,9 @@ public final class JunctionServer implements AutoCloseable {
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
-              config.control(), routes, metrics).bindService(),
+              config.control(), routes, routeObserver).bindService(),
           health.getHealthService().bindService()));
-      config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, token)));
+      config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, canaries, token)));
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()),
               GrpcEndpoint.routingInterceptor())).start();

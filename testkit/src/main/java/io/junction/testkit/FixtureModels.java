@@ -51,4 +51,18 @@ public final class FixtureModels {
         .node("Identity", List.of(STRING_INPUT), List.of(STRING_OUTPUT))
         .build();
   }
+
+  /**
+   * Loads fine and fails at every run: {@code x [batch, 8]} is reshaped to {@code [-1, 5]}, which 8
+   * elements per row never fill. Declares {@code y [batch, 4]} like the demo MLP, so it can stand in as a
+   * broken version of it (e.g. a canary that must be rolled back).
+   */
+  public static byte[] failingAtRuntime() {
+    return new OnnxModelBuilder("failing")
+        .input("x", OnnxType.FLOAT, DYNAMIC, 8)
+        .output("y", OnnxType.FLOAT, DYNAMIC, 4)
+        .initializer("bad_shape", new long[] {-1, 5}, 2)
+        .node("Reshape", List.of("x", "bad_shape"), List.of("y"))
+        .build();
+  }
 }

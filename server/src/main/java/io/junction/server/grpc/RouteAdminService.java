@@ -3,6 +3,7 @@ package io.junction.server.grpc;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
+import io.junction.proto.admin.v1.CanaryStatus;
 import io.junction.proto.admin.v1.DeleteRouteRequest;
 import io.junction.proto.admin.v1.DeleteRouteResponse;
 import io.junction.proto.admin.v1.GetRouteRequest;
@@ -16,6 +17,7 @@ import io.junction.proto.admin.v1.RuleSpec;
 import io.junction.proto.admin.v1.VariantSpec;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.routing.CanaryController;
 import io.junction.server.routing.Route;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.Rule;
@@ -29,14 +31,29 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
   private static final Logger log = LoggerFactory.getLogger(RouteAdminService.class);
 
   private final RouteRegistry routes;
+  private final CanaryController canaries;
 
-  private RouteAdminService(RouteRegistry routes) {
+  private RouteAdminService(RouteRegistry routes, CanaryController canaries) {
     this.routes = routes;
+    this.canaries = canaries;
   }
 
   /** The service behind a bearer-token check. */
-  public static ServerServiceDefinition guarded(RouteRegistry routes, String token) {
-    return ServerInterceptors.intercept(new RouteAdminService(routes), new AdminAuthInterceptor(token));
+  public static ServerServiceDefinition guarded(RouteRegistry routes, CanaryController canaries, String token) {
+    return ServerInterceptors.intercept(new RouteAdminService(routes, canaries), new AdminAuthInterceptor(token));
+  }
+
+  @Override
+  public void getCanaryStatus(GetRouteRequest request, StreamObserver<CanaryStatus> out) {
+    reply(out, () -> {
+      CanaryController.Status s = canaries.status(request.getName())
+          .orElseThrow(() -> new ModelNotFoundException("route '" + request.getName() + "' has no canary"));
+      return CanaryStatus.newBuilder().setRoute(s.route()).setCanary(s.canary()).setBaseline(s.baseline())
+          .setState(s.state().name()).setStep(s.step()).setCanaryWeight(s.canaryWeight())
+          .setCanaryRequests(s.canaryRequests()).setCanaryErrors(s.canaryErrors()).setCanaryP99Ms(s.canaryP99Millis())
+          .setBaselineRequests(s.baselineRequests()).setBaselineErrors(s.baselineErrors())
+          .setBaselineP99Ms(s.baselineP99Millis()).setReason(s.reason()).build();
+    });
   }
 
   @Override

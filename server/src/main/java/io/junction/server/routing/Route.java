@@ -11,8 +11,13 @@ import java.util.Set;
  * sticky choices cut the unit interval in that order, so growing the last variant (the canary) moves
  * only keys into it.
  */
-public record Route(String name, List<Variant> variants, List<Rule> rules) {
+public record Route(String name, List<Variant> variants, List<Rule> rules, Optional<Canary> canary) {
+  public Route(String name, List<Variant> variants, List<Rule> rules) {
+    this(name, variants, rules, Optional.empty());
+  }
+
   public Route {
+    Objects.requireNonNull(canary, "canary");
     Objects.requireNonNull(name, "name");
     variants = List.copyOf(variants);
     rules = List.copyOf(rules);
@@ -34,12 +39,27 @@ public record Route(String name, List<Variant> variants, List<Rule> rules) {
       throw new IllegalArgumentException("route '" + name + "': the weights of its variants sum to " + total
           + "; at least one must be positive");
     }
+    if (canary.isPresent()) {
+      for (String v : List.of(canary.get().variant(), canary.get().baseline())) {
+        if (!names.contains(v)) {
+          throw new IllegalArgumentException("route '" + name + "': its canary names variant '" + v
+              + "', which the route does not have (it has " + names + ")");
+        }
+      }
+    }
     for (Rule r : rules) {
       if (!names.contains(r.variant())) {
         throw new IllegalArgumentException("route '" + name + "': a rule on '" + r.header() + "' names variant '"
             + r.variant() + "', which the route does not have (it has " + names + ")");
       }
     }
+  }
+
+  /** The same route with two variants' weights set (a canary step). */
+  public Route withWeights(String first, double firstWeight, String second, double secondWeight) {
+    List<Variant> next = variants.stream().map(v -> v.name().equals(first) ? new Variant(v.name(), v.model(), v.version(),
+        firstWeight) : v.name().equals(second) ? new Variant(v.name(), v.model(), v.version(), secondWeight) : v).toList();
+    return new Route(name, next, rules, canary);
   }
 
   public Optional<Variant> variant(String variantName) {

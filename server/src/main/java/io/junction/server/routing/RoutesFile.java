@@ -3,6 +3,7 @@ package io.junction.server.routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -19,6 +20,14 @@ import org.yaml.snakeyaml.error.YAMLException;
  *       - { name: canary, model: resnet, version: "2", weight: 5 }
  *     rules:
  *       - { header: x-tenant, value: acme, variant: canary }
+ *     canary:            # optional: promote step by step, roll back on an SLO breach
+ *       variant: canary
+ *       baseline: stable
+ *       steps: [5, 25, 50, 100]
+ *       min_requests: 100
+ *       min_seconds: 60
+ *       max_error_rate_increase: 0.01
+ *       max_p99_ratio: 2.0
  * </pre>
  *
  * Only plain maps, lists and scalars are read (SnakeYAML's safe constructor): a routes file cannot make
@@ -67,9 +76,35 @@ public final class RoutesFile {
           rules.add(new Rule(string(rule, "header", where), string(rule, "value", where), string(rule, "variant", where)));
         }
       }
-      routes.add(new Route(name, variants, rules));
+      Optional<Canary> canary = Optional.empty();
+      if (route.get("canary") != null) {
+        Map<?, ?> c = map(route.get("canary"), "route '" + name + "' canary");
+        String where = "route '" + name + "' canary";
+        List<Double> steps = new ArrayList<>();
+        for (Object step : list(c.get("steps"), where + " steps")) {
+          if (!(step instanceof Number n)) {
+            throw new IllegalArgumentException(where + " steps must be numbers, got " + step);
+          }
+          steps.add(n.doubleValue());
+        }
+        canary = Optional.of(new Canary(string(c, "variant", where), string(c, "baseline", where), steps,
+            (long) optional(c, "min_requests", 100), optional(c, "min_seconds", 0),
+            optional(c, "max_error_rate_increase", 0.01), optional(c, "max_p99_ratio", 2.0)));
+      }
+      routes.add(new Route(name, variants, rules, canary));
     }
     return RouteTable.of(routes);
+  }
+
+  private static double optional(Map<?, ?> m, String key, double fallback) {
+    Object v = m.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Number n)) {
+      throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
+    }
+    return n.doubleValue();
   }
 
   private static Map<?, ?> map(Object o, String what) {

@@ -8,6 +8,7 @@ import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
 import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.model.ModelPager;
+import io.junction.server.routing.CanaryController;
 import io.junction.server.routing.RouteObserver;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -89,6 +90,22 @@ public final class ServerMetrics implements ModelStats.Observer, RouteObserver, 
     CounterWithCallback.builder().name("junction_model_evictions")
         .help("Models unloaded to stay within the memory budget").labelNames("device")
         .callback(cb -> cb.call(pager.evictions(), "cpu")).register(registry);
+  }
+
+  /** Adds the canaries' metrics: weight and step per route, rollbacks. */
+  public void watch(CanaryController canaries) {
+    GaugeWithCallback.builder().name("junction_canary_weight")
+        .help("Percent of its route's two variants' traffic the canary gets now").labelNames("route", "canary")
+        .callback(cb -> canaries.statuses().forEach((route, s) -> cb.call(s.canaryWeight(), route, s.canary())))
+        .register(registry);
+    GaugeWithCallback.builder().name("junction_canary_step")
+        .help("1-based step of the canary; with junction_canary_state it tells where the rollout stands")
+        .labelNames("route", "canary", "state")
+        .callback(cb -> canaries.statuses().forEach((route, s) -> cb.call(s.step(), route, s.canary(), s.state().name())))
+        .register(registry);
+    CounterWithCallback.builder().name("junction_canary_rollbacks")
+        .help("Canaries rolled back to 0 % after an SLO breach")
+        .callback(cb -> cb.call(canaries.rollbacks())).register(registry);
   }
 
   @Override

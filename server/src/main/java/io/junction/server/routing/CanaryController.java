@@ -1,0 +1,217 @@
+package io.junction.server.routing;
+
+import io.junction.server.concurrent.NamedThreadFactory;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the canaries of all routes: counts each step's requests, errors and latencies per variant
+ * (fed as a {@link RouteObserver}), and on a timer ({@code junction-canary}, which it owns) promotes a
+ * healthy canary to the next step or rolls a breaching one back to 0 % at once, by updating the route
+ * in the {@link RouteRegistry}. A canary whose configuration changes starts again at its first step.
+ */
+public final class CanaryController implements RouteObserver, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CanaryController.class);
+  /** Requests a canary must have served in a step before its SLOs are judged, so one error is not a trend. */
+  private static final long MIN_REQUESTS_TO_JUDGE = 10;
+
+  public enum State { PROGRESSING, PROMOTED, ROLLED_BACK }
+
+  /** What the controller knows of one route's canary, and the figures behind its last decision. */
+  public record Status(String route, String canary, String baseline, State state, int step, double canaryWeight,
+      long canaryRequests, long canaryErrors, double canaryP99Millis, long baselineRequests, long baselineErrors,
+      double baselineP99Millis, String reason) {}
+
+  private static final class Window {
+    final LongAdder requests = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final Recorder latency = new Recorder(3);
+    /** Latencies of the step so far; touched only by the timer thread. */
+    final Histogram step = new Histogram(3);
+
+    void record(boolean success, long nanos) {
+      requests.increment();
+      if (!success) {
+        errors.increment();
+      }
+      latency.recordValue(Math.max(1, nanos / 1000));
+    }
+
+    double p99Millis() {
+      step.add(latency.getIntervalHistogram());
+      return step.getTotalCount() == 0 ? 0 : step.getValueAtPercentile(99) / 1000.0;
+    }
+  }
+
+  private static final class Tracker {
+    final Canary canary;
+    volatile int step;
+    volatile State state = State.PROGRESSING;
+    volatile long stepStartNanos = System.nanoTime();
+    volatile Window canaryWindow = new Window();
+    volatile Window baselineWindow = new Window();
+    volatile Status status;
+
+    Tracker(Canary canary) {
+      this.canary = canary;
+    }
+  }
+
+  private final RouteRegistry routes;
+  private final Map<String, Tracker> trackers = new ConcurrentHashMap<>();
+  private final AtomicLong rollbacks = new AtomicLong();
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("junction-canary", true));
+
+  public CanaryController(RouteRegistry routes, Duration tick) {
+    this.routes = routes;
+    timer.scheduleWithFixedDelay(this::tick, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void routed(String route, String variant, boolean success, long nanos) {
+    Tracker t = trackers.get(route);
+    if (t == null || t.state != State.PROGRESSING) {
+      return;
+    }
+    if (variant.equals(t.canary.variant())) {
+      t.canaryWindow.record(success, nanos);
+    } else if (variant.equals(t.canary.baseline())) {
+      t.baselineWindow.record(success, nanos);
+    }
+  }
+
+  public Optional<Status> status(String route) {
+    Tracker t = trackers.get(route);
+    return t == null ? Optional.empty() : Optional.ofNullable(t.status);
+  }
+
+  /** Canaries rolled back since start, over all routes. */
+  public long rollbacks() {
+    return rollbacks.get();
+  }
+
+  public Map<String, Status> statuses() {
+    Map<String, Status> all = new java.util.TreeMap<>();
+    trackers.forEach((name, t) -> {
+      if (t.status != null) {
+        all.put(name, t.status);
+      }
+    });
+    return all;
+  }
+
+  private void tick() {
+    try {
+      for (Route route : routes.current().routes().values()) {
+        if (route.canary().isEmpty()) {
+          trackers.remove(route.name());
+          continue;
+        }
+        Canary canary = route.canary().get();
+        Tracker t = trackers.get(route.name());
+        if (t == null || !t.canary.equals(canary)) {
+          t = new Tracker(canary);
+          trackers.put(route.name(), t);
+          apply(route, t, canary.steps().get(0), "canary started at " + canary.steps().get(0) + " %");
+          continue;
+        }
+        if (t.state == State.PROGRESSING) {
+          judge(route, t);
+        }
+      }
+      trackers.keySet().removeIf(name -> routes.current().route(name).isEmpty());
+    } catch (RuntimeException e) {
+      log.error("canary evaluation failed; trying again at the next tick", e);
+    }
+  }
+
+  private void judge(Route route, Tracker t) {
+    Canary c = t.canary;
+    long cReq = t.canaryWindow.requests.sum();
+    long cErr = t.canaryWindow.errors.sum();
+    long bReq = t.baselineWindow.requests.sum();
+    long bErr = t.baselineWindow.errors.sum();
+    double cP99 = t.canaryWindow.p99Millis();
+    double bP99 = t.baselineWindow.p99Millis();
+    double cRate = cReq == 0 ? 0 : (double) cErr / cReq;
+    double bRate = bReq == 0 ? 0 : (double) bErr / bReq;
+    String figures = String.format("canary %d requests, %d errors (%.2f %%), p99 %.2f ms; baseline %d requests, "
+        + "%d errors (%.2f %%), p99 %.2f ms", cReq, cErr, 100 * cRate, cP99, bReq, bErr, 100 * bRate, bP99);
+    if (cReq >= Math.min(MIN_REQUESTS_TO_JUDGE, c.minRequests())) {
+      String breach = null;
+      if (cRate - bRate > c.maxErrorRateIncrease()) {
+        breach = String.format("error rate %.2f %% exceeds the baseline's %.2f %% by more than %.2f points",
+            100 * cRate, 100 * bRate, 100 * c.maxErrorRateIncrease());
+      } else if (bReq >= MIN_REQUESTS_TO_JUDGE && bP99 > 0 && cP99 > c.maxP99Ratio() * bP99) {
+        breach = String.format("p99 %.2f ms exceeds %.1f x the baseline's %.2f ms", cP99, c.maxP99Ratio(), bP99);
+      }
+      if (breach != null) {
+        t.state = State.ROLLED_BACK;
+        rollbacks.incrementAndGet();
+        log.warn("route '{}': canary '{}' rolled back to 0 % at step {}: {} ({})", route.name(), c.variant(),
+            t.step + 1, breach, figures);
+        apply(route, t, 0, "rolled back: " + breach + "; " + figures, cReq, cErr, cP99, bReq, bErr, bP99);
+        return;
+      }
+    }
+    double elapsed = (System.nanoTime() - t.stepStartNanos) / 1e9;
+    double weight = c.steps().get(t.step);
+    if (cReq >= c.minRequests() && elapsed >= c.minSeconds()) {
+      if (t.step == c.steps().size() - 1) {
+        t.state = State.PROMOTED;
+        log.info("route '{}': canary '{}' promoted to {} % ({})", route.name(), c.variant(), weight, figures);
+        publish(route, t, weight, "promoted at " + weight + " %; " + figures, cReq, cErr, cP99, bReq, bErr, bP99);
+        return;
+      }
+      t.step++;
+      double next = c.steps().get(t.step);
+      log.info("route '{}': canary '{}' healthy at {} %, now {} % ({})", route.name(), c.variant(), weight, next, figures);
+      apply(route, t, next, "step " + (t.step + 1) + " at " + next + " % after " + figures);
+      return;
+    }
+    publish(route, t, weight, "holding step " + (t.step + 1) + " at " + weight + " %; " + figures, cReq, cErr, cP99,
+        bReq, bErr, bP99);
+  }
+
+  private void apply(Route route, Tracker t, double canaryWeight, String reason) {
+    apply(route, t, canaryWeight, reason, 0, 0, 0, 0, 0, 0);
+  }
+
+  private void apply(Route route, Tracker t, double canaryWeight, String reason, long cReq, long cErr, double cP99,
+      long bReq, long bErr, double bP99) {
+    Canary c = t.canary;
+    try {
+      routes.put(route.withWeights(c.variant(), canaryWeight, c.baseline(), 100 - canaryWeight));
+    } catch (IllegalArgumentException e) {
+      log.error("route '{}': cannot set canary weight {}: {}", route.name(), canaryWeight, e.getMessage());
+      return;
+    }
+    t.stepStartNanos = System.nanoTime();
+    t.canaryWindow = new Window();
+    t.baselineWindow = new Window();
+    publish(route, t, canaryWeight, reason, cReq, cErr, cP99, bReq, bErr, bP99);
+  }
+
+  private static void publish(Route route, Tracker t, double weight, String reason, long cReq, long cErr, double cP99,
+      long bReq, long bErr, double bP99) {
+    t.status = new Status(route.name(), t.canary.variant(), t.canary.baseline(), t.state, t.step + 1, weight, cReq, cErr,
+        cP99, bReq, bErr, bP99, reason);
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}

@@ -1,0 +1,113 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.admin.v1.CanaryStatus;
+import io.junction.proto.admin.v1.GetRouteRequest;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Canaries promoted step by step when healthy, rolled back at once when they fail. */
+class CanaryTest {
+  private static final String TOKEN = "canary-test-token-0123456789";
+
+  @TempDir Path dir;
+
+  private static String route(String canaryModel, String canaryVersion) {
+    return """
+        routes:
+          - name: scorer
+            variants:
+              - { name: stable, model: mlp, version: 1, weight: 100 }
+              - { name: next, model: %s, version: "%s", weight: 0 }
+            canary:
+              variant: next
+              baseline: stable
+              steps: [25, 50, 100]
+              min_requests: 20
+              min_seconds: 0
+              max_error_rate_increase: 0.05
+              max_p99_ratio: 1000
+        """.formatted(canaryModel, canaryVersion);
+  }
+
+  @Test
+  void aFailingCanaryIsRolledBackAtOnce() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    new ModelRepositoryWriter(repo).model("broken", 1, FixtureModels.failingAtRuntime());
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), route("broken", "1"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("PROGRESSING"));
+      int failures = 0;
+      for (int i = 0; i < 400 && !status(server).getState().equals("ROLLED_BACK"); i++) {
+        try {
+          server.blocking().modelInfer(request);
+        } catch (StatusRuntimeException e) {
+          failures++;
+        }
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("ROLLED_BACK"));
+      assertThat(failures).as("the canary's requests failed").isPositive();
+      CanaryStatus status = status(server);
+      assertThat(status.getCanaryWeight()).isZero();
+      assertThat(status.getReason()).contains("rolled back", "error rate");
+      assertThat(status.getCanaryErrors()).isPositive();
+      // After the rollback every request goes to the stable variant and succeeds.
+      for (int i = 0; i < 50; i++) {
+        assertThat(server.blocking().modelInfer(request).getModelName()).isEqualTo("mlp");
+      }
+      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(metrics).contains("junction_canary_rollbacks_total 1.0");
+    }
+  }
+
+  @Test
+  void aHealthyCanaryIsPromotedToAllTraffic() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), route("mlp", "2"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("PROGRESSING"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!status(server).getState().equals("PROMOTED") && System.nanoTime() < deadline) {
+        server.blocking().modelInfer(request); // every call must succeed
+      }
+      CanaryStatus status = status(server);
+      assertThat(status.getState()).isEqualTo("PROMOTED");
+      assertThat(status.getStep()).isEqualTo(3);
+      assertThat(status.getCanaryWeight()).isEqualTo(100);
+      for (int i = 0; i < 30; i++) {
+        assertThat(server.blocking().modelInfer(request).getModelVersion()).as("all traffic on the canary").isEqualTo("2");
+      }
+    }
+  }
+
+  private static CanaryStatus status(TestServer server) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+    try {
+      return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getCanaryStatus(GetRouteRequest.newBuilder().setName("scorer").build());
+    } catch (StatusRuntimeException e) {
+      return CanaryStatus.getDefaultInstance(); // not started yet
+    }
+  }
+}
