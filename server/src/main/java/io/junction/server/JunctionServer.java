@@ -10,6 +10,7 @@ import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.CanaryController;
 import io.junction.server.routing.RouteObserver;
+import io.junction.server.routing.ShadowComparison;
 import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
@@ -45,6 +46,8 @@ public final class JunctionServer implements AutoCloseable {
   /** Open Inference Protocol extensions this server implements, as Triton names them. */
   /** How often the routes file is re-read for changes. */
   static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
+  /** Shadow requests that may wait; more are dropped so that shadows never hold memory without bound. */
+  static final int SHADOW_QUEUE = 1024;
   /** How often canaries are judged: a breach is rolled back within this. */
   static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
@@ -106,10 +109,24 @@ public final class JunctionServer implements AutoCloseable {
       CanaryController canaries = new CanaryController(routes, CANARY_TICK);
       opened.push(canaries);
       metrics.watch(canaries);
-      RouteObserver routeObserver = (route, variant, success, nanos) -> {
-        metrics.routed(route, variant, success, nanos);
-        canaries.routed(route, variant, success, nanos);
+      RouteObserver routeObserver = new RouteObserver() {
+        @Override
+        public void routed(String route, String variant, boolean success, long nanos) {
+          metrics.routed(route, variant, success, nanos);
+          canaries.routed(route, variant, success, nanos);
+        }
+
+        @Override
+        public void shadowed(String route, String model, boolean success, long nanos, ShadowComparison comparison) {
+          metrics.shadowed(route, model, success, nanos, comparison);
+        }
       };
+      // Shadow copies wait in a bounded queue and are dropped (and counted) when the shadow lags behind.
+      java.util.concurrent.ThreadPoolExecutor shadows = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+          java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(SHADOW_QUEUE),
+          new io.junction.server.concurrent.NamedThreadFactory("junction-shadow", true),
+          new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+      opened.push(shadows::shutdownNow);
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
         log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
@@ -128,7 +145,7 @@ public final class JunctionServer implements AutoCloseable {
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
-              config.control(), routes, routeObserver).bindService(),
+              config.control(), routes, routeObserver, shadows).bindService(),
           health.getHealthService().bindService()));
       config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, canaries, token)));
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,

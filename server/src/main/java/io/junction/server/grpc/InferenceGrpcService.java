@@ -68,13 +68,14 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
   public InferenceGrpcService(ModelManager models, ModelAccess access, InferenceScheduler scheduler, ServerInfo info,
-      int streamWindow, Tracer tracer, ModelControl control, RouteRegistry routes, RouteObserver routeObserver) {
+      int streamWindow, Tracer tracer, ModelControl control, RouteRegistry routes, RouteObserver routeObserver,
+      java.util.concurrent.Executor shadowExecutor) {
     this.routes = routes;
     this.tracer = tracer;
     this.control = control;
     this.models = models;
     this.info = info;
-    this.inferHandler = new ModelInferHandler(access, scheduler, routes, routeObserver);
+    this.inferHandler = new ModelInferHandler(access, scheduler, routes, routeObserver, shadowExecutor);
     this.streamWindow = streamWindow;
   }
 

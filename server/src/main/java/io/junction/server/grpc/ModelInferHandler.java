@@ -16,6 +16,7 @@ import io.junction.server.routing.TrafficRouter;
 import io.junction.server.telemetry.SpanNames;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import io.opentelemetry.api.trace.Span;
@@ -37,9 +38,12 @@ final class ModelInferHandler {
   private final InferenceScheduler scheduler;
   private final RouteRegistry routes;
   private final RouteObserver routeObserver;
+  /** Runs shadow requests off the primary's path; drops them when it is saturated. */
+  private final Executor shadowExecutor;
 
   ModelInferHandler(ModelAccess access, InferenceScheduler scheduler, RouteRegistry routes,
-      RouteObserver routeObserver) {
+      RouteObserver routeObserver, Executor shadowExecutor) {
+    this.shadowExecutor = shadowExecutor;
     this.access = access;
     this.scheduler = scheduler;
     this.routes = routes;
@@ -99,7 +103,32 @@ final class ModelInferHandler {
             .putParameters("junction_route", InferParameter.newBuilder().setStringParam(route.name()).build())
             .putParameters("junction_variant", InferParameter.newBuilder().setStringParam(variant).build())
             .build())
-        .whenComplete((r, e) -> routeObserver.routed(route.name(), variant, e == null, System.nanoTime() - start));
+        .whenComplete((r, e) -> {
+          routeObserver.routed(route.name(), variant, e == null, System.nanoTime() - start);
+          if (r != null && route.shadow().isPresent()
+              && ThreadLocalRandom.current().nextDouble() < route.shadow().get().fraction()) {
+            mirror(route, request, r);
+          }
+        });
+  }
+
+  /**
+   * Sends a copy of an answered request to the route's shadow, on the shadow executor: the primary's
+   * answer is already on its way, and nothing the shadow does reaches the caller.
+   */
+  private void mirror(Route route, ModelInferRequest request, ModelInferResponse primary) {
+    var shadow = route.shadow().orElseThrow();
+    try {
+      shadowExecutor.execute(() -> {
+        long start = System.nanoTime();
+        handleTraced(request, shadow.model(), shadow.version(), InferenceRequest.NO_DEADLINE, () -> false,
+            queued -> { }, Span.getInvalid())
+            .whenComplete((answer, failure) -> routeObserver.shadowed(route.name(), shadow.model(), failure == null,
+                System.nanoTime() - start, failure == null ? ShadowCompare.compare(primary, answer) : null));
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      routeObserver.shadowed(route.name(), shadow.model(), false, 0, null); // dropped: the shadow lags behind
+    }
   }
 
   private CompletableFuture<ModelInferResponse> handleTraced(ModelInferRequest request, String modelName,

@@ -11,13 +11,15 @@ import java.util.Set;
  * sticky choices cut the unit interval in that order, so growing the last variant (the canary) moves
  * only keys into it.
  */
-public record Route(String name, List<Variant> variants, List<Rule> rules, Optional<Canary> canary) {
+public record Route(String name, List<Variant> variants, List<Rule> rules, Optional<Canary> canary,
+    Optional<Shadow> shadow) {
   public Route(String name, List<Variant> variants, List<Rule> rules) {
-    this(name, variants, rules, Optional.empty());
+    this(name, variants, rules, Optional.empty(), Optional.empty());
   }
 
   public Route {
     Objects.requireNonNull(canary, "canary");
+    Objects.requireNonNull(shadow, "shadow");
     Objects.requireNonNull(name, "name");
     variants = List.copyOf(variants);
     rules = List.copyOf(rules);
@@ -59,7 +61,7 @@ public record Route(String name, List<Variant> variants, List<Rule> rules, Optio
   public Route withWeights(String first, double firstWeight, String second, double secondWeight) {
     List<Variant> next = variants.stream().map(v -> v.name().equals(first) ? new Variant(v.name(), v.model(), v.version(),
         firstWeight) : v.name().equals(second) ? new Variant(v.name(), v.model(), v.version(), secondWeight) : v).toList();
-    return new Route(name, next, rules, canary);
+    return new Route(name, next, rules, canary, shadow);
   }
 
   public Optional<Variant> variant(String variantName) {

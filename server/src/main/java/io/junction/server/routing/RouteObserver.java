@@ -5,4 +5,7 @@ public interface RouteObserver {
   RouteObserver NONE = (route, variant, success, nanos) -> { };
 
   void routed(String route, String variant, boolean success, long nanos);
+
+  /** A shadow request finished; {@code comparison} is null when it failed. */
+  default void shadowed(String route, String model, boolean success, long nanos, ShadowComparison comparison) {}
 }

@@ -50,6 +50,10 @@ public record RouteTable(Map<String, Route> routes) {
               + v.model() + "', which is not in the model repository");
         }
       }
+      if (r.shadow().isPresent() && !modelExists.test(r.shadow().get().model())) {
+        throw new IllegalArgumentException("route '" + r.name() + "' shadows model '" + r.shadow().get().model()
+            + "', which is not in the model repository");
+      }
     }
     return this;
   }

@@ -20,6 +20,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  *       - { name: canary, model: resnet, version: "2", weight: 5 }
  *     rules:
  *       - { header: x-tenant, value: acme, variant: canary }
+ *     shadow: { model: resnet, version: "3", fraction: 0.1 }   # optional: mirror 10 % of requests
  *     canary:            # optional: promote step by step, roll back on an SLO breach
  *       variant: canary
  *       baseline: stable
@@ -91,7 +92,13 @@ public final class RoutesFile {
             (long) optional(c, "min_requests", 100), optional(c, "min_seconds", 0),
             optional(c, "max_error_rate_increase", 0.01), optional(c, "max_p99_ratio", 2.0)));
       }
-      routes.add(new Route(name, variants, rules, canary));
+      Optional<Shadow> shadow = Optional.empty();
+      if (route.get("shadow") != null) {
+        Map<?, ?> sh = map(route.get("shadow"), "route '" + name + "' shadow");
+        shadow = Optional.of(new Shadow(string(sh, "model", "route '" + name + "' shadow"),
+            sh.get("version") == null ? "" : String.valueOf(sh.get("version")), optional(sh, "fraction", 1.0)));
+      }
+      routes.add(new Route(name, variants, rules, canary, shadow));
     }
     return RouteTable.of(routes);
   }

@@ -10,6 +10,7 @@ import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.model.ModelPager;
 import io.junction.server.routing.CanaryController;
 import io.junction.server.routing.RouteObserver;
+import io.junction.server.routing.ShadowComparison;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -70,6 +71,27 @@ public final class ServerMetrics implements ModelStats.Observer, RouteObserver, 
       .classicOnly()
       .register(registry);
 
+  private final Histogram shadowLatency = Histogram.builder()
+      .name("junction_shadow_duration_seconds")
+      .help("Latency of shadow requests, by route, shadow model and outcome (dropped ones count as failures)")
+      .labelNames("route", "model", "outcome")
+      .classicUpperBounds(LATENCY_BUCKETS)
+      .classicOnly()
+      .register(registry);
+  private final Histogram shadowDiff = Histogram.builder()
+      .name("junction_shadow_max_abs_diff")
+      .help("Largest absolute difference between the shadow's and the primary's FP32 outputs, per request")
+      .labelNames("route", "model")
+      .classicUpperBounds(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10)
+      .classicOnly()
+      .register(registry);
+  private final io.prometheus.metrics.core.metrics.Counter shadowArgmax =
+      io.prometheus.metrics.core.metrics.Counter.builder()
+          .name("junction_shadow_argmax_rows")
+          .help("Rows compared between shadow and primary, by whether their argmax agreed")
+          .labelNames("route", "model", "agree")
+          .register(registry);
+
   public ServerMetrics() {
     JvmMetrics.builder().register(registry);
   }
@@ -116,6 +138,18 @@ public final class ServerMetrics implements ModelStats.Observer, RouteObserver, 
   @Override
   public void routed(String route, String variant, boolean success, long nanos) {
     routeDuration.labelValues(route, variant, success ? "success" : "failure").observe(nanos / 1e9);
+  }
+
+  @Override
+  public void shadowed(String route, String model, boolean success, long nanos, ShadowComparison comparison) {
+    shadowLatency.labelValues(route, model, success ? "success" : "failure").observe(nanos / 1e9);
+    if (comparison != null) {
+      if (!Double.isNaN(comparison.maxAbsDiff())) {
+        shadowDiff.labelValues(route, model).observe(comparison.maxAbsDiff());
+      }
+      shadowArgmax.labelValues(route, model, "true").inc(comparison.argmaxAgreements());
+      shadowArgmax.labelValues(route, model, "false").inc(comparison.rows() - comparison.argmaxAgreements());
+    }
   }
 
   @Override

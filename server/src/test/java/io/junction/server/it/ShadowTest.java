@@ -1,0 +1,120 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.floats;
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DeepMlp;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Shadow traffic is compared and recorded, and never touches the caller's answer. */
+class ShadowTest {
+  @TempDir Path dir;
+
+  private static String routes(String shadowModel, String shadowVersion) {
+    return """
+        routes:
+          - name: scorer
+            variants:
+              - { name: stable, model: mlp, version: 1, weight: 100 }
+            shadow: { model: %s, version: "%s", fraction: 1.0 }
+        """.formatted(shadowModel, shadowVersion);
+  }
+
+  @Test
+  void aFailingShadowIsInvisibleToTheCaller() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    new ModelRepositoryWriter(repo).model("broken", 1, FixtureModels.failingAtRuntime());
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), routes("broken", "1"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes))) {
+      float[] x = {1, -2, 3, -4, 5, -6, 7, -8};
+      for (int i = 0; i < 50; i++) {
+        ModelInferResponse r = server.blocking().modelInfer(rawFp32("scorer", "", "x", x, 1, 8));
+        DemoRepositoryEndToEndTest.assertClose(floats(r, 0), DemoRepository.mlp(1).expected(x, 1));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric(server,
+          "junction_shadow_duration_seconds_count{model=\"broken\",outcome=\"failure\",route=\"scorer\"}") >= 50);
+    }
+  }
+
+  @Test
+  void aShadowIsComparedWithThePrimary() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), routes("mlp", "2"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes))) {
+      for (int i = 0; i < 40; i++) {
+        float[] x = new float[16];
+        Arrays.fill(x, i * 0.1f - 2);
+        assertThat(server.blocking().modelInfer(rawFp32("scorer", "", "x", x, 2, 8)).getModelVersion()).isEqualTo("1");
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric(server,
+          "junction_shadow_max_abs_diff_count{model=\"mlp\",route=\"scorer\"}") >= 40);
+      double agreed = metric(server, "junction_shadow_argmax_rows_total{agree=\"true\",model=\"mlp\",route=\"scorer\"}");
+      double disagreed = metric(server, "junction_shadow_argmax_rows_total{agree=\"false\",model=\"mlp\",route=\"scorer\"}");
+      assertThat(agreed + disagreed).as("two rows per request compared").isEqualTo(80);
+      assertThat(metric(server, "junction_shadow_max_abs_diff_sum{model=\"mlp\",route=\"scorer\"}"))
+          .as("versions 1 and 2 have different weights").isPositive();
+    }
+  }
+
+  @Test
+  void aSlowShadowDoesNotSlowThePrimary() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(2, 8, 2048, 2048, 4).onnx());
+    ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+    long without;
+    Path plain = Files.writeString(dir.resolve("plain.yaml"), """
+        routes:
+          - name: scorer
+            variants:
+              - { name: stable, model: mlp, version: 1, weight: 100 }
+        """);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(plain))) {
+      without = medianMicros(server, request);
+    }
+    Path shadowed = Files.writeString(dir.resolve("routes.yaml"), routes("slow", "1"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(shadowed))) {
+      long with = medianMicros(server, request);
+      // The shadow runs after the answer and on its own instance; on 2 shared cores its compute still costs
+      // the primary some CPU, hence the generous bound: what must not happen is waiting for the shadow
+      // (several milliseconds per request).
+      assertThat(with).as("median µs with a slow shadow vs %d without", without).isLessThan(3 * without + 1500);
+      assertThat(metric(server, "junction_shadow_duration_seconds_count{model=\"slow\",outcome=\"success\",route=\"scorer\"}"))
+          .isPositive();
+    }
+  }
+
+  private static long medianMicros(TestServer server, ModelInferRequest request) {
+    for (int i = 0; i < 100; i++) {
+      server.blocking().modelInfer(request); // warm up
+    }
+    long[] t = new long[200];
+    for (int i = 0; i < t.length; i++) {
+      long s = System.nanoTime();
+      server.blocking().modelInfer(request);
+      t[i] = (System.nanoTime() - s) / 1000;
+    }
+    Arrays.sort(t);
+    return t[t.length / 2];
+  }
+
+  private static double metric(TestServer server, String series) throws Exception {
+    String text = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
+    return text.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .findFirst().orElse(0);
+  }
+}
