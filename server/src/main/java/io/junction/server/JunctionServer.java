@@ -87,7 +87,8 @@ public final class JunctionServer implements AutoCloseable {
         new ModelConfigResolver(config.defaultMaxBatchSize()), metrics);
     this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer());
     metrics.watch(models, scheduler);
-    this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name));
+    this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
+        (name, version) -> versionExists(models, name, version));
   }
 
   public synchronized JunctionServer start() throws IOException {
@@ -165,6 +166,15 @@ public final class JunctionServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  private static boolean versionExists(ModelManager models, String name, String version) {
+    try {
+      return models.repository().open(name).availableVersions().contains(Long.parseLong(version));
+    } catch (NumberFormatException | io.junction.server.backend.ModelLoadException
+        | io.junction.server.errors.JunctionException e) {
+      return false;
     }
   }
 

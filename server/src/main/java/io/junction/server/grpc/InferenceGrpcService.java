@@ -194,6 +194,11 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
       StreamObserver<RepositoryModelUnloadResponse> out) {
     reply(out, () -> {
       requireExplicitMode("unload", request.getModelName());
+      List<String> users = routes.routesUsing(request.getModelName());
+      if (!users.isEmpty()) {
+        throw new RepositoryApiDisabledException("cannot unload model '" + request.getModelName()
+            + "': routes " + users + " send traffic to it; change or delete those routes first");
+      }
       models.unload(request.getModelName());
       return RepositoryModelUnloadResponse.getDefaultInstance();
     });

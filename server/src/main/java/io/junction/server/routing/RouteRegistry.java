@@ -11,10 +11,23 @@ import java.util.function.Predicate;
 public final class RouteRegistry {
   private final AtomicReference<RouteTable> current = new AtomicReference<>(RouteTable.EMPTY);
   private final Predicate<String> modelExists;
+  private final java.util.function.BiPredicate<String, String> versionExists;
 
-  /** @param modelExists whether a model of that name is in the repository (for validation) */
-  public RouteRegistry(Predicate<String> modelExists) {
+  /**
+   * @param modelExists whether a model of that name is in the repository (for validation)
+   * @param versionExists whether that model has that version directory
+   */
+  public RouteRegistry(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionExists) {
     this.modelExists = Objects.requireNonNull(modelExists, "modelExists");
+    this.versionExists = Objects.requireNonNull(versionExists, "versionExists");
+  }
+
+  /** Routes whose variants or shadow use {@code model}, for refusing to unload it under them. */
+  public java.util.List<String> routesUsing(String model) {
+    return current.get().routes().values().stream()
+        .filter(r -> r.variants().stream().anyMatch(v -> v.model().equals(model) && v.weight() > 0)
+            || r.shadow().map(s -> s.model().equals(model)).orElse(false))
+        .map(Route::name).sorted().toList();
   }
 
   public RouteTable current() {
@@ -27,7 +40,7 @@ public final class RouteRegistry {
    * @throws IllegalArgumentException saying what is wrong
    */
   public synchronized void replace(RouteTable table) {
-    current.set(table.validate(modelExists));
+    current.set(table.validate(modelExists, versionExists));
   }
 
   /** Adds or replaces one route; the whole new table is validated first. */

@@ -29,13 +29,22 @@ public record RouteTable(Map<String, Route> routes) {
   }
 
   /**
-   * Checks the table against the model repository: every variant names a model that exists, and no
+   * Checks the table against the model repository (models only): every variant names a model that exists, and no
    * route shadows a model of the same name (a route pointing to routes is not supported, so there are
    * no cycles).
    *
    * @throws IllegalArgumentException saying what is wrong
    */
   public RouteTable validate(Predicate<String> modelExists) {
+    return validate(modelExists, (model, version) -> true);
+  }
+
+  /**
+   * As {@link #validate(Predicate)}, and every variant's explicit version must exist in the repository.
+   *
+   * @throws IllegalArgumentException saying what is wrong
+   */
+  public RouteTable validate(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionExists) {
     for (Route r : routes.values()) {
       if (modelExists.test(r.name())) {
         throw new IllegalArgumentException("route '" + r.name() + "' has the name of a model in the repository");
@@ -48,6 +57,10 @@ public record RouteTable(Map<String, Route> routes) {
         if (!modelExists.test(v.model())) {
           throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' names model '"
               + v.model() + "', which is not in the model repository");
+        }
+        if (!v.version().isEmpty() && !versionExists.test(v.model(), v.version())) {
+          throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' names version "
+              + v.version() + " of model '" + v.model() + "', which the model repository does not have");
         }
       }
       if (r.shadow().isPresent() && !modelExists.test(r.shadow().get().model())) {

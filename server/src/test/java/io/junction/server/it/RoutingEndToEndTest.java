@@ -103,6 +103,27 @@ class RoutingEndToEndTest {
     assertThatThrownBy(server::start).hasMessageContaining("variant 'b' names model 'nope', which is not in the model repository");
   }
 
+  @Test
+  void routesMustNameExistingVersionsAndProtectTheirModelsFromUnload() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path badVersion = Files.writeString(dir.resolve("bad.yaml"), ROUTES.replace("version: 2", "version: 9"));
+    assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(badVersion)).start())
+        .hasMessageContaining("variant 'b' names version 9 of model 'mlp', which the model repository does not have");
+
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes)
+        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*"))))) {
+      assertThatThrownBy(() -> server.blocking().repositoryModelUnload(
+          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription()).contains("cannot unload model 'mlp'", "routes [mlp-ab]");
+          });
+      server.blocking().repositoryModelUnload(
+          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("add_sub").build());
+    }
+  }
+
   private static GRPCInferenceServiceBlockingStub with(TestServer server, String key, String value) {
     Metadata md = new Metadata();
     md.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
