@@ -1,0 +1,147 @@
+package io.junction.loadtest;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelMetadataRequest;
+import io.junction.proto.inference.ModelMetadataResponse;
+import java.io.File;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code junction-loadtest}: calls ModelInfer on a model or route with ghz's options and report format.
+ * Inputs are generated from the model's metadata.
+ */
+@Command(name = "junction-loadtest", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Load-tests an Open Inference Protocol server (Junction, Triton, KServe) over gRPC.")
+public final class LoadTest implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--target", required = true, description = "host:port")
+  String target;
+
+  @Option(names = "--model", required = true, description = "Model or route name.")
+  String model;
+
+  @Option(names = "--model-version", defaultValue = "", description = "Version (default: the newest).")
+  String version;
+
+  @Option(names = {"-c", "--concurrency"}, defaultValue = "50", description = "Concurrent callers (default: ${DEFAULT-VALUE}).")
+  int concurrency;
+
+  @Option(names = {"-n", "--total"}, defaultValue = "0", description = "Requests to send (default: 200 unless -z).")
+  long total;
+
+  @Option(names = {"-z", "--duration"}, description = "Run for this long, e.g. 10s, 2m (overrides -n).")
+  String duration;
+
+  @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open loop).")
+  double rps;
+
+  @Option(names = {"-t", "--timeout"}, defaultValue = "20s", description = "Per-request timeout (default: ${DEFAULT-VALUE}).")
+  String timeout;
+
+  @Option(names = {"-m", "--metadata"}, description = "Request metadata as JSON, e.g. '{\"x-routing-key\":\"u1\"}'.")
+  String metadata;
+
+  @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
+  int batch;
+
+  @Option(names = "--insecure", description = "Plaintext (no TLS).")
+  boolean insecure;
+
+  @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
+  File cacert;
+
+  @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary or json (default: ${DEFAULT-VALUE}).")
+  String format;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LoadTest()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (!format.equals("summary") && !format.equals("json")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary or json");
+    }
+    long timeoutNanos = parseDuration(timeout).toNanos();
+    long durationNanos = duration == null ? 0 : parseDuration(duration).toNanos();
+    long calls = durationNanos > 0 ? 0 : (total > 0 ? total : 200);
+    ManagedChannel channel = channel();
+    try {
+      var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+      ModelMetadataResponse meta = blocking.modelMetadata(
+          ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
+      ModelInferRequest request = RequestFactory.fromMetadata(meta, model, version, batch, 42);
+      var stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
+      if (metadata != null) {
+        stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
+      }
+      Runner runner = new Runner(stub, request, timeoutNanos);
+      Runner.Result result = rps > 0 ? runner.openLoop(rps, calls, durationNanos)
+          : runner.closedLoop(concurrency, calls, durationNanos);
+      Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
+      report.pacingErrorNs = result.pacingErrorNs();
+      report.options.put("target", target);
+      report.options.put("model", model);
+      report.options.put("concurrency", concurrency);
+      report.options.put("rps", rps);
+      report.options.put("batch", batch);
+      if (format.equals("json")) {
+        spec.commandLine().getOut().println(report.toJson());
+        spec.commandLine().getOut().flush();
+      } else {
+        report.printSummary(spec.commandLine().getOut());
+      }
+      return 0;
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private ManagedChannel channel() throws javax.net.ssl.SSLException {
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(256 << 20);
+    if (insecure) {
+      return b.usePlaintext().build();
+    }
+    if (cacert != null) {
+      return b.sslContext(GrpcSslContexts.forClient().trustManager(cacert).build()).build();
+    }
+    return b.useTransportSecurity().build();
+  }
+
+  private Metadata parseMetadata(String json) {
+    Metadata md = new Metadata();
+    Map<?, ?> map = new com.google.gson.Gson().fromJson(json, Map.class);
+    map.forEach((k, v) -> md.put(Metadata.Key.of(String.valueOf(k), Metadata.ASCII_STRING_MARSHALLER), String.valueOf(v)));
+    return md;
+  }
+
+  /** ghz's durations: 500ms, 10s, 2m, 1h. */
+  static Duration parseDuration(String text) {
+    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("durations look like 500ms, 10s, 2m or 1h, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+}

@@ -1,0 +1,113 @@
+package io.junction.loadtest;
+
+import com.google.gson.GsonBuilder;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The outcome of a run, with ghz's JSON field names and units (durations in nanoseconds) so tools that
+ * read ghz's report read ours, and a terminal summary in ghz's layout.
+ */
+final class Report {
+  private static final double[] PERCENTILES = {10, 25, 50, 75, 90, 95, 99, 99.9};
+  private static final int HISTOGRAM_BUCKETS = 10;
+
+  final String date = Instant.now().toString();
+  long count;
+  long total;
+  long average;
+  long fastest;
+  long slowest;
+  double rps;
+  List<Map<String, Object>> latencyDistribution = new ArrayList<>();
+  List<Map<String, Object>> histogram = new ArrayList<>();
+  Map<String, Long> statusCodeDistribution = new LinkedHashMap<>();
+  Map<String, Long> errorDistribution = new LinkedHashMap<>();
+  /** Junction's addition: how far the last request of an --rps run started after its scheduled time. */
+  Long pacingErrorNs;
+  Map<String, Object> options = new LinkedHashMap<>();
+
+  static Report of(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors) {
+    Report r = new Report();
+    r.count = codes.values().stream().mapToLong(Long::longValue).sum();
+    r.total = totalNanos;
+    r.statusCodeDistribution.putAll(codes);
+    r.errorDistribution.putAll(errors);
+    r.rps = totalNanos == 0 ? 0 : r.count / (totalNanos / 1e9);
+    if (latencies.getTotalCount() > 0) {
+      r.average = (long) latencies.getMean();
+      r.fastest = latencies.getMinValue();
+      r.slowest = latencies.getMaxValue();
+      for (double p : PERCENTILES) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("percentage", p);
+        entry.put("latency", latencies.getValueAtPercentile(p));
+        r.latencyDistribution.add(entry);
+      }
+      long width = Math.max(1, (r.slowest - r.fastest) / HISTOGRAM_BUCKETS);
+      for (int b = 1; b <= HISTOGRAM_BUCKETS; b++) {
+        long mark = b == HISTOGRAM_BUCKETS ? r.slowest : r.fastest + b * width;
+        long low = b == 1 ? 0 : r.fastest + (b - 1) * width + 1;
+        long n = latencies.getCountBetweenValues(low, mark);
+        Map<String, Object> bucket = new LinkedHashMap<>();
+        bucket.put("mark", mark / 1e9);
+        bucket.put("count", n);
+        bucket.put("frequency", (double) n / latencies.getTotalCount());
+        r.histogram.add(bucket);
+      }
+    }
+    return r;
+  }
+
+  String toJson() {
+    return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+  }
+
+  void printSummary(PrintWriter out) {
+    out.println();
+    out.println("Summary:");
+    out.printf("  Count:\t%d%n", count);
+    out.printf("  Total:\t%s%n", duration(total));
+    out.printf("  Slowest:\t%s%n", duration(slowest));
+    out.printf("  Fastest:\t%s%n", duration(fastest));
+    out.printf("  Average:\t%s%n", duration(average));
+    out.printf("  Requests/sec:\t%.2f%n", rps);
+    if (pacingErrorNs != null) {
+      out.printf("  Pacing error:\t%s (the last request started this late)%n", duration(pacingErrorNs));
+    }
+    out.println();
+    out.println("Response time histogram:");
+    long max = histogram.stream().mapToLong(b -> (Long) b.get("count")).max().orElse(1);
+    for (Map<String, Object> b : histogram) {
+      long n = (Long) b.get("count");
+      out.printf("  %.3f [%d]\t|%s%n", (Double) b.get("mark") * 1000, n, "∎".repeat((int) (40 * n / Math.max(1, max))));
+    }
+    out.println();
+    out.println("Latency distribution:");
+    for (Map<String, Object> p : latencyDistribution) {
+      out.printf("  %s %% in %s%n", p.get("percentage"), duration((Long) p.get("latency")));
+    }
+    out.println();
+    out.println("Status code distribution:");
+    statusCodeDistribution.forEach((code, n) -> out.printf("  [%s]\t%d responses%n", code, n));
+    if (!errorDistribution.isEmpty()) {
+      out.println();
+      out.println("Error distribution:");
+      errorDistribution.forEach((error, n) -> out.printf("  [%d]\t%s%n", n, error));
+    }
+    out.flush();
+  }
+
+  private static String duration(long nanos) {
+    if (nanos >= TimeUnit.SECONDS.toNanos(1)) {
+      return String.format("%.2f s", nanos / 1e9);
+    }
+    return String.format("%.2f ms", nanos / 1e6);
+  }
+}

@@ -1,0 +1,121 @@
+package io.junction.loadtest;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.Status;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Sends the load. Closed loop: {@code concurrency} callers, each calling again when answered. Open loop
+ * ({@code --rps}): calls start on a fixed timeline whatever the answers do, and latency counts from the
+ * scheduled start, so a slow server cannot hide its queueing (no coordinated omission).
+ */
+final class Runner {
+  record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
+      Long pacingErrorNs) {}
+
+  private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
+  private final ModelInferRequest request;
+  private final long timeoutNanos;
+  private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toNanos(10), 3);
+  private final Map<String, AtomicLong> codes = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+
+  Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
+    this.stub = stub;
+    this.request = request;
+    this.timeoutNanos = timeoutNanos;
+  }
+
+  /** @param total calls to make, or 0 for as many as {@code durationNanos} allows */
+  Result closedLoop(int concurrency, long total, long durationNanos) throws InterruptedException {
+    AtomicLong started = new AtomicLong();
+    long start = System.nanoTime();
+    long end = durationNanos > 0 ? start + durationNanos : Long.MAX_VALUE;
+    CountDownLatch done = new CountDownLatch(concurrency);
+    for (int w = 0; w < concurrency; w++) {
+      Thread t = new Thread(() -> {
+        try {
+          while ((total == 0 || started.incrementAndGet() <= total) && System.nanoTime() - end < 0) {
+            long s = System.nanoTime();
+            CountDownLatch answered = new CountDownLatch(1);
+            call(s, answered::countDown);
+            answered.await();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          done.countDown();
+        }
+      }, "loadtest-caller-" + w);
+      t.setDaemon(true);
+      t.start();
+    }
+    done.await();
+    return result(System.nanoTime() - start, null);
+  }
+
+  /** Calls start every {@code 1/rps} seconds for {@code total} calls or {@code durationNanos}. */
+  Result openLoop(double rps, long total, long durationNanos) throws InterruptedException {
+    long period = (long) (1e9 / rps);
+    long calls = total > 0 ? total : Math.max(1, (long) (durationNanos / 1e9 * rps));
+    CountDownLatch answered = new CountDownLatch((int) Math.min(calls, Integer.MAX_VALUE));
+    long start = System.nanoTime();
+    long lastDelay = 0;
+    for (long i = 0; i < calls; i++) {
+      long scheduled = start + i * period;
+      long wait;
+      while ((wait = scheduled - System.nanoTime()) > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      lastDelay = System.nanoTime() - scheduled;
+      call(scheduled, answered::countDown);
+    }
+    answered.await(timeoutNanos + TimeUnit.SECONDS.toNanos(10), TimeUnit.NANOSECONDS);
+    return result(System.nanoTime() - start, lastDelay);
+  }
+
+  private void call(long scheduledNanos, Runnable whenDone) {
+    Futures.addCallback(stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).modelInfer(request),
+        new FutureCallback<ModelInferResponse>() {
+          @Override
+          public void onSuccess(ModelInferResponse response) {
+            latencies.recordValue(Math.max(1, System.nanoTime() - scheduledNanos));
+            count(codes, "OK");
+            whenDone.run();
+          }
+
+          @Override
+          public void onFailure(Throwable t) {
+            latencies.recordValue(Math.max(1, System.nanoTime() - scheduledNanos));
+            Status status = Status.fromThrowable(t);
+            count(codes, status.getCode().name());
+            count(errors, "rpc error: code = " + status.getCode() + " desc = " + status.getDescription());
+            whenDone.run();
+          }
+        }, MoreExecutors.directExecutor());
+  }
+
+  private Result result(long totalNanos, Long pacingError) {
+    Map<String, Long> c = new java.util.TreeMap<>();
+    codes.forEach((k, v) -> c.put(k, v.get()));
+    Map<String, Long> e = new java.util.TreeMap<>();
+    errors.forEach((k, v) -> e.put(k, v.get()));
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError);
+  }
+
+  private static void count(Map<String, AtomicLong> map, String key) {
+    map.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+  }
+}

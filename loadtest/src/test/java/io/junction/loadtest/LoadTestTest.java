@@ -1,0 +1,104 @@
+package io.junction.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.server.JunctionServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The load generator against a real Junction on loopback. */
+class LoadTestTest {
+  @TempDir static Path repo;
+  static JunctionServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    DemoRepository.write(repo);
+    server = new JunctionServer(ServerConfig.loopback(repo)).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static JsonObject run(String... args) {
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new LoadTest());
+    cli.setOut(new PrintWriter(out));
+    String[] all = new String[args.length + 5];
+    all[0] = "--target";
+    all[1] = "127.0.0.1:" + server.grpcPort();
+    all[2] = "--insecure";
+    all[3] = "--format";
+    all[4] = "json";
+    System.arraycopy(args, 0, all, 5, args.length);
+    assertThat(cli.execute(all)).as(out.toString()).isZero();
+    return JsonParser.parseString(out.toString()).getAsJsonObject();
+  }
+
+  private static long successes(String model) throws InterruptedException {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    try {
+      return GRPCInferenceServiceGrpc.newBlockingStub(channel)
+          .modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStatsList().stream()
+          .mapToLong(s -> s.getInferenceStats().getSuccess().getCount()).sum();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void countsMatchTheServersStatisticsAndTheJsonHasGhzFields() throws Exception {
+    long before = successes("add_sub");
+    JsonObject report = run("--model", "add_sub", "-c", "4", "-n", "300", "--batch", "2");
+    for (String field : new String[] {"date", "count", "total", "average", "fastest", "slowest", "rps",
+        "latencyDistribution", "histogram", "statusCodeDistribution", "errorDistribution"}) {
+      assertThat(report.has(field)).as(field).isTrue();
+    }
+    assertThat(report.get("count").getAsLong()).isEqualTo(300);
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(300);
+    assertThat(successes("add_sub") - before).as("the server saw exactly the requests sent").isEqualTo(300);
+    assertThat(report.get("fastest").getAsLong()).isPositive().isLessThanOrEqualTo(report.get("slowest").getAsLong());
+    assertThat(report.getAsJsonArray("latencyDistribution")).hasSize(8);
+    long inHistogram = 0;
+    for (var bucket : report.getAsJsonArray("histogram")) {
+      inHistogram += bucket.getAsJsonObject().get("count").getAsLong();
+    }
+    assertThat(inHistogram).isEqualTo(300);
+  }
+
+  @Test
+  void rpsModeKeepsItsTimeline() {
+    // 100 requests per second for 2 s: 200 requests, started on schedule.
+    JsonObject report = run("--model", "mlp", "--rps", "100", "-z", "2s");
+    assertThat(report.get("count").getAsLong()).isEqualTo(200);
+    assertThat(report.get("total").getAsLong()).isBetween(1_900_000_000L, 4_000_000_000L);
+    // Pacing: the last request started less than 50 ms after its slot (parking is accurate to ~1 ms; the
+    // bound leaves room for a descheduled thread on a loaded CI machine).
+    assertThat(report.get("pacingErrorNs").getAsLong()).isLessThan(50_000_000L);
+  }
+
+  @Test
+  void failuresAreCountedByStatusAndMessage() {
+    JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);
+    assertThat(report.getAsJsonObject("errorDistribution").keySet()).singleElement()
+        .asString().contains("INVALID_ARGUMENT", "batch size 100");
+  }
+}
