@@ -51,14 +51,17 @@ final class Report {
         r.latencyDistribution.add(entry);
       }
       long width = Math.max(1, (r.slowest - r.fastest) / HISTOGRAM_BUCKETS);
-      for (int b = 1; b <= HISTOGRAM_BUCKETS; b++) {
-        long mark = b == HISTOGRAM_BUCKETS ? r.slowest : r.fastest + b * width;
-        long low = b == 1 ? 0 : r.fastest + (b - 1) * width + 1;
-        long n = latencies.getCountBetweenValues(low, mark);
+      long[] counts = new long[HISTOGRAM_BUCKETS];
+      for (var v : latencies.recordedValues()) {
+        int bucket = (int) Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, (v.getValueIteratedTo() - r.fastest) / width));
+        counts[bucket] += v.getCountAtValueIteratedTo();
+      }
+      for (int b = 0; b < HISTOGRAM_BUCKETS; b++) {
+        long mark = b == HISTOGRAM_BUCKETS - 1 ? r.slowest : r.fastest + (b + 1) * width;
         Map<String, Object> bucket = new LinkedHashMap<>();
         bucket.put("mark", mark / 1e9);
-        bucket.put("count", n);
-        bucket.put("frequency", (double) n / latencies.getTotalCount());
+        bucket.put("count", counts[b]);
+        bucket.put("frequency", (double) counts[b] / latencies.getTotalCount());
         r.histogram.add(bucket);
       }
     }
