@@ -95,6 +95,7 @@ public final class LoadTest implements Callable<Integer> {
           : runner.closedLoop(concurrency, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       report.pacingErrorNs = result.pacingErrorNs();
+      report.variants.putAll(result.variants());
       report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);

@@ -31,6 +31,8 @@ final class Report {
   Map<String, Long> errorDistribution = new LinkedHashMap<>();
   /** Junction's addition: how far the last request of an --rps run started after its scheduled time. */
   Long pacingErrorNs;
+  /** Junction's addition: answers per variant when the model was a route. */
+  Map<String, Long> variants = new LinkedHashMap<>();
   Map<String, Object> options = new LinkedHashMap<>();
 
   static Report of(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors) {
@@ -95,6 +97,11 @@ final class Report {
     out.println("Latency distribution:");
     for (Map<String, Object> p : latencyDistribution) {
       out.printf("  %s %% in %s%n", p.get("percentage"), duration((Long) p.get("latency")));
+    }
+    if (!variants.isEmpty()) {
+      out.println();
+      out.println("Variant distribution:");
+      variants.forEach((v, n) -> out.printf("  [%s]\t%d responses%n", v, n));
     }
     out.println();
     out.println("Status code distribution:");

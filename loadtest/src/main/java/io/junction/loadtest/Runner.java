@@ -23,7 +23,7 @@ import org.HdrHistogram.Recorder;
  */
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
-      Long pacingErrorNs) {}
+      Long pacingErrorNs, Map<String, Long> variants) {}
 
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
   private final ModelInferRequest request;
@@ -31,6 +31,8 @@ final class Runner {
   private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toNanos(10), 3);
   private final Map<String, AtomicLong> codes = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+  /** Answers per route variant (Junction's response parameter junction_variant), when a route served. */
+  private final Map<String, AtomicLong> variants = new ConcurrentHashMap<>();
 
   Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
     this.stub = stub;
@@ -93,6 +95,10 @@ final class Runner {
           public void onSuccess(ModelInferResponse response) {
             latencies.recordValue(Math.max(1, System.nanoTime() - scheduledNanos));
             count(codes, "OK");
+            var variant = response.getParametersMap().get("junction_variant");
+            if (variant != null) {
+              count(variants, variant.getStringParam());
+            }
             whenDone.run();
           }
 
@@ -112,7 +118,9 @@ final class Runner {
     codes.forEach((k, v) -> c.put(k, v.get()));
     Map<String, Long> e = new java.util.TreeMap<>();
     errors.forEach((k, v) -> e.put(k, v.get()));
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError);
+    Map<String, Long> v = new java.util.TreeMap<>();
+    variants.forEach((k, n) -> v.put(k, n.get()));
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v);
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

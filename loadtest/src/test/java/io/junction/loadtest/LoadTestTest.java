@@ -95,6 +95,27 @@ class LoadTestTest {
   }
 
   @Test
+  void aRoutesVariantsAreCounted(@TempDir Path dir) throws Exception {
+    Path routes = java.nio.file.Files.writeString(dir.resolve("routes.yaml"), """
+        routes:
+          - name: ab
+            variants:
+              - { name: a, model: mlp, version: 1, weight: 50 }
+              - { name: b, model: mlp, version: 2, weight: 50 }
+        """);
+    try (JunctionServer routed = new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(routes)).start()) {
+      StringWriter out = new StringWriter();
+      CommandLine cli = new CommandLine(new LoadTest());
+      cli.setOut(new PrintWriter(out));
+      assertThat(cli.execute("--target", "127.0.0.1:" + routed.grpcPort(), "--insecure", "-O", "json",
+          "--model", "ab", "-c", "4", "-n", "200")).isZero();
+      JsonObject variants = JsonParser.parseString(out.toString()).getAsJsonObject().getAsJsonObject("variants");
+      assertThat(variants.get("a").getAsLong() + variants.get("b").getAsLong()).isEqualTo(200);
+      assertThat(variants.get("a").getAsLong()).as("50/50 over 200: sd 7").isBetween(60L, 140L);
+    }
+  }
+
+  @Test
   void failuresAreCountedByStatusAndMessage() {
     JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
     assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);
