@@ -50,6 +50,25 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open loop).")
   double rps;
 
+  @Option(names = "--load-schedule", defaultValue = "const",
+      description = "const, step or line: how the rate changes over the run (ghz's; default: ${DEFAULT-VALUE}).")
+  String loadSchedule;
+
+  @Option(names = "--load-start", defaultValue = "0", description = "Starting rate for step/line (default: --rps).")
+  double loadStart;
+
+  @Option(names = "--load-end", defaultValue = "0", description = "Rate not to go beyond (0: none).")
+  double loadEnd;
+
+  @Option(names = "--load-step", defaultValue = "0", description = "Rate change per step (step) or per second (line).")
+  double loadStep;
+
+  @Option(names = "--load-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
+  String loadStepDuration;
+
+  @Option(names = "--load-max-duration", description = "Stop the schedule after this long (same as -z).")
+  String loadMaxDuration;
+
   @Option(names = {"-t", "--timeout"}, defaultValue = "20s", description = "Per-request timeout (default: ${DEFAULT-VALUE}).")
   String timeout;
 
@@ -78,7 +97,11 @@ public final class LoadTest implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary or json");
     }
     long timeoutNanos = parseDuration(timeout).toNanos();
-    long durationNanos = duration == null ? 0 : parseDuration(duration).toNanos();
+    String runFor = duration != null ? duration : loadMaxDuration;
+    long durationNanos = runFor == null ? 0 : parseDuration(runFor).toNanos();
+    boolean scheduled = rps > 0 || !loadSchedule.equals("const");
+    LoadSchedule schedule = scheduled ? new LoadSchedule(loadSchedule, loadStart > 0 ? loadStart : rps, loadEnd,
+        loadStep, parseDuration(loadStepDuration).toNanos() / 1e9) : null;
     long calls = durationNanos > 0 ? 0 : (total > 0 ? total : 200);
     ManagedChannel channel = channel();
     try {
@@ -91,15 +114,22 @@ public final class LoadTest implements Callable<Integer> {
         stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
       }
       Runner runner = new Runner(stub, request, timeoutNanos);
-      Runner.Result result = rps > 0 ? runner.openLoop(rps, calls, durationNanos)
+      Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(concurrency, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       report.pacingErrorNs = result.pacingErrorNs();
       report.variants.putAll(result.variants());
+      result.startsPerSecond().forEach((second, n) -> {
+        Map<String, Object> point = new java.util.LinkedHashMap<>();
+        point.put("second", second);
+        point.put("started", n);
+        report.timeline.add(point);
+      });
       report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);
       report.options.put("rps", rps);
+      report.options.put("loadSchedule", loadSchedule);
       report.options.put("batch", batch);
       if (format.equals("json")) {
         spec.commandLine().getOut().println(report.toJson());

@@ -23,7 +23,7 @@ import org.HdrHistogram.Recorder;
  */
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
-      Long pacingErrorNs, Map<String, Long> variants) {}
+      Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond) {}
 
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
   private final ModelInferRequest request;
@@ -33,6 +33,8 @@ final class Runner {
   private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
   /** Answers per route variant (Junction's response parameter junction_variant), when a route served. */
   private final Map<String, AtomicLong> variants = new ConcurrentHashMap<>();
+  /** Calls started per second of the run (open loop), to show a schedule's shape. */
+  private final Map<Long, AtomicLong> timeline = new ConcurrentHashMap<>();
 
   Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
     this.stub = stub;
@@ -68,23 +70,33 @@ final class Runner {
     return result(System.nanoTime() - start, null);
   }
 
-  /** Calls start every {@code 1/rps} seconds for {@code total} calls or {@code durationNanos}. */
-  Result openLoop(double rps, long total, long durationNanos) throws InterruptedException {
-    long period = (long) (1e9 / rps);
-    long calls = total > 0 ? total : Math.max(1, (long) (durationNanos / 1e9 * rps));
-    CountDownLatch answered = new CountDownLatch((int) Math.min(calls, Integer.MAX_VALUE));
+  /**
+   * Calls start on the schedule's timeline (each one {@code 1/rate} after the previous) until
+   * {@code total} calls or {@code durationNanos}.
+   */
+  Result openLoop(LoadSchedule schedule, long total, long durationNanos) throws InterruptedException {
+    AtomicLong pending = new AtomicLong();
     long start = System.nanoTime();
+    long scheduled = start;
     long lastDelay = 0;
-    for (long i = 0; i < calls; i++) {
-      long scheduled = start + i * period;
+    long sent = 0;
+    while ((total == 0 || sent < total) && (durationNanos == 0 || scheduled - start < durationNanos)) {
       long wait;
       while ((wait = scheduled - System.nanoTime()) > 0) {
         LockSupport.parkNanos(wait);
       }
       lastDelay = System.nanoTime() - scheduled;
-      call(scheduled, answered::countDown);
+      pending.incrementAndGet();
+      long second = (scheduled - start) / 1_000_000_000L;
+      timeline.computeIfAbsent(second, k -> new AtomicLong()).incrementAndGet();
+      call(scheduled, pending::decrementAndGet);
+      sent++;
+      scheduled += (long) (1e9 / schedule.rateAt((scheduled - start) / 1e9));
     }
-    answered.await(timeoutNanos + TimeUnit.SECONDS.toNanos(10), TimeUnit.NANOSECONDS);
+    long giveUp = System.nanoTime() + timeoutNanos + TimeUnit.SECONDS.toNanos(10);
+    while (pending.get() > 0 && System.nanoTime() - giveUp < 0) {
+      Thread.sleep(1);
+    }
     return result(System.nanoTime() - start, lastDelay);
   }
 
@@ -120,7 +132,9 @@ final class Runner {
     errors.forEach((k, v) -> e.put(k, v.get()));
     Map<String, Long> v = new java.util.TreeMap<>();
     variants.forEach((k, n) -> v.put(k, n.get()));
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v);
+    Map<Long, Long> starts = new java.util.TreeMap<>();
+    timeline.forEach((k, n) -> starts.put(k, n.get()));
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts);
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

@@ -116,6 +116,23 @@ class LoadTestTest {
   }
 
   @Test
+  void aStepScheduleShowsItsSteps() {
+    // 20 rps, +40 every second, capped at 100: about 20, 60 and 100 calls in seconds 0, 1 and 2.
+    JsonObject report = run("--model", "mlp", "--load-schedule", "step", "--load-start", "20", "--load-step", "40",
+        "--load-step-duration", "1s", "--load-end", "100", "-z", "3s");
+    var timeline = report.getAsJsonArray("timeline");
+    assertThat(timeline).hasSize(3);
+    long[] started = new long[3];
+    for (int i = 0; i < 3; i++) {
+      started[i] = timeline.get(i).getAsJsonObject().get("started").getAsLong();
+    }
+    assertThat(started[0]).isBetween(18L, 22L);
+    assertThat(started[1]).isBetween(55L, 65L);
+    assertThat(started[2]).isBetween(95L, 105L);
+    assertThat(report.get("count").getAsLong()).isEqualTo(started[0] + started[1] + started[2]);
+  }
+
+  @Test
   void failuresAreCountedByStatusAndMessage() {
     JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
     assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);

@@ -1,0 +1,37 @@
+package io.junction.loadtest;
+
+/**
+ * ghz's load schedules: the request rate at each moment of a run.
+ * <ul>
+ *   <li>{@code const}: {@code start} requests per second throughout;
+ *   <li>{@code step}: {@code start}, raised by {@code step} every {@code stepSeconds}, up to {@code end};
+ *   <li>{@code line}: {@code start}, raised by {@code step} per second, linearly, up to {@code end}.
+ * </ul>
+ * A {@code step} below 0 lowers the rate the same way (down to {@code end}).
+ */
+record LoadSchedule(String kind, double start, double end, double step, double stepSeconds) {
+  LoadSchedule {
+    if (!kind.equals("const") && !kind.equals("step") && !kind.equals("line")) {
+      throw new IllegalArgumentException("--load-schedule must be const, step or line, got '" + kind + "'");
+    }
+    if (!(start > 0)) {
+      throw new IllegalArgumentException("the starting rate must be positive, got " + start);
+    }
+    if (kind.equals("step") && !(stepSeconds > 0)) {
+      throw new IllegalArgumentException("--load-step-duration must be positive for a step schedule");
+    }
+  }
+
+  /** Requests per second {@code seconds} into the run. */
+  double rateAt(double seconds) {
+    double rate = switch (kind) {
+      case "const" -> start;
+      case "step" -> start + step * Math.floor(seconds / stepSeconds);
+      default -> start + step * seconds;
+    };
+    if (end > 0) {
+      rate = step >= 0 ? Math.min(rate, end) : Math.max(rate, end);
+    }
+    return Math.max(rate, 0.001);
+  }
+}
