@@ -75,6 +75,11 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-m", "--metadata"}, description = "Request metadata as JSON, e.g. '{\"x-routing-key\":\"u1\"}'.")
   String metadata;
 
+  @Option(names = {"-d", "--data"},
+      description = "The request as JSON (ModelInferRequest, as ghz takes it), or @FILE to read it from a file; "
+          + "without it, random inputs are generated from the model's metadata.")
+  String data;
+
   @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
   int batch;
 
@@ -88,7 +93,12 @@ public final class LoadTest implements Callable<Integer> {
   String format;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LoadTest()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command, with picocli's own @file expansion off: {@code --data @FILE} means what ghz means. */
+  static CommandLine commandLine() {
+    return new CommandLine(new LoadTest()).setExpandAtFiles(false);
   }
 
   @Override
@@ -106,9 +116,20 @@ public final class LoadTest implements Callable<Integer> {
     ManagedChannel channel = channel();
     try {
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
-      ModelMetadataResponse meta = blocking.modelMetadata(
-          ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
-      ModelInferRequest request = RequestFactory.fromMetadata(meta, model, version, batch, 42);
+      ModelInferRequest request;
+      if (data != null) {
+        String json = data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
+        ModelInferRequest.Builder b = ModelInferRequest.newBuilder();
+        com.google.protobuf.util.JsonFormat.parser().merge(json, b);
+        if (b.getModelName().isEmpty()) {
+          b.setModelName(model);
+        }
+        request = b.build();
+      } else {
+        ModelMetadataResponse meta = blocking.modelMetadata(
+            ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
+        request = RequestFactory.fromMetadata(meta, model, version, batch, 42);
+      }
       var stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
       if (metadata != null) {
         stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));

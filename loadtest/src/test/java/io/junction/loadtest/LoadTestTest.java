@@ -39,7 +39,7 @@ class LoadTestTest {
 
   private static JsonObject run(String... args) {
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new LoadTest());
+    CommandLine cli = LoadTest.commandLine();
     cli.setOut(new PrintWriter(out));
     String[] all = new String[args.length + 5];
     all[0] = "--target";
@@ -105,7 +105,7 @@ class LoadTestTest {
         """);
     try (JunctionServer routed = new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(routes)).start()) {
       StringWriter out = new StringWriter();
-      CommandLine cli = new CommandLine(new LoadTest());
+      CommandLine cli = LoadTest.commandLine();
       cli.setOut(new PrintWriter(out));
       assertThat(cli.execute("--target", "127.0.0.1:" + routed.grpcPort(), "--insecure", "-O", "json",
           "--model", "ab", "-c", "4", "-n", "200")).isZero();
@@ -130,6 +130,17 @@ class LoadTestTest {
     assertThat(started[1]).isBetween(55L, 65L);
     assertThat(started[2]).isBetween(95L, 105L);
     assertThat(report.get("count").getAsLong()).isEqualTo(started[0] + started[1] + started[2]);
+  }
+
+  @Test
+  void requestsCanComeFromGhzStyleJson(@TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("data.json"), """
+        {"model_name": "add_sub",
+         "inputs": [{"name": "A", "datatype": "FP32", "shape": [1, 3], "contents": {"fp32_contents": [1, 2, 3]}},
+                    {"name": "B", "datatype": "FP32", "shape": [1, 3], "contents": {"fp32_contents": [4, 5, 6]}}]}
+        """);
+    JsonObject report = run("--model", "add_sub", "-c", "2", "-n", "30", "--data", "@" + file);
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(30);
   }
 
   @Test
