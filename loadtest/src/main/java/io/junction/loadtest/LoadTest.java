@@ -89,7 +89,7 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
   File cacert;
 
-  @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary or json (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary, json or html (one self-contained page with charts; default: ${DEFAULT-VALUE}).")
   String format;
 
   public static void main(String[] args) {
@@ -103,8 +103,8 @@ public final class LoadTest implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!format.equals("summary") && !format.equals("json")) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary or json");
+    if (!format.equals("summary") && !format.equals("json") && !format.equals("html")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary, json or html");
     }
     long timeoutNanos = parseDuration(timeout).toNanos();
     String runFor = duration != null ? duration : loadMaxDuration;
@@ -140,6 +140,14 @@ public final class LoadTest implements Callable<Integer> {
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       report.pacingErrorNs = result.pacingErrorNs();
       report.variants.putAll(result.variants());
+      result.answeredPerSecond().forEach((second, h) -> {
+        Map<String, Object> point = new java.util.LinkedHashMap<>();
+        point.put("second", second);
+        point.put("count", h.getTotalCount());
+        point.put("p50", h.getValueAtPercentile(50));
+        point.put("p99", h.getValueAtPercentile(99));
+        report.series.add(point);
+      });
       result.startsPerSecond().forEach((second, n) -> {
         Map<String, Object> point = new java.util.LinkedHashMap<>();
         point.put("second", second);
@@ -152,7 +160,10 @@ public final class LoadTest implements Callable<Integer> {
       report.options.put("rps", rps);
       report.options.put("loadSchedule", loadSchedule);
       report.options.put("batch", batch);
-      if (format.equals("json")) {
+      if (format.equals("html")) {
+        spec.commandLine().getOut().println(HtmlReport.render(report));
+        spec.commandLine().getOut().flush();
+      } else if (format.equals("json")) {
         spec.commandLine().getOut().println(report.toJson());
         spec.commandLine().getOut().flush();
       } else {

@@ -33,6 +33,8 @@ final class Report {
   Long pacingErrorNs;
   /** Junction's addition: answers per variant when the model was a route. */
   Map<String, Long> variants = new LinkedHashMap<>();
+  /** Junction's addition: per second of the run, answers and their p50/p99 latency (ns). */
+  List<Map<String, Object>> series = new ArrayList<>();
   /** Junction's addition: calls started in each second of an --rps run (shows a schedule's steps). */
   List<Map<String, Object>> timeline = new ArrayList<>();
   Map<String, Object> options = new LinkedHashMap<>();

@@ -23,7 +23,8 @@ import org.HdrHistogram.Recorder;
  */
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
-      Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond) {}
+      Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
+      Map<Long, Histogram> answeredPerSecond) {}
 
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
   private final ModelInferRequest request;
@@ -35,6 +36,9 @@ final class Runner {
   private final Map<String, AtomicLong> variants = new ConcurrentHashMap<>();
   /** Calls started per second of the run (open loop), to show a schedule's shape. */
   private final Map<Long, AtomicLong> timeline = new ConcurrentHashMap<>();
+  /** Latencies of the calls answered in each second of the run, for the latency-over-time chart. */
+  private final Map<Long, org.HdrHistogram.SynchronizedHistogram> perSecond = new ConcurrentHashMap<>();
+  private final long runStart = System.nanoTime();
 
   Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
     this.stub = stub;
@@ -105,7 +109,7 @@ final class Runner {
         new FutureCallback<ModelInferResponse>() {
           @Override
           public void onSuccess(ModelInferResponse response) {
-            latencies.recordValue(Math.max(1, System.nanoTime() - scheduledNanos));
+            recordLatency(scheduledNanos);
             count(codes, "OK");
             var variant = response.getParametersMap().get("junction_variant");
             if (variant != null) {
@@ -116,13 +120,21 @@ final class Runner {
 
           @Override
           public void onFailure(Throwable t) {
-            latencies.recordValue(Math.max(1, System.nanoTime() - scheduledNanos));
+            recordLatency(scheduledNanos);
             Status status = Status.fromThrowable(t);
             count(codes, status.getCode().name());
             count(errors, "rpc error: code = " + status.getCode() + " desc = " + status.getDescription());
             whenDone.run();
           }
         }, MoreExecutors.directExecutor());
+  }
+
+  private void recordLatency(long scheduledNanos) {
+    long now = System.nanoTime();
+    long latency = Math.max(1, now - scheduledNanos);
+    latencies.recordValue(latency);
+    perSecond.computeIfAbsent((now - runStart) / 1_000_000_000L,
+        k -> new org.HdrHistogram.SynchronizedHistogram(TimeUnit.MINUTES.toNanos(10), 2)).recordValue(latency);
   }
 
   private Result result(long totalNanos, Long pacingError) {
@@ -134,7 +146,8 @@ final class Runner {
     variants.forEach((k, n) -> v.put(k, n.get()));
     Map<Long, Long> starts = new java.util.TreeMap<>();
     timeline.forEach((k, n) -> starts.put(k, n.get()));
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts);
+    Map<Long, Histogram> answered = new java.util.TreeMap<>(perSecond);
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered);
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

@@ -144,6 +144,19 @@ class LoadTestTest {
   }
 
   @Test
+  void theHtmlReportIsOneSelfContainedPageWithItsCharts() {
+    StringWriter out = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setOut(new PrintWriter(out));
+    assertThat(cli.execute("--target", "127.0.0.1:" + server.grpcPort(), "--insecure", "-O", "html",
+        "--model", "mlp", "--rps", "200", "-z", "2s")).isZero();
+    String html = out.toString();
+    assertThat(html).startsWith("<!DOCTYPE html>").contains("</html>")
+        .contains("Latency over time", "Throughput over time", "Latency histogram", "<polyline", "<rect")
+        .doesNotContain("<script", "src=", "href=", "@import"); // nothing fetched: it opens offline
+  }
+
+  @Test
   void failuresAreCountedByStatusAndMessage() {
     JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
     assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);
