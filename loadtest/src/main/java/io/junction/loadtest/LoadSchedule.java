@@ -11,7 +11,7 @@ package io.junction.loadtest;
  */
 record LoadSchedule(String kind, double start, double end, double step, double stepSeconds) {
   LoadSchedule {
-    if (!kind.equals("const") && !kind.equals("step") && !kind.equals("line")) {
+    if (!kind.equals("const") && !kind.equals("step") && !kind.equals("line") && !kind.equals("spike")) {
       throw new IllegalArgumentException("--load-schedule must be const, step or line, got '" + kind + "'");
     }
     if (!(start > 0)) {
@@ -22,8 +22,32 @@ record LoadSchedule(String kind, double start, double end, double step, double s
     }
   }
 
+  /**
+   * The spike scenario: {@code base} rps for {@code phaseSeconds}, {@code peak} for {@code phaseSeconds},
+   * then {@code base} again for twice as long, so recovery can be watched.
+   */
+  static LoadSchedule spike(double base, double peak, double phaseSeconds) {
+    return new LoadSchedule("spike", base, peak, 0, phaseSeconds);
+  }
+
+  /** When the spike starts and ends, in seconds of the run (spike schedules only). */
+  double spikeStart() {
+    return stepSeconds;
+  }
+
+  double spikeEnd() {
+    return 2 * stepSeconds;
+  }
+
+  double totalSeconds() {
+    return 4 * stepSeconds;
+  }
+
   /** Requests per second {@code seconds} into the run. */
   double rateAt(double seconds) {
+    if (kind.equals("spike")) {
+      return seconds >= spikeStart() && seconds < spikeEnd() ? end : start;
+    }
     double rate = switch (kind) {
       case "const" -> start;
       case "step" -> start + step * Math.floor(seconds / stepSeconds);

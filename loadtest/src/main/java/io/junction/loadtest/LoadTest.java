@@ -69,6 +69,19 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--load-max-duration", description = "Stop the schedule after this long (same as -z).")
   String loadMaxDuration;
 
+  @Option(names = "--scenario", description = "spike: --spike-base rps, then --spike-peak rps, then back, each "
+      + "phase --spike-phase long (the recovery phase twice); reports the error rate and how long p99 took to recover.")
+  String scenario;
+
+  @Option(names = "--spike-base", defaultValue = "100", description = "Rate before and after the spike (default: ${DEFAULT-VALUE}).")
+  double spikeBase;
+
+  @Option(names = "--spike-peak", defaultValue = "10000", description = "Rate during the spike (default: ${DEFAULT-VALUE}).")
+  double spikePeak;
+
+  @Option(names = "--spike-phase", defaultValue = "5s", description = "Length of the base and spike phases (default: ${DEFAULT-VALUE}).")
+  String spikePhase;
+
   @Option(names = {"-t", "--timeout"}, defaultValue = "20s", description = "Per-request timeout (default: ${DEFAULT-VALUE}).")
   String timeout;
 
@@ -109,10 +122,18 @@ public final class LoadTest implements Callable<Integer> {
     long timeoutNanos = parseDuration(timeout).toNanos();
     String runFor = duration != null ? duration : loadMaxDuration;
     long durationNanos = runFor == null ? 0 : parseDuration(runFor).toNanos();
-    boolean scheduled = rps > 0 || !loadSchedule.equals("const");
-    LoadSchedule schedule = scheduled ? new LoadSchedule(loadSchedule, loadStart > 0 ? loadStart : rps, loadEnd,
-        loadStep, parseDuration(loadStepDuration).toNanos() / 1e9) : null;
-    long calls = durationNanos > 0 ? 0 : (total > 0 ? total : 200);
+    boolean spike = "spike".equals(scenario);
+    if (scenario != null && !spike) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--scenario must be spike, got '" + scenario + "'");
+    }
+    boolean scheduled = spike || rps > 0 || !loadSchedule.equals("const");
+    LoadSchedule schedule = spike ? LoadSchedule.spike(spikeBase, spikePeak, parseDuration(spikePhase).toNanos() / 1e9)
+        : scheduled ? new LoadSchedule(loadSchedule, loadStart > 0 ? loadStart : rps, loadEnd, loadStep,
+            parseDuration(loadStepDuration).toNanos() / 1e9) : null;
+    if (spike) {
+      durationNanos = (long) (schedule.totalSeconds() * 1e9);
+    }
+    long calls = durationNanos > 0 || "spike".equals(scenario) ? 0 : (total > 0 ? total : 200);
     ManagedChannel channel = channel();
     try {
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
@@ -157,6 +178,9 @@ public final class LoadTest implements Callable<Integer> {
       report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);
+      if (spike) {
+        report.spike = SpikeAnalysis.of(report.series, schedule, result.errorsPerSecond());
+      }
       report.options.put("rps", rps);
       report.options.put("loadSchedule", loadSchedule);
       report.options.put("batch", batch);

@@ -37,6 +37,8 @@ final class Report {
   List<Map<String, Object>> series = new ArrayList<>();
   /** Junction's addition: calls started in each second of an --rps run (shows a schedule's steps). */
   List<Map<String, Object>> timeline = new ArrayList<>();
+  /** Junction's addition for --scenario spike: error rates and p99 recovery. */
+  SpikeAnalysis spike;
   Map<String, Object> options = new LinkedHashMap<>();
 
   static Report of(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors) {
@@ -89,6 +91,15 @@ final class Report {
     out.printf("  Requests/sec:\t%.2f%n", rps);
     if (pacingErrorNs != null) {
       out.printf("  Pacing error:\t%s (the last request started this late)%n", duration(pacingErrorNs));
+    }
+    if (spike != null) {
+      out.println();
+      out.println("Spike:");
+      out.printf("  Errors:\t%.2f %% before, %.2f %% during, %.2f %% after%n", 100 * spike.errorRateBefore(),
+          100 * spike.errorRateDuring(), 100 * spike.errorRateAfter());
+      out.printf("  p99:\t%.2f ms before, %.2f ms worst%n", spike.p99BeforeMs(), spike.worstP99Ms());
+      out.printf("  Recovered:\t%s%n", spike.recoverySeconds() < 0 ? "not within the run"
+          : spike.recoverySeconds() + " s after the spike ended (p99 back within 2x of before)");
     }
     out.println();
     out.println("Response time histogram:");

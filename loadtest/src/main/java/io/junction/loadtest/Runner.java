@@ -24,7 +24,7 @@ import org.HdrHistogram.Recorder;
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
       Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
-      Map<Long, Histogram> answeredPerSecond) {}
+      Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond) {}
 
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
   private final ModelInferRequest request;
@@ -39,6 +39,7 @@ final class Runner {
   /** Latencies of the calls answered in each second of the run, for the latency-over-time chart. */
   private final Map<Long, org.HdrHistogram.SynchronizedHistogram> perSecond = new ConcurrentHashMap<>();
   private final long runStart = System.nanoTime();
+  private final Map<Long, AtomicLong> failuresPerSecond = new ConcurrentHashMap<>();
 
   Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
     this.stub = stub;
@@ -121,6 +122,8 @@ final class Runner {
           @Override
           public void onFailure(Throwable t) {
             recordLatency(scheduledNanos);
+            failuresPerSecond.computeIfAbsent((System.nanoTime() - runStart) / 1_000_000_000L, k -> new AtomicLong())
+                .incrementAndGet();
             Status status = Status.fromThrowable(t);
             count(codes, status.getCode().name());
             count(errors, "rpc error: code = " + status.getCode() + " desc = " + status.getDescription());
@@ -147,7 +150,9 @@ final class Runner {
     Map<Long, Long> starts = new java.util.TreeMap<>();
     timeline.forEach((k, n) -> starts.put(k, n.get()));
     Map<Long, Histogram> answered = new java.util.TreeMap<>(perSecond);
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered);
+    Map<Long, Long> failed = new java.util.TreeMap<>();
+    failuresPerSecond.forEach((k, n) -> failed.put(k, n.get()));
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered, failed);
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

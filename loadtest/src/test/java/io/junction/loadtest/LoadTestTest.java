@@ -157,6 +157,25 @@ class LoadTestTest {
   }
 
   @Test
+  void theSpikeScenarioReportsErrorsAndRecovery() {
+    // 50 rps for 1 s, 400 rps for 1 s, 50 rps for 2 s.
+    JsonObject report = run("--model", "mlp", "--scenario", "spike", "--spike-base", "50", "--spike-peak", "400",
+        "--spike-phase", "1s");
+    var timeline = report.getAsJsonArray("timeline");
+    assertThat(timeline.get(0).getAsJsonObject().get("started").getAsLong()).isBetween(45L, 55L);
+    assertThat(timeline.get(1).getAsJsonObject().get("started").getAsLong()).isBetween(380L, 420L);
+    assertThat(timeline.get(2).getAsJsonObject().get("started").getAsLong()).isBetween(45L, 55L);
+    JsonObject spike = report.getAsJsonObject("spike");
+    for (String field : new String[] {"errorRateBefore", "errorRateDuring", "errorRateAfter", "p99BeforeMs",
+        "worstP99Ms", "recoverySeconds"}) {
+      assertThat(spike.has(field)).as(field).isTrue();
+    }
+    assertThat(spike.get("errorRateDuring").getAsDouble()).isBetween(0.0, 1.0);
+    assertThat(spike.get("worstP99Ms").getAsDouble()).isGreaterThanOrEqualTo(spike.get("p99BeforeMs").getAsDouble());
+    assertThat(report.get("count").getAsLong()).as("50 + 400 + 2 x 50").isBetween(530L, 570L);
+  }
+
+  @Test
   void failuresAreCountedByStatusAndMessage() {
     JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
     assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);
