@@ -96,6 +96,10 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
   int batch;
 
+  @Option(names = "--connections", defaultValue = "1",
+      description = "Connections to spread the calls over, round robin (default: ${DEFAULT-VALUE}).")
+  int connections;
+
   @Option(names = "--insecure", description = "Plaintext (no TLS).")
   boolean insecure;
 
@@ -134,7 +138,14 @@ public final class LoadTest implements Callable<Integer> {
       durationNanos = (long) (schedule.totalSeconds() * 1e9);
     }
     long calls = durationNanos > 0 || "spike".equals(scenario) ? 0 : (total > 0 ? total : 200);
-    ManagedChannel channel = channel();
+    if (connections < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--connections must be at least 1");
+    }
+    java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
+    for (int i = 0; i < connections; i++) {
+      channels.add(channel());
+    }
+    ManagedChannel channel = channels.get(0);
     try {
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
       ModelInferRequest request;
@@ -151,11 +162,15 @@ public final class LoadTest implements Callable<Integer> {
             ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
         request = RequestFactory.fromMetadata(meta, model, version, batch, 42);
       }
-      var stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
-      if (metadata != null) {
-        stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
+      java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs = new java.util.ArrayList<>();
+      for (ManagedChannel c : channels) {
+        var stub = GRPCInferenceServiceGrpc.newFutureStub(c);
+        if (metadata != null) {
+          stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
+        }
+        stubs.add(stub);
       }
-      Runner runner = new Runner(stub, request, timeoutNanos);
+      Runner runner = new Runner(stubs, request, timeoutNanos);
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(concurrency, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
@@ -178,6 +193,7 @@ public final class LoadTest implements Callable<Integer> {
       report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);
+      report.options.put("connections", connections);
       if (spike) {
         report.spike = SpikeAnalysis.of(report.series, schedule, result.errorsPerSecond());
       }
@@ -195,7 +211,9 @@ public final class LoadTest implements Callable<Integer> {
       }
       return 0;
     } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      for (ManagedChannel c : channels) {
+        c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 

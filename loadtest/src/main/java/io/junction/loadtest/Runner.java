@@ -26,7 +26,9 @@ final class Runner {
       Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
       Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond) {}
 
-  private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
+  /** One stub per connection; calls go round robin. */
+  private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
+  private final AtomicLong nextStub = new AtomicLong();
   private final ModelInferRequest request;
   private final long timeoutNanos;
   private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toNanos(10), 3);
@@ -41,8 +43,9 @@ final class Runner {
   private final long runStart = System.nanoTime();
   private final Map<Long, AtomicLong> failuresPerSecond = new ConcurrentHashMap<>();
 
-  Runner(GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub, ModelInferRequest request, long timeoutNanos) {
-    this.stub = stub;
+  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
+      long timeoutNanos) {
+    this.stubs = java.util.List.copyOf(stubs);
     this.request = request;
     this.timeoutNanos = timeoutNanos;
   }
@@ -106,6 +109,7 @@ final class Runner {
   }
 
   private void call(long scheduledNanos, Runnable whenDone) {
+    var stub = stubs.get((int) (nextStub.getAndIncrement() % stubs.size()));
     Futures.addCallback(stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).modelInfer(request),
         new FutureCallback<ModelInferResponse>() {
           @Override
