@@ -1,5 +1,7 @@
 package io.junction.server.grpc;
 
+import static io.junction.server.grpc.Replies.reply;
+
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Context;
 import io.opentelemetry.api.trace.Span;
@@ -48,7 +50,6 @@ import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceScheduler;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The Open Inference Protocol service. It only translates: protocol messages in, domain calls, protocol
@@ -243,17 +244,5 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
       return InferenceRequest.NO_DEADLINE;
     }
     return System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
-  }
-
-  private static <T> void reply(StreamObserver<T> out, Supplier<T> answer) {
-    T response;
-    try {
-      response = answer.get();
-    } catch (RuntimeException e) {
-      out.onError(StatusTranslator.toStatus(e));
-      return;
-    }
-    out.onNext(response);
-    out.onCompleted();
   }
 }

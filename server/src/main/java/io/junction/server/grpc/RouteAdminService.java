@@ -1,5 +1,7 @@
 package io.junction.server.grpc;
 
+import static io.junction.server.grpc.Replies.reply;
+
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
@@ -22,7 +24,6 @@ import io.junction.server.routing.Route;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.Rule;
 import io.junction.server.routing.Variant;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,17 +112,5 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
     route.rules().forEach(r -> b.addRules(RuleSpec.newBuilder().setHeader(r.header()).setValue(r.value())
         .setVariant(r.variant())));
     return b.build();
-  }
-
-  private static <T> void reply(StreamObserver<T> out, Supplier<T> answer) {
-    T response;
-    try {
-      response = answer.get();
-    } catch (RuntimeException e) {
-      out.onError(StatusTranslator.toStatus(e));
-      return;
-    }
-    out.onNext(response);
-    out.onCompleted();
   }
 }
