@@ -69,6 +69,25 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--load-max-duration", description = "Stop the schedule after this long (same as -z).")
   String loadMaxDuration;
 
+  @Option(names = "--concurrency-schedule", defaultValue = "const",
+      description = "const, step or line: how the number of callers changes (ghz's; default: ${DEFAULT-VALUE}).")
+  String concurrencySchedule;
+
+  @Option(names = "--concurrency-start", defaultValue = "0", description = "Starting callers for step/line (default: -c).")
+  double concurrencyStart;
+
+  @Option(names = "--concurrency-end", defaultValue = "0", description = "Callers not to go beyond (0: none).")
+  double concurrencyEnd;
+
+  @Option(names = "--concurrency-step", defaultValue = "0", description = "Callers added per step (step) or per second (line).")
+  double concurrencyStep;
+
+  @Option(names = "--concurrency-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
+  String concurrencyStepDuration;
+
+  @Option(names = "--concurrency-max-duration", description = "Stop the schedule after this long (same as -z).")
+  String concurrencyMaxDuration;
+
   @Option(names = "--scenario", description = "spike: --spike-base rps, then --spike-peak rps, then back, each "
       + "phase --spike-phase long (the recovery phase twice); reports the error rate and how long p99 took to recover.")
   String scenario;
@@ -124,7 +143,7 @@ public final class LoadTest implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary, json or html");
     }
     long timeoutNanos = parseDuration(timeout).toNanos();
-    String runFor = duration != null ? duration : loadMaxDuration;
+    String runFor = duration != null ? duration : loadMaxDuration != null ? loadMaxDuration : concurrencyMaxDuration;
     long durationNanos = runFor == null ? 0 : parseDuration(runFor).toNanos();
     boolean spike = "spike".equals(scenario);
     if (scenario != null && !spike) {
@@ -171,8 +190,10 @@ public final class LoadTest implements Callable<Integer> {
         stubs.add(stub);
       }
       Runner runner = new Runner(stubs, request, timeoutNanos);
+      LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
+          concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9);
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
-          : runner.closedLoop(concurrency, calls, durationNanos);
+          : runner.closedLoop(callers, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       report.pacingErrorNs = result.pacingErrorNs();
       report.variants.putAll(result.variants());
@@ -188,6 +209,9 @@ public final class LoadTest implements Callable<Integer> {
         Map<String, Object> point = new java.util.LinkedHashMap<>();
         point.put("second", second);
         point.put("started", n);
+        if (result.callersPerSecond().containsKey(second)) {
+          point.put("callers", result.callersPerSecond().get(second));
+        }
         report.timeline.add(point);
       });
       report.options.put("target", target);

@@ -24,7 +24,7 @@ import org.HdrHistogram.Recorder;
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
       Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
-      Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond) {}
+      Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond, Map<Long, Long> callersPerSecond) {}
 
   /** One stub per connection; calls go round robin. */
   private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
@@ -42,6 +42,8 @@ final class Runner {
   private final Map<Long, org.HdrHistogram.SynchronizedHistogram> perSecond = new ConcurrentHashMap<>();
   private final long runStart = System.nanoTime();
   private final Map<Long, AtomicLong> failuresPerSecond = new ConcurrentHashMap<>();
+  /** Highest number of callers active in each second of a closed-loop run. */
+  private final Map<Long, Long> activeCallers = new ConcurrentHashMap<>();
 
   Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
       long timeoutNanos) {
@@ -52,15 +54,36 @@ final class Runner {
 
   /** @param total calls to make, or 0 for as many as {@code durationNanos} allows */
   Result closedLoop(int concurrency, long total, long durationNanos) throws InterruptedException {
+    return closedLoop(new LoadSchedule("const", concurrency, 0, 0, 1), total, durationNanos);
+  }
+
+  /**
+   * Closed loop whose number of callers follows {@code concurrency} over time (ghz's concurrency
+   * schedules): caller {@code i} works while {@code i} is below the schedule's value, and waits otherwise.
+   */
+  Result closedLoop(LoadSchedule concurrency, long total, long durationNanos) throws InterruptedException {
     AtomicLong started = new AtomicLong();
     long start = System.nanoTime();
     long end = durationNanos > 0 ? start + durationNanos : Long.MAX_VALUE;
-    CountDownLatch done = new CountDownLatch(concurrency);
-    for (int w = 0; w < concurrency; w++) {
+    int callers = (int) Math.ceil(Math.max(concurrency.start(), concurrency.end() > 0 ? concurrency.end()
+        : concurrency.rateAt(durationNanos / 1e9)));
+    CountDownLatch done = new CountDownLatch(callers);
+    for (int w = 0; w < callers; w++) {
+      int worker = w;
       Thread t = new Thread(() -> {
         try {
-          while ((total == 0 || started.incrementAndGet() <= total) && System.nanoTime() - end < 0) {
+          while ((total == 0 || started.get() < total) && System.nanoTime() - end < 0) {
+            double now = (System.nanoTime() - start) / 1e9;
+            if (worker >= (int) concurrency.rateAt(now)) {
+              Thread.sleep(1); // not this caller's turn yet
+              continue;
+            }
+            if (total > 0 && started.incrementAndGet() > total) {
+              break;
+            }
             long s = System.nanoTime();
+            timeline.computeIfAbsent((s - start) / 1_000_000_000L, k -> new AtomicLong()).incrementAndGet();
+            activeCallers.merge((s - start) / 1_000_000_000L, worker + 1L, Math::max);
             CountDownLatch answered = new CountDownLatch(1);
             call(s, answered::countDown);
             answered.await();
@@ -156,7 +179,8 @@ final class Runner {
     Map<Long, Histogram> answered = new java.util.TreeMap<>(perSecond);
     Map<Long, Long> failed = new java.util.TreeMap<>();
     failuresPerSecond.forEach((k, n) -> failed.put(k, n.get()));
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered, failed);
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered, failed,
+        new java.util.TreeMap<>(activeCallers));
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

@@ -176,6 +176,18 @@ class LoadTestTest {
   }
 
   @Test
+  void aConcurrencyScheduleAddsCallersStepByStep() {
+    // 1 caller, one more every second, up to 3: the timeline shows 1, 2 and 3 callers.
+    JsonObject report = run("--model", "mlp", "--concurrency-schedule", "step", "--concurrency-start", "1",
+        "--concurrency-step", "1", "--concurrency-step-duration", "1s", "--concurrency-end", "3", "-z", "3s");
+    var timeline = report.getAsJsonArray("timeline");
+    assertThat(timeline).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(timeline.get(i).getAsJsonObject().get("callers").getAsLong()).isEqualTo(i + 1);
+    }
+  }
+
+  @Test
   void failuresAreCountedByStatusAndMessage() {
     JsonObject report = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
     assertThat(report.getAsJsonObject("statusCodeDistribution").get("INVALID_ARGUMENT").getAsLong()).isEqualTo(20);
