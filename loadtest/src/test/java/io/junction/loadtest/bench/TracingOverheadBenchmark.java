@@ -1,7 +1,7 @@
-package io.junction.server.bench;
+package io.junction.loadtest.bench;
 
 import io.junction.proto.inference.ModelInferRequest;
-import io.junction.server.InferRequests;
+import io.junction.loadtest.Load;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.telemetry.Telemetry;
@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * OTLP/gRPC to a receiver on loopback, and with 1 % sampling, in one run, modes interleaved per repeat.
  * Model: the tiny batching MLP (8 → 4) at concurrency 32, where per-request costs weigh most.
  * Run on demand:
- * {@code mvn -q -B install -DskipTests && mvn -q -B -pl server exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=io.junction.server.bench.TracingOverheadBenchmark -Dexec.args="3 4000"}
+ * {@code mvn -q -B install -DskipTests && mvn -q -B -pl loadtest exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=io.junction.loadtest.bench.TracingOverheadBenchmark -Dexec.args="3 4000"}
+ * (driven by the load generator's library, {@link Load})
  * (arguments: repeats, milliseconds measured per mode, and optionally the endpoint of a receiver in
  * another process, e.g. {@code http://127.0.0.1:4317} for {@code java -cp <testkit classpath>
  * io.junction.testkit.OtlpReceiver 4317}; without it the receiver runs in this JVM and its CPU counts
@@ -64,15 +65,14 @@ public final class TracingOverheadBenchmark {
   private static double run(Path repo, Telemetry telemetry, long millis) throws Exception {
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(repo), telemetry).start();
         TestServerChannel channel = new TestServerChannel(server.grpcPort())) {
-      ModelInferRequest request = InferRequests.rawFp32("batched", "", "x", InferRequests.ramp(8, 0.1f), 1, 8);
-      var stub = channel.stub();
-      return ClosedLoop.run(32, millis / 2, millis, () -> stub.modelInfer(request)).callsPerSecond();
+      ModelInferRequest request = BatchingBenchmark.rawFp32("batched", "x", BatchingBenchmark.ramp(8, 0.1f), 1, 8);
+      return Load.closedLoop(channel.channel, request, 32, millis / 2, millis).callsPerSecond();
     }
   }
 
   /** A plaintext channel to a server started here. */
   private static final class TestServerChannel implements AutoCloseable {
-    private final io.grpc.ManagedChannel channel;
+    final io.grpc.ManagedChannel channel;
 
     TestServerChannel(int port) {
       channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();

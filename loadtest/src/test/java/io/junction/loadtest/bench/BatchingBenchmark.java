@@ -1,4 +1,4 @@
-package io.junction.server.bench;
+package io.junction.loadtest.bench;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -8,8 +8,10 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceService
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
-import io.junction.server.InferRequests;
-import io.junction.server.TestServer;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.loadtest.Load;
+import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -32,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>the p50 Junction adds over in-process ONNX Runtime at concurrency 1 on the tiny model.
  * </ul>
  * Run on demand:
- * {@code mvn -q -B install -DskipTests && mvn -q -B -pl server exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=io.junction.server.bench.BatchingBenchmark -Dexec.args="2 4000 2 1"}
+ * {@code mvn -q -B install -DskipTests && mvn -q -B -pl loadtest exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=io.junction.loadtest.bench.BatchingBenchmark -Dexec.args="2 4000 2 1"}
+ * Junction is driven by the load generator's library ({@link Load}); in-process ONNX Runtime by a plain loop.
  * (arguments: repeats, milliseconds measured per point, instances per model, ONNX Runtime intra-op
  * threads per execution in the server).
  */
@@ -63,8 +66,10 @@ public final class BatchingBenchmark {
     System.out.printf("BatchingBenchmark: %d cores, %d ms per point, %d repeats, %d instances per model, "
         + "%d intra-op threads%n", cores, millis, repeats, instances, intraOp);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo))) {
-      GRPCInferenceServiceBlockingStub stub = server.blocking().withDeadlineAfter(1, TimeUnit.HOURS);
+    try (JunctionServer server = new JunctionServer(ServerConfig.loopback(repo)).start()) {
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+      GRPCInferenceServiceBlockingStub stub = io.junction.proto.inference.GRPCInferenceServiceGrpc
+          .newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.HOURS);
       for (int r = 1; r <= repeats; r++) {
         for (String name : new String[] {"big", "tiny"}) {
           DeepMlp model = name.equals("big") ? big : tiny;
@@ -76,30 +81,27 @@ public final class BatchingBenchmark {
             options.setInterOpNumThreads(1);
             try (OrtSession session = env.createSession(model.onnx(), options)) {
               for (int batch : SWEEP) {
-                float[] x = InferRequests.ramp(batch * model.inputs(), 0.01f);
-                ClosedLoop.Result res = ClosedLoop.run(cores, millis / 4, millis / 2,
-                    () -> runOrt(env, session, x, batch, model.inputs()));
-                double rows = res.callsPerSecond() * batch;
+                float[] x = ramp(batch * model.inputs(), 0.01f);
+                double rows = InProcess.callsPerSecond(cores, millis / 4, millis / 2,
+                    () -> runOrt(env, session, x, batch, model.inputs())) * batch;
                 if (rows > limit) {
                   limit = rows;
                   bestBatch = batch;
                 }
               }
-              float[] one = InferRequests.ramp(model.inputs(), 0.01f);
-              ortOneP50 = ClosedLoop.run(1, millis / 4, millis / 2, () -> runOrt(env, session, one, 1, model.inputs()))
-                  .p50Micros();
+              float[] one = ramp(model.inputs(), 0.01f);
+              ortOneP50 = InProcess.p50Micros(millis / 2, () -> runOrt(env, session, one, 1, model.inputs()));
             }
           }
-          ModelInferRequest bReq = InferRequests.rawFp32(name + "_b", "", "x",
-              InferRequests.ramp(model.inputs(), 0.01f), 1, model.inputs());
+          ModelInferRequest bReq = rawFp32(name + "_b", "x", ramp(model.inputs(), 0.01f), 1, model.inputs());
           ModelInferRequest nReq = bReq.toBuilder().setModelName(name + "_n").build();
-          ClosedLoop.Result n64 = ClosedLoop.run(64, millis / 4, millis, () -> stub.modelInfer(nReq));
+          Load.Result n64 = Load.closedLoop(channel, nReq, 64, millis / 4, millis);
           System.out.printf("run %d %-4s | L %.0f rows/s (best batch %d) | N c=64 %.0f/s p50 %.0f us p99 %.0f us%n",
               r, name, limit, bestBatch, n64.callsPerSecond(), n64.p50Micros(), n64.p99Micros());
           double b64 = 0;
           for (int c : new int[] {1, 8, 64}) {
             ModelStatistics before = stats(stub, name + "_b");
-            ClosedLoop.Result b = ClosedLoop.run(c, millis / 4, millis, () -> stub.modelInfer(bReq));
+            Load.Result b = Load.closedLoop(channel, bReq, c, millis / 4, millis);
             ModelStatistics after = stats(stub, name + "_b");
             double meanBatch = (double) (after.getInferenceCount() - before.getInferenceCount())
                 / Math.max(1, after.getExecutionCount() - before.getExecutionCount());
@@ -114,6 +116,7 @@ public final class BatchingBenchmark {
           System.out.printf("run %d %-4s | B64/L %.2f  B64/N %.2f%n", r, name, b64 / limit, b64 / n64.callsPerSecond());
         }
       }
+      channel.shutdownNow();
     }
   }
 
@@ -130,5 +133,28 @@ public final class BatchingBenchmark {
     } catch (OrtException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A request with one raw FP32 input. */
+  static io.junction.proto.inference.ModelInferRequest rawFp32(String model, String input, float[] data, long... shape) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(data.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : data) {
+      b.putFloat(v);
+    }
+    var tensor = io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName(input)
+        .setDatatype("FP32");
+    for (long d : shape) {
+      tensor.addShape(d);
+    }
+    return io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName(model).addInputs(tensor)
+        .addRawInputContents(com.google.protobuf.ByteString.copyFrom(b.array())).build();
+  }
+
+  static float[] ramp(int n, float scale) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = ((i * 7919) % 23 - 11) * scale;
+    }
+    return x;
   }
 }
