@@ -41,7 +41,6 @@ public final class ModelPager implements ModelAccess {
   /** Loads in progress, so concurrent requests for one model share one load. */
   private final Map<String, CompletableFuture<Void>> loading = new ConcurrentHashMap<>();
   private final AtomicLong evictions = new AtomicLong();
-  private final AtomicLong peakResidentBytes = new AtomicLong();
 
   public ModelPager(ModelManager models, long budgetBytes, Set<String> pinned) {
     if (budgetBytes <= 0) {
@@ -115,7 +114,6 @@ public final class ModelPager implements ModelAccess {
     }
     makeRoom(name, needed);
     models.load(name);
-    peakResidentBytes.accumulateAndGet(residentBytes(), Math::max);
   }
 
   /**
@@ -154,10 +152,6 @@ public final class ModelPager implements ModelAccess {
   /** Bytes of loaded, not retired versions. */
   public long residentBytes() {
     return models.readyModels().stream().mapToLong(ServedModel::footprintBytes).sum();
-  }
-
-  public long peakResidentBytes() {
-    return peakResidentBytes.get();
   }
 
   public long evictions() {

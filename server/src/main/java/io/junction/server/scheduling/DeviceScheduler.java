@@ -54,10 +54,6 @@ public final class DeviceScheduler implements AutoCloseable {
     return device;
   }
 
-  public int slots() {
-    return slots;
-  }
-
   /**
    * Runs {@code task} on this device when a slot is free and it is {@code owner}'s turn.
    *

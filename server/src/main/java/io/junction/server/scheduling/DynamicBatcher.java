@@ -86,10 +86,6 @@ public final class DynamicBatcher implements AutoCloseable {
     worker.start();
   }
 
-  public BatchPolicy policy() {
-    return policy;
-  }
-
   public ServedModel model() {
     return model;
   }

@@ -38,24 +38,29 @@ final class PendingRequest {
 
   /** Input shapes without their first (batch) dimension, in a stable input order. */
   record ShapeKey(long[] dims) {
+    /** Built in the model's input order, so no sorting is needed on the request path. */
     static ShapeKey of(InferenceRequest request) {
-      long[] all = request.inputs().values().stream()
-          .sorted((a, b) -> a.name().compareTo(b.name()))
-          .flatMapToLong(t -> Arrays.stream(tail(t)))
-          .toArray();
-      return new ShapeKey(all);
-    }
-
-    private static long[] tail(Tensor t) {
-      long[] shape = t.shape();
-      if (shape.length == 0) {
-        return new long[] {0};
+      var inputs = request.model().signature().inputs();
+      int size = 0;
+      for (var spec : inputs) {
+        Tensor t = request.inputs().get(spec.name());
+        size += t == null ? 1 : Math.max(1, t.rank());
       }
-      long[] out = new long[shape.length];
-      // The rank marker keeps [2,3]+[4] apart from [2]+[3,4]; dim 0 is the batch and may differ.
-      out[0] = -shape.length;
-      System.arraycopy(shape, 1, out, 1, shape.length - 1);
-      return out;
+      long[] dims = new long[size];
+      int at = 0;
+      for (var spec : inputs) {
+        Tensor t = request.inputs().get(spec.name());
+        if (t == null || t.rank() == 0) {
+          dims[at++] = t == null ? Long.MIN_VALUE : 0; // absent optional input / scalar
+          continue;
+        }
+        // The rank marker keeps [2,3]+[4] apart from [2]+[3,4]; dim 0 is the batch and may differ.
+        dims[at++] = -t.rank();
+        for (int d = 1; d < t.rank(); d++) {
+          dims[at++] = t.dim(d);
+        }
+      }
+      return new ShapeKey(dims);
     }
 
     @Override
