@@ -9,8 +9,10 @@ import io.junction.server.model.ModelPager;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.CanaryController;
-import io.junction.server.routing.RouteObserver;
-import io.junction.server.routing.ShadowComparison;
+import io.junction.server.routing.ShadowTraffic;
+import io.junction.server.inference.InferenceListener;
+import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.ModelCatalog;
 import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
@@ -110,24 +112,8 @@ public final class JunctionServer implements AutoCloseable {
       CanaryController canaries = new CanaryController(routes, CANARY_TICK);
       opened.push(canaries);
       metrics.watch(canaries);
-      RouteObserver routeObserver = new RouteObserver() {
-        @Override
-        public void routed(String route, String variant, boolean success, long nanos) {
-          metrics.routed(route, variant, success, nanos);
-          canaries.routed(route, variant, success, nanos);
-        }
-
-        @Override
-        public void shadowed(String route, String model, boolean success, long nanos, ShadowComparison comparison) {
-          metrics.shadowed(route, model, success, nanos, comparison);
-        }
-      };
-      // Shadow copies wait in a bounded queue and are dropped (and counted) when the shadow lags behind.
-      java.util.concurrent.ThreadPoolExecutor shadows = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
-          java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(SHADOW_QUEUE),
-          new io.junction.server.concurrent.NamedThreadFactory("junction-shadow", true),
-          new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
-      opened.push(shadows::shutdownNow);
+      ShadowTraffic shadows = new ShadowTraffic(metrics, SHADOW_QUEUE);
+      opened.push(shadows);
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
         log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
@@ -143,15 +129,22 @@ public final class JunctionServer implements AutoCloseable {
         opened.push(new RepositoryPoller(models, config.control().pollInterval()));
       }
 
+      // Route outcomes feed the route latency metrics and the canaries' judgement.
+      InferenceListener routeOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> {
+        metrics.routed(d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos());
+        canaries.routed(d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos());
+      });
+      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, List.of(routeOutcomes));
+      ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
+
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
-          new InferenceGrpcService(models, access, scheduler, info, config.streamWindow(), telemetry.tracer(),
-              config.control(), routes, routeObserver, shadows).bindService(),
+          new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(), telemetry.tracer())
+              .definition(),
           health.getHealthService().bindService()));
       config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, canaries, token)));
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
-          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()),
-              GrpcEndpoint.routingInterceptor())).start();
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady,

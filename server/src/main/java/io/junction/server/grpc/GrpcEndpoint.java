@@ -109,11 +109,6 @@ public final class GrpcEndpoint implements AutoCloseable {
     builder.addService(ProtoReflectionService.newInstance());
   }
 
-  /** The interceptor that gives routing the call's metadata and reports the serving variant. */
-  public static ServerInterceptor routingInterceptor() {
-    return new RoutingInterceptor();
-  }
-
   public GrpcEndpoint start() throws IOException {
     server.start();
     return this;

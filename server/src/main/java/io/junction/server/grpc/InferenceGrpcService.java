@@ -2,12 +2,12 @@ package io.junction.server.grpc;
 
 import static io.junction.server.grpc.Replies.reply;
 
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Context;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.Tracer;
-import io.grpc.Deadline;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
@@ -33,51 +33,66 @@ import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
-import io.junction.server.config.ModelControl;
 import io.junction.server.errors.InvalidInputException;
-import io.junction.server.errors.RepositoryApiDisabledException;
-import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
-import io.junction.server.model.ModelAccess;
-import io.junction.server.routing.Route;
-import io.junction.server.routing.RouteObserver;
-import io.junction.server.routing.RouteRegistry;
-import io.junction.server.routing.Variant;
-import java.util.Optional;
+import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.ModelCatalog;
 import io.junction.server.model.ModelManager;
+import io.junction.server.model.ModelState;
 import io.junction.server.model.ServedModel;
-import io.junction.server.scheduling.InferenceRequest;
-import io.junction.server.scheduling.InferenceScheduler;
+import io.opentelemetry.api.trace.Tracer;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Open Inference Protocol service. It only translates: protocol messages in, domain calls, protocol
- * messages out; failures go through {@link StatusTranslator}.
+ * messages out; failures go through {@link StatusTranslator}. Inference goes to the
+ * {@link InferencePipeline}; ModelInfer is served at the call level ({@link UnaryInferHandler}) so that
+ * its headers can name the serving route and variant.
  */
 public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   private final ModelManager models;
+  private final ModelCatalog catalog;
+  private final InferencePipeline pipeline;
   private final ServerInfo info;
-  private final ModelInferHandler inferHandler;
   private final int streamWindow;
   private final Tracer tracer;
-  private final ModelControl control;
-  private final RouteRegistry routes;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
-  public InferenceGrpcService(ModelManager models, ModelAccess access, InferenceScheduler scheduler, ServerInfo info,
-      int streamWindow, Tracer tracer, ModelControl control, RouteRegistry routes, RouteObserver routeObserver,
-      java.util.concurrent.Executor shadowExecutor) {
-    this.routes = routes;
-    this.tracer = tracer;
-    this.control = control;
+  public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
+      int streamWindow, Tracer tracer) {
     this.models = models;
+    this.catalog = catalog;
+    this.pipeline = pipeline;
     this.info = info;
-    this.inferHandler = new ModelInferHandler(access, scheduler, routes, routeObserver, shadowExecutor);
     this.streamWindow = streamWindow;
+    this.tracer = tracer;
+  }
+
+  /** The generated binding, with ModelInfer and ModelStreamInfer served by handlers that see the call's metadata. */
+  public ServerServiceDefinition definition() {
+    ServerServiceDefinition generated = bindService();
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(generated.getServiceDescriptor());
+    String infer = GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
+    String stream = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      String name = method.getMethodDescriptor().getFullMethodName();
+      if (!name.equals(infer) && !name.equals(stream)) {
+        b.addMethod(method);
+      }
+    }
+    b.addMethod(GRPCInferenceServiceGrpc.getModelInferMethod(), new UnaryInferHandler(pipeline));
+    b.addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), streamHandler());
+    return b.build();
+  }
+
+  private ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> streamHandler() {
+    return (call, headers) -> ServerCalls.<ModelInferRequest, ModelStreamInferResponse>asyncBidiStreamingCall(
+        out -> new StreamInferSession((ServerCallStreamObserver<ModelStreamInferResponse>) out, pipeline,
+            streamWindow, RequestMetadata.headers(headers), Context.current(), tracer))
+        .startCall(call, headers);
   }
 
   @Override
@@ -98,39 +113,15 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
 
   @Override
   public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> out) {
-    reply(out, () -> {
-      boolean ready;
-      try {
-        Optional<Route> route = routes.current().route(request.getName());
-        if (route.isPresent()) {
-          // A route is ready when every variant that takes traffic is.
-          ready = true;
-          for (Variant v : route.get().variants()) {
-            ready &= v.weight() <= 0 || !models.resolve(v.model(), v.version()).isRetired();
-          }
-        } else {
-          ready = !models.resolve(request.getName(), request.getVersion()).isRetired();
-        }
-      } catch (JunctionException e) {
-        ready = false; // unknown and not-ready models alike are simply not ready, as in Triton
-      }
-      return ModelReadyResponse.newBuilder().setReady(ready).build();
-    });
+    reply(out, () -> ModelReadyResponse.newBuilder()
+        .setReady(catalog.isReady(request.getName(), request.getVersion())).build());
   }
 
   @Override
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> out) {
     reply(out, () -> {
-      Optional<Route> route = routes.current().route(request.getName());
-      if (route.isPresent()) {
-        // A route describes itself by its first variant taking traffic: variants share a signature.
-        Variant v = route.get().variants().stream().filter(x -> x.weight() > 0).findFirst().orElseThrow();
-        ServedModel model = models.resolve(v.model(), v.version());
-        return ProtoMapper.metadata(model, models.readyVersions(model.name())).toBuilder()
-            .setName(route.get().name()).clearVersions().build();
-      }
-      ServedModel model = models.resolve(request.getName(), request.getVersion());
-      return ProtoMapper.metadata(model, models.readyVersions(model.name()));
+      ModelCatalog.Description d = catalog.describe(request.getName(), request.getVersion());
+      return ProtoMapper.metadata(d.name(), d.model(), d.versions());
     });
   }
 
@@ -166,7 +157,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     reply(out, () -> {
       RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
       models.index().stream()
-          .filter(e -> !request.getReady() || e.state() == io.junction.server.model.ModelState.READY)
+          .filter(e -> !request.getReady() || e.state() == ModelState.READY)
           .forEach(e -> b.addModels(ProtoMapper.index(e)));
       return b.build();
     });
@@ -175,17 +166,11 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   @Override
   public void repositoryModelLoad(RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> out) {
     reply(out, () -> {
-      requireExplicitMode("load", request.getModelName());
       if (!request.getParametersMap().isEmpty()) {
         throw new InvalidInputException("model '" + request.getModelName() + "': load parameters "
             + request.getParametersMap().keySet() + " are not supported; Junction loads models from the repository as they are");
       }
-      if (!models.load(request.getModelName())) {
-        throw new InvalidInputException("failed to load model '" + request.getModelName() + "': "
-            + models.index().stream().filter(e -> e.name().equals(request.getModelName()))
-                .map(e -> (e.version().isEmpty() ? "" : "version " + e.version() + ": ") + e.reason())
-                .reduce((a, c) -> a + "; " + c).orElse("no version loaded"));
-      }
+      catalog.load(request.getModelName());
       return RepositoryModelLoadResponse.getDefaultInstance();
     });
   }
@@ -194,55 +179,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   public void repositoryModelUnload(RepositoryModelUnloadRequest request,
       StreamObserver<RepositoryModelUnloadResponse> out) {
     reply(out, () -> {
-      requireExplicitMode("unload", request.getModelName());
-      List<String> users = routes.routesUsing(request.getModelName());
-      if (!users.isEmpty()) {
-        throw new RepositoryApiDisabledException("cannot unload model '" + request.getModelName()
-            + "': routes " + users + " send traffic to it; change or delete those routes first");
-      }
-      models.unload(request.getModelName());
+      catalog.unload(request.getModelName());
       return RepositoryModelUnloadResponse.getDefaultInstance();
     });
-  }
-
-  @Override
-  public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
-    ServerCallStreamObserver<ModelInferResponse> call = (ServerCallStreamObserver<ModelInferResponse>) out;
-    // With a cancel handler set, a late answer to a cancelled call is dropped instead of throwing.
-    call.setOnCancelHandler(() -> { });
-    Context context = Context.current();
-    inferHandler.handle(request, deadlineNanos(context), context::isCancelled,
-        queued -> context.addListener(c -> queued.cancel(false), MoreExecutors.directExecutor()),
-        Span.current()).whenComplete((response, failure) -> {
-      if (failure != null) {
-        call.onError(StatusTranslator.toStatus(failure));
-      } else {
-        call.onNext(response);
-        call.onCompleted();
-      }
-    });
-  }
-
-  @Override
-  public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
-    ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
-    Context context = Context.current();
-    return new StreamInferSession(call, inferHandler, streamWindow, () -> deadlineNanos(context), context, tracer);
-  }
-
-  private void requireExplicitMode(String action, String model) {
-    if (!control.allowsRepositoryApi()) {
-      throw new RepositoryApiDisabledException("cannot " + action + " model '" + model + "': explicit model "
-          + action + " needs --model-control-mode explicit (this server runs in " + control.mode().name().toLowerCase()
-          + " mode)");
-    }
-  }
-
-  private static long deadlineNanos(Context context) {
-    Deadline deadline = context.getDeadline();
-    if (deadline == null) {
-      return InferenceRequest.NO_DEADLINE;
-    }
-    return System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
   }
 }

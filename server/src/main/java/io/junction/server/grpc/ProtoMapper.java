@@ -18,10 +18,11 @@ import java.util.List;
 final class ProtoMapper {
   private ProtoMapper() {}
 
-  static ModelMetadataResponse metadata(ServedModel model, List<ServedModel> readyVersions) {
+  /** @param name the name asked for: the model's, or a route's that it serves */
+  static ModelMetadataResponse metadata(String name, ServedModel model, List<ServedModel> readyVersions) {
     ServingSignature signature = model.signature();
     ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder()
-        .setName(model.name())
+        .setName(name)
         .setPlatform(model.config().getPlatform());
     readyVersions.forEach(v -> b.addVersions(Long.toString(v.version())));
     signature.inputs().forEach(t -> b.addInputs(tensor(signature, t)));

@@ -1,20 +1,22 @@
 package io.junction.server.grpc;
 
+import io.grpc.Context;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
-import java.util.concurrent.CompletableFuture;
-import io.grpc.Context;
+import io.junction.server.inference.InferenceOutcome;
+import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.RequestContext;
 import io.junction.server.telemetry.SpanNames;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongSupplier;
 
 /**
  * One ModelStreamInfer stream. Requests run concurrently, up to a window, but answers go out in the
@@ -26,8 +28,8 @@ import java.util.function.LongSupplier;
  */
 final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   private final ServerCallStreamObserver<ModelStreamInferResponse> call;
-  private final ModelInferHandler handler;
-  private final LongSupplier deadlineNanos;
+  private final InferencePipeline pipeline;
+  private final RequestContext.Headers headers;
   private final Context context;
   private final Tracer tracer;
   /** Requests of this stream still queued or running, cancelled together if the stream is. */
@@ -35,12 +37,13 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
   private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
 
-  StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, ModelInferHandler handler, int window,
-      LongSupplier deadlineNanos, Context context, Tracer tracer) {
+  /** @param headers the stream's metadata: every request of the stream is routed by it */
+  StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, InferencePipeline pipeline, int window,
+      RequestContext.Headers headers, Context context, Tracer tracer) {
     this.tracer = tracer;
     this.call = call;
-    this.handler = handler;
-    this.deadlineNanos = deadlineNanos;
+    this.pipeline = pipeline;
+    this.headers = headers;
     this.context = context;
     // One cancellation handler for the stream, rather than a listener per request on its context.
     call.setOnCancelHandler(() -> inFlight.forEach(f -> f.cancel(false)));
@@ -52,33 +55,34 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   public void onNext(ModelInferRequest request) {
     // Each streamed request gets its own span under the stream's server span (current here).
     Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setSpanKind(SpanKind.INTERNAL).startSpan();
-    CompletableFuture<ModelStreamInferResponse> answer = handler
-        .handle(request, deadlineNanos.getAsLong(), context::isCancelled, this::track, span)
-        .whenComplete((r, e) -> {
-          if (e != null) {
-            span.setStatus(StatusCode.ERROR, errorMessage(e));
-          }
-          span.end();
-        })
-        .handle((response, failure) -> failure == null
-            ? ModelStreamInferResponse.newBuilder().setInferResponse(response).build()
-            : ModelStreamInferResponse.newBuilder()
-                .setErrorMessage(errorMessage(failure))
-                .setInferResponse(ModelInferResponse.newBuilder().setModelName(request.getModelName())
-                    .setModelVersion(request.getModelVersion()).setId(request.getId()))
-                .build());
+    CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(request),
+        new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span));
+    inFlight.add(outcome);
+    CompletableFuture<ModelStreamInferResponse> answer = outcome.handle((o, cancelled) -> {
+      inFlight.remove(outcome);
+      if (o == null) { // cancelled with the stream: nobody to answer
+        span.end();
+        return null;
+      }
+      if (!o.succeeded()) {
+        span.setStatus(StatusCode.ERROR, errorMessage(o.failure()));
+      }
+      span.end();
+      return o.succeeded()
+          ? ModelStreamInferResponse.newBuilder().setInferResponse(InferResponseEncoder.encode(o)).build()
+          : ModelStreamInferResponse.newBuilder()
+              .setErrorMessage(errorMessage(o.failure()))
+              .setInferResponse(ModelInferResponse.newBuilder().setModelName(request.getModelName())
+                  .setModelVersion(request.getModelVersion()).setId(request.getId()))
+              .build();
+    });
     sent = sent.thenCombine(answer, (ignored, response) -> {
-      if (!context.isCancelled()) {
+      if (response != null && !context.isCancelled()) {
         call.onNext(response);
         call.request(1);
       }
       return null;
     });
-  }
-
-  private void track(CompletableFuture<?> queued) {
-    inFlight.add(queued);
-    queued.whenComplete((r, e) -> inFlight.remove(queued));
   }
 
   private static String errorMessage(Throwable failure) {

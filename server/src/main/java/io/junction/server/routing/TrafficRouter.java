@@ -2,7 +2,7 @@ package io.junction.server.routing;
 
 import io.junction.server.errors.InvalidInputException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Chooses a route's variant for one request. A pure function of the route and the request: no state,
@@ -19,14 +19,14 @@ public final class TrafficRouter {
   private TrafficRouter() {}
 
   /**
-   * @param headers request metadata, keys lower case
+   * @param headers request metadata by lower-case name (null when absent)
    * @param routingKey the sticky key, or null
    * @param version the request's model_version, or empty
    * @param draw a uniform random number in [0, 1), used only for weighted choices
    */
-  public static RouteDecision decide(Route route, Map<String, String> headers, String routingKey, String version,
+  public static RouteDecision decide(Route route, Function<String, String> headers, String routingKey, String version,
       double draw) {
-    String pinned = headers.get(VARIANT_HEADER);
+    String pinned = headers.apply(VARIANT_HEADER);
     if (pinned != null) {
       Variant v = route.variant(pinned).orElseThrow(() -> new InvalidInputException("route '" + route.name()
           + "' has no variant '" + pinned + "' (header " + VARIANT_HEADER + "); it has "
@@ -42,7 +42,7 @@ public final class TrafficRouter {
       throw new InvalidInputException("route '" + route.name() + "' has no variant serving version " + version);
     }
     for (Rule rule : route.rules()) {
-      if (rule.value().equals(headers.get(rule.header()))) {
+      if (rule.value().equals(headers.apply(rule.header()))) {
         return new RouteDecision(route, route.variant(rule.variant()).orElseThrow(), "rule");
       }
     }

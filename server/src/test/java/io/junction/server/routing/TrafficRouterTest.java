@@ -43,7 +43,7 @@ class TrafficRouterTest {
     SplittableRandom random = new SplittableRandom(42);
     Map<String, Integer> counts = new HashMap<>();
     for (int i = 0; i < DECISIONS; i++) {
-      RouteDecision d = TrafficRouter.decide(route, Map.of(), null, "", random.nextDouble());
+      RouteDecision d = TrafficRouter.decide(route, Map.<String, String>of()::get, null, "", random.nextDouble());
       assertThat(d.reason()).isEqualTo("weighted");
       counts.merge(d.variant().name(), 1, Integer::sum);
     }
@@ -56,9 +56,9 @@ class TrafficRouterTest {
     Map<String, Integer> counts = new HashMap<>();
     for (int i = 0; i < DECISIONS; i++) {
       String key = "user-" + i;
-      Variant first = TrafficRouter.decide(route, Map.of(), key, "", 0.0).variant();
+      Variant first = TrafficRouter.decide(route, Map.<String, String>of()::get, key, "", 0.0).variant();
       for (int again = 0; again < 3; again++) {
-        RouteDecision d = TrafficRouter.decide(route, Map.of(), key, "", 0.99);
+        RouteDecision d = TrafficRouter.decide(route, Map.<String, String>of()::get, key, "", 0.99);
         assertThat(d.variant()).isEqualTo(first);
         assertThat(d.reason()).isEqualTo("sticky");
       }
@@ -76,8 +76,8 @@ class TrafficRouterTest {
     int moved = 0;
     for (int i = 0; i < DECISIONS; i++) {
       String key = "k" + i;
-      String was = TrafficRouter.decide(before, Map.of(), key, "", 0).variant().name();
-      String now = TrafficRouter.decide(after, Map.of(), key, "", 0).variant().name();
+      String was = TrafficRouter.decide(before, Map.<String, String>of()::get, key, "", 0).variant().name();
+      String now = TrafficRouter.decide(after, Map.<String, String>of()::get, key, "", 0).variant().name();
       if (!was.equals(now)) {
         assertThat(was + "->" + now).isEqualTo("stable->canary");
         moved++;
@@ -90,18 +90,18 @@ class TrafficRouterTest {
   @Test
   void pinningVersionsAndRulesComeBeforeWeights() {
     Route route = route(70, 20, 10);
-    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "acme"), "key", "", 0).variant().name()).isEqualTo("c");
-    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "acme"), "key", "", 0).reason()).isEqualTo("rule");
-    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "other"), null, "", 0).variant().name()).isEqualTo("a");
-    RouteDecision pinned = TrafficRouter.decide(route, Map.of("x-tenant", "acme", "x-junction-variant", "b"), null, "", 0);
+    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "acme")::get, "key", "", 0).variant().name()).isEqualTo("c");
+    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "acme")::get, "key", "", 0).reason()).isEqualTo("rule");
+    assertThat(TrafficRouter.decide(route, Map.of("x-tenant", "other")::get, null, "", 0).variant().name()).isEqualTo("a");
+    RouteDecision pinned = TrafficRouter.decide(route, Map.of("x-tenant", "acme", "x-junction-variant", "b")::get, null, "", 0);
     assertThat(pinned.variant().name()).isEqualTo("b");
     assertThat(pinned.reason()).isEqualTo("pinned");
-    RouteDecision byVersion = TrafficRouter.decide(route, Map.of("x-tenant", "acme"), null, "2", 0);
+    RouteDecision byVersion = TrafficRouter.decide(route, Map.of("x-tenant", "acme")::get, null, "2", 0);
     assertThat(byVersion.variant().name()).isEqualTo("b");
     assertThat(byVersion.reason()).isEqualTo("version");
-    assertThatThrownBy(() -> TrafficRouter.decide(route, Map.of("x-junction-variant", "zz"), null, "", 0))
+    assertThatThrownBy(() -> TrafficRouter.decide(route, Map.of("x-junction-variant", "zz")::get, null, "", 0))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("route 'r' has no variant 'zz'");
-    assertThatThrownBy(() -> TrafficRouter.decide(route, Map.of(), null, "9", 0))
+    assertThatThrownBy(() -> TrafficRouter.decide(route, Map.<String, String>of()::get, null, "9", 0))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("no variant serving version 9");
   }
 
@@ -110,9 +110,9 @@ class TrafficRouterTest {
     Route route = route(1, 0, 0);
     SplittableRandom random = new SplittableRandom(7);
     for (int i = 0; i < 1000; i++) {
-      assertThat(TrafficRouter.decide(route, Map.of(), null, "", random.nextDouble()).variant().name()).isEqualTo("a");
+      assertThat(TrafficRouter.decide(route, Map.<String, String>of()::get, null, "", random.nextDouble()).variant().name()).isEqualTo("a");
     }
-    assertThat(TrafficRouter.decide(route, Map.of(), null, "", 0.9999999999).variant().name()).isEqualTo("a");
+    assertThat(TrafficRouter.decide(route, Map.<String, String>of()::get, null, "", 0.9999999999).variant().name()).isEqualTo("a");
   }
 
   @Test

@@ -1,0 +1,125 @@
+package io.junction.server.grpc;
+
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.server.inference.InferenceOutcome;
+import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.RequestContext;
+import io.junction.server.routing.RouteDecision;
+import io.opentelemetry.api.trace.Span;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ModelInfer at the level of the {@link ServerCall}, rather than through a generated stub, so that the
+ * answer's headers (and a failure's trailers) can say which route and variant served it without
+ * passing state through the gRPC context. It decodes, hands the call to the {@link InferencePipeline},
+ * and encodes what comes back; a client that cancels takes its request out of the queue.
+ */
+final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, ModelInferResponse> {
+  private final InferencePipeline pipeline;
+
+  UnaryInferHandler(InferencePipeline pipeline) {
+    this.pipeline = pipeline;
+  }
+
+  @Override
+  public ServerCall.Listener<ModelInferRequest> startCall(ServerCall<ModelInferRequest, ModelInferResponse> call,
+      Metadata headers) {
+    // Two, as grpc-java's own unary handler asks: a second message is a client error, answered as such.
+    call.request(2);
+    return new Listener(call, headers, Context.current());
+  }
+
+  private final class Listener extends ServerCall.Listener<ModelInferRequest> {
+    private final ServerCall<ModelInferRequest, ModelInferResponse> call;
+    private final Metadata headers;
+    private final Context context;
+    private ModelInferRequest request;
+    private boolean tooMany;
+    private volatile boolean cancelled;
+    private volatile CompletableFuture<InferenceOutcome> answer;
+
+    Listener(ServerCall<ModelInferRequest, ModelInferResponse> call, Metadata headers, Context context) {
+      this.call = call;
+      this.headers = headers;
+      this.context = context;
+    }
+
+    @Override
+    public void onMessage(ModelInferRequest message) {
+      if (request != null) {
+        tooMany = true;
+        call.close(Status.INTERNAL.withDescription("ModelInfer is unary: the call carried more than one request"),
+            new Metadata());
+        return;
+      }
+      request = message;
+    }
+
+    @Override
+    public void onHalfClose() {
+      if (tooMany) {
+        return;
+      }
+      if (request == null) {
+        call.close(Status.INTERNAL.withDescription("ModelInfer half-closed without a request"), new Metadata());
+        return;
+      }
+      RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
+          RequestMetadata.deadlineNanos(context), () -> cancelled, Span.current());
+      CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(request), requestContext);
+      request = null;
+      answer = pending;
+      if (cancelled) {
+        pending.cancel(false);
+      }
+      pending.thenAccept(this::respond);
+    }
+
+    @Override
+    public void onCancel() {
+      cancelled = true;
+      CompletableFuture<InferenceOutcome> pending = answer;
+      if (pending != null) {
+        pending.cancel(false);
+      }
+    }
+
+    /** Runs once, on whichever thread finished the call; nothing else touches {@code call} by then. */
+    private void respond(InferenceOutcome outcome) {
+      if (cancelled) {
+        return;
+      }
+      try {
+        RouteDecision route = outcome.route();
+        if (outcome.succeeded()) {
+          ModelInferResponse response = InferResponseEncoder.encode(outcome);
+          Metadata responseHeaders = new Metadata();
+          putRoute(responseHeaders, route);
+          call.sendHeaders(responseHeaders);
+          call.sendMessage(response);
+          call.close(Status.OK, new Metadata());
+        } else {
+          var failure = StatusTranslator.toStatus(outcome.failure());
+          Metadata trailers = failure.getTrailers() == null ? new Metadata() : failure.getTrailers();
+          putRoute(trailers, route);
+          call.close(failure.getStatus(), trailers);
+        }
+      } catch (IllegalStateException e) {
+        // The client went away while the answer was being written: nobody is left to tell.
+      }
+    }
+  }
+
+  private static void putRoute(Metadata metadata, RouteDecision route) {
+    if (route != null) {
+      metadata.put(RequestMetadata.ROUTE, route.route().name());
+      metadata.put(RequestMetadata.VARIANT, route.variant().name());
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.junction.server.inference;
+
+/**
+ * Sees every call the {@link InferencePipeline} handles: metrics, payload logging, drift monitoring,
+ * canary judgement. Called on the thread that finished the call, after its answer was handed to the
+ * transport, so implementations must be fast, thread-safe and non-blocking; anything slow (files,
+ * network) belongs on the listener's own bounded queue. A listener that throws is logged and skipped;
+ * it never affects the call or the other listeners.
+ *
+ * <p>Tensors in an outcome are views of the request's and the answer's buffers: read them (through
+ * {@link io.junction.server.tensor.Tensor#data()}, which is read-only) before returning, or copy what
+ * must outlive the call.
+ */
+@FunctionalInterface
+public interface InferenceListener {
+  /** A call arrived and the pipeline took it (before routing and validation). */
+  default void accepted(InferenceCall call, RequestContext context) {}
+
+  /** A call was answered, successfully or not. */
+  void completed(InferenceOutcome outcome);
+}

@@ -1,0 +1,210 @@
+package io.junction.server.inference;
+
+import io.junction.server.model.ModelAccess;
+import io.junction.server.model.ServedModel;
+import io.junction.server.routing.Route;
+import io.junction.server.routing.RouteDecision;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.ShadowTraffic;
+import io.junction.server.routing.TrafficRouter;
+import io.junction.server.scheduling.InferenceRequest;
+import io.junction.server.scheduling.InferenceResult;
+import io.junction.server.scheduling.InferenceScheduler;
+import io.junction.server.telemetry.SpanNames;
+import io.opentelemetry.api.trace.Span;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The life of one inference call, whatever transport brought it: route, resolve the model version,
+ * admit, validate, queue, answer, then tell the listeners and, for routes with a shadow, mirror it.
+ * Transports only decode into an {@link InferenceCall} and encode the {@link InferenceOutcome}.
+ *
+ * <p>{@link #infer} never throws and its future never completes exceptionally: every failure is an
+ * outcome, carrying the routing decision made before it. Cancelling the returned future (the caller
+ * went away) takes the request out of the queue if it has not run yet.
+ */
+public final class InferencePipeline {
+  private static final Logger log = LoggerFactory.getLogger(InferencePipeline.class);
+
+  private final ModelAccess access;
+  private final InferenceScheduler scheduler;
+  private final RouteRegistry routes;
+  private final ShadowTraffic shadows;
+  private final List<InferenceListener> listeners;
+
+  /**
+   * @param listeners told of every call, in this order; see {@link InferenceListener} for what they may do
+   */
+  public InferencePipeline(ModelAccess access, InferenceScheduler scheduler, RouteRegistry routes,
+      ShadowTraffic shadows, List<InferenceListener> listeners) {
+    this.access = access;
+    this.scheduler = scheduler;
+    this.routes = routes;
+    this.shadows = shadows;
+    this.listeners = List.copyOf(listeners);
+  }
+
+  public CompletableFuture<InferenceOutcome> infer(InferenceCall call, RequestContext context) {
+    long arrival = System.nanoTime();
+    long arrivalMillis = System.currentTimeMillis();
+    for (InferenceListener l : listeners) {
+      try {
+        l.accepted(call, context);
+      } catch (RuntimeException e) {
+        log.warn("inference listener {} failed on an accepted call", l.getClass().getName(), e);
+      }
+    }
+    Span span = context.span();
+    if (span.isRecording()) {
+      span.setAttribute(SpanNames.MODEL_NAME, call.modelName());
+      span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, call.modelVersion());
+      if (!call.id().isEmpty()) {
+        span.setAttribute(SpanNames.REQUEST_ID, call.id());
+      }
+    }
+    Attempt attempt = new Attempt(call, context, arrival, arrivalMillis);
+    try {
+      Optional<Route> route = routes.current().route(call.modelName());
+      if (route.isPresent()) {
+        attempt.route = decide(route.get(), call, context);
+        recordDecision(span, attempt.route);
+        attempt.run(attempt.route.variant().model(), attempt.route.variant().version());
+      } else {
+        attempt.run(call.modelName(), call.modelVersion());
+      }
+    } catch (RuntimeException e) {
+      attempt.finish(null, e);
+    }
+    return attempt.answer;
+  }
+
+  private static RouteDecision decide(Route route, InferenceCall call, RequestContext context) {
+    String key = context.headers().get(TrafficRouter.ROUTING_KEY_HEADER);
+    if (key == null) {
+      Parameter p = call.parameters().get(InferenceCall.ROUTING_KEY);
+      key = p == null ? null : p.text();
+    }
+    return TrafficRouter.decide(route, context.headers()::get, key, call.modelVersion(),
+        ThreadLocalRandom.current().nextDouble());
+  }
+
+  private static void recordDecision(Span span, RouteDecision decision) {
+    if (span.isRecording()) {
+      span.setAttribute(SpanNames.ROUTE, decision.route().name());
+      span.setAttribute(SpanNames.VARIANT, decision.variant().name());
+      span.setAttribute(SpanNames.ROUTE_REASON, decision.reason());
+    }
+  }
+
+  /** Sends an answered call's request to its route's shadow; called after the caller has its answer. */
+  private void mirror(RouteDecision decision, InferenceCall call, InferenceResult primary) {
+    Route route = decision.route();
+    var shadow = route.shadow().orElseThrow();
+    RequestContext detached = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE,
+        () -> false, Span.getInvalid());
+    shadows.mirror(route, primary, () -> access.acquire(shadow.model(), shadow.version())
+        .thenCompose(model -> submit(call, model, System.nanoTime(), detached, null)));
+  }
+
+  /**
+   * Admits, validates and queues the call for {@code model}, on which the caller holds a reference that
+   * this method releases when the request is done.
+   *
+   * @param validated receives the validated request, when validation passes; may be null
+   */
+  private CompletableFuture<InferenceResult> submit(InferenceCall call, ServedModel model, long arrival,
+      RequestContext context, Attempt validated) {
+    InferenceScheduler.Ticket ticket = null;
+    try {
+      ticket = scheduler.admit(model);
+      InferenceRequest request = RequestValidator.validate(call, model, arrival, context);
+      if (validated != null) {
+        validated.request = request;
+      }
+      InferenceScheduler.Ticket admitted = ticket;
+      ticket = null;
+      CompletableFuture<InferenceResult> queued = admitted.submit(request);
+      queued.whenComplete((r, e) -> model.release());
+      if (validated != null) {
+        validated.queued(queued);
+      }
+      return queued;
+    } catch (RuntimeException e) {
+      if (ticket != null) {
+        ticket.abandon();
+      }
+      model.stats().recordFailure(System.nanoTime() - arrival);
+      model.release();
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** One call on its way through the pipeline. */
+  private final class Attempt {
+    final InferenceCall call;
+    final RequestContext context;
+    final long arrival;
+    final long arrivalMillis;
+    final CompletableFuture<InferenceOutcome> answer = new CompletableFuture<>();
+    /** Written before the request is queued, read when it completes (ordered by the future). */
+    RouteDecision route;
+    InferenceRequest request;
+    /** The scheduler's future, once queued; cancelling it takes the request out of the queue. */
+    private volatile CompletableFuture<InferenceResult> queued;
+
+    Attempt(InferenceCall call, RequestContext context, long arrival, long arrivalMillis) {
+      this.call = call;
+      this.context = context;
+      this.arrival = arrival;
+      this.arrivalMillis = arrivalMillis;
+    }
+
+    void run(String model, String version) {
+      CompletableFuture<InferenceResult> result = access.acquire(model, version)
+          .thenCompose(served -> {
+            if (context.span().isRecording()) {
+              context.span().setAttribute(SpanNames.MODEL_VERSION, Long.toString(served.version()));
+            }
+            return submit(call, served, arrival, context, this);
+          });
+      // The caller going away (the answer cancelled) takes the request out of the queue.
+      answer.whenComplete((o, e) -> {
+        CompletableFuture<InferenceResult> q = queued;
+        if (answer.isCancelled() && q != null) {
+          q.cancel(false);
+        }
+      });
+      result.whenComplete(this::finish);
+    }
+
+    void queued(CompletableFuture<InferenceResult> future) {
+      queued = future;
+      if (answer.isCancelled()) {
+        future.cancel(false); // the caller left while the request was on its way to the queue
+      }
+    }
+
+    void finish(InferenceResult result, Throwable failure) {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      InferenceOutcome outcome = new InferenceOutcome(call, route, request, result, cause, arrival, System.nanoTime(),
+          arrivalMillis, context.traceId());
+      answer.complete(outcome);
+      for (InferenceListener l : listeners) {
+        try {
+          l.completed(outcome);
+        } catch (RuntimeException e) {
+          log.warn("inference listener {} failed", l.getClass().getName(), e);
+        }
+      }
+      if (route != null && result != null && shadows.sample(route.route())) {
+        mirror(route, call, result);
+      }
+    }
+  }
+}

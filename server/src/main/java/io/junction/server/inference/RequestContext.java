@@ -1,0 +1,36 @@
+package io.junction.server.inference;
+
+import io.opentelemetry.api.trace.Span;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What the transport knows about a call besides its body.
+ *
+ * @param headers the call's metadata, looked up by lower-case name
+ * @param deadlineNanos {@link System#nanoTime()} after which the answer is of no use, or
+ *     {@link io.junction.server.scheduling.InferenceRequest#NO_DEADLINE}
+ * @param cancelled true once the caller has gone away
+ * @param span where the pipeline records route, model, queue and compute; {@link Span#getInvalid()}
+ *     when not traced
+ */
+public record RequestContext(Headers headers, long deadlineNanos, BooleanSupplier cancelled, Span span) {
+  /** Request metadata by lower-case name; null when absent. */
+  @FunctionalInterface
+  public interface Headers {
+    Headers NONE = name -> null;
+
+    String get(String lowerCaseName);
+  }
+
+  public RequestContext {
+    Objects.requireNonNull(headers, "headers");
+    Objects.requireNonNull(cancelled, "cancelled");
+    Objects.requireNonNull(span, "span");
+  }
+
+  /** The trace id of the call's span, or null when it is not traced. */
+  public String traceId() {
+    return span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : null;
+  }
+}
