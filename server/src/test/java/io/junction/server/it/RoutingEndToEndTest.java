@@ -90,6 +90,20 @@ class RoutingEndToEndTest {
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("mlp-ab").build()).getReady())
           .isTrue();
 
+      // A failed routed call names its route and variant in the trailers.
+      AtomicReference<Metadata> trailers = new AtomicReference<>();
+      assertThatThrownBy(() -> with(server, "x-junction-variant", "b").withInterceptors(
+              MetadataUtils.newCaptureMetadataInterceptor(new AtomicReference<>(), trailers))
+          .modelInfer(rawFp32("mlp-ab", "", "x", new float[3], 1, 3)))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("model 'mlp' version 2", "input 'x'");
+          });
+      assertThat(trailers.get().get(Metadata.Key.of("x-junction-variant", Metadata.ASCII_STRING_MARSHALLER)))
+          .isEqualTo("b");
+      assertThat(trailers.get().get(Metadata.Key.of("x-junction-route", Metadata.ASCII_STRING_MARSHALLER)))
+          .isEqualTo("mlp-ab");
+
       String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
       assertThat(metrics).contains("junction_route_request_duration_seconds_count{outcome=\"success\",route=\"mlp-ab\",variant=\"a\"}");
     }
