@@ -30,6 +30,11 @@ final class PendingRequest {
     return request.batchSize();
   }
 
+  /** The request's id for messages. */
+  String id() {
+    return request.id().isEmpty() ? "(no id)" : "'" + request.id() + "'";
+  }
+
   /** The earliest time something must happen to this request without a new arrival. */
   long nextEvent() {
     long deadline = request.deadlineNanos();

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +44,10 @@ class DynamicBatcherTest {
   }
 
   private DynamicBatcher batcher(IdentityRunner backend, String configText) throws Exception {
+    return batcher(backend, configText, System::nanoTime);
+  }
+
+  private DynamicBatcher batcher(IdentityRunner backend, String configText, LongSupplier clock) throws Exception {
     ModelConfig.Builder config = ModelConfig.newBuilder();
     TextFormat.merge("""
         name: "fake"
@@ -50,7 +56,7 @@ class DynamicBatcherTest {
         """ + configText, config);
     ServedModel model = new ServedModel("fake", 1, config.build(), backend);
     DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, runner,
-        TracerProvider.noop().get("test"));
+        TracerProvider.noop().get("test"), clock);
     batchers.add(b);
     return b;
   }
@@ -164,19 +170,19 @@ class DynamicBatcherTest {
   }
 
   @Test
-  void maxQueueDelayBoundsTheWaitWhileMoreIsOnItsWay() throws Exception {
+  void theWorkerDispatchesOnceTheClockPassesTheQueueDelay() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
+    AtomicLong clock = new AtomicLong();
     DynamicBatcher b = batcher(backend, """
         max_batch_size: 8
-        dynamic_batching { preferred_batch_size: [ 8 ], max_queue_delay_microseconds: 200000 }
-        """);
+        dynamic_batching { preferred_batch_size: [ 8 ], max_queue_delay_microseconds: 50000 }
+        """, clock::get);
     InferenceScheduler.Ticket onItsWay = b.admit(); // a request being decoded: worth waiting for
-    long start = System.nanoTime();
     CompletableFuture<InferenceResult> lone = submit(b, 1, 2, 1f);
-    lone.get(5, TimeUnit.SECONDS);
-    long waitedMillis = (System.nanoTime() - start) / 1_000_000;
-    // At least the 200 ms delay; the upper bound only guards against waiting for ever.
-    assertThat(waitedMillis).isBetween(190L, 4000L);
+    assertThat(b.waiting()).isEqualTo(1); // queued: the clock has not moved, so the delay has not passed
+    clock.addAndGet(50_000_000);
+    assertOwnRows(lone.get(5, TimeUnit.SECONDS), 1, 2, 1f);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::rows).containsExactly(1L);
     onItsWay.abandon();
   }
 
@@ -244,13 +250,14 @@ class DynamicBatcherTest {
   @Test
   void delayedRequestsRunAfterTheOnesStillInTime() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
+    AtomicLong clock = new AtomicLong();
     DynamicBatcher b = batcher(backend, """
         max_batch_size: 1
         dynamic_batching { default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 20000 } }
-        """);
+        """, clock::get);
     CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
     CompletableFuture<InferenceResult> old = submit(b, 1, 2, 1f);
-    Thread.sleep(100); // past its 20 ms timeout: delayed, not dropped
+    clock.addAndGet(100_000_000); // past its 20 ms timeout: delayed, not dropped
     CompletableFuture<InferenceResult> fresh = submit(b, 1, 2, 2f);
     backend.open();
     CompletableFuture.allOf(blocker, old, fresh).get(5, TimeUnit.SECONDS);
