@@ -13,6 +13,7 @@ import io.junction.server.routing.ShadowTraffic;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
+import io.junction.server.inference.RequestMetrics;
 import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
@@ -86,9 +87,9 @@ public final class JunctionServer implements AutoCloseable {
     this.backends = backends;
     this.telemetry = telemetry;
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
-        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics);
-    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer());
-    metrics.watch(models, scheduler);
+        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry());
+    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer(),
+        metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
         (name, version) -> versionExists(models, name, version));
   }
@@ -109,10 +110,9 @@ public final class JunctionServer implements AutoCloseable {
           config.control().mode());
       models.autoWarmup(config.control().autoWarmup());
       models.loadAll(config.control()::loadsAtStart);
-      CanaryController canaries = new CanaryController(routes, CANARY_TICK);
+      CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry());
       opened.push(canaries);
-      metrics.watch(canaries);
-      ShadowTraffic shadows = new ShadowTraffic(metrics, SHADOW_QUEUE);
+      ShadowTraffic shadows = new ShadowTraffic(SHADOW_QUEUE, metrics.registry());
       opened.push(shadows);
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
@@ -120,21 +120,20 @@ public final class JunctionServer implements AutoCloseable {
       }
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {
-        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned());
+        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned(),
+            metrics.registry());
         opened.push(pager);
-        metrics.watch(pager);
         access = pager;
       }
       if (config.control().mode() == ModelControl.Mode.POLL) {
         opened.push(new RepositoryPoller(models, config.control().pollInterval()));
       }
 
-      // Route outcomes feed the route latency metrics and the canaries' judgement.
-      InferenceListener routeOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> {
-        metrics.routed(d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos());
-        canaries.routed(d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos());
-      });
-      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, List.of(routeOutcomes));
+      // Route outcomes feed the canaries' judgement.
+      InferenceListener canaryOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> canaries.routed(
+          d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
+      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows,
+          List.of(new RequestMetrics(metrics.registry()), canaryOutcomes));
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);

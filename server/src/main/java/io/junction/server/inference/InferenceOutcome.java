@@ -1,5 +1,6 @@
 package io.junction.server.inference;
 
+import io.junction.server.model.ServedModel;
 import io.junction.server.routing.RouteDecision;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
@@ -16,6 +17,8 @@ import java.util.Optional;
  *
  * @param route the route's decision, or null when the call named a model directly (or routing itself
  *     failed)
+ * @param model the model version that served the call, or was to serve it when it failed; null when
+ *     the call failed before a version was found
  * @param request the validated request, or null when the call failed before validation passed
  * @param result the answer, or null on failure
  * @param failure why the call failed, or null on success
@@ -24,7 +27,7 @@ import java.util.Optional;
  * @param arrivalEpochMillis wall-clock time of arrival, for records kept outside the process
  * @param traceId the call's trace id, or null when it is not traced
  */
-public record InferenceOutcome(InferenceCall call, RouteDecision route, InferenceRequest request,
+public record InferenceOutcome(InferenceCall call, RouteDecision route, ServedModel model, InferenceRequest request,
     InferenceResult result, Throwable failure, long arrivalNanos, long endNanos, long arrivalEpochMillis,
     String traceId) {
   public InferenceOutcome {
@@ -48,13 +51,12 @@ public record InferenceOutcome(InferenceCall call, RouteDecision route, Inferenc
 
   /** The model that served (or was meant to serve) the call: the route's variant's, or the one named. */
   public String modelName() {
-    return result != null ? result.modelName() : request != null ? request.model().name()
-        : route != null ? route.variant().model() : call.modelName();
+    return model != null ? model.name() : route != null ? route.variant().model() : call.modelName();
   }
 
-  /** The version that served, or -1 when the call failed before a version was chosen. */
+  /** The version that served, or -1 when the call failed before a version was found. */
   public long modelVersion() {
-    return result != null ? result.modelVersion() : request != null ? request.model().version() : -1;
+    return model != null ? model.version() : -1;
   }
 
   /** The validated inputs (read-only views), or an empty map when validation did not pass. */

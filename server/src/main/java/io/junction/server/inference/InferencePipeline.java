@@ -153,6 +153,7 @@ public final class InferencePipeline {
     final CompletableFuture<InferenceOutcome> answer = new CompletableFuture<>();
     /** Written before the request is queued, read when it completes (ordered by the future). */
     RouteDecision route;
+    ServedModel model;
     InferenceRequest request;
     /** The scheduler's future, once queued; cancelling it takes the request out of the queue. */
     private volatile CompletableFuture<InferenceResult> queued;
@@ -167,6 +168,7 @@ public final class InferencePipeline {
     void run(String model, String version) {
       CompletableFuture<InferenceResult> result = access.acquire(model, version)
           .thenCompose(served -> {
+            this.model = served;
             if (context.span().isRecording()) {
               context.span().setAttribute(SpanNames.MODEL_VERSION, Long.toString(served.version()));
             }
@@ -192,7 +194,7 @@ public final class InferencePipeline {
     void finish(InferenceResult result, Throwable failure) {
       Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
-      InferenceOutcome outcome = new InferenceOutcome(call, route, request, result, cause, arrival, System.nanoTime(),
+      InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, result, cause, arrival, System.nanoTime(),
           arrivalMillis, context.traceId());
       answer.complete(outcome);
       for (InferenceListener l : listeners) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -46,7 +47,6 @@ public final class ModelManager implements AutoCloseable {
   private final ModelRepository repository;
   private final BackendRegistry backends;
   private final ModelConfigResolver resolver;
-  private final ModelStats.Observer observer;
   private volatile boolean autoWarmup;
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -54,13 +54,13 @@ public final class ModelManager implements AutoCloseable {
   private final ReentrantLock changeLock = new ReentrantLock();
 
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver) {
-    this(repository, backends, resolver, ModelStats.Observer.NONE);
+    this(repository, backends, resolver, new PrometheusRegistry());
   }
 
-  /** @param observer told of every request and execution of every model (metrics) */
+  /** @param metrics where the models' counters, sizes and states are exposed */
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
-      ModelStats.Observer observer) {
-    this.observer = Objects.requireNonNull(observer, "observer");
+      PrometheusRegistry metrics) {
+    metrics.register(new ModelMetrics(this));
     this.repository = Objects.requireNonNull(repository, "repository");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
@@ -341,7 +341,7 @@ public final class ModelManager implements AutoCloseable {
       loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
       Warmup.run(label, effective, loaded, autoWarmup);
-      ServedModel served = new ServedModel(dir.name(), version, effective, loaded, observer);
+      ServedModel served = new ServedModel(dir.name(), version, effective, loaded);
       long millis = (System.nanoTime() - start) / 1_000_000;
       served.loaded(repository.versionBytes(dir.name(), version), millis);
       log.info("{} loaded with {} in {} ms ({} bytes)", label, backend.name(), millis, served.footprintBytes());

@@ -5,6 +5,9 @@ import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.errors.QueueFullException;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
@@ -43,12 +46,26 @@ public final class ModelPager implements ModelAccess {
   private final AtomicLong evictions = new AtomicLong();
 
   public ModelPager(ModelManager models, long budgetBytes, Set<String> pinned) {
+    this(models, budgetBytes, pinned, new PrometheusRegistry());
+  }
+
+  /** @param metrics where the pager exposes the bytes loaded, its budget and its evictions */
+  public ModelPager(ModelManager models, long budgetBytes, Set<String> pinned, PrometheusRegistry metrics) {
     if (budgetBytes <= 0) {
       throw new IllegalArgumentException("budgetBytes must be positive, got " + budgetBytes);
     }
     this.models = models;
     this.budgetBytes = budgetBytes;
     this.pinned = Set.copyOf(pinned);
+    GaugeWithCallback.builder().name("junction_model_memory_bytes")
+        .help("Bytes of models loaded (file sizes of loaded versions)").labelNames("device")
+        .callback(cb -> cb.call(residentBytes(), "cpu")).register(metrics);
+    GaugeWithCallback.builder().name("junction_model_memory_budget_bytes")
+        .help("The memory budget for models").labelNames("device")
+        .callback(cb -> cb.call(budgetBytes, "cpu")).register(metrics);
+    CounterWithCallback.builder().name("junction_model_evictions")
+        .help("Models unloaded to stay within the memory budget").labelNames("device")
+        .callback(cb -> cb.call(evictions.get(), "cpu")).register(metrics);
   }
 
   @Override

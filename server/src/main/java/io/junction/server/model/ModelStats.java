@@ -43,24 +43,6 @@ public final class ModelStats {
     private final Counter output = new Counter();
   }
 
-  /** Told of every request and execution as it is recorded (metrics histograms). Must be fast and thread-safe. */
-  public interface Observer {
-    Observer NONE = new Observer() {
-      @Override
-      public void requestDone(String model, long version, boolean success, long nanos) {}
-
-      @Override
-      public void executed(String model, long version, long rows) {}
-    };
-
-    void requestDone(String model, long version, boolean success, long nanos);
-
-    void executed(String model, long version, long rows);
-  }
-
-  private final String model;
-  private final long version;
-  private final Observer observer;
   private final AtomicLong lastInferenceMillis = new AtomicLong();
   private final LongAdder inferenceCount = new LongAdder();
   private final LongAdder executionCount = new LongAdder();
@@ -72,11 +54,6 @@ public final class ModelStats {
   private final Counter computeOutput = new Counter();
   private final Map<Long, BatchCounter> batches = new ConcurrentHashMap<>();
 
-  public ModelStats(String model, long version, Observer observer) {
-    this.model = model;
-    this.version = version;
-    this.observer = observer;
-  }
 
   /** A request finished successfully, {@code nanos} after it arrived, after waiting {@code queueNanos}. */
   public void recordSuccess(long batchSize, long nanos, long queueNanos, long inputNanos, long inferNanos,
@@ -88,14 +65,12 @@ public final class ModelStats {
     computeInput.add(inputNanos);
     computeInfer.add(inferNanos);
     computeOutput.add(outputNanos);
-    observer.requestDone(model, version, true, nanos);
   }
 
   /** A request failed, {@code nanos} after it arrived. */
   public void recordFailure(long nanos) {
     lastInferenceMillis.set(System.currentTimeMillis());
     fail.add(nanos);
-    observer.requestDone(model, version, false, nanos);
   }
 
   /** One model execution over {@code batchSize} rows. */
@@ -105,7 +80,6 @@ public final class ModelStats {
     b.input.add(inputNanos);
     b.infer.add(inferNanos);
     b.output.add(outputNanos);
-    observer.executed(model, version, batchSize);
   }
 
   public Snapshot snapshot() {

@@ -35,11 +35,7 @@ public final class ServedModel {
   private volatile long loadMillis;
 
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
-    this(name, version, config, loaded, ModelStats.Observer.NONE);
-  }
-
-  public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded, ModelStats.Observer observer) {
-    this.stats = new ModelStats(name, version, observer);
+    this.stats = new ModelStats();
     this.name = name;
     this.version = version;
     this.config = config;

@@ -1,6 +1,9 @@
 package io.junction.server.routing;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -75,7 +78,24 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("junction-canary", true));
 
   public CanaryController(RouteRegistry routes, Duration tick) {
+    this(routes, tick, new PrometheusRegistry());
+  }
+
+  /** @param metrics where the canaries expose their weight, step and rollbacks */
+  public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics) {
     this.routes = routes;
+    GaugeWithCallback.builder().name("junction_canary_weight")
+        .help("Percent of its route's two variants' traffic the canary gets now").labelNames("route", "canary")
+        .callback(cb -> statuses().forEach((route, s) -> cb.call(s.canaryWeight(), route, s.canary())))
+        .register(metrics);
+    GaugeWithCallback.builder().name("junction_canary_step")
+        .help("1-based step of the canary; with junction_canary_state it tells where the rollout stands")
+        .labelNames("route", "canary", "state")
+        .callback(cb -> statuses().forEach((route, s) -> cb.call(s.step(), route, s.canary(), s.state().name())))
+        .register(metrics);
+    CounterWithCallback.builder().name("junction_canary_rollbacks")
+        .help("Canaries rolled back to 0 % after an SLO breach")
+        .callback(cb -> cb.call(rollbacks.get())).register(metrics);
     timer.scheduleWithFixedDelay(this::tick, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -2,6 +2,10 @@ package io.junction.server.routing;
 
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.scheduling.InferenceResult;
+import io.junction.server.telemetry.Buckets;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -15,15 +19,38 @@ import java.util.function.Supplier;
  * primary's answer is already on its way, and nothing the shadow does reaches the caller. Shadow
  * requests wait in a bounded queue on the {@code junction-shadow} thread, which this class owns; when
  * the shadow lags behind they are dropped and counted as failed. Each shadow answer is compared with
- * the primary's and reported to the {@link RouteObserver}.
+ * the primary's and recorded: latency by outcome, the largest absolute difference, argmax agreement.
  */
 public final class ShadowTraffic implements AutoCloseable {
-  private final RouteObserver observer;
   private final ThreadPoolExecutor executor;
+  private final Histogram latency;
+  private final Histogram difference;
+  private final Counter argmax;
 
-  /** @param queueSize shadow requests that may wait; more are dropped */
-  public ShadowTraffic(RouteObserver observer, int queueSize) {
-    this.observer = observer;
+  /**
+   * @param queueSize shadow requests that may wait; more are dropped
+   * @param metrics where shadow latency and agreement are exposed
+   */
+  public ShadowTraffic(int queueSize, PrometheusRegistry metrics) {
+    this.latency = Histogram.builder()
+        .name("junction_shadow_duration_seconds")
+        .help("Latency of shadow requests, by route, shadow model and outcome (dropped ones count as failures)")
+        .labelNames("route", "model", "outcome")
+        .classicUpperBounds(Buckets.LATENCY_SECONDS)
+        .classicOnly()
+        .register(metrics);
+    this.difference = Histogram.builder()
+        .name("junction_shadow_max_abs_diff")
+        .help("Largest absolute difference between the shadow's and the primary's FP32 outputs, per request")
+        .labelNames("route", "model")
+        .classicUpperBounds(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10)
+        .classicOnly()
+        .register(metrics);
+    this.argmax = Counter.builder()
+        .name("junction_shadow_argmax_rows")
+        .help("Rows compared between shadow and primary, by whether their argmax agreed")
+        .labelNames("route", "model", "agree")
+        .register(metrics);
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueSize),
         new NamedThreadFactory("junction-shadow", true), new ThreadPoolExecutor.AbortPolicy());
   }
@@ -48,11 +75,23 @@ public final class ShadowTraffic implements AutoCloseable {
         } catch (RuntimeException e) {
           answer = CompletableFuture.failedFuture(e);
         }
-        answer.whenComplete((result, failure) -> observer.shadowed(route.name(), shadow.model(), failure == null,
+        answer.whenComplete((result, failure) -> record(route.name(), shadow.model(), failure == null,
             System.nanoTime() - start, failure == null ? ShadowCompare.compare(primary, result) : null));
       });
     } catch (RejectedExecutionException e) {
-      observer.shadowed(route.name(), shadow.model(), false, 0, null); // dropped: the shadow lags behind
+      record(route.name(), shadow.model(), false, 0, null); // dropped: the shadow lags behind
+    }
+  }
+
+  /** One shadow request finished; {@code comparison} is null when it failed. */
+  private void record(String route, String model, boolean success, long nanos, ShadowComparison comparison) {
+    latency.labelValues(route, model, success ? "success" : "failure").observe(nanos / 1e9);
+    if (comparison != null) {
+      if (!Double.isNaN(comparison.maxAbsDiff())) {
+        difference.labelValues(route, model).observe(comparison.maxAbsDiff());
+      }
+      argmax.labelValues(route, model, "true").inc(comparison.argmaxAgreements());
+      argmax.labelValues(route, model, "false").inc(comparison.rows() - comparison.argmaxAgreements());
     }
   }
 

@@ -15,6 +15,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -33,12 +34,15 @@ final class BatchExecution {
   private final BatchRunner runner;
   private final Tracer tracer;
   private final String device;
+  /** Rows per execution of this model version (its own data point, so recording is one observation). */
+  private final DistributionDataPoint batchSize;
 
-  BatchExecution(ServedModel model, BatchRunner runner, Tracer tracer, String device) {
+  BatchExecution(ServedModel model, BatchRunner runner, Tracer tracer, String device, DistributionDataPoint batchSize) {
     this.model = model;
     this.runner = runner;
     this.tracer = tracer;
     this.device = device;
+    this.batchSize = batchSize;
   }
 
   /** Runs on a device thread. */
@@ -85,6 +89,7 @@ final class BatchExecution {
     ExecutionTimings t = outcome.timings();
     ModelStats stats = model.stats();
     stats.recordExecution(outcome.rows(), t.inputNanos(), t.inferNanos(), t.outputNanos());
+    batchSize.observe(outcome.rows());
     if (batchSpan.isRecording()) {
       batchSpan.setAttribute(SpanNames.BATCH_SIZE, outcome.rows());
       batchSpan.setAttribute(SpanNames.COMPUTE_INPUT_US, t.inputNanos() / 1000);

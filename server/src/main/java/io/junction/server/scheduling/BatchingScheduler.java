@@ -2,8 +2,12 @@ package io.junction.server.scheduling;
 
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ServedModel;
+import io.junction.server.telemetry.Buckets;
 import io.junction.server.tensor.BufferPool;
 import io.opentelemetry.api.trace.Tracer;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +33,7 @@ public final class BatchingScheduler implements InferenceScheduler {
   private final Map<ServedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Tracer tracer;
+  private final Histogram batchSize;
 
   /**
    * @param cpuSlots executions that may run on the CPU at once, over all models
@@ -36,7 +41,24 @@ public final class BatchingScheduler implements InferenceScheduler {
    * @param tracer records batch spans
    */
   public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize, Tracer tracer) {
+    this(cpuSlots, defaultMaxQueueSize, tracer, new PrometheusRegistry());
+  }
+
+  /** @param metrics where the scheduler exposes queue depths and batch sizes */
+  public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize, Tracer tracer, PrometheusRegistry metrics) {
     this.tracer = tracer;
+    this.batchSize = Histogram.builder()
+        .name("junction_batch_size")
+        .help("Rows per model execution")
+        .labelNames("model", "version")
+        .classicUpperBounds(Buckets.BATCH_ROWS)
+        .classicOnly()
+        .register(metrics);
+    GaugeWithCallback.builder().name("junction_queue_size")
+        .help("Requests waiting in a model version's queue")
+        .labelNames("model", "version")
+        .callback(cb -> batchers.forEach((m, b) -> cb.call(b.waiting(), m.name(), Long.toString(m.version()))))
+        .register(metrics);
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
     }
@@ -55,8 +77,9 @@ public final class BatchingScheduler implements InferenceScheduler {
   /** The batcher of a model version (created on first use). */
   public DynamicBatcher batcher(ServedModel model) {
     return batchers.computeIfAbsent(model, m -> {
-      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu, runner,
-          tracer);
+      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu,
+          new BatchExecution(m, runner, tracer, cpu.device(),
+              batchSize.labelValues(m.name(), Long.toString(m.version()))));
       m.onClose(() -> {
         DynamicBatcher gone = batchers.remove(m);
         if (gone != null) {

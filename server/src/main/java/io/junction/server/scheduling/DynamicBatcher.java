@@ -3,7 +3,6 @@ package io.junction.server.scheduling;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ServedModel;
-import io.opentelemetry.api.trace.Tracer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,19 +40,18 @@ public final class DynamicBatcher implements AutoCloseable {
   private int busy;
   private boolean closed;
 
-  public DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchRunner runner,
-      Tracer tracer) {
-    this(model, policy, device, runner, tracer, System::nanoTime);
+  DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution) {
+    this(model, policy, device, execution, System::nanoTime);
   }
 
   /** @param clock {@link System#nanoTime()}, or a test's clock */
-  DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchRunner runner, Tracer tracer,
+  DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution,
       LongSupplier clock) {
     this.model = model;
     this.policy = policy;
     this.device = device;
     this.clock = clock;
-    this.execution = new BatchExecution(model, runner, tracer, device.device());
+    this.execution = execution;
     this.queue = new BatchQueue(policy, model.label());
     this.worker = new Thread(this::loop, "junction-batcher-" + model.name() + "-v" + model.version());
     worker.setDaemon(true);

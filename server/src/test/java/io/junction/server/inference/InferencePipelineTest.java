@@ -9,7 +9,6 @@ import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
-import io.junction.server.routing.RouteObserver;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.RoutesFile;
 import io.junction.server.routing.ShadowTraffic;
@@ -60,7 +59,7 @@ class InferencePipelineTest {
         new ModelConfigResolver(4));
     models.loadAll();
     scheduler = new BatchingScheduler(1, 16, TracerProvider.noop().get("test"));
-    shadows = new ShadowTraffic(RouteObserver.NONE, 4);
+    shadows = new ShadowTraffic(4, new io.prometheus.metrics.model.registry.PrometheusRegistry());
     RouteRegistry routes = new RouteRegistry(name -> name.equals("mlp"), (name, version) -> true);
     routes.replace(RoutesFile.parse(ROUTES));
     InferenceListener recorder = new InferenceListener() {

@@ -16,6 +16,7 @@ import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.TracerProvider;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -55,8 +56,9 @@ class DynamicBatcherTest {
         output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
         """ + configText, config);
     ServedModel model = new ServedModel("fake", 1, config.build(), backend);
-    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, runner,
-        TracerProvider.noop().get("test"), clock);
+    BatchExecution execution = new BatchExecution(model, runner, TracerProvider.noop().get("test"), "cpu",
+        Histogram.builder().name("test_batch_size").build().labelValues());
+    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, execution, clock);
     batchers.add(b);
     return b;
   }

@@ -1,0 +1,98 @@
+package io.junction.server.model;
+
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * The models' own metrics, read from each version's {@link ModelStats} at scrape time, so the hot
+ * path records them once for ModelStatistics and Prometheus alike: Triton's per-model counters,
+ * requests in flight, size, load time and state.
+ *
+ * <p>Triton's counters keep their exact names ({@code nv_inference_request_success}, not
+ * {@code ..._total}) and are therefore exposed untyped; durations are cumulative microseconds, as in
+ * Triton.
+ */
+final class ModelMetrics implements MultiCollector {
+  private final ModelManager models;
+
+  ModelMetrics(ModelManager models) {
+    this.models = models;
+  }
+
+  @Override
+  public MetricSnapshots collect() {
+    List<ServedModel> ready = new ArrayList<>();
+    for (String name : models.modelNames()) {
+      ready.addAll(models.readyVersions(name));
+    }
+    Map<String, ToLongFunction<ModelStats.Snapshot>> counters = new LinkedHashMap<>();
+    counters.put("nv_inference_request_success", s -> s.success().count());
+    counters.put("nv_inference_request_failure", s -> s.fail().count());
+    counters.put("nv_inference_count", ModelStats.Snapshot::inferenceCount);
+    counters.put("nv_inference_exec_count", ModelStats.Snapshot::executionCount);
+    counters.put("nv_inference_request_duration_us", s -> (s.success().nanos() + s.fail().nanos()) / 1000);
+    counters.put("nv_inference_queue_duration_us", s -> s.queue().nanos() / 1000);
+    counters.put("nv_inference_compute_input_duration_us", s -> s.computeInput().nanos() / 1000);
+    counters.put("nv_inference_compute_infer_duration_us", s -> s.computeInfer().nanos() / 1000);
+    counters.put("nv_inference_compute_output_duration_us", s -> s.computeOutput().nanos() / 1000);
+    Map<ServedModel, ModelStats.Snapshot> snapshots = new LinkedHashMap<>();
+    ready.forEach(m -> snapshots.put(m, m.stats().snapshot()));
+
+    MetricSnapshots.Builder out = MetricSnapshots.builder();
+    counters.forEach((name, value) -> {
+      UnknownSnapshot.Builder b = UnknownSnapshot.builder().name(name).help(help(name));
+      snapshots.forEach((m, s) -> b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder()
+          .labels(labels(m)).value(value.applyAsLong(s)).build()));
+      out.metricSnapshot(b.build());
+    });
+    GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder().name("junction_inflight_requests")
+        .help("Requests of a model version queued or running");
+    GaugeSnapshot.Builder size = GaugeSnapshot.builder().name("junction_model_size_bytes")
+        .help("Estimated memory of a loaded model version (its file sizes)");
+    GaugeSnapshot.Builder loadTime = GaugeSnapshot.builder().name("junction_model_load_seconds")
+        .help("How long loading a model version took");
+    for (ServedModel m : ready) {
+      inFlight.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.inFlight()).build());
+      size.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.footprintBytes()).build());
+      loadTime.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m))
+          .value(m.loadMillis() / 1000.0).build());
+    }
+    out.metricSnapshot(inFlight.build()).metricSnapshot(size.build()).metricSnapshot(loadTime.build());
+    GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("junction_model_state")
+        .help("1 for the state each model version is in (UNAVAILABLE, LOADING, READY, UNLOADING)");
+    for (ModelIndexEntry e : models.index()) {
+      for (ModelState st : ModelState.values()) {
+        state.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+            .labels(Labels.of("model", e.name(), "version", e.version(), "state", st.name()))
+            .value(e.state() == st ? 1 : 0).build());
+      }
+    }
+    return out.metricSnapshot(state.build()).build();
+  }
+
+  private static Labels labels(ServedModel m) {
+    return Labels.of("model", m.name(), "version", Long.toString(m.version()));
+  }
+
+  private static String help(String name) {
+    return switch (name) {
+      case "nv_inference_request_success" -> "Number of successful inference requests, all batch sizes";
+      case "nv_inference_request_failure" -> "Number of failed inference requests, all batch sizes";
+      case "nv_inference_count" -> "Number of inferences performed (rows; a request of batch 8 counts 8)";
+      case "nv_inference_exec_count" -> "Number of model executions performed (batches)";
+      case "nv_inference_request_duration_us" -> "Cumulative inference request duration in microseconds";
+      case "nv_inference_queue_duration_us" -> "Cumulative inference queuing duration in microseconds";
+      case "nv_inference_compute_input_duration_us" -> "Cumulative compute input duration in microseconds";
+      case "nv_inference_compute_infer_duration_us" -> "Cumulative compute inference duration in microseconds";
+      default -> "Cumulative inference compute output duration in microseconds";
+    };
+  }
+}
