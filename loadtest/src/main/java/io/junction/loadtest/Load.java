@@ -17,12 +17,17 @@ public final class Load {
 
   private Load() {}
 
-  /** Warms up for {@code warmupMillis}, then measures {@code measureMillis}. */
+  /** Warms up for {@code warmupMillis} (0: no warm-up), then measures {@code measureMillis} (must be positive). */
   public static Result closedLoop(ManagedChannel channel, ModelInferRequest request, int concurrency, long warmupMillis,
       long measureMillis) throws InterruptedException {
+    if (measureMillis <= 0) {
+      throw new IllegalArgumentException("measureMillis must be positive, got " + measureMillis);
+    }
     var stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
     long timeout = TimeUnit.MINUTES.toNanos(1);
-    new Runner(List.of(stub), request, timeout).closedLoop(concurrency, 0, TimeUnit.MILLISECONDS.toNanos(warmupMillis));
+    if (warmupMillis > 0) { // the runner reads a duration of 0 as "no limit"
+      new Runner(List.of(stub), request, timeout).closedLoop(concurrency, 0, TimeUnit.MILLISECONDS.toNanos(warmupMillis));
+    }
     Runner.Result r = new Runner(List.of(stub), request, timeout)
         .closedLoop(concurrency, 0, TimeUnit.MILLISECONDS.toNanos(measureMillis));
     Histogram h = r.latencies();

@@ -20,18 +20,31 @@ import java.util.concurrent.TimeUnit;
 public final class OtlpReceiver implements AutoCloseable {
   public final List<Span> spans = new CopyOnWriteArrayList<>();
   public final List<String> serviceNames = new CopyOnWriteArrayList<>();
+  /** Spans received, also when they are not kept. */
+  public final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
   private final Server server;
 
   public OtlpReceiver() throws IOException {
-    this(0);
+    this(0, true);
   }
 
-  /** A receiver on a fixed loopback port (0 picks one). */
-  public OtlpReceiver(int port) throws IOException {
+  /**
+   * A receiver on a fixed loopback port (0 picks one).
+   *
+   * @param keep whether to keep the spans in {@link #spans}; a benchmark's receiver only counts them
+   */
+  public OtlpReceiver(int port, boolean keep) throws IOException {
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .addService(new TraceServiceGrpc.TraceServiceImplBase() {
           @Override
           public void export(ExportTraceServiceRequest request, StreamObserver<ExportTraceServiceResponse> out) {
+            request.getResourceSpansList().forEach(rs -> rs.getScopeSpansList()
+                .forEach(ss -> received.addAndGet(ss.getSpansCount())));
+            if (!keep) {
+              out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+              out.onCompleted();
+              return;
+            }
             request.getResourceSpansList().forEach(rs -> {
               rs.getResource().getAttributesList().stream().filter(kv -> kv.getKey().equals("service.name"))
                   .forEach(kv -> serviceNames.add(kv.getValue().getStringValue()));
@@ -72,13 +85,10 @@ public final class OtlpReceiver implements AutoCloseable {
    * server's JVM): {@code OtlpReceiver <port>}; prints the span count every 5 s, discards the spans.
    */
   public static void main(String[] args) throws Exception {
-    try (OtlpReceiver receiver = new OtlpReceiver(Integer.parseInt(args[0]))) {
-      long total = 0;
+    try (OtlpReceiver receiver = new OtlpReceiver(Integer.parseInt(args[0]), false)) {
       while (true) {
         Thread.sleep(5000);
-        total += receiver.spans.size();
-        receiver.spans.clear();
-        System.out.println("spans received: " + total);
+        System.out.println("spans received: " + receiver.received.get());
       }
     }
   }

@@ -1,0 +1,337 @@
+package io.junction.loadtest.bench;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.loadtest.Load;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.testkit.DeepMlp;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxModelBuilder;
+import io.junction.testkit.OnnxType;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What each call costs the server, measured the way issue "per-call cost" asks: the servers pinned to
+ * one core, this load generator (and the OTLP receiver) to another, closed loops of 1-row calls with
+ * raw FP32 contents, warm JVMs, and every ratio against a floor and a limit measured in the same run.
+ *
+ * <ul>
+ *   <li>E: a plain grpc-java server echoing the same request ({@link EchoServer}), on the server core;
+ *   <li>L1: in-process ONNX Runtime, one thread, best batch size ({@link OrtLimit}), on the server core;
+ *   <li>Junction (one process per telemetry setting, all on the server core, {@code --cpu-slots 1}):
+ *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
+ *       batching off; the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E; a 1 MiB
+ *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC.
+ * </ul>
+ *
+ * Run with {@code loadtest/bench/per-call-cost.sh [repeats] [seconds per point]}, which builds the class
+ * path, pins this driver to core 0 and passes {@code -Dserver.cores=1}, so servers run on core 1, when
+ * the machine has two or more cores and taskset exists (otherwise nothing is pinned and the report
+ * says so).
+ */
+public final class PerCallCostBenchmark {
+  private static final int BIG_WIDTH = 512;
+  private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
+
+  private final String classPath = System.getProperty("java.class.path");
+  private final Path jar;
+  private final List<String> pin;
+  private final List<Process> processes = new ArrayList<>();
+  private final long warmupMillis;
+  private final long measureMillis;
+
+  private final java.util.Set<String> sections;
+
+  private PerCallCostBenchmark(Path jar, List<String> pin, long warmupMillis, long measureMillis,
+      java.util.Set<String> sections) {
+    this.sections = sections;
+    this.jar = jar;
+    this.pin = pin;
+    this.warmupMillis = warmupMillis;
+    this.measureMillis = measureMillis;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+    long seconds = args.length > 1 ? Long.parseLong(args[1]) : 5;
+    // Optional: the comparisons to run (big, plain, small, one, large, tracing); all by default.
+    java.util.Set<String> sections = args.length > 2 ? java.util.Set.of(args[2].split(",")) : java.util.Set.of(
+        "big", "plain", "small", "one", "large", "tracing");
+    Path jar = Path.of(System.getProperty("junction.jar", "server/target/junction-server.jar"));
+    // The script pins this driver to the load generator's core and names the servers' core, when the
+    // machine has two or more cores and taskset; this JVM then sees only its own core.
+    String serverCores = System.getProperty("server.cores");
+    List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
+    System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%d s warm-up); servers %s, "
+        + "load generator on %s%n", repeats, seconds, Math.max(5, seconds),
+        pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores,
+        pin.isEmpty() ? "any core" : "the cores this driver was started on");
+    PerCallCostBenchmark bench = new PerCallCostBenchmark(jar, pin, Math.max(5, seconds) * 1000, seconds * 1000,
+        sections);
+    try {
+      bench.run(repeats);
+    } finally {
+      bench.processes.forEach(Process::destroy);
+      for (Process p : bench.processes) {
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private void run(int repeats) throws Exception {
+    Path dir = Files.createTempDirectory("junction-per-call-");
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    DeepMlp big = DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
+    String oneInstance = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
+    new ModelRepositoryWriter(repo)
+        .model("big", 1, big.onnx())
+        .config("big", oneInstance
+            + "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }\n")
+        .model("big_n", 1, big.onnx()).config("big_n", oneInstance)
+        .model("image", 1, new OnnxModelBuilder("image")
+            .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)
+            .output("y", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)
+            .node("Identity", List.of("x"), List.of("y")).build())
+        .config("image", "max_batch_size: 8\n");
+    Path bigFile = repo.resolve("big/1/model.onnx");
+
+    System.out.println("L1: in-process ONNX Runtime, 1 thread, best batch size ...");
+    String[] limit = lastLine(java(List.of(), "io.junction.loadtest.bench.OrtLimit", bigFile.toString(), "x",
+        Integer.toString(BIG_WIDTH), "1500")).split(" ");
+    double l1 = Double.parseDouble(limit[1]);
+    System.out.printf("L1 = %.0f rows/s (batch %s)%n", l1, limit[2]);
+
+    int otlpPort = freePort();
+    start(List.of(), "io.junction.testkit.OtlpReceiver", List.of(Integer.toString(otlpPort)), Map.of(), false);
+    Endpoint echo = endpoint(start(pin, "io.junction.loadtest.bench.EchoServer", List.of(), Map.of(), true));
+    Endpoint junction = junction(repo, Map.of(), "true");
+    Endpoint off = junction(repo, Map.of(), "false");
+    String receiver = "http://127.0.0.1:" + otlpPort;
+    Endpoint all = junction(repo, Map.of("OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", receiver,
+        "OTEL_TRACES_SAMPLER", "always_on"), "true");
+    Endpoint some = junction(repo, Map.of("OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", receiver,
+        "OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.01"), "true");
+
+    ModelInferRequest bigRequest = request("big", "x", new long[] {1, BIG_WIDTH});
+    ModelInferRequest bigPlain = bigRequest.toBuilder().setModelName("big_n").build();
+    ModelInferRequest tiny = request("mlp", "x", new long[] {1, 8});
+    ModelInferRequest image = request("image", "x", IMAGE_SHAPE);
+
+    System.out.println();
+    System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
+        + "| tiny c=16 J / E /s | ratio | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
+        + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
+    for (int r = 0; r <= repeats; r++) {
+      warming = r == 0;
+      // Each comparison alternates its servers in short windows, so a drift of the machine's speed
+      // (other tenants, frequency) hits both sides alike; each figure is the median of its windows.
+      long[] before = counts(junction, "big");
+      Load.Result[] bigPair = interleaved("big", bigRequest, 64, echo, junction);
+      long[] after = counts(junction, "big");
+      double meanBatch = (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]);
+      Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
+      Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
+      Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
+      Load.Result[] large = interleaved("large", image, 4, echo, junction);
+      Load.Result[] tracing = interleaved("tracing", tiny, 16, off, junction, all, some);
+      if (r == 0) {
+        continue;
+      }
+      Load.Result eBig = bigPair[0];
+      Load.Result b = bigPair[1];
+      Load.Result n = plain[0];
+      double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
+      System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f "
+              + "| %.0f / %.0f | %.2f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f |%n",
+          r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
+          n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
+          small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
+          one[1].p50Micros(), one[0].p50Micros(), one[1].p50Micros() - one[0].p50Micros(),
+          large[1].callsPerSecond(), large[0].callsPerSecond(), large[1].callsPerSecond() / large[0].callsPerSecond(),
+          tracing[0].callsPerSecond(), tracing[1].callsPerSecond(), tracing[2].callsPerSecond(),
+          tracing[3].callsPerSecond(), tracing[2].callsPerSecond() / tracing[0].callsPerSecond(),
+          tracing[3].callsPerSecond() / tracing[0].callsPerSecond());
+      if (failures > 0) {
+        System.out.println("(" + failures + " failed calls in this repetition: its figures are not comparable)");
+        failures = 0;
+      }
+    }
+    for (Endpoint e : List.of(echo, junction, off, all, some)) {
+      e.channel().shutdownNow();
+    }
+  }
+
+  private record Endpoint(ManagedChannel channel) {}
+
+  /** True during repetition 0, which warms each server's JIT for longer and is not reported. */
+  private boolean warming;
+  /** Failed calls since the last report. */
+  private long failures;
+
+  /** Windows per server in each comparison. */
+  private static final int WINDOWS = 3;
+
+  /** Median throughput and median p50 over {@link #WINDOWS} windows per server, servers alternating. */
+  private Load.Result[] interleaved(String section, ModelInferRequest request, int callers, Endpoint... servers)
+      throws InterruptedException {
+    if (!sections.contains(section)) {
+      Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, 0);
+      return java.util.Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
+    }
+    List<List<Load.Result>> windows = new ArrayList<>();
+    for (Endpoint ignored : servers) {
+      windows.add(new ArrayList<>());
+    }
+    for (int w = 0; w < (warming ? 1 : WINDOWS); w++) {
+      for (int i = 0; i < servers.length; i++) {
+        Load.Result result = load(servers[i], request, callers);
+        failures += result.failures();
+        windows.get(i).add(result);
+      }
+    }
+    Load.Result[] medians = new Load.Result[servers.length];
+    for (int i = 0; i < servers.length; i++) {
+      List<Load.Result> w = windows.get(i);
+      double[] rates = w.stream().mapToDouble(Load.Result::callsPerSecond).sorted().toArray();
+      double[] p50s = w.stream().mapToDouble(Load.Result::p50Micros).sorted().toArray();
+      double[] p99s = w.stream().mapToDouble(Load.Result::p99Micros).sorted().toArray();
+      medians[i] = new Load.Result(rates[rates.length / 2], p50s[p50s.length / 2], p99s[p99s.length / 2], 0);
+    }
+    return medians;
+  }
+
+  private Load.Result load(Endpoint endpoint, ModelInferRequest request, int callers) throws InterruptedException {
+    // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
+    return Load.closedLoop(endpoint.channel(), request, callers, warming ? 4 * warmupMillis : warmupMillis / 2,
+        measureMillis);
+  }
+
+  /** [inference_count, execution_count] of a model's version 1. */
+  private static long[] counts(Endpoint endpoint, String model) {
+    ModelStatistics s = GRPCInferenceServiceGrpc.newBlockingStub(endpoint.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
+    return new long[] {s.getInferenceCount(), s.getExecutionCount()};
+  }
+
+  private static ModelInferRequest request(String model, String input, long[] shape) {
+    long count = 1;
+    for (long d : shape) {
+      count *= d;
+    }
+    ByteBuffer data = ByteBuffer.allocate((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
+      data.putFloat((float) Math.cos(i));
+    }
+    ModelInferRequest.InferInputTensor.Builder in = ModelInferRequest.InferInputTensor.newBuilder()
+        .setName(input).setDatatype("FP32");
+    for (long d : shape) {
+      in.addShape(d);
+    }
+    return ModelInferRequest.newBuilder().setModelName(model).addInputs(in)
+        .addRawInputContents(ByteString.copyFrom(data.array())).build();
+  }
+
+  private Endpoint junction(Path repo, Map<String, String> env, String tracing) throws Exception {
+    int port = freePort();
+    start(pin, null, List.of("--model-repository", repo.toString(), "--grpc-port", Integer.toString(port),
+        "--grpc-address", "127.0.0.1", "--http-port", "-1", "--cpu-slots", "1", "--tracing", tracing), env, false);
+    return ready(port);
+  }
+
+  /** Starts a JVM: {@code mainClass} on this class path, or the server jar when it is null. */
+  private int start(List<String> prefix, String mainClass, List<String> args, Map<String, String> env,
+      boolean choosePort) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xms1g");
+    command.add("-Xmx1g");
+    if (mainClass == null) {
+      command.add("-jar");
+      command.add(jar.toString());
+    } else {
+      command.add("-cp");
+      command.add(classPath);
+      command.add(mainClass);
+    }
+    int port = choosePort ? freePort() : -1;
+    if (choosePort) {
+      command.add(Integer.toString(port));
+    }
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().putAll(env);
+    processes.add(builder.start());
+    return port;
+  }
+
+  private Endpoint endpoint(int port) throws Exception {
+    return ready(port);
+  }
+
+  private static Endpoint ready(int port) throws Exception {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+        .maxInboundMessageSize(64 << 20).build();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      try {
+        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
+          return new Endpoint(channel);
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        // not up yet
+      }
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("server on port " + port + " did not become ready in 90 s");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** Runs a JVM to completion and returns its output. */
+  private String java(List<String> prefix, String mainClass, String... args) throws Exception {
+    List<String> command = new ArrayList<>(pin);
+    command.addAll(prefix);
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(classPath);
+    command.add(mainClass);
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(mainClass + " failed: " + out);
+    }
+    return out;
+  }
+
+  private static String lastLine(String text) {
+    String[] lines = text.strip().split("\n");
+    return lines[lines.length - 1].strip();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
