@@ -62,7 +62,9 @@ public final class InferencePipeline {
     Span span = context.span();
     if (span.isRecording()) {
       span.setAttribute(SpanNames.MODEL_NAME, call.modelName());
-      span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, call.modelVersion());
+      if (!call.modelVersion().isEmpty()) {
+        span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, call.modelVersion());
+      }
       if (!call.id().isEmpty()) {
         span.setAttribute(SpanNames.REQUEST_ID, call.id());
       }

@@ -116,22 +116,33 @@ final class BatchExecution {
 
   /**
    * The batch's own span, linked to every request span it serves. It joins the trace of the first
-   * sampled request so that it is sampled whenever one of its requests is.
+   * sampled request, so it is sampled whenever one of its requests is, and there is none when no
+   * request of the batch is sampled: a caller that asked not to be traced starts no trace here. A
+   * batch of one request has no span either: its queue and compute times are on the request's span,
+   * and a second span would double what every unbatched call costs to export.
    */
   private Span startBatchSpan(List<PendingRequest> live) {
-    SpanBuilder builder = tracer.spanBuilder(SpanNames.BATCH).setSpanKind(SpanKind.INTERNAL).setNoParent();
+    if (live.size() == 1) {
+      return Span.getInvalid();
+    }
     SpanContext parent = null;
+    for (PendingRequest p : live) {
+      SpanContext ctx = p.request.span().getSpanContext();
+      if (ctx.isSampled()) {
+        parent = ctx;
+        break;
+      }
+    }
+    if (parent == null) {
+      return Span.getInvalid();
+    }
+    SpanBuilder builder = tracer.spanBuilder(SpanNames.BATCH).setSpanKind(SpanKind.INTERNAL)
+        .setParent(Context.root().with(Span.wrap(parent)));
     for (PendingRequest p : live) {
       SpanContext ctx = p.request.span().getSpanContext();
       if (ctx.isValid()) {
         builder.addLink(ctx);
-        if (parent == null && ctx.isSampled()) {
-          parent = ctx;
-        }
       }
-    }
-    if (parent != null) {
-      builder.setParent(Context.root().with(Span.wrap(parent)));
     }
     return builder
         .setAttribute(SpanNames.MODEL_NAME, model.name())
