@@ -49,6 +49,9 @@ public final class ModelManager implements AutoCloseable {
   private final ModelConfigResolver resolver;
   private volatile boolean autoWarmup;
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
+  /** Each model's fingerprint at the last poll: a change is acted on only once the files stopped changing. */
+  private final Map<String, String> lastPolled = new java.util.HashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Orders loads and unloads; never held while serving a request. */
   private final ReentrantLock changeLock = new ReentrantLock();
@@ -97,14 +100,20 @@ public final class ModelManager implements AutoCloseable {
    * Brings the loaded models in line with the repository (Triton's POLL mode): loads models that
    * appeared, reloads those whose files changed (new or removed versions, a new model file or config)
    * or whose last load failed, and unloads those whose directory is gone. Each change swaps versions
-   * without downtime, as {@link #load} does.
+   * without downtime, as {@link #load} does. A change is acted on only when two polls in a row see the
+   * same files, so that a model file still being copied in is never loaded half-written.
    */
-  public void poll() {
+  public synchronized void poll() {
     java.util.Set<String> present = new java.util.HashSet<>(repository.modelNames());
     for (String name : present) {
       ModelRecord current = models.get(name);
       String fingerprint = repository.fingerprint(name);
-      if (current == null || current.hasFailures() || !fingerprint.equals(current.fingerprint())) {
+      String seenLastPoll = lastPolled.put(name, fingerprint);
+      boolean changed = current == null || !fingerprint.equals(current.fingerprint());
+      if (changed && !fingerprint.equals(seenLastPoll)) {
+        continue; // still being written (a slow copy): act once the files stay the same for a poll
+      }
+      if (changed || current.hasFailures()) {
         try {
           load(name);
         } catch (ModelNotFoundException e) {
@@ -117,6 +126,7 @@ public final class ModelManager implements AutoCloseable {
         forget(name);
       }
     }
+    lastPolled.keySet().retainAll(present);
   }
 
   /** Reason of versions unloaded to make room under the memory budget; they load again on demand. */
@@ -187,18 +197,47 @@ public final class ModelManager implements AutoCloseable {
    * Loads (or reloads) a model from disk: the versions its policy selects are loaded beside the current
    * ones, then swapped in; versions no longer selected are retired.
    *
-   * @return whether at least one version is ready afterwards
+   * <p>A reload replaces what serves only when all of it loaded (Triton's rule, which operators rely
+   * on): if any selected version fails, or the model's files do not load at all, the versions that
+   * were serving go on serving unchanged, the failure is logged once, counted and shown in the index,
+   * and the new files are tried again only when they change.
+   *
+   * @return whether at least one version is ready afterwards from this load (false when a failed
+   *     reload left the previous versions serving)
    * @throws ModelNotFoundException if the repository has no such model
    */
   public boolean load(String name) {
     changeLock.lock();
     try {
+      ModelRecord previous = models.get(name);
       ModelRecord record = loadRecord(name);
+      if (previous != null && previous.anyReady() && record.hasFailures()) {
+        keepServing(name, previous, record);
+        return false;
+      }
       swap(name, record);
       return record.anyReady();
     } finally {
       changeLock.unlock();
     }
+  }
+
+  /** A reload that failed: what loaded of it is closed unused; {@code previous} serves on. */
+  private void keepServing(String name, ModelRecord previous, ModelRecord failed) {
+    for (VersionStatus v : failed.versions().values()) {
+      v.served().ifPresent(ServedModel::retire); // loaded beside the old one, never took traffic
+    }
+    String reason = failed.failures();
+    models.put(name, previous.keptAfter(failed.fingerprint(), reason));
+    reloadFailures.computeIfAbsent(name, n -> new java.util.concurrent.atomic.LongAdder()).increment();
+    log.error("model '{}': reload failed, the versions that were serving go on serving: {}", name, reason);
+  }
+
+  /** Reloads that failed and left the serving versions in place, per model. */
+  Map<String, Long> reloadFailures() {
+    Map<String, Long> counts = new TreeMap<>();
+    reloadFailures.forEach((name, n) -> counts.put(name, n.sum()));
+    return counts;
   }
 
   /**
@@ -270,8 +309,10 @@ public final class ModelManager implements AutoCloseable {
       } else if (record.modelFailure().isPresent()) {
         entries.add(new ModelIndexEntry(name, "", ModelState.UNAVAILABLE, record.modelFailure().get()));
       } else {
-        record.versions().values().forEach(v ->
-            entries.add(new ModelIndexEntry(name, Long.toString(v.version()), v.state(), v.reason())));
+        String kept = record.reloadFailure().isEmpty() ? ""
+            : "serving the previous load; the reload failed: " + record.reloadFailure();
+        record.versions().values().forEach(v -> entries.add(new ModelIndexEntry(name, Long.toString(v.version()),
+            v.state(), v.reason().isEmpty() ? kept : v.reason())));
       }
     });
     return entries;

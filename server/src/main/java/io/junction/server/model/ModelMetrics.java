@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
@@ -75,7 +76,11 @@ final class ModelMetrics implements MultiCollector {
             .value(e.state() == st ? 1 : 0).build());
       }
     }
-    return out.metricSnapshot(state.build()).build();
+    CounterSnapshot.Builder reloadFailures = CounterSnapshot.builder().name("junction_model_reload_failures")
+        .help("Reloads that failed and left the versions that were serving in place");
+    models.reloadFailures().forEach((name, n) -> reloadFailures.dataPoint(
+        CounterSnapshot.CounterDataPointSnapshot.builder().labels(Labels.of("model", name)).value(n).build()));
+    return out.metricSnapshot(state.build()).metricSnapshot(reloadFailures.build()).build();
   }
 
   private static Labels labels(ServedModel m) {

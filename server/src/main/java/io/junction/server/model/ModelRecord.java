@@ -8,11 +8,37 @@ import java.util.TreeMap;
 /**
  * An immutable snapshot of one model: its versions' states, or a reason the model as a whole is not
  * available. Replaced as a whole on every change, so readers never see a half-made update.
+ *
+ * @param fingerprint the repository files this snapshot reflects (for a kept record: the files whose
+ *     load failed, so that a poll tries again only when they change)
+ * @param reloadFailure why the last reload failed while this snapshot went on serving; empty when it did not
  */
 record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long, VersionStatus> versions,
-    String fingerprint) {
+    String fingerprint, String reloadFailure) {
   ModelRecord {
     versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
+  }
+
+  ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long, VersionStatus> versions,
+      String fingerprint) {
+    this(name, modelFailure, versions, fingerprint, "");
+  }
+
+  /** This snapshot, still serving after a reload of {@code fingerprint}'s files failed for {@code reason}. */
+  ModelRecord keptAfter(String fingerprint, String reason) {
+    return new ModelRecord(name, modelFailure, versions, fingerprint, reason);
+  }
+
+  /** A one-line account of why a load failed: the model's reason, or each failed version's. */
+  String failures() {
+    if (modelFailure.isPresent()) {
+      return modelFailure.get();
+    }
+    StringBuilder sb = new StringBuilder();
+    versions.values().stream().filter(v -> v.state() == ModelState.UNAVAILABLE)
+        .forEach(v -> sb.append(sb.length() == 0 ? "" : "; ").append("version ").append(v.version()).append(": ")
+            .append(v.reason()));
+    return sb.toString();
   }
 
   static ModelRecord failed(String name, String reason, String fingerprint) {
