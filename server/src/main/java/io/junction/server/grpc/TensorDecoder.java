@@ -28,7 +28,7 @@ final class TensorDecoder {
     if (type == DataType.BYTES) {
       return Tensor.bytes(name, shape, splitBytes(label, name, count, raw));
     }
-    long expected = count * type.byteSize();
+    long expected = byteCount(label, name, type, shape, count);
     if (raw.size() != expected) {
       throw new InvalidInputException(label + ": input '" + name + "' of datatype " + type + " and shape "
           + Shapes.format(shape) + " needs " + expected + " bytes of raw_input_contents, got " + raw.size());
@@ -151,6 +151,16 @@ final class TensorDecoder {
           + " bytes after its " + count + " elements");
     }
     return elements;
+  }
+
+  /** The bytes a shape claims, checked: a product that does not fit a long is refused, never wrapped. */
+  private static long byteCount(String label, String name, DataType type, long[] shape, long count) {
+    try {
+      return Math.multiplyExact(count, (long) type.byteSize());
+    } catch (ArithmeticException e) {
+      throw new InvalidInputException(label + ": input '" + name + "' of datatype " + type + " and shape "
+          + Shapes.format(shape) + " claims more bytes than any request can carry");
+    }
   }
 
   private static long elementCount(String label, String name, long[] shape) {

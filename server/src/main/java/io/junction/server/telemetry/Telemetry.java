@@ -31,7 +31,9 @@ public final class Telemetry implements AutoCloseable {
       "otel.metrics.exporter", "none",
       "otel.logs.exporter", "none",
       "otel.bsp.max.queue.size", "8192",
-      "otel.bsp.max.export.batch.size", "2048");
+      "otel.bsp.max.export.batch.size", "2048",
+      // Span attributes carry client strings (model names, request ids): bounded, whatever a client sends.
+      "otel.span.attribute.value.length.limit", "4096");
 
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;

@@ -262,6 +262,25 @@ class BadInputTest {
     }
   }
 
+  @Test
+  void aShapeWhoseByteCountOverflowsIsRefusedBeforeAnythingIsAllocated() {
+    // 2^54 × 256 elements fit a long; their 4-byte size does not, and must not wrap to the 0 bytes sent.
+    expect(() -> infer(ModelInferRequest.newBuilder().setModelName("dynamic")
+            .addInputs(input("IN", "FP32", 18014398509481984L, 256)).addRawInputContents(ByteString.EMPTY).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'dynamic' version 1", "input 'IN'", "claims more bytes");
+  }
+
+  @Test
+  void clientTextIsNotEchoedWithoutBound() {
+    String name = "m".repeat(100_000);
+    assertThatThrownBy(() -> infer(rawFp32(name, "", "x", new float[8], 1, 8)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).startsWith("model 'mmm").contains("more characters")
+              .hasSizeLessThan(1100);
+        });
+  }
+
   private static void infer(ModelInferRequest request) {
     server.blocking().modelInfer(request);
   }
