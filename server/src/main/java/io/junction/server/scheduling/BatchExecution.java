@@ -101,9 +101,11 @@ final class BatchExecution {
       PendingRequest p = live.get(i);
       InferenceRequest r = p.request;
       recordOnRequestSpan(r, batchSpan, start, outcome.rows(), t);
-      stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
-          t.inferNanos(), t.outputNanos());
-      p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)));
+      // Every request ends in exactly one outcome: one cancelled while it ran was counted as failed then.
+      if (p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)))) {
+        stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
+            t.inferNanos(), t.outputNanos());
+      }
     }
   }
 

@@ -124,17 +124,17 @@ public final class DynamicBatcher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    if (alone) {
-      dispatch(List.of(pending));
-      return pending.future;
-    }
-    // A caller that goes away takes its request out of the queue at once.
+    // A caller that goes away takes its request out of the queue at once; cancelled, waiting or running,
+    // it counts as one failure (and the execution, if it ran, does not count it again).
     pending.future.whenComplete((r, e) -> {
       if (pending.future.isCancelled()) {
         remove(pending);
         model.stats().recordFailure(System.nanoTime() - request.arrivalNanos());
       }
     });
+    if (alone) {
+      dispatch(List.of(pending));
+    }
     return pending.future;
   }
 

@@ -280,6 +280,29 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void everyRequestEndsInExactlyOneOutcome() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 4\ndynamic_batching { }");
+    backend.hold();
+    InferenceScheduler.Ticket onItsWay = b.admit(); // keeps every request on the queue path
+    CompletableFuture<InferenceResult> running = submit(b, 1, 2, 1f);
+    await().until(() -> backend.runs.size() == 1);
+    running.cancel(false); // cancelled while it runs: one failure, and no success when the run ends
+    CompletableFuture<InferenceResult> answered = submit(b, 1, 2, 2f);
+    CompletableFuture<InferenceResult> gone = submit(b, 1, 2, 3f);
+    await().until(() -> b.waiting() == 2);
+    gone.cancel(false); // cancelled while it waits
+    backend.open();
+    assertOwnRows(answered.get(5, TimeUnit.SECONDS), 1, 2, 2f);
+    onItsWay.abandon();
+    await().untilAsserted(() -> {
+      var stats = modelOf(b).stats().snapshot();
+      assertThat(stats.success().count()).as("successes").isEqualTo(1);
+      assertThat(stats.fail().count()).as("failures").isEqualTo(2);
+    });
+  }
+
+  @Test
   void aCancelledRequestLeavesTheQueue() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
     DynamicBatcher b = batcher(backend, "max_batch_size: 4\ndynamic_batching { }");
