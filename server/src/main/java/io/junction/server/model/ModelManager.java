@@ -52,6 +52,13 @@ public final class ModelManager implements AutoCloseable {
   private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
   /** Each model's fingerprint at the last poll: a change is acted on only once the files stopped changing. */
   private final Map<String, String> lastPolled = new java.util.HashMap<>();
+  /** The last load failure logged per model, so that a repeated one is not logged again. */
+  private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
+  /** Polls so far, and per failed model the poll at which to try its unchanged files again. */
+  private long polls;
+  private final Map<String, long[]> retries = new java.util.HashMap<>();
+  /** The longest wait between retries of unchanged files that failed to load, in polls. */
+  private static final long MAX_RETRY_POLLS = 32;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Orders loads and unloads; never held while serving a request. */
   private final ReentrantLock changeLock = new ReentrantLock();
@@ -113,6 +120,12 @@ public final class ModelManager implements AutoCloseable {
       if (changed && !fingerprint.equals(seenLastPoll)) {
         continue; // still being written (a slow copy): act once the files stay the same for a poll
       }
+      if (changed) {
+        retries.remove(name); // new files: tried at once, and backed off afresh if they fail
+      }
+      if (!changed && current.hasFailures() && !retryDue(name)) {
+        continue; // the same files failed before: try again later, waiting twice as long each time
+      }
       if (changed || current.hasFailures()) {
         try {
           load(name);
@@ -127,6 +140,22 @@ public final class ModelManager implements AutoCloseable {
       }
     }
     lastPolled.keySet().retainAll(present);
+    retries.keySet().retainAll(present);
+    polls++;
+  }
+
+  /**
+   * Whether unchanged files that failed to load are due for another try: after 1, 2, 4 ... and then
+   * every {@link #MAX_RETRY_POLLS} polls (something outside them, a library or a licence, may change).
+   */
+  private boolean retryDue(String name) {
+    long[] retry = retries.computeIfAbsent(name, n -> new long[] {polls + 1, 1});
+    if (polls < retry[0]) {
+      return false;
+    }
+    retry[1] = Math.min(MAX_RETRY_POLLS, retry[1] * 2);
+    retry[0] = polls + retry[1];
+    return true;
   }
 
   /** Reason of versions unloaded to make room under the memory budget; they load again on demand. */
@@ -215,10 +244,28 @@ public final class ModelManager implements AutoCloseable {
         keepServing(name, previous, record);
         return false;
       }
+      reportFailures(name, record);
       swap(name, record);
       return record.anyReady();
     } finally {
       changeLock.unlock();
+    }
+  }
+
+  /**
+   * Logs a load's failures at ERROR once per change of reason: a model that keeps failing the same way
+   * (retried by poll mode) says so once, not on every poll.
+   */
+  private void reportFailures(String name, ModelRecord record) {
+    if (!record.hasFailures()) {
+      lastFailure.remove(name);
+      return;
+    }
+    String reason = record.failures();
+    if (reason.equals(lastFailure.put(name, reason))) {
+      log.debug("model '{}' failed to load again, for the same reason: {}", name, reason);
+    } else {
+      log.error("model '{}' failed to load: {}", name, reason);
     }
   }
 
@@ -352,14 +399,12 @@ public final class ModelManager implements AutoCloseable {
     try {
       dir = repository.open(name);
     } catch (ModelLoadException e) {
-      log.error("{}", e.getMessage());
       return ModelRecord.failed(name, e.getMessage(), fingerprint);
     }
     if (dir.selectedVersions().isEmpty()) {
       String reason = dir.availableVersions().isEmpty()
           ? "no version directory (e.g. " + name + "/1/) in the model repository"
           : "version_policy selects none of the versions present " + dir.availableVersions();
-      log.error("model '{}': {}", name, reason);
       return ModelRecord.failed(name, reason, fingerprint);
     }
     NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
@@ -394,7 +439,11 @@ public final class ModelManager implements AutoCloseable {
       // Reasons reach clients (RepositoryIndex): name files relative to the repository, not the host.
       String reason = (e instanceof ModelLoadException ? e.getMessage() : label + ": " + e)
           .replace(repository.root().toString(), "<model-repository>");
-      log.error("{}", reason, e instanceof ModelLoadException ? null : e);
+      if (e instanceof ModelLoadException) {
+        log.debug("{}", reason);
+      } else {
+        log.error("{}", reason, e); // not a bad file but a fault of ours or the backend's: always worth a trace
+      }
       return VersionStatus.failed(version, reason);
     }
   }

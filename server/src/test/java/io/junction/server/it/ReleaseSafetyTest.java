@@ -176,6 +176,45 @@ class ReleaseSafetyTest {
     }
   }
 
+  @Test
+  void aModelThatKeepsFailingIsLoggedOnceAndRetriedLessAndLess() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.junction.server.model.ModelManager.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+        new ch.qos.logback.core.read.ListAppender<>();
+    events.start();
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    logger.addAppender(events);
+    try {
+      ModelRepositoryWriter writer = new ModelRepositoryWriter(repo).model("alpha", 1, Mlp.seeded(4, 2, 1).onnx())
+          .file("broken", "1/model.onnx", GARBAGE);
+      try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withControl(ModelControl.poll(POLL)))) {
+        long start = System.nanoTime();
+        // Retries of the same files come after 1, 2, 4 and 8 polls: four take at least 15 polls (3 s);
+        // retried on every poll they would take 4.
+        await().atMost(Duration.ofSeconds(30)).until(() -> count(events, "broken", "again") >= 4);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(POLL.multipliedBy(14));
+        assertThat(count(events, "broken", "failed to load:")).as("ERROR lines").isEqualTo(1);
+
+        writer.model("broken", 1, Mlp.seeded(4, 2, 2).onnx()); // fixed files are tried at once
+        await().atMost(Duration.ofSeconds(10)).until(() -> index(server).stream().anyMatch(m ->
+            m.getName().equals("broken") && m.getState().equals("READY")));
+      }
+    } finally {
+      logger.detachAppender(events);
+      logger.setLevel(level);
+    }
+  }
+
+  private static long count(ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events,
+      String model, String text) {
+    synchronized (events) { // AppenderBase appends under the appender's lock
+      return events.list.stream().filter(e -> e.getFormattedMessage().contains("'" + model + "'")
+          && e.getFormattedMessage().contains(text)).count();
+    }
+  }
+
   private static List<ModelIndex> index(TestServer server) {
     return server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList();
   }
