@@ -67,10 +67,12 @@ public final class JunctionServer implements AutoCloseable {
   private final ModelHealthPublisher healthPublisher = new ModelHealthPublisher(health);
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
+  /** Set when a drain begins: readiness turns false while calls are still served. */
+  private final AtomicBoolean draining = new AtomicBoolean();
   /** Everything opened by start(), closed in reverse order. */
   private final Deque<AutoCloseable> opened = new ArrayDeque<>();
-  private GrpcEndpoint grpc;
-  private HttpEndpoint http;
+  private volatile GrpcEndpoint grpc;
+  private volatile HttpEndpoint http;
 
   /** A server with the backends on the class path and tracing off. */
   public JunctionServer(ServerConfig config) {
@@ -148,7 +150,7 @@ public final class JunctionServer implements AutoCloseable {
       if (config.httpPort() >= 0) {
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady,
             metrics).start();
-        opened.push(http);
+        opened.addLast(http); // closed last: probes answer "not ready" until the very end
       }
       healthPublisher.serverReady(isReady());
       log.info("Junction {} serving gRPC{} on {}:{}{}", version(), config.tls().isPresent() ? " (TLS)" : "",
@@ -172,7 +174,32 @@ public final class JunctionServer implements AutoCloseable {
 
   /** Whether the server takes inference traffic: started, not stopping, and (strictly) all models ready. */
   public boolean isReady() {
-    return started.get() && !stopping.get() && (!config.strictReadiness() || models.allReady());
+    return started.get() && grpc != null && !draining.get() && !stopping.get()
+        && (!config.strictReadiness() || models.allReady());
+  }
+
+  /**
+   * Stops the server the way an orchestrator expects: readiness (HTTP and gRPC health) turns false at
+   * once while calls are still served for {@code drainDelay}, so load balancers stop sending; then new
+   * calls are refused and every accepted one is finished and answered within {@code exitTimeout}; then
+   * everything is released, the HTTP port last. Runs once; {@link #close()} afterwards does nothing.
+   */
+  public void drainAndClose(java.time.Duration drainDelay, java.time.Duration exitTimeout) {
+    if (!draining.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("Junction draining: not ready; serving for {} ms more, then finishing accepted calls within {} ms",
+        drainDelay.toMillis(), exitTimeout.toMillis());
+    healthPublisher.serverReady(false);
+    try {
+      Thread.sleep(drainDelay.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (grpc != null) {
+      grpc.close(exitTimeout); // accepted calls finish and are answered before the event loops go
+    }
+    close();
   }
 
   public int grpcPort() {
@@ -213,6 +240,9 @@ public final class JunctionServer implements AutoCloseable {
     }
     log.info("Junction stopping");
     healthPublisher.shutdown();
+    if (grpc != null) {
+      grpc.close(); // calls first: the HTTP probes answer (not ready) until the very end
+    }
     while (!opened.isEmpty()) {
       AutoCloseable resource = opened.pop();
       try {

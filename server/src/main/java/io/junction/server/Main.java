@@ -110,6 +110,16 @@ public final class Main implements Callable<Integer> {
           + "admin service is not served.")
   Path adminTokenFile;
 
+  @Option(names = "--drain-delay", defaultValue = "5s", paramLabel = "DURATION",
+      description = "On SIGTERM: how long readiness says no while calls are still served, so load balancers stop "
+          + "sending (e.g. 5s, 500ms; default: ${DEFAULT-VALUE}).")
+  String drainDelay;
+
+  @Option(names = "--exit-timeout", defaultValue = "30s", paramLabel = "DURATION",
+      description = "On SIGTERM, after the drain delay: how long accepted calls may take to finish before they are "
+          + "cancelled (default: ${DEFAULT-VALUE}).")
+  String exitTimeout;
+
   @Option(names = "--tracing", defaultValue = "true", arity = "1", paramLabel = "BOOL",
       description = "OpenTelemetry tracing, configured by the standard OTEL_* variables (default: ${DEFAULT-VALUE}; "
           + "no exporter until OTEL_TRACES_EXPORTER is set).")
@@ -170,20 +180,57 @@ public final class Main implements Callable<Integer> {
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
         adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()));
 
+    Duration drain = duration("--drain-delay", drainDelay);
+    Duration exit = duration("--exit-timeout", exitTimeout);
     CountDownLatch stopped = new CountDownLatch(1);
     JunctionServer server = new JunctionServer(config,
         tracing ? Telemetry.autoconfigured(Map.of()) : Telemetry.disabled());
     Path demoDir = demo;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
+    Runnable stop = () -> {
+      server.drainAndClose(drain, exit);
       if (demoDir != null) {
         DemoRepository.delete(demoDir);
       }
       stopped.countDown();
+    };
+    // SIGTERM and SIGINT drain and end the process with 0; a shutdown hook would end it with 143 even
+    // after a clean drain. The hook stays for every other way the JVM may end.
+    for (String signal : new String[] {"TERM", "INT"}) {
+      sun.misc.Signal.handle(new sun.misc.Signal(signal),
+          s -> new Thread(stop, "junction-drain").start());
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
     }, "junction-shutdown"));
     server.start();
     stopped.await();
+    log.info("Junction exited cleanly");
     return 0;
+  }
+
+  /** A duration as people write it: {@code 500ms}, {@code 5s}, {@code 2m}, or a number of seconds. */
+  private Duration duration(String option, String text) {
+    try {
+      String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+      Duration d;
+      if (t.endsWith("ms")) {
+        d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      } else if (t.endsWith("s")) {
+        d = Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+      } else if (t.endsWith("m")) {
+        d = Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+      } else {
+        d = Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+      }
+      if (d.isNegative()) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          option + " must be a non-negative duration such as 500ms, 5s or 1m, got '" + text + "'");
+    }
   }
 
   private ModelControl control() {

@@ -121,13 +121,22 @@ public final class GrpcEndpoint implements AutoCloseable {
   /** Stops taking calls, lets open calls finish within a grace period, then releases threads. */
   @Override
   public void close() {
+    close(java.time.Duration.ofSeconds(SHUTDOWN_GRACE_SECONDS));
+  }
+
+  /**
+   * Stops taking calls (new ones are refused, clients are sent GOAWAY), lets every accepted call finish
+   * and its answer be written within {@code grace}, cancels what is still open after that, then
+   * releases the event loops and the executor. Runs once.
+   */
+  public void close(java.time.Duration grace) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     server.shutdown();
     try {
-      if (!server.awaitTermination(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS)) {
-        log.warn("gRPC calls still open after {} s; cancelling them", SHUTDOWN_GRACE_SECONDS);
+      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("gRPC calls still open after {} ms; cancelling them", grace.toMillis());
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
