@@ -188,6 +188,13 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /** Whether the model has a READY version now. */
+  /** Whether an operator unloaded the model (RepositoryModelUnload) and has not loaded it since. */
+  public boolean isUnloadedByOperator(String name) {
+    ModelRecord r = models.get(name);
+    return r != null && r.modelFailure().isEmpty() && !r.versions().isEmpty()
+        && r.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()));
+  }
+
   public boolean isLoaded(String name) {
     ModelRecord r = models.get(name);
     return r != null && r.anyReady();

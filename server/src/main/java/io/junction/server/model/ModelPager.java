@@ -121,6 +121,11 @@ public final class ModelPager implements ModelAccess {
     if (models.isLoaded(name)) {
       return;
     }
+    if (models.isUnloadedByOperator(name)) {
+      // An operator's unload wins over demand until an operator loads the model again.
+      throw new ModelUnavailableException("model '" + name + "' was unloaded by an operator "
+          + "(RepositoryModelUnload); it loads again with RepositoryModelLoad, not on demand");
+    }
     if (models.repository().fingerprint(name).isEmpty()) {
       throw new ModelNotFoundException("model '" + name + "' is not in the model repository");
     }

@@ -107,4 +107,32 @@ class MemoryBudgetTest {
     return metrics.lines().filter(l -> l.startsWith(series + " ")).map(l -> Double.parseDouble(l.substring(series.length() + 1)))
         .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in /metrics"));
   }
+
+  @Test
+  void anOperatorsUnloadStaysUnloadedUntilAnOperatorsLoad() throws Exception {
+    Mlp mlp = Mlp.seeded(16, 8, 1);
+    new ModelRepositoryWriter(repo).model("a", 1, mlp.onnx()).config("a", "max_batch_size: 4\n");
+    long budget = Files.size(repo.resolve("a/1/model.onnx")) * 4;
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()));
+    try (TestServer server = TestServer.start(config)) {
+      float[] x = new float[16];
+      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
+          .getModelVersion()).isEqualTo("1");
+      server.blocking().repositoryModelUnload(
+          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("a").build());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.blocking().modelInfer(
+              io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16)))
+          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+            assertThat(e.getStatus().getDescription()).contains("model 'a'", "unloaded by an operator");
+          });
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("a").build()).getReady())
+          .isFalse();
+      server.blocking().repositoryModelLoad(
+          io.junction.proto.inference.RepositoryModelLoadRequest.newBuilder().setModelName("a").build());
+      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
+          .getModelVersion()).isEqualTo("1");
+    }
+  }
 }
