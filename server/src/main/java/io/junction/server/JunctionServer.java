@@ -93,7 +93,7 @@ public final class JunctionServer implements AutoCloseable {
     this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer(),
         metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
-        (name, version) -> versionExists(models, name, version));
+        (name, version) -> versionServed(models, name, version));
   }
 
   public synchronized JunctionServer start() throws IOException {
@@ -163,9 +163,9 @@ public final class JunctionServer implements AutoCloseable {
     }
   }
 
-  private static boolean versionExists(ModelManager models, String name, String version) {
+  private static boolean versionServed(ModelManager models, String name, String version) {
     try {
-      return models.repository().open(name).availableVersions().contains(Long.parseLong(version));
+      return models.repository().open(name).selectedVersions().contains(Long.parseLong(version));
     } catch (NumberFormatException | io.junction.server.backend.ModelLoadException
         | io.junction.server.errors.JunctionException e) {
       return false;

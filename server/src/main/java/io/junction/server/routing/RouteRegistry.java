@@ -11,15 +11,15 @@ import java.util.function.Predicate;
 public final class RouteRegistry {
   private final AtomicReference<RouteTable> current = new AtomicReference<>(RouteTable.EMPTY);
   private final Predicate<String> modelExists;
-  private final java.util.function.BiPredicate<String, String> versionExists;
+  private final java.util.function.BiPredicate<String, String> versionServed;
 
   /**
    * @param modelExists whether a model of that name is in the repository (for validation)
-   * @param versionExists whether that model has that version directory
+   * @param versionServed whether that model's version policy serves that version
    */
-  public RouteRegistry(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionExists) {
+  public RouteRegistry(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionServed) {
     this.modelExists = Objects.requireNonNull(modelExists, "modelExists");
-    this.versionExists = Objects.requireNonNull(versionExists, "versionExists");
+    this.versionServed = Objects.requireNonNull(versionServed, "versionServed");
   }
 
   /** Routes whose variants or shadow use {@code model}, for refusing to unload it under them. */
@@ -40,7 +40,7 @@ public final class RouteRegistry {
    * @throws IllegalArgumentException saying what is wrong
    */
   public synchronized void replace(RouteTable table) {
-    current.set(table.validate(modelExists, versionExists));
+    current.set(table.validate(modelExists, versionServed));
   }
 
   /** Adds or replaces one route; the whole new table is validated first. */

@@ -40,12 +40,15 @@ public record RouteTable(Map<String, Route> routes) {
   }
 
   /**
-   * As {@link #validate(Predicate)}, and every variant's explicit version must exist in the repository.
+   * As {@link #validate(Predicate)}, and every explicit version (of a variant or a shadow) must be one the
+   * model serves. Routes are checked in name order, so the same table is always refused for the same
+   * reason.
    *
+   * @param versionServed whether the model's version policy serves that version of it
    * @throws IllegalArgumentException saying what is wrong
    */
-  public RouteTable validate(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionExists) {
-    for (Route r : routes.values()) {
+  public RouteTable validate(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionServed) {
+    for (Route r : new java.util.TreeMap<>(routes).values()) {
       if (modelExists.test(r.name())) {
         throw new IllegalArgumentException("route '" + r.name() + "' has the name of a model in the repository");
       }
@@ -58,14 +61,23 @@ public record RouteTable(Map<String, Route> routes) {
           throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' names model '"
               + v.model() + "', which is not in the model repository");
         }
-        if (!v.version().isEmpty() && !versionExists.test(v.model(), v.version())) {
+        if (!v.version().isEmpty() && !versionServed.test(v.model(), v.version())) {
           throw new IllegalArgumentException("route '" + r.name() + "' variant '" + v.name() + "' names version "
-              + v.version() + " of model '" + v.model() + "', which the model repository does not have");
+              + v.version() + " of model '" + v.model() + "', which the model repository does not have among the "
+              + "versions its version_policy serves");
         }
       }
-      if (r.shadow().isPresent() && !modelExists.test(r.shadow().get().model())) {
-        throw new IllegalArgumentException("route '" + r.name() + "' shadows model '" + r.shadow().get().model()
-            + "', which is not in the model repository");
+      if (r.shadow().isPresent()) {
+        Shadow shadow = r.shadow().get();
+        if (!modelExists.test(shadow.model())) {
+          throw new IllegalArgumentException("route '" + r.name() + "' shadows model '" + shadow.model()
+              + "', which is not in the model repository");
+        }
+        if (!shadow.version().isEmpty() && !versionServed.test(shadow.model(), shadow.version())) {
+          throw new IllegalArgumentException("route '" + r.name() + "' shadows version " + shadow.version()
+              + " of model '" + shadow.model() + "', which the model repository does not have among the versions "
+              + "its version_policy serves");
+        }
       }
     }
     return this;

@@ -124,6 +124,26 @@ class RoutingEndToEndTest {
     assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(badVersion)).start())
         .hasMessageContaining("variant 'b' names version 9 of model 'mlp', which the model repository does not have");
 
+    // A shadow's version is checked like a variant's.
+    Path badShadow = Files.writeString(dir.resolve("shadow.yaml"), ROUTES + "    shadow: { model: mlp, version: 9, fraction: 0.5 }\n");
+    assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(badShadow)).start())
+        .hasMessageContaining("route 'mlp-ab' shadows version 9 of model 'mlp'");
+    // A version that exists on disk but that the model's version_policy does not serve is refused too.
+    io.junction.testkit.ModelRepositoryWriter writer = new io.junction.testkit.ModelRepositoryWriter(repo)
+        .model("latest_only", 1, io.junction.testkit.Mlp.seeded(8, 4, 1).onnx())
+        .model("latest_only", 2, io.junction.testkit.Mlp.seeded(8, 4, 2).onnx())
+        .config("latest_only", "max_batch_size: 8\n"); // default policy: the latest version only
+    Path unserved = Files.writeString(dir.resolve("unserved.yaml"), ROUTES.replace("model: mlp, version: 1", "model: latest_only, version: 1"));
+    assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(unserved)).start())
+        .hasMessageContaining("variant 'a' names version 1 of model 'latest_only'", "version_policy serves");
+    // Two routes named like models: always the same one is blamed (name order), whatever the map's order.
+    Path clashing = Files.writeString(dir.resolve("clash.yaml"), ROUTES.replace("- name: mlp-ab", "- name: mlp")
+        + ROUTES.substring(ROUTES.indexOf("  - name")).replace("- name: mlp-ab", "- name: add_sub"));
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(clashing)).start())
+          .hasMessageContaining("route 'add_sub' has the name of a model");
+    }
+
     Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES);
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes)
         .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*"))))) {
