@@ -51,6 +51,8 @@ public final class JunctionServer implements AutoCloseable {
   static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
   /** Shadow requests that may wait; more are dropped so that shadows never hold memory without bound. */
   static final int SHADOW_QUEUE = 1024;
+  /** Shadow requests on the devices at once: a slow shadow gets at most this share of them. */
+  static final int SHADOW_IN_FLIGHT = 64;
   /** How often canaries are judged: a breach is rolled back within this. */
   static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
@@ -114,7 +116,7 @@ public final class JunctionServer implements AutoCloseable {
       models.loadAll(config.control()::loadsAtStart);
       CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry());
       opened.push(canaries);
-      ShadowTraffic shadows = new ShadowTraffic(SHADOW_QUEUE, metrics.registry());
+      ShadowTraffic shadows = new ShadowTraffic(SHADOW_QUEUE, SHADOW_IN_FLIGHT, metrics.registry());
       opened.push(shadows);
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));

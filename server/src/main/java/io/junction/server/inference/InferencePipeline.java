@@ -107,10 +107,12 @@ public final class InferencePipeline {
   private void mirror(RouteDecision decision, InferenceCall call, InferenceResult primary) {
     Route route = decision.route();
     var shadow = route.shadow().orElseThrow();
-    RequestContext detached = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE,
-        () -> false, Span.getInvalid());
-    shadows.mirror(route, primary, () -> access.acquire(shadow.model(), shadow.version())
-        .thenCompose(model -> submit(call, model, System.nanoTime(), detached, null)));
+    shadows.mirror(route, primary, dropped -> {
+      RequestContext detached = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE,
+          dropped, Span.getInvalid());
+      return access.acquire(shadow.model(), shadow.version())
+          .thenCompose(model -> submit(call, model, System.nanoTime(), detached, null));
+    });
   }
 
   /**

@@ -12,26 +12,42 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * Mirrors a fraction of a route's answered requests to its shadow, off the primary's path: the
  * primary's answer is already on its way, and nothing the shadow does reaches the caller. Shadow
  * requests wait in a bounded queue on the {@code junction-shadow} thread, which this class owns; when
- * the shadow lags behind they are dropped and counted as failed. Each shadow answer is compared with
- * the primary's and recorded: latency by outcome, the largest absolute difference, argmax agreement.
+ * the shadow lags behind they are dropped and counted as failed. At most {@code maxInFlight} shadow
+ * requests are queued or running on the devices at once, so a slow shadow takes a bounded share of
+ * them; more are dropped and counted. At {@link #close()} shadow requests still waiting are dropped
+ * without running. Each shadow answer is compared with the primary's and recorded: latency by outcome,
+ * the largest absolute difference, argmax agreement.
  */
 public final class ShadowTraffic implements AutoCloseable {
   private final ThreadPoolExecutor executor;
+  /** Shadow requests admitted to the devices and not finished. */
+  private final Semaphore inFlight;
+  private volatile boolean closed;
+  private final Counter dropped;
   private final Histogram latency;
   private final Histogram difference;
   private final Counter argmax;
 
   /**
-   * @param queueSize shadow requests that may wait; more are dropped
+   * @param queueSize shadow requests that may wait for this class's thread; more are dropped
+   * @param maxInFlight shadow requests that may be queued or running on the devices at once; more are dropped
    * @param metrics where shadow latency and agreement are exposed
    */
-  public ShadowTraffic(int queueSize, PrometheusRegistry metrics) {
+  public ShadowTraffic(int queueSize, int maxInFlight, PrometheusRegistry metrics) {
+    this.inFlight = new Semaphore(maxInFlight);
+    this.dropped = Counter.builder()
+        .name("junction_shadow_dropped")
+        .help("Shadow requests dropped without running: the shadow lagged behind, or the server was stopping")
+        .labelNames("route", "model")
+        .register(metrics);
     this.latency = Histogram.builder()
         .name("junction_shadow_duration_seconds")
         .help("Latency of shadow requests, by route, shadow model and outcome (dropped ones count as failures)")
@@ -62,25 +78,43 @@ public final class ShadowTraffic implements AutoCloseable {
 
   /**
    * Runs {@code shadowCall} (the same request, sent to the route's shadow) later and compares its answer
-   * with {@code primary}.
+   * with {@code primary}. The call is given a cancellation check that turns true at {@link #close()}, so a
+   * shadow request still waiting then is dropped instead of run.
    */
-  public void mirror(Route route, InferenceResult primary, Supplier<CompletableFuture<InferenceResult>> shadowCall) {
+  public void mirror(Route route, InferenceResult primary,
+      Function<BooleanSupplier, CompletableFuture<InferenceResult>> shadowCall) {
     Shadow shadow = route.shadow().orElseThrow();
+    if (closed || !inFlight.tryAcquire()) {
+      drop(route.name(), shadow.model());
+      return;
+    }
     try {
       executor.execute(() -> {
         long start = System.nanoTime();
         CompletableFuture<InferenceResult> answer;
         try {
-          answer = shadowCall.get();
+          answer = shadowCall.apply(() -> closed);
         } catch (RuntimeException e) {
           answer = CompletableFuture.failedFuture(e);
         }
-        answer.whenComplete((result, failure) -> record(route.name(), shadow.model(), failure == null,
-            System.nanoTime() - start, failure == null ? ShadowCompare.compare(primary, result) : null));
+        answer.whenComplete((result, failure) -> {
+          inFlight.release();
+          if (closed && failure != null) {
+            drop(route.name(), shadow.model()); // dropped at shutdown, not a failure of the shadow
+          } else {
+            record(route.name(), shadow.model(), failure == null, System.nanoTime() - start,
+                failure == null ? ShadowCompare.compare(primary, result) : null);
+          }
+        });
       });
     } catch (RejectedExecutionException e) {
-      record(route.name(), shadow.model(), false, 0, null); // dropped: the shadow lags behind
+      inFlight.release();
+      drop(route.name(), shadow.model()); // the shadow lags behind, or the server is stopping
     }
+  }
+
+  private void drop(String route, String model) {
+    dropped.labelValues(route, model).inc();
   }
 
   /** One shadow request finished; {@code comparison} is null when it failed. */
@@ -95,9 +129,10 @@ public final class ShadowTraffic implements AutoCloseable {
     }
   }
 
-  /** Drops shadow requests not yet started. */
+  /** Drops shadow requests not yet sent, and those sent but not yet run. */
   @Override
   public void close() {
+    closed = true;
     executor.shutdownNow();
   }
 }

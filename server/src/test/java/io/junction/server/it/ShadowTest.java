@@ -98,6 +98,39 @@ class ShadowTest {
     }
   }
 
+  @Test
+  void aSlowShadowGetsABoundedShareAndTheRestIsDropped() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    // One instance of a model that takes milliseconds per request: far slower than the primary.
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(2, 8, 2048, 2048, 2048, 4).onnx());
+    Path shadowed = Files.writeString(dir.resolve("routes.yaml"), routes("slow", "1"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(shadowed))) {
+      ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+      java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int c = 0; c < 8; c++) {
+        done.add(callers.submit(() -> {
+          for (int i = 0; i < 150; i++) {
+            server.blocking().modelInfer(request);
+          }
+          return null;
+        }));
+      }
+      double deepest = 0;
+      while (done.stream().anyMatch(f -> !f.isDone())) {
+        deepest = Math.max(deepest, metric(server, "junction_queue_size{model=\"slow\",version=\"1\"}"));
+        Thread.sleep(20);
+      }
+      for (var f : done) {
+        f.get(); // every primary call answered
+      }
+      callers.shutdown();
+      // 1,200 mirrored calls to a shadow that cannot keep up: at most 64 on the device at once, the rest dropped.
+      assertThat(deepest).as("deepest shadow queue").isLessThanOrEqualTo(64);
+      assertThat(metric(server, "junction_shadow_dropped_total{model=\"slow\",route=\"scorer\"}")).isPositive();
+    }
+  }
+
   private static long medianMicros(TestServer server, ModelInferRequest request) {
     for (int i = 0; i < 100; i++) {
       server.blocking().modelInfer(request); // warm up
