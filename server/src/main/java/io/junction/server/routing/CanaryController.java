@@ -65,6 +65,8 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     volatile Window canaryWindow = new Window();
     volatile Window baselineWindow = new Window();
     volatile Status status;
+    /** The canary's weight now, once set: laid over every reloaded table whose canary spec is unchanged. */
+    volatile double weight = Double.NaN;
 
     Tracker(Canary canary) {
       this.canary = canary;
@@ -84,6 +86,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   /** @param metrics where the canaries expose their weight, step and rollbacks */
   public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics) {
     this.routes = routes;
+    routes.overlay(this::keepDecisions);
     GaugeWithCallback.builder().name("junction_canary_weight")
         .help("Percent of its route's two variants' traffic the canary gets now").labelNames("route", "canary")
         .callback(cb -> statuses().forEach((route, s) -> cb.call(s.canaryWeight(), route, s.canary())))
@@ -212,9 +215,12 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   private void apply(Route route, Tracker t, double canaryWeight, String reason, long cReq, long cErr, double cP99,
       long bReq, long bErr, double bP99) {
     Canary c = t.canary;
+    double before = t.weight;
+    t.weight = canaryWeight; // before the update, which lays the tracked weight over the table
     try {
       routes.put(route.withWeights(c.variant(), canaryWeight, c.baseline(), 100 - canaryWeight));
     } catch (IllegalArgumentException e) {
+      t.weight = before;
       log.error("route '{}': cannot set canary weight {}: {}", route.name(), canaryWeight, e.getMessage());
       return;
     }
@@ -222,6 +228,26 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     t.canaryWindow = new Window();
     t.baselineWindow = new Window();
     publish(route, t, canaryWeight, reason, cReq, cErr, cP99, bReq, bErr, bP99);
+  }
+
+  /**
+   * A table with each tracked canary at the weight its controller set, where the table's canary spec is
+   * the one tracked: an edit elsewhere in the routes file must not undo a rollback or a promotion. A
+   * changed spec starts the canary again (at the next tick), as before.
+   */
+  private RouteTable keepDecisions(RouteTable table) {
+    Map<String, Route> kept = null;
+    for (Route r : table.routes().values()) {
+      Tracker t = trackers.get(r.name());
+      if (t == null || Double.isNaN(t.weight) || r.canary().isEmpty() || !r.canary().get().equals(t.canary)) {
+        continue;
+      }
+      if (kept == null) {
+        kept = new java.util.LinkedHashMap<>(table.routes());
+      }
+      kept.put(r.name(), r.withWeights(t.canary.variant(), t.weight, t.canary.baseline(), 100 - t.weight));
+    }
+    return kept == null ? table : new RouteTable(kept);
   }
 
   private static void publish(Route route, Tracker t, double weight, String reason, long cReq, long cErr, double cP99,

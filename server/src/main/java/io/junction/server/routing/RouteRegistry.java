@@ -35,12 +35,23 @@ public final class RouteRegistry {
   }
 
   /**
+   * Decisions taken at run time (a canary's current weights) laid over every table that comes in, so that
+   * a reload of the routes file that does not change a canary's spec does not undo its promotion or
+   * rollback. Applied after validation, under this registry's lock.
+   */
+  private volatile java.util.function.UnaryOperator<RouteTable> overlay = java.util.function.UnaryOperator.identity();
+
+  public synchronized void overlay(java.util.function.UnaryOperator<RouteTable> decisions) {
+    this.overlay = Objects.requireNonNull(decisions, "decisions");
+  }
+
+  /**
    * Replaces the table, or throws (keeping the running one) when the new one is invalid.
    *
    * @throws IllegalArgumentException saying what is wrong
    */
   public synchronized void replace(RouteTable table) {
-    current.set(table.validate(modelExists, versionServed));
+    current.set(overlay.apply(table.validate(modelExists, versionServed)));
   }
 
   /** Adds or replaces one route; the whole new table is validated first. */

@@ -51,7 +51,9 @@ class CanaryTest {
   void aFailingCanaryIsRolledBackAtOnce() throws Exception {
     Path repo = DemoRepository.write(dir.resolve("repo"));
     new ModelRepositoryWriter(repo).model("broken", 1, FixtureModels.failingAtRuntime());
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), route("broken", "1"));
+    // The file gives the canary 5 %, as a file written for a canary would.
+    String spec = route("broken", "1").replace("weight: 100 }", "weight: 95 }").replace("weight: 0 }", "weight: 5 }");
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), spec);
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
       ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
       await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("PROGRESSING"));
@@ -75,6 +77,13 @@ class CanaryTest {
       }
       String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
       assertThat(metrics).contains("junction_canary_rollbacks_total 1.0");
+
+      // An unrelated edit of the routes file does not undo the rollback.
+      editElsewhere(server, routes, spec);
+      for (int i = 0; i < 300; i++) {
+        assertThat(server.blocking().modelInfer(request).getModelName()).isEqualTo("mlp");
+      }
+      assertThat(status(server).getState()).isEqualTo("ROLLED_BACK");
     }
   }
 
@@ -96,7 +105,23 @@ class CanaryTest {
       for (int i = 0; i < 30; i++) {
         assertThat(server.blocking().modelInfer(request).getModelVersion()).as("all traffic on the canary").isEqualTo("2");
       }
+      // An unrelated edit of the routes file does not undo the promotion.
+      editElsewhere(server, routes, route("mlp", "2"));
+      for (int i = 0; i < 100; i++) {
+        assertThat(server.blocking().modelInfer(request).getModelVersion()).as("still all on the canary").isEqualTo("2");
+      }
+      assertThat(status(server).getState()).isEqualTo("PROMOTED");
     }
+  }
+
+  /** Adds another route to the file, leaving the canary's route as it was, and waits for the reload. */
+  private static void editElsewhere(TestServer server, Path routes, String canaryRoute) throws Exception {
+    Files.writeString(routes, canaryRoute + """
+          - name: other
+            variants:
+              - { name: only, model: add_sub, weight: 100 }
+        """);
+    await().atMost(Duration.ofSeconds(15)).until(() -> server.server().routes().current().route("other").isPresent());
   }
 
   private static CanaryStatus status(TestServer server) {
