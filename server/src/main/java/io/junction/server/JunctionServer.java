@@ -130,7 +130,7 @@ public final class JunctionServer implements AutoCloseable {
         access = pager;
       }
       if (config.control().mode() == ModelControl.Mode.POLL) {
-        opened.push(new RepositoryPoller(models, config.control().pollInterval()));
+        opened.push(new RepositoryPoller(models, config.control().pollInterval(), config.control().hasBudget()));
       }
 
       // Route outcomes feed the canaries' judgement.

@@ -39,9 +39,6 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
     if (memoryBudgetBytes < 0) {
       throw new IllegalArgumentException("memoryBudgetBytes must be non-negative, got " + memoryBudgetBytes);
     }
-    if (memoryBudgetBytes > 0 && mode == Mode.POLL) {
-      throw new IllegalArgumentException("--model-memory-budget works with the none and explicit modes, not poll");
-    }
     pinned = Set.copyOf(pinned);
   }
 

@@ -111,9 +111,21 @@ public final class ModelManager implements AutoCloseable {
    * same files, so that a model file still being copied in is never loaded half-written.
    */
   public synchronized void poll() {
+    poll(false);
+  }
+
+  /**
+   * As {@link #poll()}; with {@code onDemand} (a memory budget in force), only models that are loaded
+   * are reloaded when their files change: the others load on their first request, within the budget,
+   * and a poll never loads them behind its back.
+   */
+  public synchronized void poll(boolean onDemand) {
     java.util.Set<String> present = new java.util.HashSet<>(repository.modelNames());
     for (String name : present) {
       ModelRecord current = models.get(name);
+      if (onDemand && (current == null || !current.anyReady())) {
+        continue;
+      }
       String fingerprint = repository.fingerprint(name);
       String seenLastPoll = lastPolled.put(name, fingerprint);
       boolean changed = current == null || !fingerprint.equals(current.fingerprint());

@@ -19,9 +19,14 @@ public final class RepositoryPoller implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("junction-repository-poll", true));
 
   public RepositoryPoller(ModelManager models, Duration interval) {
+    this(models, interval, false);
+  }
+
+  /** @param onDemand models load on their first request (a memory budget): polls only reload loaded ones */
+  public RepositoryPoller(ModelManager models, Duration interval, boolean onDemand) {
     timer.scheduleWithFixedDelay(() -> {
       try {
-        models.poll();
+        models.poll(onDemand);
       } catch (RuntimeException e) {
         // One bad poll (a directory vanishing mid-read, a permission problem) must not stop the next.
         log.error("polling the model repository failed; trying again in {}", interval, e);

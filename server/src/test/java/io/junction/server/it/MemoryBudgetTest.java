@@ -135,4 +135,31 @@ class MemoryBudgetTest {
           .getModelVersion()).isEqualTo("1");
     }
   }
+
+  @Test
+  void pollModeLoadsNothingBehindTheBudgetsBack() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo);
+    for (String name : List.of("a", "b", "c")) {
+      writer.model(name, 1, Mlp.seeded(16, 8, name.charAt(0)).onnx()).config(name, "max_batch_size: 4\n");
+    }
+    long modelBytes = Files.size(repo.resolve("a/1/model.onnx"));
+    long budget = modelBytes + modelBytes / 2; // one model fits
+    ServerConfig config = ServerConfig.loopback(repo).withControl(
+        ModelControl.poll(java.time.Duration.ofMillis(100)).withBudget(budget, Set.of()));
+    try (TestServer server = TestServer.start(config)) {
+      float[] x = new float[16];
+      server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16));
+      // New files for models that are not loaded: polls (every 100 ms) must leave them to load on demand.
+      writer.model("b", 2, Mlp.seeded(16, 8, 9).onnx()).model("c", 2, Mlp.seeded(16, 8, 10).onnx());
+      Thread.sleep(1000); // ten polls
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("b").build()).getReady()).isFalse();
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("c").build()).getReady()).isFalse();
+      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("b", "", "x", x, 1, 16))
+          .getModelVersion()).isEqualTo("2");
+      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      double resident = metrics.lines().filter(l -> l.startsWith("junction_model_memory_bytes{"))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
+      assertThat(resident).as("bytes loaded").isLessThanOrEqualTo(budget);
+    }
+  }
 }
