@@ -196,8 +196,11 @@ public final class Main implements Callable<Integer> {
     // SIGTERM and SIGINT drain and end the process with 0; a shutdown hook would end it with 143 even
     // after a clean drain. The hook stays for every other way the JVM may end.
     for (String signal : new String[] {"TERM", "INT"}) {
-      sun.misc.Signal.handle(new sun.misc.Signal(signal),
-          s -> new Thread(stop, "junction-drain").start());
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> new Thread(stop, "junction-drain").start());
+      } catch (IllegalArgumentException e) { // the JVM keeps this signal (e.g. -Xrs): the shutdown hook stops us
+        log.warn("cannot handle SIG{} ({}); it will stop the server without a drain", signal, e.getMessage());
+      }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
