@@ -102,18 +102,20 @@ final class BatchExecution {
       InferenceRequest r = p.request;
       recordOnRequestSpan(r, batchSpan, start, outcome.rows(), t);
       // Every request ends in exactly one outcome: one cancelled while it ran was counted as failed then.
-      if (p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)))) {
+      if (p.claimOutcome()) {
         stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
             t.inferNanos(), t.outputNanos());
       }
+      p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)));
     }
   }
 
   /** Answers a request that will not run; counted once, whoever gets there first. */
   void fail(PendingRequest p, JunctionException e) {
-    if (p.future.completeExceptionally(e)) {
+    if (p.claimOutcome()) {
       model.stats().recordFailure(System.nanoTime() - p.request.arrivalNanos());
     }
+    p.future.completeExceptionally(e);
   }
 
   /**

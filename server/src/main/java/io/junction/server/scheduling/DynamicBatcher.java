@@ -129,7 +129,9 @@ public final class DynamicBatcher implements AutoCloseable {
     pending.future.whenComplete((r, e) -> {
       if (pending.future.isCancelled()) {
         remove(pending);
-        model.stats().recordFailure(System.nanoTime() - request.arrivalNanos());
+        if (pending.claimOutcome()) {
+          model.stats().recordFailure(System.nanoTime() - request.arrivalNanos());
+        }
       }
     });
     if (alone) {

@@ -17,6 +17,16 @@ final class PendingRequest {
   final ShapeKey shape;
   /** Its queue timeout passed under the DELAY policy: it runs only when nothing else waits. */
   boolean delayed;
+  /** Set by whoever records this request's one outcome in the statistics first. */
+  private final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Claims the right to record this request's outcome: true once, for the first caller. The statistics
+   * are recorded before the answer is given, so a caller that has its answer finds it counted.
+   */
+  boolean claimOutcome() {
+    return counted.compareAndSet(false, true);
+  }
 
   PendingRequest(InferenceRequest request, int level, long enqueuedNanos, long queueTimeoutNanos) {
     this.request = request;

@@ -44,7 +44,7 @@ class ShutdownTest {
         "-cp", System.getProperty("java.class.path"), "io.junction.server.Main",
         "--model-repository", repo.toString(), "--grpc-address", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
         "--http-address", "127.0.0.1", "--http-port", Integer.toString(httpPort), "--cpu-slots", "1",
-        "--drain-delay", "1500ms", "--exit-timeout", "30s", "--tracing", "false")
+        "--drain-delay", "3s", "--exit-timeout", "30s", "--tracing", "false")
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     HttpClient http = HttpClient.newHttpClient();
@@ -70,7 +70,7 @@ class ShutdownTest {
         inFlight.add(c);
       }
       server.destroy(); // SIGTERM
-      await().atMost(Duration.ofMillis(1000)).until(() -> status(http, httpPort) == 503);
+      await().atMost(Duration.ofMillis(2000)).until(() -> status(http, httpPort) == 503);
       // Still serving during the drain delay: load balancers may not have noticed yet.
       assertThat(GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
           .modelInfer(rawFp32("slow", "", "x", new float[512], 1, 512)).getOutputsCount()).isEqualTo(1);
