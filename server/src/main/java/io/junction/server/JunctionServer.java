@@ -49,8 +49,6 @@ public final class JunctionServer implements AutoCloseable {
   /** Open Inference Protocol extensions this server implements, as Triton names them. */
   /** How often the routes file is re-read for changes. */
   static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
-  /** Shadow requests that may wait; more are dropped so that shadows never hold memory without bound. */
-  static final int SHADOW_QUEUE = 1024;
   /** Shadow requests on the devices at once: a slow shadow gets at most this share of them. */
   static final int SHADOW_IN_FLIGHT = 64;
   /** How often canaries are judged: a breach is rolled back within this. */
@@ -116,7 +114,7 @@ public final class JunctionServer implements AutoCloseable {
       models.loadAll(config.control()::loadsAtStart);
       CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry());
       opened.push(canaries);
-      ShadowTraffic shadows = new ShadowTraffic(SHADOW_QUEUE, SHADOW_IN_FLIGHT, metrics.registry());
+      ShadowTraffic shadows = new ShadowTraffic(SHADOW_IN_FLIGHT, metrics.registry());
       opened.push(shadows);
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
@@ -242,9 +240,8 @@ public final class JunctionServer implements AutoCloseable {
     }
     log.info("Junction stopping");
     healthPublisher.shutdown();
-    if (grpc != null) {
-      grpc.close(); // calls first: the HTTP probes answer (not ready) until the very end
-    }
+    // The gRPC endpoint was opened last, so it closes first; the HTTP endpoint sits at the bottom and
+    // closes last, so probes answer "not ready" until the very end.
     while (!opened.isEmpty()) {
       AutoCloseable resource = opened.pop();
       try {

@@ -203,7 +203,10 @@ public final class Main implements Callable<Integer> {
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
+      server.close(); // does nothing after a drain
+      if (demoDir != null) {
+        DemoRepository.delete(demoDir);
+      }
       stopped.countDown();
     }, "junction-shutdown"));
     server.start();

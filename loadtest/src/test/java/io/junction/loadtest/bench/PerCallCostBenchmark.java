@@ -21,7 +21,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -119,7 +118,7 @@ public final class PerCallCostBenchmark {
 
     int otlpPort = freePort();
     start(List.of(), "io.junction.testkit.OtlpReceiver", List.of(Integer.toString(otlpPort)), Map.of(), false);
-    Endpoint echo = endpoint(start(pin, "io.junction.loadtest.bench.EchoServer", List.of(), Map.of(), true));
+    Endpoint echo = ready(start(pin, "io.junction.loadtest.bench.EchoServer", List.of(), Map.of(), true));
     Endpoint junction = junction(repo, Map.of(), "true");
     Endpoint off = junction(repo, Map.of(), "false");
     String receiver = "http://127.0.0.1:" + otlpPort;
@@ -281,10 +280,6 @@ public final class PerCallCostBenchmark {
     builder.environment().putAll(env);
     processes.add(builder.start());
     return port;
-  }
-
-  private Endpoint endpoint(int port) throws Exception {
-    return ready(port);
   }
 
   private static Endpoint ready(int port) throws Exception {

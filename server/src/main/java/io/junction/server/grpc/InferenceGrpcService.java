@@ -13,7 +13,6 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelConfigResponse;
 import io.junction.proto.inference.ModelInferRequest;
-import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelReadyRequest;

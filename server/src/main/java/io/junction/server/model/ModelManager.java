@@ -110,7 +110,7 @@ public final class ModelManager implements AutoCloseable {
    * without downtime, as {@link #load} does. A change is acted on only when two polls in a row see the
    * same files, so that a model file still being copied in is never loaded half-written.
    */
-  public synchronized void poll() {
+  public void poll() {
     poll(false);
   }
 
@@ -203,8 +203,7 @@ public final class ModelManager implements AutoCloseable {
   /** Whether an operator unloaded the model (RepositoryModelUnload) and has not loaded it since. */
   public boolean isUnloadedByOperator(String name) {
     ModelRecord r = models.get(name);
-    return r != null && r.modelFailure().isEmpty() && !r.versions().isEmpty()
-        && r.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()));
+    return r != null && r.unloadedFor(java.util.Set.of(UNLOADED));
   }
 
   public boolean isLoaded(String name) {
@@ -408,8 +407,7 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private static boolean isUnloadedOnPurpose(ModelRecord record) {
-    return record.modelFailure().isEmpty() && !record.versions().isEmpty()
-        && record.versions().values().stream().allMatch(v -> UNLOADED.equals(v.reason()) || EVICTED.equals(v.reason()));
+    return record.unloadedFor(java.util.Set.of(UNLOADED, EVICTED));
   }
 
   private ModelRecord loadRecord(String name) {

@@ -52,6 +52,12 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
             && !ModelManager.EVICTED.equals(v.reason()));
   }
 
+  /** Whether every version was taken out of service for one of {@code reasons} (and the model loaded fine). */
+  boolean unloadedFor(java.util.Set<String> reasons) {
+    return modelFailure.isEmpty() && !versions.isEmpty()
+        && versions.values().stream().allMatch(v -> reasons.contains(v.reason()));
+  }
+
   /** The newest READY version, if any. */
   Optional<ServedModel> newestReady() {
     for (VersionStatus v : versions.descendingMap().values()) {

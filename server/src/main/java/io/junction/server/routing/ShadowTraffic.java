@@ -19,10 +19,9 @@ import java.util.function.Function;
 /**
  * Mirrors a fraction of a route's answered requests to its shadow, off the primary's path: the
  * primary's answer is already on its way, and nothing the shadow does reaches the caller. Shadow
- * requests wait in a bounded queue on the {@code junction-shadow} thread, which this class owns; when
- * the shadow lags behind they are dropped and counted as failed. At most {@code maxInFlight} shadow
- * requests are queued or running on the devices at once, so a slow shadow takes a bounded share of
- * them; more are dropped and counted. At {@link #close()} shadow requests still waiting are dropped
+ * requests are sent from the {@code junction-shadow} thread, which this class owns. At most
+ * {@code maxInFlight} of them are waiting for that thread, queued or running on the devices at once, so
+ * a slow shadow takes a bounded share of them; more are dropped and counted. At {@link #close()} shadow requests still waiting are dropped
  * without running. Each shadow answer is compared with the primary's and recorded: latency by outcome,
  * the largest absolute difference, argmax agreement.
  */
@@ -37,11 +36,10 @@ public final class ShadowTraffic implements AutoCloseable {
   private final Counter argmax;
 
   /**
-   * @param queueSize shadow requests that may wait for this class's thread; more are dropped
    * @param maxInFlight shadow requests that may be queued or running on the devices at once; more are dropped
    * @param metrics where shadow latency and agreement are exposed
    */
-  public ShadowTraffic(int queueSize, int maxInFlight, PrometheusRegistry metrics) {
+  public ShadowTraffic(int maxInFlight, PrometheusRegistry metrics) {
     this.inFlight = new Semaphore(maxInFlight);
     this.dropped = Counter.builder()
         .name("junction_shadow_dropped")
@@ -67,7 +65,7 @@ public final class ShadowTraffic implements AutoCloseable {
         .help("Rows compared between shadow and primary, by whether their argmax agreed")
         .labelNames("route", "model", "agree")
         .register(metrics);
-    this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueSize),
+    this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(maxInFlight),
         new NamedThreadFactory("junction-shadow", true), new ThreadPoolExecutor.AbortPolicy());
   }
 

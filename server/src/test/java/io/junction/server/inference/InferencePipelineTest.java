@@ -61,7 +61,7 @@ class InferencePipelineTest {
         new ModelConfigResolver(4));
     models.loadAll();
     scheduler = new BatchingScheduler(1, 16, TracerProvider.noop().get("test"));
-    shadows = new ShadowTraffic(4, 4, new io.prometheus.metrics.model.registry.PrometheusRegistry());
+    shadows = new ShadowTraffic(4, new io.prometheus.metrics.model.registry.PrometheusRegistry());
     RouteRegistry routes = new RouteRegistry(name -> name.equals("mlp"), (name, version) -> true);
     routes.replace(RoutesFile.parse(ROUTES));
     InferenceListener recorder = new InferenceListener() {
