@@ -6,6 +6,7 @@ import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelPager;
+import io.junction.server.model.ProcessMemory;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.CanaryController;
@@ -89,7 +90,8 @@ public final class JunctionServer implements AutoCloseable {
     this.backends = backends;
     this.telemetry = telemetry;
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
-        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry());
+        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry(),
+        config.control().measureFootprints() ? ProcessMemory.procfs() : java.util.OptionalLong::empty);
     this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer(),
         metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
@@ -111,7 +113,16 @@ public final class JunctionServer implements AutoCloseable {
       log.info("loading models from {} (model control mode {})", models.repository().root(),
           config.control().mode());
       models.autoWarmup(config.control().autoWarmup());
-      models.loadAll(config.control()::loadsAtStart);
+      ModelAccess access = ModelAccess.direct(models);
+      if (config.control().hasBudget()) {
+        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned(),
+            metrics.registry());
+        opened.push(pager);
+        access = pager;
+        pager.loadAtStart(models.repository().modelNames().stream().filter(config.control()::loadsAtStart).toList());
+      } else {
+        models.loadAll(config.control()::loadsAtStart);
+      }
       CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry());
       opened.push(canaries);
       ShadowTraffic shadows = new ShadowTraffic(SHADOW_IN_FLIGHT, metrics.registry());
@@ -119,13 +130,6 @@ public final class JunctionServer implements AutoCloseable {
       if (config.routesFile().isPresent()) {
         opened.push(new RoutesFileWatcher(config.routesFile().get(), routes, ROUTES_POLL_INTERVAL));
         log.info("routes from {}: {}", config.routesFile().get(), routes.current().routes().keySet());
-      }
-      ModelAccess access = ModelAccess.direct(models);
-      if (config.control().hasBudget()) {
-        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned(),
-            metrics.registry());
-        opened.push(pager);
-        access = pager;
       }
       if (config.control().mode() == ModelControl.Mode.POLL) {
         opened.push(new RepositoryPoller(models, config.control().pollInterval(), config.control().hasBudget()));

@@ -92,6 +92,12 @@ public final class Main implements Callable<Integer> {
           + "recently used idle ones are unloaded to make room (default: no budget).")
   String memoryBudget;
 
+  @Option(names = "--model-footprint", defaultValue = "measured", paramLabel = "measured|files",
+      description = "How the memory budget counts a loaded model: measured (growth of resident memory while it "
+          + "loaded and warmed up, at least its file sizes) or files (file sizes alone; deterministic, but less "
+          + "than a runtime builds from them). Default: ${DEFAULT-VALUE}.")
+  String footprint;
+
   @Option(names = "--pin-model", paramLabel = "NAME",
       description = "With a memory budget: a model loaded at start and never unloaded to make room (repeatable).")
   List<String> pinnedModels = new ArrayList<>();
@@ -252,8 +258,11 @@ public final class Main implements Callable<Integer> {
     }
     try {
       long budget = memoryBudget == null ? 0 : ModelControl.parseBudget(memoryBudget);
+      if (!footprint.equals("measured") && !footprint.equals("files")) {
+        throw new IllegalArgumentException("--model-footprint must be measured or files, got '" + footprint + "'");
+      }
       return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds), budget,
-          Set.copyOf(pinnedModels), autoWarmup);
+          Set.copyOf(pinnedModels), autoWarmup, footprint.equals("measured"));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

@@ -18,13 +18,16 @@ import java.util.Set;
  *     unloaded to make room
  * @param pinned models that load at start and are never unloaded to make room
  * @param autoWarmup warm models whose config has no {@code model_warmup} with zeros at their batch sizes
+ * @param measureFootprints count a loaded model's memory by the growth of resident memory while it
+ *     loaded (at least its file sizes); false: by its file sizes alone, which is deterministic but
+ *     undercounts what a runtime builds from the files
  */
 public record ModelControl(Mode mode, Set<String> startupModels, Duration pollInterval, long memoryBudgetBytes,
-    Set<String> pinned, boolean autoWarmup) {
+    Set<String> pinned, boolean autoWarmup, boolean measureFootprints) {
   public enum Mode { NONE, POLL, EXPLICIT }
 
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(15);
-  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL, 0, Set.of(), false);
+  public static final ModelControl NONE = new ModelControl(Mode.NONE, Set.of(), DEFAULT_POLL_INTERVAL, 0, Set.of(), false, true);
 
   public ModelControl {
     Objects.requireNonNull(mode, "mode");
@@ -43,7 +46,12 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
   }
 
   public ModelControl withAutoWarmup(boolean enabled) {
-    return new ModelControl(mode, startupModels, pollInterval, memoryBudgetBytes, pinned, enabled);
+    return new ModelControl(mode, startupModels, pollInterval, memoryBudgetBytes, pinned, enabled, measureFootprints);
+  }
+
+  /** Counts loaded models by their file sizes alone (see {@code measureFootprints}). */
+  public ModelControl withFileFootprints() {
+    return new ModelControl(mode, startupModels, pollInterval, memoryBudgetBytes, pinned, autoWarmup, false);
   }
 
   public boolean hasBudget() {
@@ -51,7 +59,7 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
   }
 
   public ModelControl withBudget(long bytes, Set<String> pinnedModels) {
-    return new ModelControl(mode, startupModels, pollInterval, bytes, pinnedModels, autoWarmup);
+    return new ModelControl(mode, startupModels, pollInterval, bytes, pinnedModels, autoWarmup, measureFootprints);
   }
 
   /**
@@ -87,11 +95,11 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
   }
 
   public static ModelControl poll(Duration interval) {
-    return new ModelControl(Mode.POLL, Set.of(), interval, 0, Set.of(), false);
+    return new ModelControl(Mode.POLL, Set.of(), interval, 0, Set.of(), false, true);
   }
 
   public static ModelControl explicit(Set<String> startupModels) {
-    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL, 0, Set.of(), false);
+    return new ModelControl(Mode.EXPLICIT, startupModels, DEFAULT_POLL_INTERVAL, 0, Set.of(), false, true);
   }
 
   /** Whether the model of this name loads at start (with a budget: pinned and named ones only). */

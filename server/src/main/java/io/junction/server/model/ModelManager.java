@@ -8,6 +8,7 @@ import io.junction.server.backend.ModelLoadException;
 import io.junction.server.backend.ModelLoadRequest;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
+import io.junction.server.errors.QueueFullException;
 import io.junction.server.repository.ModelDirectory;
 import io.junction.server.repository.ModelRepository;
 import java.nio.file.Path;
@@ -47,7 +48,11 @@ public final class ModelManager implements AutoCloseable {
   private final ModelRepository repository;
   private final BackendRegistry backends;
   private final ModelConfigResolver resolver;
+  private final ProcessMemory memory;
   private volatile boolean autoWarmup;
+  private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
+  /** What each version (by "name/version") held when it last loaded: the estimate for its next load. */
+  private final Map<String, Long> measured = new ConcurrentHashMap<>();
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
   /** Each model's fingerprint at the last poll: a change is acted on only once the files stopped changing. */
@@ -70,10 +75,25 @@ public final class ModelManager implements AutoCloseable {
   /** @param metrics where the models' counters, sizes and states are exposed */
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
       PrometheusRegistry metrics) {
+    this(repository, backends, resolver, metrics, ProcessMemory.procfs());
+  }
+
+  /** @param memory how a load's real memory cost is measured */
+  public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
+      PrometheusRegistry metrics, ProcessMemory memory) {
     metrics.register(new ModelMetrics(this));
     this.repository = Objects.requireNonNull(repository, "repository");
     this.backends = Objects.requireNonNull(backends, "backends");
     this.resolver = Objects.requireNonNull(resolver, "resolver");
+    this.memory = Objects.requireNonNull(memory, "memory");
+  }
+
+  /**
+   * Every load from now on asks {@code admission} first. Set once, before models load; not a
+   * constructor argument because the memory budget's admission evicts through this manager.
+   */
+  public void admitLoadsWith(LoadAdmission admission) {
+    this.admission = Objects.requireNonNull(admission, "admission");
   }
 
   /** Warm models without {@code model_warmup} with zeros at their batch sizes before they take traffic. */
@@ -143,6 +163,8 @@ public final class ModelManager implements AutoCloseable {
           load(name);
         } catch (ModelNotFoundException e) {
           present.remove(name); // removed while we looked
+        } catch (QueueFullException e) {
+          // refused by the memory budget: logged by load; what serves goes on, and the next poll tries again
         }
       }
     }
@@ -211,18 +233,28 @@ public final class ModelManager implements AutoCloseable {
     return r != null && r.anyReady();
   }
 
-  /** Bytes a load of the model would take: the files of the versions its policy selects. */
+  /**
+   * Bytes a load of the model is expected to hold: per version its policy selects, what it held when it
+   * last loaded, or at least the size of its files.
+   */
   public long estimateBytes(String name) {
     try {
       ModelDirectory dir = repository.open(name);
       long total = 0;
       for (long v : dir.selectedVersions()) {
-        total += repository.versionBytes(name, v);
+        total += Math.max(repository.versionBytes(name, v), measured.getOrDefault(name + "/" + v, 0L));
       }
       return total;
     } catch (ModelLoadException e) {
       return 0; // the load will fail and say why
     }
+  }
+
+  /** Bytes the model's serving versions hold now, as the memory budget counts them. */
+  public long heldBytes(String name) {
+    ModelRecord record = models.get(name);
+    return record == null ? 0 : record.versions().values().stream().flatMap(v -> v.served().stream())
+        .mapToLong(ServedModel::footprintBytes).sum();
   }
 
   /** Unloads a model whose directory is gone and drops it from the index. */
@@ -249,14 +281,24 @@ public final class ModelManager implements AutoCloseable {
    * were serving go on serving unchanged, the failure is logged once, counted and shown in the index,
    * and the new files are tried again only when they change.
    *
+   * <p>A load first asks the {@link LoadAdmission} (the memory budget). When it is refused nothing
+   * changes: what serves goes on serving, and the refusal is logged once and shown in the index.
+   *
    * @return whether at least one version is ready afterwards from this load (false when a failed
    *     reload left the previous versions serving)
    * @throws ModelNotFoundException if the repository has no such model
+   * @throws QueueFullException if the memory budget refused the load
    */
   public boolean load(String name) {
     changeLock.lock();
     try {
       ModelRecord previous = models.get(name);
+      try {
+        admission.admit(name, estimateBytes(name), heldBytes(name));
+      } catch (QueueFullException e) {
+        refused(name, previous, e.getMessage());
+        throw e;
+      }
       ModelRecord record = loadRecord(name);
       if (previous != null && previous.anyReady() && record.hasFailures()) {
         keepServing(name, previous, record);
@@ -284,6 +326,17 @@ public final class ModelManager implements AutoCloseable {
       log.debug("model '{}' failed to load again, for the same reason: {}", name, reason);
     } else {
       log.error("model '{}' failed to load: {}", name, reason);
+    }
+  }
+
+  /** A load the budget refused: logged once per reason; a serving model shows why its reload did not happen. */
+  private void refused(String name, ModelRecord previous, String reason) {
+    if (!reason.equals(lastFailure.put(name, reason))) {
+      log.warn("{}", reason);
+    }
+    if (previous != null && previous.anyReady()) {
+      // the old fingerprint stays, so that a poll tries the new files again once there is room
+      models.put(name, previous.keptAfter(previous.fingerprint(), reason));
     }
   }
 
@@ -377,10 +430,16 @@ public final class ModelManager implements AutoCloseable {
         String kept = record.reloadFailure().isEmpty() ? ""
             : "serving the previous load; the reload failed: " + record.reloadFailure();
         record.versions().values().forEach(v -> entries.add(new ModelIndexEntry(name, Long.toString(v.version()),
-            v.state(), v.reason().isEmpty() ? kept : v.reason())));
+            v.state(), v.reason().isEmpty() ? readyReason(kept, v) : v.reason())));
       }
     });
     return entries;
+  }
+
+  /** A ready version's line: why a reload did not replace it, if so, and what it holds in memory. */
+  private static String readyReason(String kept, VersionStatus v) {
+    String footprint = v.served().map(m -> "footprint: " + m.footprint()).orElse("");
+    return kept.isEmpty() ? footprint : kept + "; " + footprint;
   }
 
   /** Names of the models this server has tried to load. */
@@ -441,13 +500,20 @@ public final class ModelManager implements AutoCloseable {
       String fileName = dir.config().map(ModelConfig::getDefaultModelFilename).filter(f -> !f.isEmpty())
           .orElse(backend.defaultModelFilename());
       Path file = repository.versionFile(dir, version, fileName);
+      // Loads are serialised, so the growth of resident memory is mostly this load's (requests to other
+      // models running meanwhile add noise; the file size is the floor the budget counts).
+      java.util.OptionalLong before = memory.residentBytes();
       loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
       Warmup.run(label, effective, loaded, autoWarmup);
+      java.util.OptionalLong after = memory.residentBytes();
+      long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
       ServedModel served = new ServedModel(dir.name(), version, effective, loaded);
       long millis = (System.nanoTime() - start) / 1_000_000;
-      served.loaded(repository.versionBytes(dir.name(), version), millis);
-      log.info("{} loaded with {} in {} ms ({} bytes)", label, backend.name(), millis, served.footprintBytes());
+      Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
+      served.loaded(footprint, millis);
+      measured.put(dir.name() + "/" + version, footprint.budgetBytes());
+      log.info("{} loaded with {} in {} ms ({})", label, backend.name(), millis, footprint);
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {
       if (loaded != null) {

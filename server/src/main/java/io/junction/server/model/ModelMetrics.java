@@ -57,16 +57,25 @@ final class ModelMetrics implements MultiCollector {
     GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder().name("junction_inflight_requests")
         .help("Requests of a model version queued or running");
     GaugeSnapshot.Builder size = GaugeSnapshot.builder().name("junction_model_size_bytes")
-        .help("Estimated memory of a loaded model version (its file sizes)");
+        .help("Memory of a loaded model version as the memory budget counts it: the larger of its file sizes and "
+            + "the measured growth of resident memory while it loaded");
+    GaugeSnapshot.Builder footprint = GaugeSnapshot.builder().name("junction_model_footprint_bytes")
+        .help("What a loaded model version holds, by measure: files (their sizes) or resident (growth of the "
+            + "process's resident memory while it loaded and warmed up; 0 when not measurable)");
     GaugeSnapshot.Builder loadTime = GaugeSnapshot.builder().name("junction_model_load_seconds")
         .help("How long loading a model version took");
     for (ServedModel m : ready) {
       inFlight.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.inFlight()).build());
       size.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m)).value(m.footprintBytes()).build());
+      footprint.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m).add("measure", "files"))
+          .value(m.footprint().fileBytes()).build());
+      footprint.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m).add("measure", "resident"))
+          .value(m.footprint().measuredBytes()).build());
       loadTime.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels(m))
           .value(m.loadMillis() / 1000.0).build());
     }
-    out.metricSnapshot(inFlight.build()).metricSnapshot(size.build()).metricSnapshot(loadTime.build());
+    out.metricSnapshot(inFlight.build()).metricSnapshot(size.build()).metricSnapshot(footprint.build())
+        .metricSnapshot(loadTime.build());
     GaugeSnapshot.Builder state = GaugeSnapshot.builder().name("junction_model_state")
         .help("1 for the state each model version is in (UNAVAILABLE, LOADING, READY, UNLOADING)");
     for (ModelIndexEntry e : models.index()) {

@@ -23,14 +23,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Many models in a memory budget: a request for a model that is not loaded loads it (the request waits),
- * after unloading the least recently used idle models until it fits. Loads of one model are
- * deduplicated and run one at a time on the {@code junction-model-loader} thread, which this class owns;
- * pinned models are never unloaded to make room.
+ * after unloading the least recently used idle models until it fits. Request-triggered loads of one
+ * model are deduplicated and run one at a time on the {@code junction-model-loader} thread, which this
+ * class owns; pinned models are never unloaded to make room.
  *
- * <p>The budget counts the file sizes of loaded, not retired versions. A version unloaded to make room
- * finishes its in-flight requests before its memory is freed, so the process may briefly hold more.
+ * <p>The pager is also the {@link LoadAdmission} of every other load (start-up, poll reloads,
+ * RepositoryModelLoad): each makes room the same way or is refused, naming the budget, the need and
+ * what holds the memory.
+ *
+ * <p>The budget counts what loaded, not retired versions hold ({@link Footprint#budgetBytes()}). A
+ * version unloaded to make room finishes its in-flight requests before its memory is freed, and a
+ * reload holds old and new versions while it swaps them, so the process may briefly hold more.
  */
-public final class ModelPager implements ModelAccess {
+public final class ModelPager implements ModelAccess, LoadAdmission {
   private static final Logger log = LoggerFactory.getLogger(ModelPager.class);
 
   /** The longest a load waits for busy models to become idle so that it fits. */
@@ -57,6 +62,7 @@ public final class ModelPager implements ModelAccess {
     this.models = models;
     this.budgetBytes = budgetBytes;
     this.pinned = Set.copyOf(pinned);
+    models.admitLoadsWith(this);
     GaugeWithCallback.builder().name("junction_model_memory_bytes")
         .help("Bytes of models loaded (file sizes of loaded versions)").labelNames("device")
         .callback(cb -> cb.call(residentBytes(), "cpu")).register(metrics);
@@ -129,23 +135,68 @@ public final class ModelPager implements ModelAccess {
     if (models.repository().fingerprint(name).isEmpty()) {
       throw new ModelNotFoundException("model '" + name + "' is not in the model repository");
     }
-    long needed = models.estimateBytes(name);
-    if (needed > budgetBytes) {
-      throw new QueueFullException("model '" + name + "' needs " + needed + " bytes, more than the whole memory "
-          + "budget (" + budgetBytes + " bytes)");
-    }
-    makeRoom(name, needed);
-    models.load(name);
+    models.load(name); // asks admit() first
   }
 
   /**
-   * Unloads least recently used idle models until {@code needed} bytes fit. Models busy with requests
-   * are not unloaded under them: when only busy ones could make room, this waits for one to become
-   * idle (requests are short), up to {@link #MAX_WAIT_FOR_ROOM}.
+   * Loads the models a server starts with: every pinned model, refused at start (an exception) when
+   * the pins together do not fit; then the others named, while they fit without unloading one loaded
+   * before them. Those that do not fit are logged and load on demand.
+   *
+   * @param names the models to load, the pinned ones among them
+   * @throws IllegalArgumentException when a pinned model is not among them, or the pinned models need
+   *     more than the budget
    */
-  private void makeRoom(String name, long needed) {
+  public void loadAtStart(java.util.List<String> names) {
+    java.util.List<String> missing = pinned.stream().filter(p -> !names.contains(p)).sorted().toList();
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("pinned models " + missing + " are not in the model repository");
+    }
+    long pinnedBytes = 0;
+    StringBuilder pins = new StringBuilder();
+    for (String name : names) {
+      if (pinned.contains(name)) {
+        long bytes = models.estimateBytes(name);
+        pinnedBytes += bytes;
+        pins.append(pins.length() == 0 ? "" : ", ").append(name).append(" (").append(bytes).append(" bytes)");
+      }
+    }
+    if (pinnedBytes > budgetBytes) {
+      throw new IllegalArgumentException("the pinned models need " + pinnedBytes + " bytes, more than the memory "
+          + "budget of " + budgetBytes + " bytes: " + pins + "; raise --model-memory-budget or pin fewer models");
+    }
+    names.stream().filter(pinned::contains).forEach(models::load);
+    java.util.List<String> deferred = new java.util.ArrayList<>();
+    for (String name : names) {
+      if (pinned.contains(name)) {
+        continue;
+      }
+      if (residentBytes() + models.estimateBytes(name) <= budgetBytes) {
+        models.load(name);
+      } else {
+        deferred.add(name);
+      }
+    }
+    if (!deferred.isEmpty()) {
+      log.warn("{} of {} models named to load at start fit the memory budget of {} bytes; {} load on their first "
+          + "request instead", names.size() - deferred.size(), names.size(), budgetBytes, deferred);
+    }
+  }
+
+  /**
+   * Admission of every load: refuses one larger than the whole budget, else unloads least recently
+   * used idle models until it fits. Models busy with requests are not unloaded under them: when only
+   * busy ones could make room, this waits for one to become idle (requests are short), up to
+   * {@link #MAX_WAIT_FOR_ROOM}. Runs under the model manager's lock, one load at a time.
+   */
+  @Override
+  public void admit(String name, long needed, long held) {
+    if (needed > budgetBytes) {
+      throw new QueueFullException("cannot load model '" + name + "': it needs " + needed + " bytes, more than the "
+          + "whole memory budget of " + budgetBytes + " bytes (--model-memory-budget)");
+    }
     long deadline = System.nanoTime() + MAX_WAIT_FOR_ROOM.toNanos();
-    while (residentBytes() + needed > budgetBytes) {
+    while (residentBytes() - held + needed > budgetBytes) {
       ServedModel victim = models.readyModels().stream()
           .filter(m -> !pinned.contains(m.name()) && !m.name().equals(name) && m.inFlight() == 0)
           .min(Comparator.comparingLong(ServedModel::lastUsedNanos))
@@ -158,9 +209,9 @@ public final class ModelPager implements ModelAccess {
       boolean evictable = models.readyModels().stream()
           .anyMatch(m -> !pinned.contains(m.name()) && !m.name().equals(name));
       if (!evictable || System.nanoTime() - deadline > 0) {
-        throw new QueueFullException("cannot load model '" + name + "' (" + needed + " bytes) within the memory "
-            + "budget of " + budgetBytes + " bytes: " + residentBytes() + " bytes are held by models that are "
-            + (evictable ? "busy" : "pinned") + "; retry later");
+        throw new QueueFullException("cannot load model '" + name + "': it needs " + needed + " bytes and the "
+            + "memory budget of " + budgetBytes + " bytes (--model-memory-budget) has " + (budgetBytes - residentBytes()
+            + held) + " free; the rest is held by " + holders(name) + (evictable ? "; retry when they are idle" : ""));
       }
       try {
         Thread.sleep(1); // a busy model finishes its requests in milliseconds
@@ -169,6 +220,16 @@ public final class ModelPager implements ModelAccess {
         throw new ModelUnavailableException("model '" + name + "': the server is shutting down");
       }
     }
+  }
+
+  /** Who holds the budget besides {@code name}: each model, its bytes, and whether it is pinned or busy. */
+  private String holders(String name) {
+    StringBuilder sb = new StringBuilder();
+    models.readyModels().stream().filter(m -> !m.name().equals(name))
+        .forEach(m -> sb.append(sb.length() == 0 ? "" : ", ").append(m.name()).append(" v").append(m.version())
+            .append(" (").append(m.footprintBytes()).append(" bytes, ")
+            .append(pinned.contains(m.name()) ? "pinned" : m.inFlight() > 0 ? "busy" : "idle").append(')'));
+    return sb.length() == 0 ? "no other model" : sb.toString();
   }
 
   /** Bytes of loaded, not retired versions. */

@@ -31,7 +31,7 @@ public final class ServedModel {
   private final AtomicBoolean retired = new AtomicBoolean();
   private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
   private volatile long lastUsedNanos = System.nanoTime();
-  private volatile long footprintBytes;
+  private volatile Footprint footprint = Footprint.NONE;
   private volatile long loadMillis;
 
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
@@ -104,17 +104,21 @@ public final class ServedModel {
     return lastUsedNanos;
   }
 
-  /** Estimated memory of the loaded version: the size of its files. */
+  /** What the loaded version costs in memory, as the memory budget counts it (see {@link Footprint}). */
   public long footprintBytes() {
-    return footprintBytes;
+    return footprint.budgetBytes();
+  }
+
+  public Footprint footprint() {
+    return footprint;
   }
 
   public long loadMillis() {
     return loadMillis;
   }
 
-  void loaded(long bytes, long millis) {
-    this.footprintBytes = bytes;
+  void loaded(Footprint footprint, long millis) {
+    this.footprint = footprint;
     this.loadMillis = millis;
   }
 

@@ -5,7 +5,13 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.server.InferRequests;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
@@ -45,7 +51,7 @@ class MemoryBudgetTest {
     long modelBytes = Files.size(repo.resolve("m0/1/model.onnx"));
     long budget = modelBytes * 3 + modelBytes / 2; // three fit, a fourth does not
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(ModelControl.NONE.withBudget(budget, Set.of("m0")));
+        .withControl(ModelControl.NONE.withBudget(budget, Set.of("m0")).withFileFootprints());
     try (TestServer server = TestServer.start(config)) {
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m0").build()).getReady())
           .as("pinned models load at start").isTrue();
@@ -114,7 +120,7 @@ class MemoryBudgetTest {
     new ModelRepositoryWriter(repo).model("a", 1, mlp.onnx()).config("a", "max_batch_size: 4\n");
     long budget = Files.size(repo.resolve("a/1/model.onnx")) * 4;
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()));
+        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints());
     try (TestServer server = TestServer.start(config)) {
       float[] x = new float[16];
       assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
@@ -145,7 +151,7 @@ class MemoryBudgetTest {
     long modelBytes = Files.size(repo.resolve("a/1/model.onnx"));
     long budget = modelBytes + modelBytes / 2; // one model fits
     ServerConfig config = ServerConfig.loopback(repo).withControl(
-        ModelControl.poll(java.time.Duration.ofMillis(100)).withBudget(budget, Set.of()));
+        ModelControl.poll(java.time.Duration.ofMillis(100)).withBudget(budget, Set.of()).withFileFootprints());
     try (TestServer server = TestServer.start(config)) {
       float[] x = new float[16];
       server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16));
@@ -161,5 +167,96 @@ class MemoryBudgetTest {
           .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
       assertThat(resident).as("bytes loaded").isLessThanOrEqualTo(budget);
     }
+  }
+
+  @Test
+  void everyLoadPathGoesThroughTheBudget() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo);
+    for (int i = 0; i < 8; i++) {
+      writer.model("m" + i, 1, Mlp.seeded(16, 8, i + 1).onnx()).config("m" + i, "max_batch_size: 4\n");
+    }
+    long modelBytes = Files.size(repo.resolve("m0/1/model.onnx"));
+    long budget = modelBytes * 3 + modelBytes / 2; // three fit
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints());
+    try (TestServer server = TestServer.start(config)) {
+      assertThat(server.server().models().readyModels()).as("--load-model '*' loads what fits, no more").hasSize(3);
+      for (int i = 0; i < 8; i++) {
+        server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m" + i).build());
+        assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m" + i).build()).getReady())
+            .as("m%d after RepositoryModelLoad", i).isTrue();
+        assertThat(loadedBytes(server)).as("bytes loaded after RepositoryModelLoad of m%d", i)
+            .isLessThanOrEqualTo(budget);
+      }
+      assertThat(server.server().models().readyModels()).hasSize(3);
+    }
+  }
+
+  @Test
+  void aLoadThatCannotFitBesidePinnedModelsIsRefusedAndNamesThem() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo);
+    for (String name : List.of("p1", "p2", "other")) {
+      writer.model(name, 1, Mlp.seeded(16, 8, name.hashCode()).onnx()).config(name, "max_batch_size: 4\n");
+    }
+    long modelBytes = Files.size(repo.resolve("p1/1/model.onnx"));
+    long budget = modelBytes * 2 + modelBytes / 2; // the two pins fit, nothing beside them
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of()).withBudget(budget, Set.of("p1", "p2")).withFileFootprints());
+    try (TestServer server = TestServer.start(config)) {
+      assertThatThrownBy(() -> server.blocking().repositoryModelLoad(
+              RepositoryModelLoadRequest.newBuilder().setModelName("other").build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("model 'other'", "needs " + modelBytes + " bytes",
+                "memory budget of " + budget + " bytes", "p1 v1", "p2 v1", "pinned");
+          });
+      assertThatThrownBy(() -> server.blocking().modelInfer(InferRequests.rawFp32("other", "", "x", new float[16], 1, 16)))
+          .as("a request cannot load it either")
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+      assertThat(server.server().models().readyModels()).extracting(m -> m.name()).containsExactlyInAnyOrder("p1", "p2");
+    }
+  }
+
+  @Test
+  void pinsThatCannotFitAreRefusedAtStart() throws Exception {
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo);
+    for (String name : List.of("p1", "p2")) {
+      writer.model(name, 1, Mlp.seeded(16, 8, name.hashCode()).onnx()).config(name, "max_batch_size: 4\n");
+    }
+    long modelBytes = Files.size(repo.resolve("p1/1/model.onnx"));
+    ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE
+        .withBudget(modelBytes + modelBytes / 2, Set.of("p1", "p2")).withFileFootprints());
+    assertThatThrownBy(() -> TestServer.start(config)).hasMessageContaining("pinned models need " + 2 * modelBytes)
+        .hasMessageContaining("p1 (" + modelBytes + " bytes)");
+    ServerConfig missing = ServerConfig.loopback(repo).withControl(ModelControl.NONE
+        .withBudget(modelBytes * 4, Set.of("p1", "nope")).withFileFootprints());
+    assertThatThrownBy(() -> TestServer.start(missing)).hasMessageContaining("pinned models [nope] are not in the");
+  }
+
+  @Test
+  void aLoadsMeasuredFootprintIsCountedAndShown() throws Exception {
+    Mlp big = Mlp.seeded(1024, 1024, 7); // 4 MiB of weights: its session holds at least that
+    new ModelRepositoryWriter(repo).model("big", 1, big.onnx()).config("big", "max_batch_size: 4\n");
+    long fileBytes = Files.size(repo.resolve("big/1/model.onnx"));
+    ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withBudget(fileBytes * 64, Set.of("big")));
+    try (TestServer server = TestServer.start(config)) {
+      io.junction.server.model.Footprint footprint = server.server().models().readyModels().get(0).footprint();
+      assertThat(footprint.fileBytes()).isEqualTo(fileBytes);
+      assertThat(footprint.measuredBytes()).as("resident memory grown by the load").isGreaterThan(fileBytes / 2);
+      String metrics = scrape(server);
+      assertThat(value(metrics, "junction_model_footprint_bytes{measure=\"files\",model=\"big\",version=\"1\"}"))
+          .isEqualTo(fileBytes);
+      assertThat(value(metrics, "junction_model_footprint_bytes{measure=\"resident\",model=\"big\",version=\"1\"}"))
+          .isEqualTo(footprint.measuredBytes());
+      assertThat(value(metrics, "junction_model_memory_bytes{device=\"cpu\"}"))
+          .as("the budget counts the larger figure").isEqualTo(Math.max(fileBytes, footprint.measuredBytes()));
+      assertThat(server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModels(0).getReason())
+          .contains(fileBytes + " bytes of files", footprint.measuredBytes() + " bytes resident (measured)");
+    }
+  }
+
+  private static long loadedBytes(TestServer server) {
+    return server.server().models().readyModels().stream().mapToLong(m -> m.footprintBytes()).sum();
   }
 }
