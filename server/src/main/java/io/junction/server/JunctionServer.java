@@ -10,6 +10,7 @@ import io.junction.server.model.ProcessMemory;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.CanaryController;
+import io.junction.server.routing.CanaryStateFile;
 import io.junction.server.routing.ShadowTraffic;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferencePipeline;
@@ -123,7 +124,9 @@ public final class JunctionServer implements AutoCloseable {
       } else {
         models.loadAll(config.control()::loadsAtStart);
       }
-      CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry());
+      Optional<CanaryStateFile> canaryState = config.stateDir().isPresent()
+          ? Optional.of(new CanaryStateFile(config.stateDir().get())) : Optional.empty();
+      CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry(), canaryState);
       opened.push(canaries);
       ShadowTraffic shadows = new ShadowTraffic(SHADOW_IN_FLIGHT, metrics.registry());
       opened.push(shadows);

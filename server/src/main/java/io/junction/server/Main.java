@@ -111,6 +111,11 @@ public final class Main implements Callable<Integer> {
       description = "YAML file of traffic-split routes (A/B, canary); see the README.")
   Path routesFile;
 
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Directory where run-time decisions (canary promotions and rollbacks) are kept, written "
+          + "atomically, so that they survive a restart (default: none; they do not).")
+  Path stateDir;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE",
       description = "File holding the bearer token of the admin service (junction.admin.v1); without it the "
           + "admin service is not served.")
@@ -184,7 +189,8 @@ public final class Main implements Callable<Integer> {
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
-        adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()));
+        adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()),
+        Optional.ofNullable(stateDir));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

@@ -21,13 +21,15 @@ import java.util.Optional;
  * @param control how models are loaded and unloaded (Triton's model control modes)
  * @param routesFile a YAML file of traffic-split routes, if any
  * @param adminToken the bearer token of the admin service; without one the admin service is not served
+ * @param stateDir where decisions taken at run time (canary promotions and rollbacks) are kept so that
+ *     they survive a restart; empty: they do not
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
  */
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
-    ModelControl control, Optional<Path> routesFile, Optional<String> adminToken) {
+    ModelControl control, Optional<Path> routesFile, Optional<String> adminToken, Optional<Path> stateDir) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -44,6 +46,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(control, "control");
     Objects.requireNonNull(routesFile, "routesFile");
     Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(stateDir, "stateDir");
     if (adminToken.isPresent() && adminToken.get().length() < 16) {
       throw new IllegalArgumentException("the admin token must have at least 16 characters");
     }
@@ -68,7 +71,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), Optional.empty());
+        ModelControl.NONE, Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -76,37 +79,42 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), Optional.empty());
+        ModelControl.NONE, Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, adminToken);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, adminToken, stateDir);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, adminToken);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, adminToken, stateDir);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, adminToken);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, adminToken, stateDir);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, adminToken);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, adminToken, stateDir);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), adminToken);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), adminToken, stateDir);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, Optional.of(token));
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, Optional.of(token), stateDir);
+  }
+
+  public ServerConfig withStateDir(Path dir) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, adminToken, Optional.of(dir));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -15,15 +15,12 @@ import io.junction.proto.admin.v1.PutRouteRequest;
 import io.junction.proto.admin.v1.PutRouteResponse;
 import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.admin.v1.RouteSpec;
-import io.junction.proto.admin.v1.RuleSpec;
-import io.junction.proto.admin.v1.VariantSpec;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.routing.CanaryController;
 import io.junction.server.routing.Route;
 import io.junction.server.routing.RouteRegistry;
-import io.junction.server.routing.Rule;
-import io.junction.server.routing.Variant;
+import io.junction.server.routing.RouteSpecs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +59,7 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
     reply(out, () -> {
       Route route;
       try {
-        route = toDomain(request.getRoute());
+        route = RouteSpecs.toDomain(request.getRoute());
         routes.put(route);
       } catch (IllegalArgumentException e) {
         throw new InvalidInputException("route '" + request.getRoute().getName() + "' rejected: " + e.getMessage());
@@ -74,7 +71,7 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
 
   @Override
   public void getRoute(GetRouteRequest request, StreamObserver<RouteSpec> out) {
-    reply(out, () -> toSpec(routes.current().route(request.getName())
+    reply(out, () -> RouteSpecs.toSpec(routes.current().route(request.getName())
         .orElseThrow(() -> new ModelNotFoundException("no route '" + request.getName() + "'"))));
   }
 
@@ -82,7 +79,7 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
   public void listRoutes(ListRoutesRequest request, StreamObserver<ListRoutesResponse> out) {
     reply(out, () -> {
       ListRoutesResponse.Builder b = ListRoutesResponse.newBuilder();
-      routes.current().routes().values().forEach(r -> b.addRoutes(toSpec(r)));
+      routes.current().routes().values().forEach(r -> b.addRoutes(RouteSpecs.toSpec(r)));
       return b.build();
     });
   }
@@ -96,21 +93,5 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
       log.info("route '{}' deleted by the admin service", request.getName());
       return DeleteRouteResponse.getDefaultInstance();
     });
-  }
-
-  private static Route toDomain(RouteSpec spec) {
-    return new Route(spec.getName(),
-        spec.getVariantsList().stream().map(v -> new Variant(v.getName(), v.getModel(), v.getVersion(), v.getWeight()))
-            .toList(),
-        spec.getRulesList().stream().map(r -> new Rule(r.getHeader(), r.getValue(), r.getVariant())).toList());
-  }
-
-  private static RouteSpec toSpec(Route route) {
-    RouteSpec.Builder b = RouteSpec.newBuilder().setName(route.name());
-    route.variants().forEach(v -> b.addVariants(VariantSpec.newBuilder().setName(v.name()).setModel(v.model())
-        .setVersion(v.version()).setWeight(v.weight())));
-    route.rules().forEach(r -> b.addRules(RuleSpec.newBuilder().setHeader(r.header()).setValue(r.value())
-        .setVariant(r.variant())));
-    return b.build();
   }
 }

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * (fed as a {@link RouteObserver}), and on a timer ({@code junction-canary}, which it owns) promotes a
  * healthy canary to the next step or rolls a breaching one back to 0 % at once, by updating the route
  * in the {@link RouteRegistry}. A canary whose configuration changes starts again at its first step.
+ *
+ * <p>With a {@link CanaryStateFile}, each decision is saved, and restored at start for routes whose
+ * canary spec is unchanged: a rolled-back canary does not get traffic again after a restart.
  */
 public final class CanaryController implements RouteObserver, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CanaryController.class);
@@ -67,6 +70,8 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     volatile Status status;
     /** The canary's weight now, once set: laid over every reloaded table whose canary spec is unchanged. */
     volatile double weight = Double.NaN;
+    /** Why the canary stands where it does: the status reason of the last decision. */
+    volatile String decision = "";
 
     Tracker(Canary canary) {
       this.canary = canary;
@@ -78,14 +83,23 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   private final AtomicLong rollbacks = new AtomicLong();
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("junction-canary", true));
+  private final Optional<CanaryStateFile> state;
+  /** What was last saved; touched only by the timer thread. */
+  private Map<String, CanaryStateFile.Saved> saved = Map.of();
 
   public CanaryController(RouteRegistry routes, Duration tick) {
-    this(routes, tick, new PrometheusRegistry());
+    this(routes, tick, new PrometheusRegistry(), Optional.empty());
   }
 
-  /** @param metrics where the canaries expose their weight, step and rollbacks */
-  public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics) {
+  /**
+   * @param metrics where the canaries expose their weight, step and rollbacks
+   * @param state where decisions are saved and restored from; empty: they last as long as the process
+   */
+  public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics,
+      Optional<CanaryStateFile> state) {
     this.routes = routes;
+    this.state = state;
+    state.ifPresent(this::restore);
     routes.overlay(this::keepDecisions);
     GaugeWithCallback.builder().name("junction_canary_weight")
         .help("Percent of its route's two variants' traffic the canary gets now").labelNames("route", "canary")
@@ -100,6 +114,26 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
         .help("Canaries rolled back to 0 % after an SLO breach")
         .callback(cb -> cb.call(rollbacks.get())).register(metrics);
     timer.scheduleWithFixedDelay(this::tick, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Trackers for the decisions of the previous run, before any route table comes in: the overlay lays
+   * their weights over the first table whose canary spec is the one saved; a changed spec starts again.
+   */
+  private void restore(CanaryStateFile file) {
+    saved = file.load();
+    saved.forEach((route, s) -> {
+      Tracker t = new Tracker(s.canary());
+      t.state = s.state();
+      t.step = Math.min(s.step(), s.canary().steps().size() - 1);
+      t.weight = s.weight();
+      t.decision = s.decision();
+      t.status = new Status(route, s.canary().variant(), s.canary().baseline(), s.state(), t.step + 1, s.weight(),
+          0, 0, 0, 0, 0, 0, "restored after a restart: " + s.decision());
+      trackers.put(route, t);
+      log.info("route '{}': canary '{}' restored {} at {} % from {}", route, s.canary().variant(), s.state(),
+          s.weight(), file.path());
+    });
   }
 
   @Override
@@ -155,8 +189,23 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
         }
       }
       trackers.keySet().removeIf(name -> routes.current().route(name).isEmpty());
+      state.ifPresent(this::persist);
     } catch (RuntimeException e) {
       log.error("canary evaluation failed; trying again at the next tick", e);
+    }
+  }
+
+  /** Saves the decisions when one changed since the last save. */
+  private void persist(CanaryStateFile file) {
+    Map<String, CanaryStateFile.Saved> now = new java.util.TreeMap<>();
+    trackers.forEach((route, t) -> {
+      if (!Double.isNaN(t.weight)) {
+        now.put(route, new CanaryStateFile.Saved(t.canary, t.state, t.step, t.weight, t.decision));
+      }
+    });
+    if (!now.equals(saved)) {
+      file.save(now);
+      saved = now;
     }
   }
 
@@ -195,7 +244,8 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
       if (t.step == c.steps().size() - 1) {
         t.state = State.PROMOTED;
         log.info("route '{}': canary '{}' promoted to {} % ({})", route.name(), c.variant(), weight, figures);
-        publish(route, t, weight, "promoted at " + weight + " %; " + figures, cReq, cErr, cP99, bReq, bErr, bP99);
+        t.decision = "promoted at " + weight + " %; " + figures;
+        publish(route, t, weight, t.decision, cReq, cErr, cP99, bReq, bErr, bP99);
         return;
       }
       t.step++;
@@ -224,6 +274,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
       log.error("route '{}': cannot set canary weight {}: {}", route.name(), canaryWeight, e.getMessage());
       return;
     }
+    t.decision = reason;
     t.stepStartNanos = System.nanoTime();
     t.canaryWindow = new Window();
     t.baselineWindow = new Window();

@@ -1,9 +1,12 @@
 package io.junction.server.routing;
 
+import com.google.gson.Gson;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.junction.proto.admin.v1.RouteSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -31,11 +34,13 @@ import org.yaml.snakeyaml.error.YAMLException;
  *       max_p99_ratio: 2.0
  * </pre>
  *
- * Only plain maps, lists and scalars are read (SnakeYAML's safe constructor): a routes file cannot make
+ * Each route has the fields of the admin API's {@code junction.admin.v1.RouteSpec}, with the same names and
+ * defaults ({@link RouteSpecs}). Only plain maps, lists and scalars are read (SnakeYAML's safe constructor): a routes file cannot make
  * the server build arbitrary objects.
  */
 public final class RoutesFile {
   private static final int MAX_BYTES = 1 << 20;
+  private static final Gson JSON = new Gson();
 
   private RoutesFile() {}
 
@@ -56,91 +61,36 @@ public final class RoutesFile {
     if (root == null) {
       return RouteTable.EMPTY;
     }
-    Map<?, ?> top = map(root, "the routes file");
+    if (!(root instanceof Map<?, ?> top)) {
+      throw new IllegalArgumentException("the routes file must be a mapping with a 'routes' list");
+    }
+    if (!top.keySet().equals(java.util.Set.of("routes")) || !(top.get("routes") instanceof List<?> list)) {
+      throw new IllegalArgumentException("the routes file must have exactly one key, 'routes', a list; it has "
+          + top.keySet());
+    }
     List<Route> routes = new ArrayList<>();
-    for (Object r : list(top.get("routes"), "routes")) {
-      Map<?, ?> route = map(r, "a route");
-      String name = string(route, "name", "a route");
-      List<Variant> variants = new ArrayList<>();
-      for (Object v : list(route.get("variants"), "route '" + name + "' variants")) {
-        Map<?, ?> variant = map(v, "a variant of route '" + name + "'");
-        String where = "route '" + name + "' variant";
-        variants.add(new Variant(string(variant, "name", where), string(variant, "model", where),
-            variant.get("version") == null ? "" : String.valueOf(variant.get("version")),
-            number(variant, "weight", where + " '" + variant.get("name") + "'")));
-      }
-      List<Rule> rules = new ArrayList<>();
-      if (route.get("rules") != null) {
-        for (Object ru : list(route.get("rules"), "route '" + name + "' rules")) {
-          Map<?, ?> rule = map(ru, "a rule of route '" + name + "'");
-          String where = "a rule of route '" + name + "'";
-          rules.add(new Rule(string(rule, "header", where), string(rule, "value", where), string(rule, "variant", where)));
-        }
-      }
-      Optional<Canary> canary = Optional.empty();
-      if (route.get("canary") != null) {
-        Map<?, ?> c = map(route.get("canary"), "route '" + name + "' canary");
-        String where = "route '" + name + "' canary";
-        List<Double> steps = new ArrayList<>();
-        for (Object step : list(c.get("steps"), where + " steps")) {
-          if (!(step instanceof Number n)) {
-            throw new IllegalArgumentException(where + " steps must be numbers, got " + step);
-          }
-          steps.add(n.doubleValue());
-        }
-        canary = Optional.of(new Canary(string(c, "variant", where), string(c, "baseline", where), steps,
-            (long) optional(c, "min_requests", 100), optional(c, "min_seconds", 0),
-            optional(c, "max_error_rate_increase", 0.01), optional(c, "max_p99_ratio", 2.0)));
-      }
-      Optional<Shadow> shadow = Optional.empty();
-      if (route.get("shadow") != null) {
-        Map<?, ?> sh = map(route.get("shadow"), "route '" + name + "' shadow");
-        shadow = Optional.of(new Shadow(string(sh, "model", "route '" + name + "' shadow"),
-            sh.get("version") == null ? "" : String.valueOf(sh.get("version")), optional(sh, "fraction", 1.0)));
-      }
-      routes.add(new Route(name, variants, rules, canary, shadow));
+    for (int i = 0; i < list.size(); i++) {
+      routes.add(RouteSpecs.toDomain(spec(list.get(i), i)));
     }
     return RouteTable.of(routes);
   }
 
-  private static double optional(Map<?, ?> m, String key, double fallback) {
-    Object v = m.get(key);
-    if (v == null) {
-      return fallback;
+  /**
+   * One route of the file, read into the admin API's {@code RouteSpec} (the same field names), so that
+   * the file and the API cannot drift apart. Unknown keys are errors: a misspelt key is not ignored.
+   */
+  private static RouteSpec spec(Object route, int index) {
+    String where = route instanceof Map<?, ?> m && m.get("name") != null
+        ? "route '" + m.get("name") + "'" : "route #" + (index + 1);
+    if (!(route instanceof Map<?, ?>)) {
+      throw new IllegalArgumentException(where + " must be a mapping");
     }
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
+    RouteSpec.Builder spec = RouteSpec.newBuilder();
+    try {
+      JsonFormat.parser().merge(JSON.toJson(route), spec);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
     }
-    return n.doubleValue();
-  }
-
-  private static Map<?, ?> map(Object o, String what) {
-    if (!(o instanceof Map<?, ?> m)) {
-      throw new IllegalArgumentException(what + " must be a mapping");
-    }
-    return m;
-  }
-
-  private static List<?> list(Object o, String what) {
-    if (!(o instanceof List<?> l)) {
-      throw new IllegalArgumentException(what + " must be a list");
-    }
-    return l;
-  }
-
-  private static String string(Map<?, ?> m, String key, String where) {
-    Object v = m.get(key);
-    if (v == null || String.valueOf(v).isBlank()) {
-      throw new IllegalArgumentException(where + " needs '" + key + "'");
-    }
-    return String.valueOf(v);
-  }
-
-  private static double number(Map<?, ?> m, String key, String where) {
-    Object v = m.get(key);
-    if (!(v instanceof Number n)) {
-      throw new IllegalArgumentException(where + " needs a numeric '" + key + "', got " + v);
-    }
-    return n.doubleValue();
+    return spec.build();
   }
 }

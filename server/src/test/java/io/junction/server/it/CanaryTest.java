@@ -2,6 +2,7 @@ package io.junction.server.it;
 
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
@@ -9,6 +10,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import io.junction.proto.admin.v1.CanaryStatus;
 import io.junction.proto.admin.v1.GetRouteRequest;
+import io.junction.proto.admin.v1.PutRouteRequest;
+import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.proto.admin.v1.ShadowSpec;
 import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.TestServer;
@@ -54,8 +58,10 @@ class CanaryTest {
     // The file gives the canary 5 %, as a file written for a canary would.
     String spec = route("broken", "1").replace("weight: 100 }", "weight: 95 }").replace("weight: 0 }", "weight: 5 }");
     Path routes = Files.writeString(dir.resolve("routes.yaml"), spec);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
-      ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+    ServerConfig config = ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN)
+        .withStateDir(dir.resolve("state"));
+    ModelInferRequest request = rawFp32("scorer", "", "x", new float[8], 1, 8);
+    try (TestServer server = TestServer.start(config)) {
       await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("PROGRESSING"));
       int failures = 0;
       for (int i = 0; i < 400 && !status(server).getState().equals("ROLLED_BACK"); i++) {
@@ -85,6 +91,69 @@ class CanaryTest {
       }
       assertThat(status(server).getState()).isEqualTo("ROLLED_BACK");
     }
+    assertThat(dir.resolve("state/canaries.json")).content().contains("ROLLED_BACK");
+
+    // A restart with the same state directory keeps the rollback: the bad model gets no traffic again.
+    try (TestServer server = TestServer.start(config)) {
+      for (int i = 0; i < 300; i++) {
+        assertThat(server.blocking().modelInfer(request).getModelName()).as("call %d after the restart", i)
+            .isEqualTo("mlp");
+      }
+      CanaryStatus status = status(server);
+      assertThat(status.getState()).isEqualTo("ROLLED_BACK");
+      assertThat(status.getCanaryWeight()).isZero();
+      assertThat(status.getReason()).contains("restored after a restart", "rolled back", "error rate");
+    }
+  }
+
+  @Test
+  void theAdminApiSetsCanaryAndShadowAndAGetThenPutKeepsThem() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), route("mlp", "2").replace("min_requests: 20",
+        "min_requests: 1000000"));
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      RouteServiceGrpc.RouteServiceBlockingStub admin = admin(server);
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(server).getState().equals("PROGRESSING"));
+      RouteSpec fromFile = admin.getRoute(GetRouteRequest.newBuilder().setName("scorer").build());
+      assertThat(fromFile.hasCanary()).isTrue();
+      assertThat(fromFile.getCanary().getStepsList()).containsExactly(25.0, 50.0, 100.0);
+      assertThat(fromFile.getCanary().getMinRequests()).isEqualTo(1_000_000);
+      assertThat(fromFile.getVariants(1).getWeight()).as("the canary's first step").isEqualTo(25);
+
+      // GET then PUT: the canary keeps its spec and its place, and gains a shadow.
+      RouteSpec withShadow = fromFile.toBuilder()
+          .setShadow(ShadowSpec.newBuilder().setModel("mlp").setVersion("1").setFraction(0.5)).build();
+      admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow).build());
+      RouteSpec back = admin.getRoute(GetRouteRequest.newBuilder().setName("scorer").build());
+      assertThat(back).isEqualTo(withShadow);
+      assertThat(server.server().routes().current().route("scorer").orElseThrow().shadow())
+          .contains(new io.junction.server.routing.Shadow("mlp", "1", 0.5));
+      Thread.sleep(300); // a few canary ticks: an unchanged spec must not start again
+      assertThat(status(server).getStep()).isEqualTo(1);
+      assertThat(status(server).getCanaryWeight()).isEqualTo(25);
+
+      // A canary set through the API alone starts, at its first step.
+      admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow.toBuilder().setName("api-scorer")
+          .setCanary(withShadow.getCanary().toBuilder().clearSteps().addSteps(10).addSteps(100))).build());
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        CanaryStatus s = admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("api-scorer").build());
+        assertThat(s.getState()).isEqualTo("PROGRESSING");
+        assertThat(s.getCanaryWeight()).isEqualTo(10);
+      });
+      assertThatThrownBy(() -> admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow.toBuilder()
+              .setShadow(ShadowSpec.newBuilder().setModel("mlp").setVersion("9"))).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("route 'scorer'", "shadow", "version 9");
+          });
+    }
+  }
+
+  private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+    return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .withDeadlineAfter(5, TimeUnit.SECONDS);
   }
 
   @Test

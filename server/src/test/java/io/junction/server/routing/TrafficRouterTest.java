@@ -145,10 +145,37 @@ class TrafficRouterTest {
     assertThat(r.variants()).containsExactly(new Variant("stable", "mlp", "1", 95), new Variant("canary", "mlp", "2", 5));
     assertThat(r.rules()).containsExactly(new Rule("x-tenant", "acme", "canary"));
     assertThatThrownBy(() -> RoutesFile.parse("routes:\n  - name: x\n    variants:\n      - { name: a, model: m }\n"))
-        .hasMessageContaining("route 'x' variant 'a' needs a numeric 'weight'");
+        .hasMessageContaining("route 'x' variant 'a' needs a weight");
+    assertThatThrownBy(() -> RoutesFile.parse("routes:\n  - name: x\n    variants:\n      - { name: a, model: m, wieght: 1 }\n"))
+        .as("a misspelt key is an error, not ignored").hasMessageContaining("route 'x'", "wieght");
+    assertThatThrownBy(() -> RoutesFile.parse("routes:\n  - name: x\n    variants:\n      - { name: a, model: m, weight: lots }\n"))
+        .hasMessageContaining("route 'x'", "lots");
     assertThatThrownBy(() -> RoutesFile.parse("routes: [ { name: x, variants: [ ] } ]"))
         .hasMessageContaining("route 'x' has no variants");
     assertThatThrownBy(() -> RoutesFile.parse("routes: !!java.util.Date {}")).hasMessageContaining("not valid YAML");
     assertThat(RoutesFile.parse("").routes()).isEmpty();
+  }
+
+  @Test
+  void theRoutesFileAndTheAdminApiShareOneMappingWithItsDefaults() {
+    Route r = RoutesFile.parse("""
+        routes:
+          - name: classifier
+            variants:
+              - { name: stable, model: mlp, version: 1, weight: 95 }
+              - { name: canary, model: mlp, version: 2, weight: 5 }
+            canary: { variant: canary, baseline: stable, steps: [5, 50, 100], min_seconds: 30 }
+            shadow: { model: mlp, version: 3 }
+        """).route("classifier").orElseThrow();
+    assertThat(r.canary()).contains(new Canary("canary", "stable", java.util.List.of(5.0, 50.0, 100.0), 100, 30, 0.01, 2.0));
+    assertThat(r.shadow()).contains(new Shadow("mlp", "3", 1.0));
+    assertThat(RouteSpecs.toDomain(RouteSpecs.toSpec(r))).as("domain -> spec -> domain keeps everything").isEqualTo(r);
+    io.junction.proto.admin.v1.RouteSpec spec = RouteSpecs.toSpec(r);
+    assertThat(spec.getCanary().getMinRequests()).isEqualTo(100);
+    assertThat(spec.getShadow().getFraction()).isEqualTo(1.0);
+    assertThatThrownBy(() -> RouteSpecs.toDomain(spec.toBuilder().setCanary(spec.getCanary().toBuilder().clearSteps()).build()))
+        .hasMessageContaining("route 'classifier'", "canary needs steps");
+    assertThatThrownBy(() -> RouteSpecs.toDomain(spec.toBuilder().setShadow(spec.getShadow().toBuilder().setFraction(2)).build()))
+        .hasMessageContaining("route 'classifier'", "shadow fraction must be in (0, 1]");
   }
 }

@@ -1,0 +1,95 @@
+package io.junction.server.routing;
+
+import io.junction.proto.admin.v1.CanarySpec;
+import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.proto.admin.v1.RuleSpec;
+import io.junction.proto.admin.v1.ShadowSpec;
+import io.junction.proto.admin.v1.VariantSpec;
+import java.util.Optional;
+
+/**
+ * The one mapping between a route as written (the admin API's {@code RouteSpec}, which the routes file
+ * is read into) and the domain {@link Route}, both ways, so that what one can say the other can: a
+ * GET-then-PUT keeps everything, canary and shadow included. Defaults of unset optional fields live here.
+ */
+public final class RouteSpecs {
+  static final long DEFAULT_MIN_REQUESTS = 100;
+  static final double DEFAULT_MIN_SECONDS = 0;
+  static final double DEFAULT_MAX_ERROR_RATE_INCREASE = 0.01;
+  static final double DEFAULT_MAX_P99_RATIO = 2.0;
+  static final double DEFAULT_SHADOW_FRACTION = 1.0;
+
+  private RouteSpecs() {}
+
+  /** @throws IllegalArgumentException naming the route and what is wrong */
+  public static Route toDomain(RouteSpec spec) {
+    String where = "route '" + spec.getName() + "'";
+    if (spec.getName().isBlank()) {
+      throw new IllegalArgumentException("a route needs a name");
+    }
+    java.util.List<Variant> variants = new java.util.ArrayList<>();
+    for (VariantSpec v : spec.getVariantsList()) {
+      if (v.getName().isBlank() || v.getModel().isBlank()) {
+        throw new IllegalArgumentException(where + ": a variant needs a name and a model");
+      }
+      if (!v.hasWeight()) {
+        throw new IllegalArgumentException(where + " variant '" + v.getName() + "' needs a weight");
+      }
+      variants.add(new Variant(v.getName(), v.getModel(), v.getVersion(), v.getWeight()));
+    }
+    java.util.List<Rule> rules = new java.util.ArrayList<>();
+    for (RuleSpec r : spec.getRulesList()) {
+      if (r.getHeader().isBlank() || r.getVariant().isBlank()) {
+        throw new IllegalArgumentException(where + ": a rule needs a header and a variant");
+      }
+      rules.add(new Rule(r.getHeader(), r.getValue(), r.getVariant()));
+    }
+    return new Route(spec.getName(), variants, rules,
+        spec.hasCanary() ? Optional.of(canary(where, spec.getCanary())) : Optional.empty(),
+        spec.hasShadow() ? Optional.of(shadow(where, spec.getShadow())) : Optional.empty());
+  }
+
+  public static RouteSpec toSpec(Route route) {
+    RouteSpec.Builder b = RouteSpec.newBuilder().setName(route.name());
+    route.variants().forEach(v -> b.addVariants(VariantSpec.newBuilder().setName(v.name()).setModel(v.model())
+        .setVersion(v.version()).setWeight(v.weight())));
+    route.rules().forEach(r -> b.addRules(RuleSpec.newBuilder().setHeader(r.header()).setValue(r.value())
+        .setVariant(r.variant())));
+    route.canary().ifPresent(c -> b.setCanary(canarySpec(c)));
+    route.shadow().ifPresent(s -> b.setShadow(ShadowSpec.newBuilder().setModel(s.model()).setVersion(s.version())
+        .setFraction(s.fraction())));
+    return b.build();
+  }
+
+  static CanarySpec canarySpec(Canary c) {
+    return CanarySpec.newBuilder().setVariant(c.variant()).setBaseline(c.baseline()).addAllSteps(c.steps())
+        .setMinRequests(c.minRequests()).setMinSeconds(c.minSeconds())
+        .setMaxErrorRateIncrease(c.maxErrorRateIncrease()).setMaxP99Ratio(c.maxP99Ratio()).build();
+  }
+
+  static Canary canary(String where, CanarySpec c) {
+    if (c.getVariant().isBlank() || c.getBaseline().isBlank()) {
+      throw new IllegalArgumentException(where + ": its canary needs a variant and a baseline");
+    }
+    try {
+      return new Canary(c.getVariant(), c.getBaseline(), c.getStepsList(),
+          c.hasMinRequests() ? c.getMinRequests() : DEFAULT_MIN_REQUESTS,
+          c.hasMinSeconds() ? c.getMinSeconds() : DEFAULT_MIN_SECONDS,
+          c.hasMaxErrorRateIncrease() ? c.getMaxErrorRateIncrease() : DEFAULT_MAX_ERROR_RATE_INCREASE,
+          c.hasMaxP99Ratio() ? c.getMaxP99Ratio() : DEFAULT_MAX_P99_RATIO);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Shadow shadow(String where, ShadowSpec s) {
+    if (s.getModel().isBlank()) {
+      throw new IllegalArgumentException(where + ": its shadow needs a model");
+    }
+    try {
+      return new Shadow(s.getModel(), s.getVersion(), s.hasFraction() ? s.getFraction() : DEFAULT_SHADOW_FRACTION);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+  }
+}
