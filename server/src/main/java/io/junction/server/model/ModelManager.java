@@ -51,7 +51,11 @@ public final class ModelManager implements AutoCloseable {
   private final ProcessMemory memory;
   private volatile boolean autoWarmup;
   private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
-  /** What each version (by "name/version") held when it last loaded: the estimate for its next load. */
+  /**
+   * The most each version (by "name/version") was measured to hold: the estimate for its next load. The
+   * most, not the last, since a load that reuses memory the allocator kept from an unloaded model
+   * measures less than it holds.
+   */
   private final Map<String, Long> measured = new ConcurrentHashMap<>();
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
@@ -234,8 +238,8 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Bytes a load of the model is expected to hold: per version its policy selects, what it held when it
-   * last loaded, or at least the size of its files.
+   * Bytes a load of the model is expected to hold: per version its policy selects, the most it was
+   * measured to hold before, or at least the size of its files.
    */
   public long estimateBytes(String name) {
     try {
@@ -512,7 +516,7 @@ public final class ModelManager implements AutoCloseable {
       long millis = (System.nanoTime() - start) / 1_000_000;
       Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
       served.loaded(footprint, millis);
-      measured.put(dir.name() + "/" + version, footprint.budgetBytes());
+      measured.merge(dir.name() + "/" + version, footprint.budgetBytes(), Math::max);
       log.info("{} loaded with {} in {} ms ({})", label, backend.name(), millis, footprint);
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {

@@ -236,7 +236,9 @@ class MemoryBudgetTest {
 
   @Test
   void aLoadsMeasuredFootprintIsCountedAndShown() throws Exception {
-    Mlp big = Mlp.seeded(1024, 1024, 7); // 4 MiB of weights: its session holds at least that
+    // 40 MB of weights: allocations this large are fresh mappings, never memory the allocator kept from
+    // models unloaded earlier in this JVM, so the growth is this load's
+    Mlp big = Mlp.seeded(3200, 3200, 7);
     new ModelRepositoryWriter(repo).model("big", 1, big.onnx()).config("big", "max_batch_size: 4\n");
     long fileBytes = Files.size(repo.resolve("big/1/model.onnx"));
     ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withBudget(fileBytes * 64, Set.of("big")));
