@@ -199,6 +199,8 @@ public final class JunctionClient implements AutoCloseable {
     private final String target;
     private boolean tls = true;
     private File trustedCertificates;
+    private File clientCertificateChain;
+    private File clientPrivateKey;
     private Duration defaultDeadline = DEFAULT_DEADLINE;
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
     private final Map<String, String> metadata = new LinkedHashMap<>();
@@ -226,6 +228,17 @@ public final class JunctionClient implements AutoCloseable {
     public Builder tls(File trustedCertificatesPem) {
       this.tls = true;
       this.trustedCertificates = Objects.requireNonNull(trustedCertificatesPem, "trustedCertificatesPem");
+      return this;
+    }
+
+    /**
+     * A client certificate to present (mTLS): a PEM certificate chain and its PKCS#8 PEM private key.
+     * Implies TLS; the server checks it against its client CA and may take it as the admin credential.
+     */
+    public Builder clientCertificate(File certificateChainPem, File privateKeyPem) {
+      this.tls = true;
+      this.clientCertificateChain = Objects.requireNonNull(certificateChainPem, "certificateChainPem");
+      this.clientPrivateKey = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
       return this;
     }
 
@@ -276,14 +289,22 @@ public final class JunctionClient implements AutoCloseable {
       if (!tls) {
         return b.usePlaintext().build();
       }
-      if (trustedCertificates == null) {
+      if (trustedCertificates == null && clientCertificateChain == null) {
         return b.useTransportSecurity().build();
       }
+      io.netty.handler.ssl.SslContextBuilder ssl = GrpcSslContexts.forClient();
       try {
-        return b.sslContext(GrpcSslContexts.forClient().trustManager(trustedCertificates).build()).build();
-      } catch (SSLException e) {
-        throw new IllegalArgumentException("cannot use " + trustedCertificates + " as trusted certificates: "
-            + e.getMessage(), e);
+        if (trustedCertificates != null) {
+          ssl.trustManager(trustedCertificates);
+        }
+        if (clientCertificateChain != null) {
+          ssl.keyManager(clientCertificateChain, clientPrivateKey);
+        }
+        return b.sslContext(ssl.build()).build();
+      } catch (SSLException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("cannot use " + (trustedCertificates == null ? "" : trustedCertificates
+            + " as trusted certificates") + (clientCertificateChain == null ? "" : " with client certificate "
+            + clientCertificateChain + " and key " + clientPrivateKey) + ": " + e.getMessage(), e);
       }
     }
   }

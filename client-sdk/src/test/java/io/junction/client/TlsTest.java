@@ -43,4 +43,97 @@ class TlsTest {
       }
     }
   }
+
+  /** A certificate signed by {@code ca} (or self-signed when {@code ca} is null), with SANs for loopback. */
+  private Path[] certificate(String name, Path[] ca) throws Exception {
+    Path key = dir.resolve(name + ".key");
+    Path cert = dir.resolve(name + ".pem");
+    Path ext = java.nio.file.Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    if (ca == null) {
+      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+          "-keyout", key.toString(), "-out", cert.toString());
+    } else {
+      Path csr = dir.resolve(name + ".csr");
+      openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", key.toString(),
+          "-out", csr.toString());
+      openssl("x509", "-req", "-in", csr.toString(), "-CA", ca[0].toString(), "-CAkey", ca[1].toString(),
+          "-CAcreateserial", "-days", "1", "-extfile", ext.toString(), "-out", cert.toString());
+    }
+    return new Path[] {cert, key};
+  }
+
+  private static void openssl(String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("openssl"));
+    command.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(output).isZero();
+  }
+
+  @Test
+  void mutualTlsChecksClientCertificatesNamesTheAdminAndRotatesWithoutARestart() throws Exception {
+    Path[] ca = certificate("test-ca", null);
+    Path[] serverCert = certificate("server", ca);
+    Path[] adminBot = certificate("admin-bot", ca);
+    Path[] user = certificate("user", ca);
+    Path[] stranger = certificate("stranger", null); // not signed by the client CA
+    // The server reads its certificate from files it watches; start with copies we can replace later.
+    Path liveCert = java.nio.file.Files.copy(serverCert[0], dir.resolve("live.pem"));
+    Path liveKey = java.nio.file.Files.copy(serverCert[1], dir.resolve("live.key"));
+
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    TlsConfig tls = new TlsConfig(liveCert, liveKey).withClientAuth(TlsConfig.ClientAuth.REQUIRE, ca[0])
+        .withReloadInterval(java.time.Duration.ofMillis(200));
+    ServerConfig config = ServerConfig.loopback(repo).withTls(tls)
+        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*")))
+        .withAdmin(io.junction.server.config.AdminAccess.NONE.withClientIdentities(java.util.Set.of("admin-bot")));
+    InferRequest request = InferRequest.builder("mlp").input(InferInput.fp32("x", new float[8], 1, 8)).build();
+    try (JunctionServer server = new JunctionServer(config).start()) {
+      String target = "127.0.0.1:" + server.grpcPort();
+      try (JunctionClient admin = client(target, ca[0], adminBot); JunctionClient plain = client(target, ca[0], user)) {
+        assertThat(admin.infer(request).shape("y")).containsExactly(1, 4);
+        assertThat(plain.infer(request).shape("y")).containsExactly(1, 4);
+        var unload = io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build();
+        assertThatThrownBy(() -> io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(plain.channel())
+                .repositoryModelUnload(unload))
+            .as("a certificate the CA signed is not the admin's unless it names an admin identity")
+            .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(admin.channel()).repositoryModelUnload(unload);
+        assertThat(admin.isModelReady("mlp")).as("the admin's certificate unloaded it").isFalse();
+      }
+      for (Path[] client : java.util.Arrays.asList(null, stranger)) {
+        try (JunctionClient refused = client == null
+            ? JunctionClient.builder(target).tls(ca[0].toFile()).build() : client(target, ca[0], client)) {
+          assertThatThrownBy(refused::isServerLive).as("client %s", client == null ? "without a certificate" : "stranger")
+              .isInstanceOfSatisfying(JunctionException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE));
+        }
+      }
+
+      // Rotation: a certificate from a new CA replaces the files; new connections get it, no restart.
+      Path[] ca2 = certificate("test-ca-2", null);
+      Path[] rotated = certificate("server-2", ca2);
+      java.nio.file.Files.copy(rotated[1], liveKey, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Thread.sleep(1000); // five checks see a new key beside the old certificate: a pair that does not match
+      try (JunctionClient meanwhile = client(target, ca[0], adminBot)) {
+        assertThat(meanwhile.isServerLive()).as("a half-rotated pair is not used").isTrue();
+      }
+      java.nio.file.Files.copy(rotated[0], liveCert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+        try (JunctionClient next = client(target, ca2[0], adminBot)) {
+          assertThat(next.isServerLive()).isTrue();
+        }
+      });
+      try (JunctionClient old = client(target, ca[0], adminBot)) {
+        assertThatThrownBy(old::isServerLive).as("the old certificate is no longer served")
+            .isInstanceOf(JunctionException.class);
+      }
+    }
+  }
+
+  private static JunctionClient client(String target, Path trusted, Path[] certificate) {
+    return JunctionClient.builder(target).tls(trusted.toFile())
+        .clientCertificate(certificate[0].toFile(), certificate[1].toFile()).build();
+  }
 }

@@ -2,6 +2,7 @@ package io.junction.server;
 
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
+import io.junction.server.config.AdminAccess;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.model.ModelAccess;
@@ -74,6 +75,7 @@ public final class JunctionServer implements AutoCloseable {
   /** Everything opened by start(), closed in reverse order. */
   private final Deque<AutoCloseable> opened = new ArrayDeque<>();
   private volatile GrpcEndpoint grpc;
+  private volatile GrpcEndpoint adminGrpc;
   private volatile HttpEndpoint http;
 
   /** A server with the backends on the class path and tracing off. */
@@ -146,11 +148,21 @@ public final class JunctionServer implements AutoCloseable {
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
+      AdminAccess admin = config.admin();
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(), telemetry.tracer())
-              .definition(),
+              .definition(config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
+                  ? Optional.of(admin) : Optional.empty()),
           health.getHealthService().bindService()));
-      config.adminToken().ifPresent(token -> services.add(RouteAdminService.guarded(routes, canaries, token)));
+      if (admin.hasCredential() && admin.listener().isPresent()) {
+        AdminAccess.Listener listener = admin.listener().get();
+        adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
+            List.of(RouteAdminService.guarded(routes, canaries, admin)), List.of()).start();
+        opened.push(adminGrpc);
+      } else if (admin.hasCredential()) {
+        services.add(RouteAdminService.guarded(routes, canaries, admin));
+      }
+      warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
       opened.push(grpc);
@@ -167,6 +179,31 @@ public final class JunctionServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  /** Says at start what an operator would otherwise find out later: a token in plaintext, a locked API. */
+  private void warnAboutAdminAccess(AdminAccess admin) {
+    String adminAddress = admin.listener().map(AdminAccess.Listener::address).orElse(config.grpcAddress());
+    if (admin.token().isPresent() && config.tls().isEmpty() && !isLoopback(adminAddress)) {
+      log.warn("the admin token travels unencrypted: admin calls reach {} in plaintext; serve TLS "
+          + "(--grpc-use-ssl) or give the admin service a loopback listener (--admin-port)", adminAddress);
+    }
+    if (admin.listener().isPresent() && !admin.hasCredential()) {
+      log.warn("--admin-port is set but there is no admin credential (--admin-token-file or "
+          + "--admin-client-identity): no admin service is served");
+    }
+    if (config.control().allowsRepositoryApi() && !admin.repositoryApiOpen() && !admin.hasCredential()) {
+      log.warn("explicit model control without an admin credential: RepositoryModelLoad/Unload are refused to "
+          + "everyone; set --admin-token-file, or --repository-api open to let anyone who reaches the port use them");
+    }
+  }
+
+  private static boolean isLoopback(String address) {
+    try {
+      return java.net.InetAddress.getByName(address).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
     }
   }
 
@@ -211,6 +248,11 @@ public final class JunctionServer implements AutoCloseable {
 
   public int grpcPort() {
     return grpc.port();
+  }
+
+  /** The admin service's own port, when it has one (--admin-port). */
+  public Optional<Integer> adminPort() {
+    return Optional.ofNullable(adminGrpc).map(GrpcEndpoint::port);
   }
 
   public Optional<Integer> httpPort() {

@@ -3,9 +3,11 @@ package io.junction.server;
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.config.AdminAccess;
 import io.junction.server.config.TlsConfig;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.server.config.ModelControl;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -116,6 +118,24 @@ public final class Main implements Callable<Integer> {
           + "atomically, so that they survive a restart (default: none; they do not).")
   Path stateDir;
 
+  @Option(names = "--admin-client-identity", paramLabel = "NAME",
+      description = "With client certificates (mTLS): a certificate whose subject CN or DNS/URI SAN is NAME is "
+          + "the admin credential, as the token is (repeatable).")
+  List<String> adminIdentities = new ArrayList<>();
+
+  @Option(names = "--repository-api", defaultValue = "admin", paramLabel = "admin|open",
+      description = "Who may call RepositoryModelLoad/Unload (explicit mode): only holders of the admin "
+          + "credential, or anyone who reaches the inference port (default: ${DEFAULT-VALUE}).")
+  String repositoryApi;
+
+  @Option(names = "--admin-port", paramLabel = "PORT",
+      description = "Serve the admin service on a listener of its own instead of the inference port.")
+  Integer adminPort;
+
+  @Option(names = "--admin-address", defaultValue = "127.0.0.1", paramLabel = "ADDRESS",
+      description = "Interface of the admin listener (default: ${DEFAULT-VALUE}, loopback only).")
+  String adminAddress;
+
   @Option(names = "--admin-token-file", paramLabel = "FILE",
       description = "File holding the bearer token of the admin service (junction.admin.v1); without it the "
           + "admin service is not served.")
@@ -145,6 +165,20 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = "--grpc-server-key", paramLabel = "PEM", description = "TLS private key (PKCS#8 PEM).")
   Path serverKey;
+
+  @Option(names = "--grpc-tls-client-auth", defaultValue = "none", paramLabel = "none|optional|require",
+      description = "Client certificates (mTLS): not asked for, checked when presented, or required "
+          + "(default: ${DEFAULT-VALUE}); needs --grpc-tls-client-ca.")
+  String clientAuth;
+
+  @Option(names = "--grpc-tls-client-ca", paramLabel = "PEM",
+      description = "CA bundle (PEM) that client certificates must chain to.")
+  Path clientCa;
+
+  @Option(names = "--grpc-tls-reload-secs", defaultValue = "10", paramLabel = "N",
+      description = "How often the certificate, key and CA files are checked for changes; changed files are "
+          + "used for new connections without a restart (default: ${DEFAULT-VALUE}).")
+  long tlsReloadSeconds;
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Main());
@@ -189,8 +223,7 @@ public final class Main implements Callable<Integer> {
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
-        adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()),
-        Optional.ofNullable(stateDir));
+        admin(), Optional.ofNullable(stateDir));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);
@@ -274,6 +307,21 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  private AdminAccess admin() throws IOException {
+    if (!repositoryApi.equals("admin") && !repositoryApi.equals("open")) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--repository-api must be admin or open, got '" + repositoryApi + "'");
+    }
+    try {
+      AdminAccess access = new AdminAccess(
+          adminTokenFile == null ? Optional.empty() : Optional.of(Files.readString(adminTokenFile).trim()),
+          Set.copyOf(adminIdentities), repositoryApi.equals("open"), Optional.empty());
+      return adminPort == null ? access : access.withListener(adminAddress, adminPort);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
   private Optional<TlsConfig> tls() {
     if (!useSsl) {
       if (serverCert != null || serverKey != null) {
@@ -286,7 +334,19 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--grpc-use-ssl true needs --grpc-server-cert and --grpc-server-key");
     }
-    return Optional.of(new TlsConfig(serverCert, serverKey));
+    TlsConfig.ClientAuth auth;
+    try {
+      auth = TlsConfig.ClientAuth.valueOf(clientAuth.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--grpc-tls-client-auth must be none, optional or require, got '" + clientAuth + "'");
+    }
+    try {
+      return Optional.of(new TlsConfig(serverCert, serverKey, auth, Optional.ofNullable(clientCa),
+          Duration.ofSeconds(tlsReloadSeconds)));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {

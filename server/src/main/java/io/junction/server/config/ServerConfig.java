@@ -20,7 +20,8 @@ import java.util.Optional;
  * @param tls TLS for the gRPC port; empty for plaintext
  * @param control how models are loaded and unloaded (Triton's model control modes)
  * @param routesFile a YAML file of traffic-split routes, if any
- * @param adminToken the bearer token of the admin service; without one the admin service is not served
+ * @param admin the admin credential, what it guards and where the admin service listens; without a
+ *     credential the admin service is not served
  * @param stateDir where decisions taken at run time (canary promotions and rollbacks) are kept so that
  *     they survive a restart; empty: they do not
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
@@ -29,7 +30,7 @@ import java.util.Optional;
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
-    ModelControl control, Optional<Path> routesFile, Optional<String> adminToken, Optional<Path> stateDir) {
+    ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -45,11 +46,8 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(control, "control");
     Objects.requireNonNull(routesFile, "routesFile");
-    Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(stateDir, "stateDir");
-    if (adminToken.isPresent() && adminToken.get().length() < 16) {
-      throw new IllegalArgumentException("the admin token must have at least 16 characters");
-    }
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
     if (cpuSlots < 1) {
@@ -71,7 +69,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), Optional.empty(), Optional.empty());
+        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -79,42 +77,51 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), Optional.empty(), Optional.empty());
+        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, adminToken, stateDir);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, adminToken, stateDir);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, adminToken, stateDir);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, adminToken, stateDir);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), adminToken, stateDir);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir);
   }
 
   public ServerConfig withAdminToken(String token) {
+    return withAdmin(admin.withToken(token));
+  }
+
+  /** Lets anyone who reaches the inference port load and unload models (--repository-api open). */
+  public ServerConfig withOpenRepositoryApi() {
+    return withAdmin(admin.withRepositoryApiOpen(true));
+  }
+
+  public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, Optional.of(token), stateDir);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, adminToken, Optional.of(dir));
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -9,8 +9,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.TlsConfig;
-import io.grpc.netty.GrpcSslContexts;
-import javax.net.ssl.SSLException;
 import java.util.Optional;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -53,6 +51,8 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final ExecutorService callExecutor;
   private final Server server;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The TLS context and its file watches; null for plaintext. */
+  private final ReloadingTls tls;
 
   /**
    * @param interceptors applied to every call of every service, the first one outermost
@@ -85,13 +85,14 @@ public final class GrpcEndpoint implements AutoCloseable {
         .maxRstFramesPerWindow(limits.maxRstFramesPerWindow(), (int) limits.rstFrameWindow().toSeconds());
     if (tls.isPresent()) {
       try {
-        builder.sslContext(GrpcSslContexts.forServer(tls.get().certificateChain().toFile(),
-            tls.get().privateKey().toFile()).build());
-      } catch (SSLException | IllegalArgumentException e) {
+        this.tls = new ReloadingTls(tls.get());
+      } catch (IllegalArgumentException e) {
         closeThreads();
-        throw new IllegalArgumentException("cannot use the TLS certificate " + tls.get().certificateChain()
-            + " and key " + tls.get().privateKey() + ": " + e.getMessage(), e);
+        throw e;
       }
+      builder.sslContext(this.tls.context());
+    } else {
+      this.tls = null;
     }
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.
@@ -148,6 +149,9 @@ public final class GrpcEndpoint implements AutoCloseable {
   }
 
   private void closeThreads() {
+    if (tls != null) {
+      tls.close();
+    }
     callExecutor.shutdown();
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);

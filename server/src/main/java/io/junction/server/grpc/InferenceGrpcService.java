@@ -5,7 +5,9 @@ import static io.junction.server.grpc.Replies.reply;
 import io.grpc.Context;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
+import io.junction.server.config.AdminAccess;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -41,6 +43,7 @@ import io.junction.server.model.ModelState;
 import io.junction.server.model.ServedModel;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Open Inference Protocol service. It only translates: protocol messages in, domain calls, protocol
@@ -71,20 +74,39 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   }
 
   /** The generated binding, with ModelInfer and ModelStreamInfer served by handlers that see the call's metadata. */
-  public ServerServiceDefinition definition() {
+  /**
+   * The service, with ModelInfer and ModelStreamInfer on Junction's own handlers.
+   *
+   * @param repositoryGuard who may call RepositoryModelLoad/Unload; empty: anyone (the API is open, or
+   *     refuses every change anyway outside explicit mode)
+   */
+  public ServerServiceDefinition definition(Optional<AdminAccess> repositoryGuard) {
     ServerServiceDefinition generated = bindService();
     ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(generated.getServiceDescriptor());
     String infer = GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
     String stream = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
+    java.util.Set<String> restricted = java.util.Set.of(
+        GRPCInferenceServiceGrpc.getRepositoryModelLoadMethod().getFullMethodName(),
+        GRPCInferenceServiceGrpc.getRepositoryModelUnloadMethod().getFullMethodName());
+    Optional<ServerInterceptor> guard = repositoryGuard.map(admin -> new AdminAuthInterceptor(admin,
+        "loading and unloading models", "open them to everyone who reaches this port with --repository-api open"));
     for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
       String name = method.getMethodDescriptor().getFullMethodName();
-      if (!name.equals(infer) && !name.equals(stream)) {
+      if (restricted.contains(name) && guard.isPresent()) {
+        b.addMethod(guarded(method, guard.get())); // only these methods: inference pays nothing for the check
+      } else if (!name.equals(infer) && !name.equals(stream)) {
         b.addMethod(method);
       }
     }
     b.addMethod(GRPCInferenceServiceGrpc.getModelInferMethod(), new UnaryInferHandler(pipeline));
     b.addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), streamHandler());
     return b.build();
+  }
+
+  private static <Q, R> ServerMethodDefinition<Q, R> guarded(ServerMethodDefinition<Q, R> method,
+      ServerInterceptor guard) {
+    ServerCallHandler<Q, R> next = method.getServerCallHandler();
+    return method.withServerCallHandler((call, headers) -> guard.interceptCall(call, headers, next));
   }
 
   private ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> streamHandler() {

@@ -15,6 +15,7 @@ import io.junction.proto.admin.v1.PutRouteRequest;
 import io.junction.proto.admin.v1.PutRouteResponse;
 import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.server.config.AdminAccess;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.routing.CanaryController;
@@ -36,9 +37,10 @@ public final class RouteAdminService extends RouteServiceGrpc.RouteServiceImplBa
     this.canaries = canaries;
   }
 
-  /** The service behind a bearer-token check. */
-  public static ServerServiceDefinition guarded(RouteRegistry routes, CanaryController canaries, String token) {
-    return ServerInterceptors.intercept(new RouteAdminService(routes, canaries), new AdminAuthInterceptor(token));
+  /** The service behind the admin credential. */
+  public static ServerServiceDefinition guarded(RouteRegistry routes, CanaryController canaries, AdminAccess access) {
+    return ServerInterceptors.intercept(new RouteAdminService(routes, canaries),
+        new AdminAuthInterceptor(access, "the admin service", ""));
   }
 
   @Override

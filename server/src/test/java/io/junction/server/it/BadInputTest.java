@@ -65,7 +65,7 @@ class BadInputTest {
             """);
     ServerConfig config = ServerConfig.loopback(repo);
     server = TestServer.start(config.withLimits(config.limits().withMaxInboundMessageBytes(MAX_MESSAGE_BYTES))
-        .withControl(ModelControl.explicit(Set.of("*"))));
+        .withControl(ModelControl.explicit(Set.of("*"))).withOpenRepositoryApi());
   }
 
   @AfterAll

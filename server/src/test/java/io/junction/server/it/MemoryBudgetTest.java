@@ -120,7 +120,7 @@ class MemoryBudgetTest {
     new ModelRepositoryWriter(repo).model("a", 1, mlp.onnx()).config("a", "max_batch_size: 4\n");
     long budget = Files.size(repo.resolve("a/1/model.onnx")) * 4;
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints());
+        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints()).withOpenRepositoryApi();
     try (TestServer server = TestServer.start(config)) {
       float[] x = new float[16];
       assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
@@ -178,7 +178,7 @@ class MemoryBudgetTest {
     long modelBytes = Files.size(repo.resolve("m0/1/model.onnx"));
     long budget = modelBytes * 3 + modelBytes / 2; // three fit
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints());
+        .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints()).withOpenRepositoryApi();
     try (TestServer server = TestServer.start(config)) {
       assertThat(server.server().models().readyModels()).as("--load-model '*' loads what fits, no more").hasSize(3);
       for (int i = 0; i < 8; i++) {
@@ -201,7 +201,7 @@ class MemoryBudgetTest {
     long modelBytes = Files.size(repo.resolve("p1/1/model.onnx"));
     long budget = modelBytes * 2 + modelBytes / 2; // the two pins fit, nothing beside them
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of()).withBudget(budget, Set.of("p1", "p2")).withFileFootprints());
+        .withControl(ModelControl.explicit(Set.of()).withBudget(budget, Set.of("p1", "p2")).withFileFootprints()).withOpenRepositoryApi();
     try (TestServer server = TestServer.start(config)) {
       assertThatThrownBy(() -> server.blocking().repositoryModelLoad(
               RepositoryModelLoadRequest.newBuilder().setModelName("other").build()))

@@ -76,7 +76,7 @@ class ModelLifecycleTest {
   void explicitModeLoadsOnlyWhatItIsTold() throws Exception {
     DemoRepository.write(repo);
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("mlp"))))) {
+        .withControl(ModelControl.explicit(Set.of("mlp"))).withOpenRepositoryApi())) {
       assertThat(ready(server, "mlp", "")).isTrue();
       assertThat(ready(server, "add_sub", "")).isFalse();
       assertThat(index(server)).anySatisfy(m -> {
@@ -105,7 +105,7 @@ class ModelLifecycleTest {
     ModelRepositoryWriter writer = new ModelRepositoryWriter(repo).model("m", 1, v1.onnx())
         .config("m", "max_batch_size: 8\ndynamic_batching { }\n");
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("*"))))) {
+        .withControl(ModelControl.explicit(Set.of("*"))).withOpenRepositoryApi())) {
       AtomicBoolean running = new AtomicBoolean(true);
       ExecutorService callers = Executors.newFixedThreadPool(16);
       List<Future<int[]>> results = new ArrayList<>();

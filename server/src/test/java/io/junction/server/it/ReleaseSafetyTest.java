@@ -138,7 +138,7 @@ class ReleaseSafetyTest {
     ModelRepositoryWriter writer = new ModelRepositoryWriter(repo).model("alpha", 1, v1.onnx())
         .config("alpha", "max_batch_size: 4\n");
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo)
-        .withControl(ModelControl.explicit(Set.of("*"))));
+        .withControl(ModelControl.explicit(Set.of("*"))).withOpenRepositoryApi());
         Callers callers = new Callers(server, "alpha", version -> List.of(v1))) {
       writer.file("alpha", "1/model.onnx", GARBAGE);
       assertThatThrownBy(() -> server.blocking().repositoryModelLoad(

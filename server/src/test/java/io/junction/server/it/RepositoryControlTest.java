@@ -4,11 +4,14 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferBatchStatistics;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
@@ -32,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** RepositoryIndex, RepositoryModelLoad/Unload, ModelStatistics and ModelConfig over the wire. */
 class RepositoryControlTest {
+  private static final String TOKEN = "repository-test-token-0123456789";
+
   @TempDir Path repo;
 
   @Test
@@ -43,7 +48,7 @@ class RepositoryControlTest {
       HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(server.channel());
       server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4));
 
-      server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("m").build());
+      admin(server, TOKEN).repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("m").build());
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").build()).getReady()).isFalse();
       assertThat(health.check(HealthCheckRequest.newBuilder().setService("m").build()).getStatus())
           .isEqualTo(ServingStatus.NOT_SERVING);
@@ -60,18 +65,18 @@ class RepositoryControlTest {
 
       // A new version arrives on disk; an explicit load picks it up.
       writer.model("m", 2, Mlp.seeded(4, 2, 2).onnx());
-      server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m").build());
+      admin(server, TOKEN).repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m").build());
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").setVersion("2").build())
           .getReady()).isTrue();
       assertThat(health.check(HealthCheckRequest.newBuilder().setService("m").build()).getStatus())
           .isEqualTo(ServingStatus.SERVING);
       assertThat(server.blocking().modelInfer(rawFp32("m", "", "x", new float[4], 1, 4)).getModelVersion()).isEqualTo("2");
 
-      assertThatThrownBy(() -> server.blocking().repositoryModelLoad(
+      assertThatThrownBy(() -> admin(server, TOKEN).repositoryModelLoad(
           RepositoryModelLoadRequest.newBuilder().setModelName("absent").build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
-      assertThatThrownBy(() -> server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder()
+      assertThatThrownBy(() -> admin(server, TOKEN).repositoryModelLoad(RepositoryModelLoadRequest.newBuilder()
           .setModelName("m").putParameters("file:1/model.onnx",
               io.junction.proto.inference.ModelRepositoryParameter.newBuilder()
                   .setBytesParam(com.google.protobuf.ByteString.copyFromUtf8("x")).build()).build()))
@@ -83,7 +88,51 @@ class RepositoryControlTest {
   }
 
   private ServerConfig explicitAll() {
-    return ServerConfig.loopback(repo).withControl(ModelControl.explicit(Set.of("*")));
+    return ServerConfig.loopback(repo).withControl(ModelControl.explicit(Set.of("*"))).withAdminToken(TOKEN);
+  }
+
+  private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub admin(TestServer server, String token) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
+  @Test
+  void loadingAndUnloadingNeedTheAdminCredentialByDefault() throws Exception {
+    new ModelRepositoryWriter(repo).model("m", 1, Mlp.seeded(4, 2, 1).onnx()).config("m", "max_batch_size: 8\n");
+    RepositoryModelLoadRequest load = RepositoryModelLoadRequest.newBuilder().setModelName("m").build();
+    RepositoryModelUnloadRequest unload = RepositoryModelUnloadRequest.newBuilder().setModelName("m").build();
+    try (TestServer server = TestServer.start(explicitAll())) {
+      for (var stub : List.of(server.blocking(), admin(server, "not-the-token-0123456789"))) {
+        assertThatThrownBy(() -> stub.repositoryModelUnload(unload)).isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+              assertThat(e.getStatus().getDescription()).contains("loading and unloading models needs the admin credential",
+                  "authorization: Bearer", "or open them", "--repository-api open");
+            });
+        assertThatThrownBy(() -> stub.repositoryModelLoad(load)).isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+      }
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").build()).getReady())
+          .as("refused calls changed nothing").isTrue();
+      assertThat(server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsCount())
+          .as("reading the index needs no credential").isEqualTo(1);
+      admin(server, TOKEN).repositoryModelUnload(unload);
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").build()).getReady()).isFalse();
+    }
+    // Without any credential configured nobody may, unless the operator opens the API.
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withControl(ModelControl.explicit(Set.of("*"))))) {
+      assertThatThrownBy(() -> server.blocking().repositoryModelUnload(unload))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).contains("the server has none", "--admin-token-file");
+          });
+    }
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withControl(ModelControl.explicit(Set.of("*")))
+        .withOpenRepositoryApi())) {
+      server.blocking().repositoryModelUnload(unload);
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("m").build()).getReady()).isFalse();
+    }
   }
 
   @Test

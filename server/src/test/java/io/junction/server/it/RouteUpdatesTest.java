@@ -118,6 +118,62 @@ class RouteUpdatesTest {
     }
   }
 
+  @Test
+  void theAdminServiceCanHaveALoopbackListenerOfItsOwn() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withAdmin(io.junction.server.config.AdminAccess.NONE.withToken(TOKEN).withListener("127.0.0.1", 0));
+    try (TestServer server = TestServer.start(config)) {
+      assertThatThrownBy(() -> admin(server, TOKEN).listRoutes(ListRoutesRequest.getDefaultInstance()))
+          .as("not on the inference port").isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+      io.grpc.ManagedChannel adminChannel = io.grpc.ManagedChannelBuilder
+          .forAddress("127.0.0.1", server.server().adminPort().orElseThrow()).usePlaintext().build();
+      try {
+        Metadata md = new Metadata();
+        md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+        RouteServiceGrpc.RouteServiceBlockingStub stub = RouteServiceGrpc.newBlockingStub(adminChannel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).withDeadlineAfter(10, TimeUnit.SECONDS);
+        stub.putRoute(PutRouteRequest.newBuilder().setRoute(route(100, 0)).build());
+        assertThat(stub.listRoutes(ListRoutesRequest.getDefaultInstance()).getRoutesList()).containsExactly(route(100, 0));
+        assertThat(server.blocking().modelInfer(rawFp32("mlp-ab", "", "x", new float[8], 1, 8)).getModelVersion())
+            .as("the route set on the admin port serves on the inference port").isEqualTo("1");
+        assertThatThrownBy(() -> RouteServiceGrpc.newBlockingStub(adminChannel).listRoutes(ListRoutesRequest.getDefaultInstance()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+      } finally {
+        adminChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void aTokenThatWouldTravelInPlaintextIsWarnedAbout() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+        .getLogger(io.junction.server.JunctionServer.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      ServerConfig open = ServerConfig.loopback(repo).withAdminToken(TOKEN);
+      open = new ServerConfig(open.modelRepository(), "0.0.0.0", 0, open.httpAddress(), open.httpPort(), open.cpuSlots(),
+          open.maxQueueSize(), open.streamWindow(), open.defaultMaxBatchSize(), open.strictReadiness(), open.limits(),
+          open.tls(), open.control(), open.routesFile(), open.admin(), open.stateDir());
+      try (TestServer server = TestServer.start(open)) {
+        assertThat(lines.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
+            .contains("the admin token travels unencrypted", "0.0.0.0", "--admin-port"));
+      }
+      lines.list.clear();
+      try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withAdminToken(TOKEN))) {
+        assertThat(lines.list).noneSatisfy(e -> assertThat(e.getFormattedMessage()).contains("travels unencrypted"));
+      }
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
+
   private static RouteSpec route(double v1, double v2) {
     return RouteSpec.newBuilder().setName("mlp-ab")
         .addVariants(VariantSpec.newBuilder().setName("a").setModel("mlp").setVersion("1").setWeight(v1))

@@ -146,7 +146,7 @@ class RoutingEndToEndTest {
 
     Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES);
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes)
-        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*"))))) {
+        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*"))).withOpenRepositoryApi())) {
       assertThatThrownBy(() -> server.blocking().repositoryModelUnload(
           io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
