@@ -167,7 +167,8 @@ public final class JunctionServer implements AutoCloseable {
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
-        http = new HttpEndpoint(config.httpAddress(), config.httpPort(), () -> !stopping.get(), this::isReady,
+        http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
+            this::isReady,
             metrics).start();
         opened.addLast(http); // closed last: probes answer "not ready" until the very end
       }

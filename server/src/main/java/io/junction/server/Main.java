@@ -2,6 +2,7 @@ package io.junction.server;
 
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
+import io.junction.server.config.HttpLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.AdminAccess;
 import io.junction.server.config.TlsConfig;
@@ -113,6 +114,15 @@ public final class Main implements Callable<Integer> {
       description = "YAML file of traffic-split routes (A/B, canary); see the README.")
   Path routesFile;
 
+  @Option(names = "--http-request-timeout-secs", defaultValue = "10", paramLabel = "N",
+      description = "An HTTP connection must deliver a whole request within N seconds of opening or of its last "
+          + "answer, or it is closed (default: ${DEFAULT-VALUE}).")
+  long httpRequestTimeoutSeconds;
+
+  @Option(names = "--http-max-connections", defaultValue = "256", paramLabel = "N",
+      description = "HTTP connections open at once; more are closed at once (default: ${DEFAULT-VALUE}).")
+  int httpMaxConnections;
+
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Directory where run-time decisions (canary promotions and rollbacks) are kept, written "
           + "atomically, so that they survive a restart (default: none; they do not).")
@@ -223,7 +233,9 @@ public final class Main implements Callable<Integer> {
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
-        admin(), Optional.ofNullable(stateDir));
+        admin(), Optional.ofNullable(stateDir),
+        new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections,
+            HttpLimits.DEFAULTS.maxRequestBytes()));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

@@ -1,21 +1,37 @@
 package io.junction.server.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.config.HttpLimits;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP port: Kubernetes probes {@code /health/live} and {@code /health/ready} (also under KServe's
- * {@code /v2/health/...}), 200 when true and 503 when not, and Prometheus {@code /metrics}. Owns its
- * server and its two {@code junction-http} threads.
+ * {@code /v2/health/...}), 200 when true and 503 when not, and Prometheus {@code /metrics}.
+ *
+ * <p>On Netty, with the defences a probe port needs ({@link HttpLimits}): a connection must deliver a
+ * whole request within the request timeout or it is closed (slowloris), connections beyond the cap are
+ * closed at once, and requests are size-capped. One event-loop thread ({@code junction-http-io}) only
+ * moves bytes; answers are made on two {@code junction-http} threads, so a slow scrape never holds a
+ * probe. Owns its threads.
  */
 public final class HttpEndpoint implements AutoCloseable {
   /** Where {@code /metrics} comes from. */
@@ -25,71 +41,73 @@ public final class HttpEndpoint implements AutoCloseable {
     byte[] scrape() throws IOException;
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup io;
+  private final EventExecutorGroup answers;
+  private final ServerBootstrap bootstrap;
+  private final InetSocketAddress address;
+  private final AtomicInteger open = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Channel listener;
 
-  public HttpEndpoint(String address, int port, BooleanSupplier live, BooleanSupplier ready, Metrics metrics)
-      throws IOException {
-    this.server = HttpServer.create(new InetSocketAddress(address, port), 64);
-    this.executor = Executors.newFixedThreadPool(2, new NamedThreadFactory("junction-http", true));
-    server.setExecutor(executor);
-    server.createContext("/health/live", exchange -> probe(exchange, live));
-    server.createContext("/health/ready", exchange -> probe(exchange, ready));
-    server.createContext("/v2/health/live", exchange -> probe(exchange, live));
-    server.createContext("/v2/health/ready", exchange -> probe(exchange, ready));
-    server.createContext("/metrics", exchange -> metrics(exchange, metrics));
+  public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
+      Metrics metrics) {
+    this.address = new InetSocketAddress(address, port);
+    this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
+        NioIoHandler.newFactory());
+    this.io = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-io", true),
+        NioIoHandler.newFactory());
+    this.answers = new DefaultEventExecutorGroup(2, new NamedThreadFactory("junction-http", true));
+    HttpRoutes routes = new HttpRoutes(live, ready, metrics);
+    this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 128)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (open.incrementAndGet() > limits.maxConnections()) {
+              open.decrementAndGet();
+              ch.close(); // over the cap: the probes of the well-behaved get the room
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            ch.pipeline()
+                .addLast(new HttpServerCodec(4096, 8192, 8192))
+                .addLast(new HttpServerKeepAliveHandler())
+                .addLast(new HttpObjectAggregator(limits.maxRequestBytes()))
+                .addLast(new RequestDeadline(limits.requestTimeout().toNanos()))
+                .addLast(answers, routes);
+          }
+        });
   }
 
-  public HttpEndpoint start() {
-    server.start();
+  public HttpEndpoint start() throws IOException {
+    try {
+      listener = bootstrap.bind(address).sync().channel();
+    } catch (Exception e) {
+      close();
+      throw new IOException("cannot listen for HTTP on " + address + ": " + e.getMessage(), e);
+    }
     return this;
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
-  private static void probe(HttpExchange exchange, BooleanSupplier check) throws IOException {
-    try (exchange) {
-      if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      boolean ok = check.getAsBoolean();
-      byte[] body = (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-      if ("HEAD".equals(exchange.getRequestMethod())) {
-        exchange.sendResponseHeaders(ok ? 200 : 503, -1);
-        return;
-      }
-      exchange.sendResponseHeaders(ok ? 200 : 503, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
-  }
-
-  private static void metrics(HttpExchange exchange, Metrics metrics) throws IOException {
-    try (exchange) {
-      if (!"GET".equals(exchange.getRequestMethod())) {
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      byte[] body = metrics.scrape();
-      exchange.getResponseHeaders().set("Content-Type", metrics.contentType());
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
+  /** Connections open now (for tests of the cap). */
+  int openConnections() {
+    return open.get();
   }
 
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      server.stop(0);
-      executor.shutdown();
+      if (listener != null) {
+        listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+      }
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      answers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 }

@@ -1,0 +1,25 @@
+package io.junction.server.config;
+
+import java.time.Duration;
+
+/**
+ * Limits of the HTTP port (probes and metrics), so that slow or many clients cannot starve the kubelet's
+ * probes or Prometheus.
+ *
+ * @param requestTimeout a connection must deliver a whole request within this long of opening, or of its
+ *     previous answer (also the idle keep-alive time); otherwise it is closed
+ * @param maxConnections connections open at once; more are closed as soon as they are accepted
+ * @param maxRequestBytes the largest request (line, headers and body) taken
+ */
+public record HttpLimits(Duration requestTimeout, int maxConnections, int maxRequestBytes) {
+  public static final HttpLimits DEFAULTS = new HttpLimits(Duration.ofSeconds(10), 256, 64 * 1024);
+
+  public HttpLimits {
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("the HTTP request timeout must be positive, got " + requestTimeout);
+    }
+    if (maxConnections < 1 || maxRequestBytes < 1024) {
+      throw new IllegalArgumentException("HTTP maxConnections must be >= 1 and maxRequestBytes >= 1024");
+    }
+  }
+}

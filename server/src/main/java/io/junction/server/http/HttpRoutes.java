@@ -1,0 +1,100 @@
+package io.junction.server.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The answers of the HTTP port, by path. Stateless, so one instance serves every connection. */
+@ChannelHandler.Sharable
+final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
+  private static final String TEXT = "text/plain; charset=utf-8";
+
+  private final BooleanSupplier live;
+  private final BooleanSupplier ready;
+  private final HttpEndpoint.Metrics metrics;
+
+  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics) {
+    this.live = live;
+    this.ready = ready;
+    this.metrics = metrics;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!request.decoderResult().isSuccess()) {
+      send(ctx, request, HttpResponseStatus.BAD_REQUEST, TEXT, "bad request\n".getBytes(StandardCharsets.UTF_8), true);
+      return;
+    }
+    String path = request.uri();
+    int query = path.indexOf('?');
+    if (query >= 0) {
+      path = path.substring(0, query);
+    }
+    HttpMethod method = request.method();
+    boolean head = HttpMethod.HEAD.equals(method);
+    switch (path) {
+      case "/health/live", "/v2/health/live" -> probe(ctx, request, live, head);
+      case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready, head);
+      case "/metrics" -> metrics(ctx, request);
+      default -> send(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT,
+          "not found\n".getBytes(StandardCharsets.UTF_8), false);
+    }
+  }
+
+  private void probe(ChannelHandlerContext ctx, FullHttpRequest request, BooleanSupplier check, boolean head) {
+    if (!HttpMethod.GET.equals(request.method()) && !head) {
+      send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, new byte[0], false);
+      return;
+    }
+    boolean ok = check.getAsBoolean();
+    byte[] body = head ? new byte[0] : (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
+    send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body, false);
+  }
+
+  private void metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (!HttpMethod.GET.equals(request.method())) {
+      send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, new byte[0], false);
+      return;
+    }
+    try {
+      send(ctx, request, HttpResponseStatus.OK, metrics.contentType(), metrics.scrape(), false);
+    } catch (Exception e) {
+      log.error("scraping metrics failed", e);
+      send(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, TEXT,
+          "metrics failed\n".getBytes(StandardCharsets.UTF_8), false);
+    }
+  }
+
+  private static void send(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
+      String contentType, byte[] body, boolean close) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    HttpUtil.setContentLength(response, body.length);
+    boolean keepAlive = !close && HttpUtil.isKeepAlive(request);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    var written = ctx.writeAndFlush(response);
+    if (!keepAlive) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close(); // a client's broken connection: nothing to answer, nothing to log
+  }
+}

@@ -1,0 +1,91 @@
+package io.junction.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.junction.server.TestServer;
+import io.junction.server.config.HttpLimits;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The probe port holds up against slow and many clients (slowloris), over real sockets. */
+class HttpEndpointTest {
+  @TempDir Path dir;
+
+  @Test
+  void halfSentRequestsNeitherBlockProbesNorHoldConnections() throws Exception {
+    HttpLimits limits = new HttpLimits(Duration.ofMillis(500), 8, 64 * 1024);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
+        .withHttpLimits(limits))) {
+      int port = server.server().httpPort().orElseThrow();
+      List<Socket> slow = new ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) { // half a request each, then silence
+          Socket s = new Socket("127.0.0.1", port);
+          s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: junction\r\n".getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          slow.add(s);
+        }
+        assertThat(get(port, "/health/live")).as("a probe while slow clients hang").isEqualTo(200);
+        assertThat(get(port, "/metrics")).isEqualTo(200);
+        for (Socket s : slow) {
+          assertThat(closedByServer(s)).as("a connection that never finished its request is closed").isTrue();
+        }
+      } finally {
+        for (Socket s : slow) {
+          s.close();
+        }
+      }
+
+      List<Socket> many = new ArrayList<>();
+      try {
+        for (int i = 0; i < 20; i++) {
+          many.add(new Socket("127.0.0.1", port));
+        }
+        int closed = 0;
+        for (Socket s : many) {
+          closed += closedByServer(s) ? 1 : 0;
+        }
+        assertThat(closed).as("every idle connection is closed: those over the cap at once, the rest at the timeout")
+            .isEqualTo(20);
+      } finally {
+        for (Socket s : many) {
+          s.close();
+        }
+      }
+      assertThat(get(port, "/health/ready")).as("probes work again once the idle ones are gone").isEqualTo(200);
+    }
+  }
+
+  /** Whether the server closes the connection within a few seconds (end of stream, nothing sent). */
+  private static boolean closedByServer(Socket s) throws Exception {
+    s.setSoTimeout(5000);
+    InputStream in = s.getInputStream();
+    try {
+      return in.read() == -1;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (java.net.SocketException e) {
+      return true; // reset by the server
+    }
+  }
+
+  private static int get(int port, String path) throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+}
