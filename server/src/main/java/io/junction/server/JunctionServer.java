@@ -3,6 +3,7 @@ package io.junction.server;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
 import io.junction.server.config.AdminAccess;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.model.ModelAccess;
@@ -149,6 +150,9 @@ public final class JunctionServer implements AutoCloseable {
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       AdminAccess admin = config.admin();
+      Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
+          .help("Connections closed for resetting most of their streams while the server was working on them")
+          .register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(), telemetry.tracer())
               .definition(config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
@@ -157,14 +161,14 @@ public final class JunctionServer implements AutoCloseable {
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
-            List.of(RouteAdminService.guarded(routes, canaries, admin)), List.of()).start();
+            List.of(RouteAdminService.guarded(routes, canaries, admin)), List.of(), rapidResets::inc).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
         services.add(RouteAdminService.guarded(routes, canaries, admin));
       }
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
-          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator()))).start();
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),

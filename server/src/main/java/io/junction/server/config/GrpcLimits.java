@@ -18,14 +18,17 @@ import java.util.Objects;
  * @param maxConnectionAge connections are asked to reconnect after this long, which spreads load over
  *     replicas that started later
  * @param maxConnectionAgeGrace calls still open at that age get this long to finish
- * @param maxRstFramesPerWindow RST_STREAM frames a client may send per window before it is
- *     disconnected (HTTP/2 rapid-reset defence)
- * @param rstFrameWindow that window
+ * @param prematureResetMinimum premature resets (a client resetting a stream the server is still working
+ *     on) per window before a connection is judged (HTTP/2 rapid-reset defence)
+ * @param prematureResetRatio premature resets per stream opened in the window at or above which the
+ *     connection is sent GOAWAY and closed; clients that cancel some of their calls stay below it
+ * @param prematureResetWindow the window both are counted over
  */
 public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes, int maxConcurrentCallsPerConnection,
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
-    Duration maxConnectionAgeGrace, int maxRstFramesPerWindow, Duration rstFrameWindow) {
+    Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
+    Duration prematureResetWindow) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
@@ -42,30 +45,31 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       Duration.ofMinutes(30),
       Duration.ofMinutes(30),
       Duration.ofMinutes(5),
-      200,
+      500,
+      0.8,
       Duration.ofSeconds(10));
 
   public GrpcLimits {
     positive("maxInboundMessageBytes", maxInboundMessageBytes);
     positive("maxInboundMetadataBytes", maxInboundMetadataBytes);
     positive("maxConcurrentCallsPerConnection", maxConcurrentCallsPerConnection);
-    positive("maxRstFramesPerWindow", maxRstFramesPerWindow);
+    positive("prematureResetMinimum", prematureResetMinimum);
+    if (!(prematureResetRatio > 0 && prematureResetRatio <= 1)) {
+      throw new IllegalArgumentException("prematureResetRatio must be in (0, 1], got " + prematureResetRatio);
+    }
     positive("keepAliveTime", keepAliveTime);
     positive("keepAliveTimeout", keepAliveTimeout);
     positive("permitKeepAliveTime", permitKeepAliveTime);
     positive("maxConnectionIdle", maxConnectionIdle);
     positive("maxConnectionAge", maxConnectionAge);
     positive("maxConnectionAgeGrace", maxConnectionAgeGrace);
-    positive("rstFrameWindow", rstFrameWindow);
-    if (rstFrameWindow.toSeconds() < 1) {
-      throw new IllegalArgumentException("rstFrameWindow must be at least one second, got " + rstFrameWindow);
-    }
+    positive("prematureResetWindow", prematureResetWindow);
   }
 
   public GrpcLimits withMaxInboundMessageBytes(int bytes) {
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, maxRstFramesPerWindow, rstFrameWindow);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow);
   }
 
   private static void positive(String name, int value) {

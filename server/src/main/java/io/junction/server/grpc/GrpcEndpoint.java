@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.config.GrpcLimits;
+import io.grpc.netty.InternalProtocolNegotiators;
 import io.junction.server.config.TlsConfig;
 import java.util.Optional;
 import io.netty.channel.EventLoopGroup;
@@ -56,9 +57,10 @@ public final class GrpcEndpoint implements AutoCloseable {
 
   /**
    * @param interceptors applied to every call of every service, the first one outermost
+   * @param onRapidReset told each time a connection is closed for resetting streams the server works on
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
-      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors) {
+      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Runnable onRapidReset) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -81,8 +83,7 @@ public final class GrpcEndpoint implements AutoCloseable {
         .permitKeepAliveWithoutCalls(limits.permitKeepAliveWithoutCalls())
         .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
-        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
-        .maxRstFramesPerWindow(limits.maxRstFramesPerWindow(), (int) limits.rstFrameWindow().toSeconds());
+        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
     if (tls.isPresent()) {
       try {
         this.tls = new ReloadingTls(tls.get());
@@ -90,10 +91,16 @@ public final class GrpcEndpoint implements AutoCloseable {
         closeThreads();
         throw e;
       }
-      builder.sslContext(this.tls.context());
     } else {
       this.tls = null;
     }
+    // Rapid reset is judged by premature resets (PrematureResetGuard), not grpc-java's count of all
+    // RST_STREAM frames, which disconnects honest clients that cancel calls.
+    PrematureResetGuard.Policy resets = new PrematureResetGuard.Policy(limits.prematureResetMinimum(),
+        limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), onRapidReset);
+    builder.protocolNegotiator(new GuardedNegotiator(this.tls != null
+        ? InternalProtocolNegotiators.serverTls(this.tls.context()) : InternalProtocolNegotiators.serverPlaintext(),
+        () -> new PrematureResetGuard(resets)));
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {

@@ -17,7 +17,8 @@ class ConfigTest {
     assertThat(d.maxConnectionAge()).isEqualTo(Duration.ofMinutes(30));
     assertThat(d.maxConnectionAgeGrace()).isEqualTo(Duration.ofMinutes(5));
     assertThat(d.permitKeepAliveTime()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(d.maxRstFramesPerWindow()).isEqualTo(200);
+    assertThat(d.prematureResetMinimum()).isEqualTo(500);
+    assertThat(d.prematureResetRatio()).isEqualTo(0.8);
     ServerConfig s = ServerConfig.defaults(Path.of("models"));
     assertThat(s.grpcPort()).isEqualTo(8001);
     assertThat(s.httpPort()).isEqualTo(8002);

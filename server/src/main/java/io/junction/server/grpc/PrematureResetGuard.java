@@ -1,0 +1,126 @@
+package io.junction.server.grpc;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/2 rapid-reset defence, by what a reset costs rather than how many there are. A client that
+ * cancels calls, or whose deadlines pass, resets streams too; what marks an attack is resetting almost
+ * every stream while the server is still working on it. So per connection and window this counts the
+ * streams opened and the premature resets (client RST_STREAM of a stream the server has not finished),
+ * and when there are at least {@code minResets} of those and they are at least {@code maxRatio} of the
+ * streams opened, it sends GOAWAY (ENHANCE_YOUR_CALM) and closes the connection, passing none of the
+ * rest of its bytes on. Honest clients cancelling half their calls keep their connection.
+ *
+ * <p>Sits between TLS and grpc-java's HTTP/2 handler and only reads frame headers (both directions),
+ * on the connection's event loop: one instance per connection.
+ */
+final class PrematureResetGuard extends ChannelDuplexHandler {
+  private static final Logger log = LoggerFactory.getLogger(PrematureResetGuard.class);
+  private static final int GOAWAY = 0x7;
+  private static final int ENHANCE_YOUR_CALM = 0xb;
+
+  /**
+   * @param minResets premature resets per window before the ratio is judged
+   * @param maxRatio premature resets per stream opened, at or above which the connection goes
+   * @param windowNanos the tumbling window both are counted over
+   * @param onTrip told when a connection is closed for it (a metric)
+   */
+  record Policy(int minResets, double maxRatio, long windowNanos, Runnable onTrip) {}
+
+  private final Policy policy;
+  private final Http2FrameScanner inbound = new Http2FrameScanner(true);
+  private final Http2FrameScanner outbound = new Http2FrameScanner(false);
+  /** Client streams the server has not finished (no END_STREAM or RST_STREAM from it yet). */
+  private final Set<Integer> working = new HashSet<>();
+  private int lastClientStream;
+  private long windowStart = System.nanoTime();
+  private int opened;
+  private int premature;
+  private boolean tripped;
+
+  PrematureResetGuard(Policy policy) {
+    this.policy = policy;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (tripped) {
+      ReferenceCountUtil.release(msg); // the connection is going: no more work for it
+      return;
+    }
+    if (msg instanceof ByteBuf buf) {
+      inbound.scan(buf, (type, flags, stream) -> clientFrame(type, stream));
+      if (tripped) {
+        ReferenceCountUtil.release(msg);
+        goAway(ctx);
+        return;
+      }
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    if (msg instanceof ByteBuf buf && !tripped) {
+      outbound.scan(buf, this::serverFrame);
+    }
+    super.write(ctx, msg, promise);
+  }
+
+  private void clientFrame(int type, int stream) {
+    if (tripped) {
+      return; // the rest of the buffer is dropped unread by the server
+    }
+    if (type == Http2FrameScanner.HEADERS && stream > lastClientStream) {
+      lastClientStream = stream;
+      working.add(stream);
+      rollWindow();
+      opened++;
+    } else if (type == Http2FrameScanner.RST_STREAM && working.remove(stream)) {
+      rollWindow();
+      premature++;
+      if (premature >= policy.minResets() && premature >= policy.maxRatio() * opened) {
+        tripped = true;
+      }
+    }
+  }
+
+  private void serverFrame(int type, int flags, int stream) {
+    boolean ends = type == Http2FrameScanner.RST_STREAM
+        || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
+            && (flags & Http2FrameScanner.END_STREAM) != 0);
+    if (ends) {
+      working.remove(stream);
+    }
+  }
+
+  private void rollWindow() {
+    long now = System.nanoTime();
+    if (now - windowStart > policy.windowNanos()) {
+      windowStart = now;
+      opened = 0;
+      premature = 0;
+    }
+  }
+
+  private void goAway(ChannelHandlerContext ctx) {
+    policy.onTrip().run();
+    log.warn("closing the connection from {}: {} of its {} streams in {} s were reset while the server was still "
+        + "working on them (HTTP/2 rapid reset)", ctx.channel().remoteAddress(), premature, opened,
+        policy.windowNanos() / 1_000_000_000L);
+    ByteBuf frame = Unpooled.buffer(17);
+    frame.writeMedium(8).writeByte(GOAWAY).writeByte(0).writeInt(0); // header: length 8, stream 0
+    frame.writeInt(lastClientStream).writeInt(ENHANCE_YOUR_CALM);
+    ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+  }
+}
