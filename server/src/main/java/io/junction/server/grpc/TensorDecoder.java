@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
-import io.junction.server.tensor.Shapes;
+import io.junction.server.tensor.RawTensors;
 import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,21 +19,9 @@ import java.util.List;
 final class TensorDecoder {
   private TensorDecoder() {}
 
-  /**
-   * Raw little-endian contents: a read-only view of the bytes protobuf already holds, no copy; the
-   * batcher copies them once into the batch's direct buffer.
-   */
+  /** Raw little-endian contents: a read-only view of the bytes protobuf already holds, no copy. */
   static Tensor fromRaw(String label, String name, DataType type, long[] shape, ByteString raw) {
-    long count = elementCount(label, name, shape);
-    if (type == DataType.BYTES) {
-      return Tensor.bytes(name, shape, splitBytes(label, name, count, raw));
-    }
-    long expected = byteCount(label, name, type, shape, count);
-    if (raw.size() != expected) {
-      throw new InvalidInputException(label + ": input '" + name + "' of datatype " + type + " and shape "
-          + Shapes.format(shape) + " needs " + expected + " bytes of raw_input_contents, got " + raw.size());
-    }
-    return Tensor.fixed(name, type, shape, raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    return RawTensors.decode(label, name, type, shape, raw.asReadOnlyByteBuffer(), "raw_input_contents");
   }
 
   /** Typed contents: each datatype reads exactly one field of {@link InferTensorContents}. */
@@ -114,61 +102,11 @@ final class TensorDecoder {
 
   /** Serialises a BYTES tensor as the protocol's raw form: each element a 4-byte LE length and the bytes. */
   static ByteString bytesToRaw(List<byte[]> elements) {
-    int size = 0;
-    for (byte[] e : elements) {
-      size += 4 + e.length;
-    }
-    ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-    for (byte[] e : elements) {
-      out.putInt(e.length).put(e);
-    }
-    return com.google.protobuf.UnsafeByteOperations.unsafeWrap(out.array());
-  }
-
-  private static List<byte[]> splitBytes(String label, String name, long count, ByteString raw) {
-    ByteBuffer in = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    // Each element needs at least its 4-byte length, which bounds the list before it is allocated.
-    if (count > in.remaining() / 4) {
-      throw new InvalidInputException(label + ": input '" + name + "' claims " + count
-          + " BYTES elements but raw_input_contents holds only " + raw.size() + " bytes");
-    }
-    List<byte[]> elements = new ArrayList<>((int) count);
-    for (long i = 0; i < count; i++) {
-      if (in.remaining() < 4) {
-        throw new InvalidInputException(label + ": input '" + name + "' raw_input_contents ends inside the length of element " + i);
-      }
-      long length = Integer.toUnsignedLong(in.getInt());
-      if (length > in.remaining()) {
-        throw new InvalidInputException(label + ": input '" + name + "' element " + i + " claims " + length
-            + " bytes but only " + in.remaining() + " remain in raw_input_contents");
-      }
-      byte[] element = new byte[(int) length];
-      in.get(element);
-      elements.add(element);
-    }
-    if (in.hasRemaining()) {
-      throw new InvalidInputException(label + ": input '" + name + "' raw_input_contents has " + in.remaining()
-          + " bytes after its " + count + " elements");
-    }
-    return elements;
-  }
-
-  /** The bytes a shape claims, checked: a product that does not fit a long is refused, never wrapped. */
-  private static long byteCount(String label, String name, DataType type, long[] shape, long count) {
-    try {
-      return Math.multiplyExact(count, (long) type.byteSize());
-    } catch (ArithmeticException e) {
-      throw new InvalidInputException(label + ": input '" + name + "' of datatype " + type + " and shape "
-          + Shapes.format(shape) + " claims more bytes than any request can carry");
-    }
+    return com.google.protobuf.UnsafeByteOperations.unsafeWrap(RawTensors.encodeBytes(elements));
   }
 
   private static long elementCount(String label, String name, long[] shape) {
-    try {
-      return Shapes.elementCount(shape);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(label + ": input '" + name + "': " + e.getMessage());
-    }
+    return RawTensors.elementCount(label, name, shape);
   }
 
   private static void requireCount(String label, String name, DataType type, long expected, int actual,
