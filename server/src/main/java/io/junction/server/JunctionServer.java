@@ -24,10 +24,11 @@ import io.grpc.ServerServiceDefinition;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
-import io.junction.server.grpc.ServerInfo;
+import io.junction.server.protocol.ServerInfo;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.server.http.HttpEndpoint;
+import io.junction.server.http.RestApi;
 import io.junction.server.telemetry.ServerMetrics;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
@@ -150,13 +151,14 @@ public final class JunctionServer implements AutoCloseable {
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       AdminAccess admin = config.admin();
+      Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
+          ? Optional.of(admin) : Optional.empty();
       Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
           .help("Connections closed for resetting most of their streams while the server was working on them")
           .register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(), telemetry.tracer())
-              .definition(config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
-                  ? Optional.of(admin) : Optional.empty()),
+              .definition(repositoryGuard),
           health.getHealthService().bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
@@ -171,9 +173,10 @@ public final class JunctionServer implements AutoCloseable {
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
+        RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, telemetry.tracer(),
+            telemetry.propagator());
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
-            this::isReady,
-            metrics).start();
+            this::isReady, metrics, Optional.of(rest)).start();
         opened.addLast(http); // closed last: probes answer "not ready" until the very end
       }
       healthPublisher.serverReady(isReady());

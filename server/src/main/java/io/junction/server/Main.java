@@ -119,7 +119,11 @@ public final class Main implements Callable<Integer> {
           + "answer, or it is closed (default: ${DEFAULT-VALUE}).")
   long httpRequestTimeoutSeconds;
 
-  @Option(names = "--http-max-connections", defaultValue = "256", paramLabel = "N",
+  @Option(names = "--http-max-request-bytes", defaultValue = "8388608", paramLabel = "BYTES",
+      description = "Largest HTTP request (REST inference bodies); larger ones get 413 (default: ${DEFAULT-VALUE}).")
+  int httpMaxRequestBytes;
+
+  @Option(names = "--http-max-connections", defaultValue = "128", paramLabel = "N",
       description = "HTTP connections open at once; more are closed at once (default: ${DEFAULT-VALUE}).")
   int httpMaxConnections;
 
@@ -234,8 +238,7 @@ public final class Main implements Callable<Integer> {
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
-        new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections,
-            HttpLimits.DEFAULTS.maxRequestBytes()));
+        new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

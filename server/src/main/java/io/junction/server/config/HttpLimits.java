@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param maxRequestBytes the largest request (line, headers and body) taken
  */
 public record HttpLimits(Duration requestTimeout, int maxConnections, int maxRequestBytes) {
-  public static final HttpLimits DEFAULTS = new HttpLimits(Duration.ofSeconds(10), 256, 64 * 1024);
+  /** 8 MiB bodies (REST inference; larger tensors belong on gRPC) on at most 128 connections. */
+  public static final HttpLimits DEFAULTS = new HttpLimits(Duration.ofSeconds(10), 128, 8 * 1024 * 1024);
 
   public HttpLimits {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {

@@ -38,6 +38,8 @@ import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
+import io.junction.server.protocol.ProtoMapper;
+import io.junction.server.protocol.ServerInfo;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
 import io.junction.server.model.ServedModel;

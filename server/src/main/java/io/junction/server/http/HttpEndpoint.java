@@ -25,7 +25,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP port: Kubernetes probes {@code /health/live} and {@code /health/ready} (also under KServe's
- * {@code /v2/health/...}), 200 when true and 503 when not, and Prometheus {@code /metrics}.
+ * {@code /v2/health/...}), 200 when true and 503 when not, Prometheus {@code /metrics}, and the REST
+ * form of the inference API ({@link RestApi}).
  *
  * <p>On Netty, with the defences a probe port needs ({@link HttpLimits}): a connection must deliver a
  * whole request within the request timeout or it is closed (slowloris), connections beyond the cap are
@@ -50,15 +51,16 @@ public final class HttpEndpoint implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Channel listener;
 
+  /** @param rest the REST form of the inference API, when served on this port */
   public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
-      Metrics metrics) {
+      Metrics metrics, java.util.Optional<RestApi> rest) {
     this.address = new InetSocketAddress(address, port);
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
         NioIoHandler.newFactory());
     this.io = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-io", true),
         NioIoHandler.newFactory());
     this.answers = new DefaultEventExecutorGroup(2, new NamedThreadFactory("junction-http", true));
-    HttpRoutes routes = new HttpRoutes(live, ready, metrics);
+    HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest);
     this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 128)
         .childHandler(new ChannelInitializer<SocketChannel>() {

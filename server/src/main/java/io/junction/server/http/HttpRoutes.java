@@ -27,11 +27,13 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final BooleanSupplier live;
   private final BooleanSupplier ready;
   private final HttpEndpoint.Metrics metrics;
+  private final java.util.Optional<RestApi> rest;
 
-  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics) {
+  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, java.util.Optional<RestApi> rest) {
     this.live = live;
     this.ready = ready;
     this.metrics = metrics;
+    this.rest = rest;
   }
 
   @Override
@@ -51,8 +53,14 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/health/live", "/v2/health/live" -> probe(ctx, request, live, head);
       case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready, head);
       case "/metrics" -> metrics(ctx, request);
-      default -> send(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT,
+      default -> {
+        if (rest.isPresent() && RestApi.serves(path)) {
+          rest.get().handle(ctx, request, path);
+          return;
+        }
+        send(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT,
           "not found\n".getBytes(StandardCharsets.UTF_8), false);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-package io.junction.server.grpc;
+package io.junction.server.protocol;
 
 import io.junction.proto.inference.InferBatchStatistics;
 import io.junction.proto.inference.InferStatistics;
@@ -15,11 +15,11 @@ import io.junction.server.model.ServingTensor;
 import java.util.List;
 
 /** Domain snapshots to protocol messages, for the RPCs that only describe the server. */
-final class ProtoMapper {
+public final class ProtoMapper {
   private ProtoMapper() {}
 
   /** @param name the name asked for: the model's, or a route's that it serves */
-  static ModelMetadataResponse metadata(String name, ServedModel model, List<ServedModel> readyVersions) {
+  public static ModelMetadataResponse metadata(String name, ServedModel model, List<ServedModel> readyVersions) {
     ServingSignature signature = model.signature();
     ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder()
         .setName(name)
@@ -38,7 +38,7 @@ final class ProtoMapper {
     return m.build();
   }
 
-  static ModelStatistics statistics(ServedModel model) {
+  public static ModelStatistics statistics(ServedModel model) {
     ModelStats.Snapshot s = model.stats().snapshot();
     ModelStatistics.Builder b = ModelStatistics.newBuilder()
         .setName(model.name())
@@ -63,7 +63,7 @@ final class ProtoMapper {
     return b.build();
   }
 
-  static ModelIndex index(ModelIndexEntry e) {
+  public static ModelIndex index(ModelIndexEntry e) {
     return ModelIndex.newBuilder().setName(e.name()).setVersion(e.version()).setState(e.state().name())
         .setReason(e.reason()).build();
   }

@@ -1,4 +1,4 @@
-package io.junction.server.grpc;
+package io.junction.server.protocol;
 
 import java.util.List;
 import java.util.function.BooleanSupplier;

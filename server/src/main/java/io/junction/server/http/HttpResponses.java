@@ -1,0 +1,47 @@
+package io.junction.server.http;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** Writing whole answers on a connection, keeping it alive when the request allowed it. */
+final class HttpResponses {
+  static final String TEXT = "text/plain; charset=utf-8";
+  static final String JSON = "application/json";
+
+  private HttpResponses() {}
+
+  static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String contentType,
+      byte[] body, Map<String, String> headers) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    headers.forEach((k, v) -> response.headers().set(k, v));
+    HttpUtil.setContentLength(response, body.length);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    var written = ctx.writeAndFlush(response);
+    if (!keepAlive) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  static void json(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, JsonElement body) {
+    send(ctx, keepAlive, status, JSON, body.toString().getBytes(StandardCharsets.UTF_8), Map.of());
+  }
+
+  /** The REST API's error form, {@code {"error": "..."}}. */
+  static void error(ChannelHandlerContext ctx, boolean keepAlive, HttpErrors.Failure failure, Map<String, String> headers) {
+    JsonObject body = new JsonObject();
+    body.addProperty("error", failure.message());
+    send(ctx, keepAlive, failure.status(), JSON, body.toString().getBytes(StandardCharsets.UTF_8), headers);
+  }
+}

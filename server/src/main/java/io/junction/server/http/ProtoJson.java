@@ -1,0 +1,65 @@
+package io.junction.server.http;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.MapEntry;
+import com.google.protobuf.Message;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JSON that Triton's REST API answers with for the protocol's messages (metadata, config,
+ * statistics, index): the proto field names, integers as JSON numbers (protobuf's own JSON mapping
+ * writes 64-bit ones as strings, which REST clients do not expect), enums by name, set fields only.
+ */
+final class ProtoJson {
+  private ProtoJson() {}
+
+  static JsonObject toJson(Message message) {
+    JsonObject out = new JsonObject();
+    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
+      FieldDescriptor f = field.getKey();
+      Object value = field.getValue();
+      if (f.isMapField()) {
+        JsonObject map = new JsonObject();
+        for (Object entry : (List<?>) value) {
+          Message e = (Message) entry;
+          FieldDescriptor keyField = e.getDescriptorForType().findFieldByName("key");
+          FieldDescriptor valueField = e.getDescriptorForType().findFieldByName("value");
+          map.add(String.valueOf(e.getField(keyField)), scalar(valueField, e.getField(valueField)));
+        }
+        out.add(f.getName(), map);
+      } else if (f.isRepeated()) {
+        JsonArray array = new JsonArray();
+        ((List<?>) value).forEach(v -> array.add(scalar(f, v)));
+        out.add(f.getName(), array);
+      } else {
+        out.add(f.getName(), scalar(f, value));
+      }
+    }
+    return out;
+  }
+
+  private static JsonElement scalar(FieldDescriptor f, Object value) {
+    return switch (f.getJavaType()) {
+      case MESSAGE -> value instanceof MapEntry<?, ?> e ? JsonNull.INSTANCE : toJson((Message) value);
+      case ENUM -> new JsonPrimitive(((EnumValueDescriptor) value).getName());
+      case BYTE_STRING -> new JsonPrimitive(Base64.getEncoder().encodeToString(((ByteString) value).toByteArray()));
+      case BOOLEAN -> new JsonPrimitive((Boolean) value);
+      case STRING -> new JsonPrimitive((String) value);
+      case LONG -> f.getType() == FieldDescriptor.Type.UINT64 || f.getType() == FieldDescriptor.Type.FIXED64
+          ? new JsonPrimitive(new java.math.BigInteger(Long.toUnsignedString((Long) value)))
+          : new JsonPrimitive((Long) value);
+      case INT -> f.getType() == FieldDescriptor.Type.UINT32 || f.getType() == FieldDescriptor.Type.FIXED32
+          ? new JsonPrimitive(Integer.toUnsignedLong((Integer) value)) : new JsonPrimitive((Integer) value);
+      default -> new JsonPrimitive((Number) value);
+    };
+  }
+}

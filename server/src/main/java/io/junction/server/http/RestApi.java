@@ -1,0 +1,349 @@
+package io.junction.server.http;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.junction.proto.inference.ModelConfigResponse;
+import io.junction.proto.inference.ModelStatisticsResponse;
+import io.junction.server.config.AdminAccess;
+import io.junction.server.errors.InvalidInputException;
+import io.junction.server.errors.ModelNotFoundException;
+import io.junction.server.inference.InferenceOutcome;
+import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.ModelCatalog;
+import io.junction.server.inference.RequestContext;
+import io.junction.server.model.ModelManager;
+import io.junction.server.model.ModelState;
+import io.junction.server.model.ServedModel;
+import io.junction.server.protocol.ProtoMapper;
+import io.junction.server.protocol.ServerInfo;
+import io.junction.server.scheduling.InferenceRequest;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Open Inference Protocol's HTTP/REST form (KServe v2, with Triton's extensions) on the HTTP port,
+ * through the same {@link InferencePipeline} and {@link ModelCatalog} as gRPC: routes, batching, limits,
+ * metrics and tracing are the same; failures map to HTTP statuses with {@code {"error": "..."}}.
+ *
+ * <pre>
+ * GET  /v2                                          server metadata
+ * GET  /v2/models/{m}[/versions/{v}]                model metadata
+ * GET  /v2/models/{m}[/versions/{v}]/ready          200 ready, 400 not
+ * GET  /v2/models/{m}[/versions/{v}]/config         config.pbtxt as JSON
+ * GET  /v2/models[/{m}[/versions/{v}]]/stats        statistics
+ * POST /v2/models/{m}[/versions/{v}]/infer          inference (JSON, or JSON + binary data)
+ * POST /v2/repository/index                         the repository index
+ * POST /v2/repository/models/{m}/load | /unload     explicit model control (admin token unless opened)
+ * </pre>
+ */
+public final class RestApi {
+  private static final AttributeKey<String> HTTP_METHOD = AttributeKey.stringKey("http.request.method");
+  private static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
+  private static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
+  private static final TextMapGetter<HttpHeaders> HEADERS = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(HttpHeaders carrier) {
+      return carrier.names();
+    }
+
+    @Override
+    public String get(HttpHeaders carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
+  };
+
+  private final ModelCatalog catalog;
+  private final ModelManager models;
+  private final InferencePipeline pipeline;
+  private final ServerInfo info;
+  private final Optional<AdminAccess> repositoryGuard;
+  private final Tracer tracer;
+  private final TextMapPropagator propagator;
+
+  /**
+   * @param repositoryGuard who may load and unload: the admin token (the HTTP port has no client
+   *     certificates); empty for anyone
+   */
+  public RestApi(ModelCatalog catalog, ModelManager models, InferencePipeline pipeline, ServerInfo info,
+      Optional<AdminAccess> repositoryGuard, Tracer tracer, TextMapPropagator propagator) {
+    this.catalog = catalog;
+    this.models = models;
+    this.pipeline = pipeline;
+    this.info = info;
+    this.repositoryGuard = repositoryGuard;
+    this.tracer = tracer;
+    this.propagator = propagator;
+  }
+
+  static boolean serves(String path) {
+    return path.equals("/v2") || path.startsWith("/v2/models") || path.startsWith("/v2/repository");
+  }
+
+  /** Answers one request; inference answers when its outcome is ready. */
+  void handle(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    try {
+      route(ctx, request, path, keepAlive);
+    } catch (RuntimeException e) {
+      HttpResponses.error(ctx, keepAlive, HttpErrors.of(e), Map.of());
+    }
+  }
+
+  private void route(ChannelHandlerContext ctx, FullHttpRequest request, String path, boolean keepAlive) {
+    HttpMethod method = request.method();
+    List<String> parts = List.of(path.substring(1).split("/", -1)); // "v2", ...
+    if (parts.size() == 1) {
+      requireMethod(method, HttpMethod.GET, path);
+      JsonObject body = new JsonObject();
+      body.addProperty("name", info.name());
+      body.addProperty("version", info.version());
+      JsonArray extensions = new JsonArray();
+      info.extensions().forEach(extensions::add);
+      body.add("extensions", extensions);
+      HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, body);
+      return;
+    }
+    if (parts.get(1).equals("repository")) {
+      repository(ctx, request, parts, keepAlive);
+      return;
+    }
+    // /v2/models[/{m}[/versions/{v}]][/{action}]
+    if (parts.size() == 3 && parts.get(2).equals("stats")) {
+      requireMethod(method, HttpMethod.GET, path);
+      stats(ctx, keepAlive, "", "");
+      return;
+    }
+    if (parts.size() < 3 || parts.get(2).isEmpty()) {
+      throw new ModelNotFoundException("no REST resource " + HttpErrors.bounded(path));
+    }
+    String model = decode(parts.get(2));
+    String version = "";
+    int next = 3;
+    if (parts.size() >= 5 && parts.get(3).equals("versions")) {
+      version = decode(parts.get(4));
+      next = 5;
+    }
+    String action = parts.size() > next ? parts.get(next) : "";
+    if (parts.size() > next + 1) {
+      throw new ModelNotFoundException("no REST resource " + HttpErrors.bounded(path));
+    }
+    switch (action) {
+      case "" -> {
+        requireMethod(method, HttpMethod.GET, path);
+        ModelCatalog.Description d = catalog.describe(model, version);
+        HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK,
+            ProtoJson.toJson(ProtoMapper.metadata(d.name(), d.model(), d.versions())));
+      }
+      case "ready" -> {
+        requireMethod(method, HttpMethod.GET, path);
+        boolean ready = catalog.isReady(model, version);
+        HttpResponses.send(ctx, keepAlive, ready ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
+            HttpResponses.TEXT, new byte[0], Map.of());
+      }
+      case "config" -> {
+        requireMethod(method, HttpMethod.GET, path);
+        ServedModel served = models.resolve(model, version);
+        HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK,
+            ProtoJson.toJson(ModelConfigResponse.newBuilder().setConfig(served.config()).build()).get("config"));
+      }
+      case "stats" -> {
+        requireMethod(method, HttpMethod.GET, path);
+        stats(ctx, keepAlive, model, version);
+      }
+      case "infer" -> {
+        requireMethod(method, HttpMethod.POST, path);
+        infer(ctx, request, model, version, keepAlive);
+      }
+      default -> throw new ModelNotFoundException("no REST resource " + HttpErrors.bounded(path));
+    }
+  }
+
+  private void stats(ChannelHandlerContext ctx, boolean keepAlive, String model, String version) {
+    ModelStatisticsResponse.Builder b = ModelStatisticsResponse.newBuilder();
+    if (model.isEmpty()) {
+      models.modelNames().forEach(name -> models.readyVersions(name).forEach(m -> b.addModelStats(ProtoMapper.statistics(m))));
+    } else if (version.isEmpty()) {
+      List<ServedModel> versions = models.readyVersions(model);
+      if (versions.isEmpty()) {
+        throw new ModelNotFoundException("model '" + model + "' has no ready version");
+      }
+      versions.forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
+    } else {
+      b.addModelStats(ProtoMapper.statistics(models.resolve(model, version)));
+    }
+    JsonObject body = ProtoJson.toJson(b.build());
+    if (!body.has("model_stats")) {
+      body.add("model_stats", new JsonArray());
+    }
+    HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, body);
+  }
+
+  private void repository(ChannelHandlerContext ctx, FullHttpRequest request, List<String> parts, boolean keepAlive) {
+    requireMethod(request.method(), HttpMethod.POST, String.join("/", parts));
+    if (parts.size() == 3 && parts.get(2).equals("index")) {
+      JsonArray index = new JsonArray();
+      for (var e : models.index()) {
+        JsonObject entry = new JsonObject();
+        entry.addProperty("name", e.name());
+        if (!e.version().isEmpty()) {
+          entry.addProperty("version", e.version());
+        }
+        entry.addProperty("state", e.state().name());
+        entry.addProperty("reason", e.reason());
+        index.add(entry);
+      }
+      boolean readyOnly = request.content().readableBytes() > 0
+          && request.content().toString(StandardCharsets.UTF_8).replace(" ", "").contains("\"ready\":true");
+      if (readyOnly) {
+        JsonArray ready = new JsonArray();
+        for (var e : index) {
+          if (ModelState.READY.name().equals(e.getAsJsonObject().get("state").getAsString())) {
+            ready.add(e);
+          }
+        }
+        index = ready;
+      }
+      HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, index);
+      return;
+    }
+    if (parts.size() == 5 && parts.get(2).equals("models") && (parts.get(4).equals("load") || parts.get(4).equals("unload"))) {
+      if (!authorized(request)) {
+        HttpResponses.error(ctx, keepAlive, new HttpErrors.Failure(HttpResponseStatus.UNAUTHORIZED,
+            "loading and unloading models needs the admin credential: 'Authorization: Bearer <token>'"
+                + (repositoryGuard.orElseThrow().token().isEmpty() ? " (the server has no admin token)" : "")
+                + "; or open them to everyone with --repository-api open"), Map.of("WWW-Authenticate", "Bearer"));
+        return;
+      }
+      String model = decode(parts.get(3));
+      if (parts.get(4).equals("load")) {
+        catalog.load(model);
+      } else {
+        catalog.unload(model);
+      }
+      HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, new JsonObject());
+      return;
+    }
+    throw new ModelNotFoundException("no REST resource /" + HttpErrors.bounded(String.join("/", parts)));
+  }
+
+  private boolean authorized(FullHttpRequest request) {
+    if (repositoryGuard.isEmpty()) {
+      return true;
+    }
+    Optional<String> token = repositoryGuard.get().token();
+    String presented = request.headers().get("authorization");
+    // Constant-time comparison: the time taken must not tell how much of a guess was right.
+    return token.isPresent() && presented != null && MessageDigest.isEqual(
+        ("Bearer " + token.get()).getBytes(StandardCharsets.UTF_8), presented.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void infer(ChannelHandlerContext ctx, FullHttpRequest request, String model, String version, boolean keepAlive) {
+    String route = version.isEmpty() ? "/v2/models/{model_name}/infer" : "/v2/models/{model_name}/versions/{model_version}/infer";
+    Context parent = propagator.extract(Context.root(), request.headers(), HEADERS);
+    Span span = tracer.spanBuilder("POST " + route).setSpanKind(SpanKind.SERVER).setParent(parent)
+        .setAttribute(HTTP_METHOD, "POST").setAttribute(HTTP_ROUTE, route).startSpan();
+    Map<String, String> headers = new HashMap<>();
+    if (span.getSpanContext().isValid()) {
+      headers.put("x-trace-id", span.getSpanContext().getTraceId());
+    }
+    RestInferCodec.Decoded decoded;
+    try {
+      String length = request.headers().get(RestInferCodec.HEADER_LENGTH);
+      int jsonLength = length == null ? -1 : parseLength(length, model);
+      decoded = RestInferCodec.decode(model, version, ByteBufUtil.getBytes(request.content()), jsonLength);
+    } catch (RuntimeException e) {
+      fail(ctx, keepAlive, span, headers, HttpErrors.of(e));
+      return;
+    }
+    HttpHeaders requestHeaders = request.headers().copy(); // the request is released when this returns
+    RequestContext context = new RequestContext(name -> requestHeaders.get(name), InferenceRequest.NO_DEADLINE,
+        () -> !ctx.channel().isActive(), span);
+    pipeline.infer(decoded.call(), context).whenComplete((outcome, error) -> {
+      InferenceOutcome o = outcome;
+      if (o != null && o.route() != null) {
+        headers.put("x-junction-route", o.route().route().name());
+        headers.put("x-junction-variant", o.route().variant().name());
+      }
+      if (error != null || !o.succeeded()) {
+        fail(ctx, keepAlive, span, headers, HttpErrors.of(error != null ? error : o.failure()));
+        return;
+      }
+      try {
+        RestInferCodec.Encoded answer = RestInferCodec.encode(o, decoded.allBinary(), decoded.binaryOutputs());
+        if (answer.binary()) {
+          headers.put(RestInferCodec.HEADER_LENGTH, Integer.toString(answer.jsonLength()));
+        }
+        span.setAttribute(HTTP_STATUS, 200L);
+        HttpResponses.send(ctx, keepAlive, HttpResponseStatus.OK,
+            answer.binary() ? "application/octet-stream" : HttpResponses.JSON, answer.body(), headers);
+      } catch (RuntimeException e) {
+        fail(ctx, keepAlive, span, headers, HttpErrors.of(e));
+        return;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private static void fail(ChannelHandlerContext ctx, boolean keepAlive, Span span, Map<String, String> headers,
+      HttpErrors.Failure failure) {
+    span.setAttribute(HTTP_STATUS, (long) failure.status().code());
+    if (failure.status().code() >= 500) {
+      span.setStatus(StatusCode.ERROR, failure.message());
+    }
+    span.end();
+    HttpResponses.error(ctx, keepAlive, failure, headers);
+  }
+
+  private static int parseLength(String value, String model) {
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("model '" + model + "': " + RestInferCodec.HEADER_LENGTH
+          + " must be a non-negative integer, got '" + HttpErrors.bounded(value) + "'");
+    }
+  }
+
+  private static void requireMethod(HttpMethod method, HttpMethod expected, String path) {
+    if (!method.equals(expected)) {
+      throw new MethodNotAllowed(expected + " " + HttpErrors.bounded(path) + " only");
+    }
+  }
+
+  private static String decode(String segment) {
+    return QueryStringDecoder.decodeComponent(segment);
+  }
+
+  /** A known resource asked for with the wrong method: 405. */
+  static final class MethodNotAllowed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    MethodNotAllowed(String message) {
+      super(message);
+    }
+  }
+}

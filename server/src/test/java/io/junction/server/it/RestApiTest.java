@@ -1,0 +1,213 @@
+package io.junction.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.junction.server.TestServer;
+import io.junction.server.config.ModelControl;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import io.junction.testkit.Mlp;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The KServe v2 REST API over real HTTP, against the demo repository, answering as gRPC does. */
+class RestApiTest {
+  @TempDir static Path dir;
+  private static TestServer server;
+  private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestServer.start(DemoRepository.write(dir.resolve("repo")));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void serverAndModelMetadataReadinessAndConfig() throws Exception {
+    JsonObject meta = json(get("/v2"), 200);
+    assertThat(meta.get("name").getAsString()).isEqualTo("junction");
+    assertThat(meta.getAsJsonArray("extensions").toString()).contains("model_repository");
+
+    JsonObject mlp = json(get("/v2/models/mlp"), 200);
+    assertThat(mlp.get("name").getAsString()).isEqualTo("mlp");
+    assertThat(mlp.getAsJsonArray("versions").toString()).contains("\"1\"", "\"2\"");
+    JsonObject x = mlp.getAsJsonArray("inputs").get(0).getAsJsonObject();
+    assertThat(x.get("name").getAsString()).isEqualTo("x");
+    assertThat(x.get("datatype").getAsString()).isEqualTo("FP32");
+    assertThat(x.get("shape").toString()).as("dimensions are JSON numbers").isEqualTo("[-1,8]");
+
+    assertThat(get("/v2/models/mlp/ready").statusCode()).isEqualTo(200);
+    assertThat(get("/v2/models/mlp/versions/2/ready").statusCode()).isEqualTo(200);
+    assertThat(get("/v2/models/nope/ready").statusCode()).isEqualTo(400);
+    JsonObject config = json(get("/v2/models/add_sub/config"), 200);
+    assertThat(config.get("max_batch_size").getAsInt()).isEqualTo(16);
+    assertThat(config.getAsJsonArray("input").get(0).getAsJsonObject().get("dims").toString()).isEqualTo("[3]");
+    assertThat(get("/v2/health/ready").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void jsonInferenceAnswersWhatTheModelComputes() throws Exception {
+    String body = """
+        {"id": "r1", "inputs": [
+          {"name": "A", "datatype": "FP32", "shape": [2, 3], "data": [[1, 2, 3], [4, 5, 6]]},
+          {"name": "B", "datatype": "FP32", "shape": [2, 3], "data": [0.5, 0.5, 0.5, 1, 1, 1]}
+        ], "outputs": [{"name": "DIFF"}]}
+        """;
+    JsonObject answer = json(post("/v2/models/add_sub/infer", body), 200);
+    assertThat(answer.get("model_name").getAsString()).isEqualTo("add_sub");
+    assertThat(answer.get("model_version").getAsString()).isEqualTo("1");
+    assertThat(answer.get("id").getAsString()).isEqualTo("r1");
+    JsonArray outputs = answer.getAsJsonArray("outputs");
+    assertThat(outputs).hasSize(1);
+    JsonObject diff = outputs.get(0).getAsJsonObject();
+    assertThat(diff.get("name").getAsString()).isEqualTo("DIFF");
+    assertThat(diff.get("shape").toString()).isEqualTo("[2,3]");
+    assertThat(diff.get("data").toString()).isEqualTo("[0.5,1.5,2.5,3.0,4.0,5.0]");
+
+    float[] in = {0.5f, -1, 2, 0.25f, 3, -4, 1, 0};
+    JsonObject y = json(post("/v2/models/mlp/versions/2/infer",
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":" + java.util.Arrays.toString(in) + "}]}"), 200)
+        .getAsJsonArray("outputs").get(0).getAsJsonObject();
+    float[] expected = DemoRepository.mlp(2).expected(in, 1);
+    JsonArray data = y.getAsJsonArray("data");
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(data.get(i).getAsFloat()).isCloseTo(expected[i], within(1e-5f));
+    }
+
+    JsonObject echo = json(post("/v2/models/text_echo/infer",
+        "{\"inputs\":[{\"name\":\"" + textInput() + "\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[\"héllo\",\"\"]}]}"), 200);
+    assertThat(echo.getAsJsonArray("outputs").get(0).getAsJsonObject().get("data").toString()).isEqualTo("[\"héllo\",\"\"]");
+  }
+
+  @Test
+  void binaryTensorDataBothWays() throws Exception {
+    String header = "{\"inputs\":[{\"name\":\"A\",\"datatype\":\"FP32\",\"shape\":[1,3],\"parameters\":{\"binary_data_size\":12}},"
+        + "{\"name\":\"B\",\"datatype\":\"FP32\",\"shape\":[1,3],\"data\":[1,1,1]}],"
+        + "\"outputs\":[{\"name\":\"SUM\",\"parameters\":{\"binary_data\":true}},{\"name\":\"DIFF\"}]}";
+    byte[] json = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer body = ByteBuffer.allocate(json.length + 12).order(ByteOrder.LITTLE_ENDIAN);
+    body.put(json).putFloat(1.5f).putFloat(2.5f).putFloat(-3f);
+    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(uri("/v2/models/add_sub/infer"))
+        .header("Inference-Header-Content-Length", Integer.toString(json.length))
+        .header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body.array())).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    int jsonLength = Integer.parseInt(response.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+    JsonObject answer = JsonParser.parseString(new String(response.body(), 0, jsonLength, StandardCharsets.UTF_8))
+        .getAsJsonObject();
+    JsonObject sum = answer.getAsJsonArray("outputs").get(0).getAsJsonObject();
+    assertThat(sum.getAsJsonObject("parameters").get("binary_data_size").getAsInt()).isEqualTo(12);
+    assertThat(sum.has("data")).isFalse();
+    ByteBuffer binary = ByteBuffer.wrap(response.body(), jsonLength, 12).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(new float[] {binary.getFloat(), binary.getFloat(), binary.getFloat()}).containsExactly(2.5f, 3.5f, -2f);
+    assertThat(answer.getAsJsonArray("outputs").get(1).getAsJsonObject().get("data").toString()).isEqualTo("[0.5,1.5,-4.0]");
+  }
+
+  @Test
+  void badRequestsGetHttpStatusesAndMessagesNamingWhatWasWrong() throws Exception {
+    HttpResponse<String> shape = post("/v2/models/mlp/infer",
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[1,2,3]}]}");
+    assertThat(shape.statusCode()).isEqualTo(400);
+    assertThat(error(shape)).contains("model 'mlp'", "'x'", "needs 8 elements", "got 3");
+    HttpResponse<String> type = post("/v2/models/mlp/infer",
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT32\",\"shape\":[1,8],\"data\":[1,2,3,4,5,6,7,8]}]}");
+    assertThat(type.statusCode()).isEqualTo(400);
+    assertThat(error(type)).contains("'x'", "FP32", "INT32");
+    HttpResponse<String> notJson = post("/v2/models/mlp/infer", "{\"inputs\": [");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(error(notJson)).contains("model 'mlp'", "not a valid inference request");
+    HttpResponse<String> unknown = post("/v2/models/nope/infer", "{\"inputs\":[]}");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(error(unknown)).contains("nope");
+    assertThat(get("/v2/models/mlp/infer").statusCode()).isEqualTo(405);
+    HttpResponse<String> tooDeep = post("/v2/models/mlp/infer", "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+        + "\"shape\":[1,8],\"data\":" + "[".repeat(1000) + "]".repeat(1000) + "}]}");
+    assertThat(tooDeep.statusCode()).isEqualTo(400);
+    HttpResponse<String> lying = post("/v2/models/mlp/infer",
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"parameters\":{\"binary_data_size\":1000000}}]}");
+    assertThat(lying.statusCode()).isEqualTo(400);
+    assertThat(error(lying)).contains("claims 1000000 bytes of binary data");
+  }
+
+  @Test
+  void statisticsAndTheRepositoryIndex() throws Exception {
+    post("/v2/models/add_sub/infer", "{\"inputs\":[{\"name\":\"A\",\"datatype\":\"FP32\",\"shape\":[1,3],\"data\":[1,2,3]},"
+        + "{\"name\":\"B\",\"datatype\":\"FP32\",\"shape\":[1,3],\"data\":[1,2,3]}]}");
+    JsonObject stats = json(get("/v2/models/add_sub/stats"), 200).getAsJsonArray("model_stats").get(0).getAsJsonObject();
+    assertThat(stats.get("name").getAsString()).isEqualTo("add_sub");
+    assertThat(stats.get("inference_count").getAsLong()).as("a JSON number").isPositive();
+    JsonElement index = JsonParser.parseString(post("/v2/repository/index", "{}").body());
+    assertThat(index.toString()).contains("\"name\":\"mlp\"", "\"state\":\"READY\"");
+    HttpResponse<String> load = post("/v2/repository/models/mlp/load", "{}");
+    assertThat(load.statusCode()).as("outside explicit mode the repository API refuses").isEqualTo(400);
+  }
+
+  @Test
+  void loadAndUnloadNeedTheAdminTokenInExplicitMode() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("explicit"));
+    try (TestServer explicit = TestServer.start(ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of("*"))).withAdminToken("rest-admin-token-0123456789"))) {
+      int port = explicit.server().httpPort().orElseThrow();
+      HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/unload")).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(401);
+      assertThat(error(refused)).contains("admin credential");
+      HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/unload")).header("Authorization", "Bearer rest-admin-token-0123456789")
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+      assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/mlp/ready"))
+          .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(400);
+    }
+  }
+
+  private static String textInput() throws Exception {
+    return json(get("/v2/models/text_echo"), 200).getAsJsonArray("inputs").get(0).getAsJsonObject().get("name").getAsString();
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow() + path);
+  }
+
+  private static HttpResponse<String> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> post(String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject json(HttpResponse<String> response, int status) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    return JsonParser.parseString(response.body()).getAsJsonObject();
+  }
+
+  private static String error(HttpResponse<String> response) {
+    return JsonParser.parseString(response.body()).getAsJsonObject().get("error").getAsString();
+  }
+}
