@@ -60,6 +60,33 @@ class TracingEndToEndTest {
   }
 
   @Test
+  void restCallsContinueTheCallersW3cTrace() throws Exception {
+    DemoRepository.write(repo);
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
+            Telemetry.autoconfigured(exportTo(receiver, "parentbased_always_on", null))).start()) {
+      SpanContext parent = clientSpan();
+      var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + server.httpPort().orElseThrow() + "/v2/models/mlp/versions/1/infer"))
+          .header("traceparent", "00-" + parent.getTraceId() + "-" + parent.getSpanId() + "-01")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[0,0,0,0,0,0,0,0]}]}"))
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.headers().firstValue("x-trace-id")).contains(parent.getTraceId());
+      var span = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId())).findFirst(),
+          java.util.Optional::isPresent).orElseThrow();
+      assertThat(span.getName()).isEqualTo("POST /v2/models/{model_name}/versions/{model_version}/infer");
+      assertThat(hex(span.getParentSpanId())).isEqualTo(parent.getSpanId());
+      assertThat(span.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
+      assertThat(attribute(span, "http.response.status_code")).contains("200");
+      assertThat(attribute(span, "junction.model.name")).contains("mlp");
+      assertThat(attribute(span, "junction.queue.wait_us")).isPresent();
+    }
+  }
+
+  @Test
   void callsContinueTheClientsTraceWithServerAndBatchSpans() throws Exception {
     DemoRepository.write(repo);
     new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx()).config("batched", """
