@@ -29,6 +29,8 @@ import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.server.http.HttpEndpoint;
 import io.junction.server.http.RestApi;
+import io.junction.server.payload.PayloadLogger;
+import io.junction.server.payload.PayloadLogs;
 import io.junction.server.telemetry.ServerMetrics;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
@@ -145,8 +147,14 @@ public final class JunctionServer implements AutoCloseable {
       // Route outcomes feed the canaries' judgement.
       InferenceListener canaryOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> canaries.routed(
           d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
-      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows,
-          List.of(new RequestMetrics(metrics.registry()), canaryOutcomes));
+      List<InferenceListener> listeners = new java.util.ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
+          canaryOutcomes));
+      if (config.payloadLog().enabled()) {
+        PayloadLogger payloads = PayloadLogs.start(config.payloadLog(), telemetry, NAME, metrics.registry());
+        opened.push(payloads); // closed after the endpoints, so the last calls are logged too
+        listeners.add(payloads);
+      }
+      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, listeners);
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);

@@ -3,6 +3,8 @@ package io.junction.server;
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.HttpLimits;
+import io.junction.server.config.PayloadLogConfig;
+import io.junction.server.payload.PayloadLogPolicy;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.AdminAccess;
 import io.junction.server.config.TlsConfig;
@@ -127,6 +129,39 @@ public final class Main implements Callable<Integer> {
       description = "HTTP connections open at once; more are closed at once (default: ${DEFAULT-VALUE}).")
   int httpMaxConnections;
 
+  @Option(names = "--payload-log-dir", paramLabel = "DIR",
+      description = "Log inference payloads as gzip-compressed JSON lines in DIR (rotated, size-capped).")
+  Path payloadLogDir;
+
+  @Option(names = "--payload-log-otlp", defaultValue = "false", arity = "1", paramLabel = "BOOL",
+      description = "Log inference payloads as OpenTelemetry log records (exported with OTEL_LOGS_EXPORTER=otlp).")
+  boolean payloadLogOtlp;
+
+  @Option(names = "--payload-log-url", paramLabel = "URL",
+      description = "Send inference payloads as CloudEvents over HTTP to URL (KServe's payload logger format).")
+  java.net.URI payloadLogUrl;
+
+  @Option(names = "--payload-log-sample-rate", defaultValue = "1.0", paramLabel = "R",
+      description = "Fraction of calls logged, 0 to 1 (default: ${DEFAULT-VALUE}); per model: payload_log_sample_rate.")
+  double payloadLogSampleRate;
+
+  @Option(names = "--payload-log-what", defaultValue = "inputs,outputs,errors", paramLabel = "LIST",
+      description = "What is logged (default: ${DEFAULT-VALUE}); per model: payload_log_what.")
+  String payloadLogWhat;
+
+  @Option(names = "--payload-log-max-bytes", defaultValue = "4096", paramLabel = "BYTES",
+      description = "Larger tensors are logged as a summary: shape, datatype, min, max, mean, SHA-256 "
+          + "(default: ${DEFAULT-VALUE}); per model: payload_log_max_bytes.")
+  int payloadLogMaxBytes;
+
+  @Option(names = "--payload-log-summary-only", defaultValue = "false", arity = "1", paramLabel = "BOOL",
+      description = "Never log tensor values, only summaries; per model: payload_log_summary_only.")
+  boolean payloadLogSummaryOnly;
+
+  @Option(names = "--payload-log-exclude", paramLabel = "NAMES",
+      description = "Comma-separated tensor names never logged; per model: payload_log_exclude.")
+  String payloadLogExclude;
+
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Directory where run-time decisions (canary promotions and rollbacks) are kept, written "
           + "atomically, so that they survive a restart (default: none; they do not).")
@@ -238,7 +273,8 @@ public final class Main implements Callable<Integer> {
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
-        new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes));
+        new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
+        payloadLog());
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);
@@ -317,6 +353,22 @@ public final class Main implements Callable<Integer> {
       }
       return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds), budget,
           Set.copyOf(pinnedModels), autoWarmup, footprint.equals("measured"));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
+  private PayloadLogConfig payloadLog() {
+    try {
+      PayloadLogPolicy policy = new PayloadLogPolicy(payloadLogSampleRate, true, true, true, payloadLogMaxBytes,
+          payloadLogSummaryOnly, payloadLogExclude == null ? Set.of()
+              : Set.of(payloadLogExclude.split(",")).stream().map(String::trim).filter(x -> !x.isEmpty())
+                  .collect(java.util.stream.Collectors.toSet())).withWhat(payloadLogWhat);
+      PayloadLogConfig config = PayloadLogConfig.OFF.withPolicy(policy).withOtlp(payloadLogOtlp);
+      if (payloadLogDir != null) {
+        config = config.withDir(payloadLogDir);
+      }
+      return payloadLogUrl == null ? config : config.withCloudEvents(payloadLogUrl);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

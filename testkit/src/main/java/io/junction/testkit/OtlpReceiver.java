@@ -16,10 +16,11 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** A minimal OTLP/gRPC trace collector on loopback: it keeps every span it is sent. */
+/** A minimal OTLP/gRPC collector on loopback: it keeps every span and log record it is sent. */
 public final class OtlpReceiver implements AutoCloseable {
   public final List<Span> spans = new CopyOnWriteArrayList<>();
   public final List<String> serviceNames = new CopyOnWriteArrayList<>();
+  public final List<io.opentelemetry.proto.logs.v1.LogRecord> logs = new CopyOnWriteArrayList<>();
   /** Spans received, also when they are not kept. */
   public final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
   private final Server server;
@@ -51,6 +52,15 @@ public final class OtlpReceiver implements AutoCloseable {
               rs.getScopeSpansList().forEach(ss -> spans.addAll(ss.getSpansList()));
             });
             out.onNext(ExportTraceServiceResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        })
+        .addService(new io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc.LogsServiceImplBase() {
+          @Override
+          public void export(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest request,
+              StreamObserver<io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse> out) {
+            request.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl -> logs.addAll(sl.getLogRecordsList())));
+            out.onNext(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.getDefaultInstance());
             out.onCompleted();
           }
         }).build().start();

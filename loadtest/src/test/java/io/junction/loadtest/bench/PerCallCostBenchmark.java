@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>Junction (one process per telemetry setting, all on the server core, {@code --cpu-slots 1}):
  *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
  *       batching off; the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E; a 1 MiB
- *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC.
+ *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC;
+ *       payload logging of every call (inputs and outputs) to gzip JSON-lines files against logging off.
  * </ul>
  *
  * Run with {@code loadtest/bench/per-call-cost.sh [repeats] [seconds per point]}, which builds the class
@@ -69,9 +70,9 @@ public final class PerCallCostBenchmark {
   public static void main(String[] args) throws Exception {
     int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     long seconds = args.length > 1 ? Long.parseLong(args[1]) : 5;
-    // Optional: the comparisons to run (big, plain, small, one, large, tracing); all by default.
+    // Optional: the comparisons to run (big, plain, small, one, large, tracing, payload); all by default.
     java.util.Set<String> sections = args.length > 2 ? java.util.Set.of(args[2].split(",")) : java.util.Set.of(
-        "big", "plain", "small", "one", "large", "tracing");
+        "big", "plain", "small", "one", "large", "tracing", "payload");
     Path jar = Path.of(System.getProperty("junction.jar", "server/target/junction-server.jar"));
     // The script pins this driver to the load generator's core and names the servers' core, when the
     // machine has two or more cores and taskset; this JVM then sees only its own core.
@@ -126,6 +127,8 @@ public final class PerCallCostBenchmark {
         "OTEL_TRACES_SAMPLER", "always_on"), "true");
     Endpoint some = junction(repo, Map.of("OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", receiver,
         "OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.01"), "true");
+    // Payload logging of every call (inputs and outputs) to gzip JSON-lines files, tracing off on both sides.
+    Endpoint logged = junction(repo, Map.of(), "false", "--payload-log-dir", dir.resolve("payloads").toString());
 
     ModelInferRequest bigRequest = request("big", "x", new long[] {1, BIG_WIDTH});
     ModelInferRequest bigPlain = bigRequest.toBuilder().setModelName("big_n").build();
@@ -135,8 +138,8 @@ public final class PerCallCostBenchmark {
     System.out.println();
     System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
         + "| tiny c=16 J / E /s | ratio | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
-        + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | payload log off / 100 % /s | ratio |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
@@ -151,6 +154,7 @@ public final class PerCallCostBenchmark {
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
       Load.Result[] large = interleaved("large", image, 4, echo, junction);
       Load.Result[] tracing = interleaved("tracing", tiny, 16, off, junction, all, some);
+      Load.Result[] payload = interleaved("payload", tiny, 16, off, logged);
       if (r == 0) {
         continue;
       }
@@ -159,7 +163,7 @@ public final class PerCallCostBenchmark {
       Load.Result n = plain[0];
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
       System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f "
-              + "| %.0f / %.0f | %.2f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f |%n",
+              + "| %.0f / %.0f | %.2f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f | %.0f / %.0f | %.2f |%n",
           r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
           n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
           small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
@@ -167,13 +171,15 @@ public final class PerCallCostBenchmark {
           large[1].callsPerSecond(), large[0].callsPerSecond(), large[1].callsPerSecond() / large[0].callsPerSecond(),
           tracing[0].callsPerSecond(), tracing[1].callsPerSecond(), tracing[2].callsPerSecond(),
           tracing[3].callsPerSecond(), tracing[2].callsPerSecond() / tracing[0].callsPerSecond(),
-          tracing[3].callsPerSecond() / tracing[0].callsPerSecond());
+          tracing[3].callsPerSecond() / tracing[0].callsPerSecond(),
+          payload[0].callsPerSecond(), payload[1].callsPerSecond(),
+          payload[1].callsPerSecond() / payload[0].callsPerSecond());
       if (failures > 0) {
         System.out.println("(" + failures + " failed calls in this repetition: its figures are not comparable)");
         failures = 0;
       }
     }
-    for (Endpoint e : List.of(echo, junction, off, all, some)) {
+    for (Endpoint e : List.of(echo, junction, off, all, some, logged)) {
       e.channel().shutdownNow();
     }
   }
@@ -248,10 +254,13 @@ public final class PerCallCostBenchmark {
         .addRawInputContents(ByteString.copyFrom(data.array())).build();
   }
 
-  private Endpoint junction(Path repo, Map<String, String> env, String tracing) throws Exception {
+  private Endpoint junction(Path repo, Map<String, String> env, String tracing, String... extra) throws Exception {
     int port = freePort();
-    start(pin, null, List.of("--model-repository", repo.toString(), "--grpc-port", Integer.toString(port),
-        "--grpc-address", "127.0.0.1", "--http-port", "-1", "--cpu-slots", "1", "--tracing", tracing), env, false);
+    List<String> args = new ArrayList<>(List.of("--model-repository", repo.toString(), "--grpc-port",
+        Integer.toString(port), "--grpc-address", "127.0.0.1", "--http-port", "-1", "--cpu-slots", "1",
+        "--tracing", tracing));
+    args.addAll(List.of(extra));
+    start(pin, null, args, env, false);
     return ready(port);
   }
 

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param stateDir where decisions taken at run time (canary promotions and rollbacks) are kept so that
  *     they survive a restart; empty: they do not
  * @param httpLimits request timeout, connection cap and request size of the HTTP port
+ * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
  */
@@ -32,7 +33,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
-    HttpLimits httpLimits) {
+    HttpLimits httpLimits, PayloadLogConfig payloadLog) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -51,6 +52,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(httpLimits, "httpLimits");
+    Objects.requireNonNull(payloadLog, "payloadLog");
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
     if (cpuSlots < 1) {
@@ -72,7 +74,8 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "0.0.0.0", DEFAULT_GRPC_PORT, "0.0.0.0", DEFAULT_HTTP_PORT,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS);
+        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
+        PayloadLogConfig.OFF);
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -80,32 +83,33 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     return new ServerConfig(modelRepository, "127.0.0.1", 0, "127.0.0.1", 0,
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
-        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS);
+        ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
+        PayloadLogConfig.OFF);
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -119,17 +123,23 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog);
+  }
+
+  public ServerConfig withPayloadLog(PayloadLogConfig log) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        log);
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

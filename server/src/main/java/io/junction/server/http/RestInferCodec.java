@@ -14,6 +14,7 @@ import io.junction.server.routing.RouteDecision;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.RawTensors;
 import io.junction.server.tensor.Tensor;
+import io.junction.server.tensor.TensorJson;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -310,7 +311,7 @@ final class RestInferCodec {
           w.name("parameters").beginObject().name(BINARY_DATA_SIZE).value(bytes.length).endObject();
         } else {
           w.name("data");
-          writeData(w, output);
+          TensorJson.writeData(w, output);
         }
         w.endObject();
       }
@@ -335,36 +336,5 @@ final class RestInferCodec {
     byte[] bytes = new byte[data.remaining()];
     data.get(bytes);
     return bytes;
-  }
-
-  private static void writeData(JsonWriter w, Tensor t) throws IOException {
-    w.beginArray();
-    if (t.dataType() == DataType.BYTES) {
-      for (byte[] e : t.elements()) {
-        w.value(new String(e, StandardCharsets.UTF_8));
-      }
-      w.endArray();
-      return;
-    }
-    ByteBuffer d = t.data();
-    while (d.hasRemaining()) {
-      switch (t.dataType()) {
-        case BOOL -> w.value(d.get() != 0);
-        case INT8 -> w.value(d.get());
-        case UINT8 -> w.value(d.get() & 0xff);
-        case INT16 -> w.value(d.getShort());
-        case UINT16 -> w.value(d.getShort() & 0xffff);
-        case INT32 -> w.value(d.getInt());
-        case UINT32 -> w.value(Integer.toUnsignedLong(d.getInt()));
-        case INT64 -> w.value(d.getLong());
-        case UINT64 -> w.value(new java.math.BigInteger(Long.toUnsignedString(d.getLong())));
-        case FP16 -> w.value((Number) HalfFloats.fromFp16(d.getShort()));
-        case BF16 -> w.value((Number) HalfFloats.fromBf16(d.getShort()));
-        case FP32 -> w.value((Number) d.getFloat());
-        case FP64 -> w.value(d.getDouble());
-        default -> throw new IllegalStateException("no JSON form for " + t.dataType());
-      }
-    }
-    w.endArray();
   }
 }

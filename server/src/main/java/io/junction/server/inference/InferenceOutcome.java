@@ -26,10 +26,11 @@ import java.util.Optional;
  * @param endNanos {@link System#nanoTime()} when it was answered
  * @param arrivalEpochMillis wall-clock time of arrival, for records kept outside the process
  * @param traceId the call's trace id, or null when it is not traced
+ * @param spanId the id of the call's server span, or null when it is not traced
  */
 public record InferenceOutcome(InferenceCall call, RouteDecision route, ServedModel model, InferenceRequest request,
     InferenceResult result, Throwable failure, long arrivalNanos, long endNanos, long arrivalEpochMillis,
-    String traceId) {
+    String traceId, String spanId) {
   public InferenceOutcome {
     Objects.requireNonNull(call, "call");
     if ((result == null) == (failure == null)) {

@@ -199,7 +199,7 @@ public final class InferencePipeline {
       Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, result, cause, arrival, System.nanoTime(),
-          arrivalMillis, context.traceId());
+          arrivalMillis, context.traceId(), context.spanId());
       answer.complete(outcome);
       for (InferenceListener l : listeners) {
         try {

@@ -29,6 +29,11 @@ public record RequestContext(Headers headers, long deadlineNanos, BooleanSupplie
     Objects.requireNonNull(span, "span");
   }
 
+  /** The id of the call's span, or null when it is not traced. */
+  public String spanId() {
+    return span.getSpanContext().isValid() ? span.getSpanContext().getSpanId() : null;
+  }
+
   /** The trace id of the call's span, or null when it is not traced. */
   public String traceId() {
     return span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : null;

@@ -68,6 +68,11 @@ public final class Telemetry implements AutoCloseable {
     return openTelemetry.getTracer(INSTRUMENTATION);
   }
 
+  /** Where payload records go as OpenTelemetry log records ({@code OTEL_LOGS_EXPORTER}). */
+  public io.opentelemetry.api.logs.Logger payloadLogger() {
+    return openTelemetry.getLogsBridge().get(INSTRUMENTATION + ".payload");
+  }
+
   public TextMapPropagator propagator() {
     return openTelemetry.getPropagators().getTextMapPropagator();
   }

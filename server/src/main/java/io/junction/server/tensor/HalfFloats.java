@@ -1,10 +1,10 @@
-package io.junction.server.http;
+package io.junction.server.tensor;
 
 /** IEEE half precision and bfloat16 to and from float (Java 17 has neither). Round to nearest even. */
-final class HalfFloats {
+public final class HalfFloats {
   private HalfFloats() {}
 
-  static float fromFp16(short half) {
+  public static float fromFp16(short half) {
     int h = half & 0xffff;
     int sign = (h & 0x8000) << 16;
     int exponent = (h >>> 10) & 0x1f;
@@ -22,7 +22,7 @@ final class HalfFloats {
     return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 
-  static short toFp16(float value) {
+  public static short toFp16(float value) {
     int bits = Float.floatToRawIntBits(value);
     int sign = (bits >>> 16) & 0x8000;
     int exponent = (bits >>> 23) & 0xff;
@@ -52,11 +52,11 @@ final class HalfFloats {
     return (short) half;
   }
 
-  static float fromBf16(short bf16) {
+  public static float fromBf16(short bf16) {
     return Float.intBitsToFloat((bf16 & 0xffff) << 16);
   }
 
-  static short toBf16(float value) {
+  public static short toBf16(float value) {
     int bits = Float.floatToRawIntBits(value);
     if (Float.isNaN(value)) {
       return (short) ((bits >>> 16) | 0x40);
