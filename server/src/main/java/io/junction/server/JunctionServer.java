@@ -28,6 +28,7 @@ import io.junction.server.protocol.ServerInfo;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.server.http.HttpEndpoint;
+import io.junction.server.drift.DriftMonitor;
 import io.junction.server.http.RestApi;
 import io.junction.server.payload.PayloadLogger;
 import io.junction.server.payload.PayloadLogs;
@@ -154,6 +155,12 @@ public final class JunctionServer implements AutoCloseable {
         opened.push(payloads); // closed after the endpoints, so the last calls are logged too
         listeners.add(payloads);
       }
+      Optional<DriftMonitor> drift = config.drift().map(settings -> new DriftMonitor(settings,
+          DriftMonitor.referenceIn(models.repository().root()), metrics.registry()));
+      drift.ifPresent(d -> {
+        opened.push(d);
+        listeners.add(d);
+      });
       InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, listeners);
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
@@ -181,7 +188,7 @@ public final class JunctionServer implements AutoCloseable {
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
-        RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, telemetry.tracer(),
+        RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, telemetry.tracer(),
             telemetry.propagator());
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
             this::isReady, metrics, Optional.of(rest)).start();

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
+import io.junction.server.drift.DriftMonitor;
 import io.junction.server.payload.PayloadLogPolicy;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.AdminAccess;
@@ -162,6 +163,24 @@ public final class Main implements Callable<Integer> {
       description = "Comma-separated tensor names never logged; per model: payload_log_exclude.")
   String payloadLogExclude;
 
+  @Option(names = "--drift", defaultValue = "false", arity = "1", paramLabel = "BOOL",
+      description = "Watch input and output drift of versions with a reference (reference.jsonl[.gz] in the version "
+          + "directory, or --drift-reference-calls): PSI and KS on /metrics and /v2/models/NAME/drift.")
+  boolean drift;
+
+  @Option(names = "--drift-reference-calls", defaultValue = "0", paramLabel = "N",
+      description = "Freeze the reference of versions without a reference file from their first N calls (default: "
+          + "${DEFAULT-VALUE}, only versions with a file are watched).")
+  int driftReferenceCalls;
+
+  @Option(names = "--drift-window", defaultValue = "1000", paramLabel = "N",
+      description = "Calls in the sliding window compared with the reference (default: ${DEFAULT-VALUE}).")
+  int driftWindow;
+
+  @Option(names = "--drift-top-k", defaultValue = "5", paramLabel = "K",
+      description = "Input features per version exposed on /metrics, by PSI (default: ${DEFAULT-VALUE}).")
+  int driftTopK;
+
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Directory where run-time decisions (canary promotions and rollbacks) are kept, written "
           + "atomically, so that they survive a restart (default: none; they do not).")
@@ -274,7 +293,7 @@ public final class Main implements Callable<Integer> {
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
-        payloadLog());
+        payloadLog(), drift());
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);
@@ -353,6 +372,14 @@ public final class Main implements Callable<Integer> {
       }
       return new ModelControl(mode, Set.copyOf(loadModels), Duration.ofSeconds(pollSeconds), budget,
           Set.copyOf(pinnedModels), autoWarmup, footprint.equals("measured"));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
+  private Optional<DriftMonitor.Settings> drift() {
+    try {
+      return drift ? Optional.of(new DriftMonitor.Settings(driftReferenceCalls, driftWindow, driftTopK)) : Optional.empty();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

@@ -1,5 +1,6 @@
 package io.junction.server.config;
 
+import io.junction.server.drift.DriftMonitor;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +26,7 @@ import java.util.Optional;
  * @param stateDir where decisions taken at run time (canary promotions and rollbacks) are kept so that
  *     they survive a restart; empty: they do not
  * @param httpLimits request timeout, connection cap and request size of the HTTP port
+ * @param drift drift monitoring, when on
  * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
@@ -33,7 +35,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
-    HttpLimits httpLimits, PayloadLogConfig payloadLog) {
+    HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -53,6 +55,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(httpLimits, "httpLimits");
     Objects.requireNonNull(payloadLog, "payloadLog");
+    Objects.requireNonNull(drift, "drift");
     port("grpcPort", grpcPort, false);
     port("httpPort", httpPort, true);
     if (cpuSlots < 1) {
@@ -75,7 +78,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF);
+        PayloadLogConfig.OFF, Optional.empty());
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -84,32 +87,32 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF);
+        PayloadLogConfig.OFF, Optional.empty());
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -123,23 +126,29 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift);
   }
 
   public ServerConfig withPayloadLog(PayloadLogConfig log) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        log);
+        log, drift);
+  }
+
+  public ServerConfig withDrift(DriftMonitor.Settings settings) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        payloadLog, Optional.of(settings));
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -5,6 +5,8 @@ import com.google.gson.JsonObject;
 import io.junction.proto.inference.ModelConfigResponse;
 import io.junction.proto.inference.ModelStatisticsResponse;
 import io.junction.server.config.AdminAccess;
+import io.junction.server.drift.DriftMonitor;
+import io.junction.server.drift.DriftJson;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.inference.InferenceOutcome;
@@ -52,6 +54,7 @@ import java.util.Optional;
  * GET  /v2/models/{m}[/versions/{v}]/config         config.pbtxt as JSON
  * GET  /v2/models[/{m}[/versions/{v}]]/stats        statistics
  * POST /v2/models/{m}[/versions/{v}]/infer          inference (JSON, or JSON + binary data)
+ * GET  /v2/models/{m}[/versions/{v}]/drift          drift report (with --drift)
  * POST /v2/repository/index                         the repository index
  * POST /v2/repository/models/{m}/load | /unload     explicit model control (admin token unless opened)
  * </pre>
@@ -77,6 +80,7 @@ public final class RestApi {
   private final InferencePipeline pipeline;
   private final ServerInfo info;
   private final Optional<AdminAccess> repositoryGuard;
+  private final Optional<DriftMonitor> drift;
   private final Tracer tracer;
   private final TextMapPropagator propagator;
 
@@ -85,12 +89,13 @@ public final class RestApi {
    *     certificates); empty for anyone
    */
   public RestApi(ModelCatalog catalog, ModelManager models, InferencePipeline pipeline, ServerInfo info,
-      Optional<AdminAccess> repositoryGuard, Tracer tracer, TextMapPropagator propagator) {
+      Optional<AdminAccess> repositoryGuard, Optional<DriftMonitor> drift, Tracer tracer, TextMapPropagator propagator) {
     this.catalog = catalog;
     this.models = models;
     this.pipeline = pipeline;
     this.info = info;
     this.repositoryGuard = repositoryGuard;
+    this.drift = drift;
     this.tracer = tracer;
     this.propagator = propagator;
   }
@@ -169,6 +174,16 @@ public final class RestApi {
       case "stats" -> {
         requireMethod(method, HttpMethod.GET, path);
         stats(ctx, keepAlive, model, version);
+      }
+      case "drift" -> {
+        requireMethod(method, HttpMethod.GET, path);
+        String name = model;
+        String v = version;
+        var report = drift.orElseThrow(() -> new ModelNotFoundException("drift monitoring is off (--drift true)"))
+            .report(name, v).orElseThrow(() -> new ModelNotFoundException("model '" + name + "'"
+                + (v.isEmpty() ? "" : " version " + v) + " has no drift reference: put reference.jsonl in its version "
+                + "directory or start with --drift-reference-calls N"));
+        HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, DriftJson.of(report));
       }
       case "infer" -> {
         requireMethod(method, HttpMethod.POST, path);
