@@ -128,7 +128,9 @@ public final class PerCallCostBenchmark {
     Endpoint some = junction(repo, Map.of("OTEL_TRACES_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", receiver,
         "OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.01"), "true");
     // Payload logging of every call (inputs and outputs) to gzip JSON-lines files, tracing off on both sides.
-    Endpoint logged = junction(repo, Map.of(), "false", "--payload-log-dir", dir.resolve("payloads").toString());
+    // (started only when measured, so that builds without payload logging can be measured too)
+    Endpoint logged = sections.contains("payload")
+        ? junction(repo, Map.of(), "false", "--payload-log-dir", dir.resolve("payloads").toString()) : off;
 
     ModelInferRequest bigRequest = request("big", "x", new long[] {1, BIG_WIDTH});
     ModelInferRequest bigPlain = bigRequest.toBuilder().setModelName("big_n").build();
