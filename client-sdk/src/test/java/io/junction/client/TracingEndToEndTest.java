@@ -93,6 +93,7 @@ class TracingEndToEndTest {
         max_batch_size: 32
         dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 200000 }
         """);
+    new ModelRepositoryWriter(repo).model("broken", 1, io.junction.testkit.FixtureModels.failingAtRuntime());
     try (OtlpReceiver receiver = new OtlpReceiver();
         JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
             Telemetry.autoconfigured(exportTo(receiver, "parentbased_always_on", null))).start();
@@ -149,7 +150,7 @@ class TracingEndToEndTest {
         assertThat(Long.parseLong(attribute(s, "junction.batch.size").orElse("0"))).isEqualTo(s.getLinksCount());
       }));
 
-      // A bad request: the server span says ERROR with the status.
+      // A bad request: the server span records the status code.
       SpanContext badParent = clientSpan();
       try (Scope ignored = Span.wrap(badParent).makeCurrent()) {
         assertThatThrownBy(() -> client.infer(InferRequest.builder("mlp")
@@ -158,9 +159,21 @@ class TracingEndToEndTest {
       var errorSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
           .filter(s -> hex(s.getTraceId()).equals(badParent.getTraceId())).findFirst(),
           java.util.Optional::isPresent).orElseThrow();
-      assertThat(errorSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
-      assertThat(errorSpan.getStatus().getMessage()).contains("INVALID_ARGUMENT", "input 'x'");
+      // A client's mistake is not a server error (OpenTelemetry's gRPC conventions): status unset, code recorded.
+      assertThat(errorSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
       assertThat(attribute(errorSpan, "rpc.grpc.status_code")).contains("3");
+
+      // A failure of the server's: ERROR, with the status.
+      SpanContext faultParent = clientSpan();
+      try (Scope ignored = Span.wrap(faultParent).makeCurrent()) {
+        assertThatThrownBy(() -> client.infer(InferRequest.builder("broken")
+            .input(InferInput.fp32("x", new float[8], 1, 8)).build())).isInstanceOf(JunctionException.class);
+      }
+      var faultSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(faultParent.getTraceId())).findFirst(),
+          java.util.Optional::isPresent).orElseThrow();
+      assertThat(faultSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
+      assertThat(faultSpan.getStatus().getMessage()).containsAnyOf("INTERNAL", "UNAVAILABLE");
     }
   }
 

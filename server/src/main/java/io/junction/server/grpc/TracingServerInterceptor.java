@@ -39,6 +39,14 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
   static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
 
+  /**
+   * The codes that mark a server span as an error (OpenTelemetry's gRPC conventions); the others
+   * (INVALID_ARGUMENT, NOT_FOUND, CANCELLED, RESOURCE_EXHAUSTED ...) are the caller's, and leave it unset.
+   */
+  static final java.util.Set<Status.Code> SERVER_ERRORS = java.util.EnumSet.of(Status.Code.UNKNOWN,
+      Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
+      Status.Code.DATA_LOSS);
+
   private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
     @Override
     public Iterable<String> keys(Metadata carrier) {
@@ -95,7 +103,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
           trailers.put(TRACE_ID, traceId);
         }
         span.setAttribute(RPC_STATUS, (long) status.getCode().value());
-        if (!status.isOk()) {
+        if (SERVER_ERRORS.contains(status.getCode())) {
           span.setStatus(StatusCode.ERROR, status.getCode() + (status.getDescription() == null ? ""
               : ": " + status.getDescription()));
           if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
@@ -126,8 +134,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
 
       @Override
       public void onCancel() {
-        span.setAttribute(RPC_STATUS, (long) Status.Code.CANCELLED.value());
-        span.setStatus(StatusCode.ERROR, "CANCELLED by the client");
+        span.setAttribute(RPC_STATUS, (long) Status.Code.CANCELLED.value()); // the client's doing: not an error
         inContext(super::onCancel);
         span.end();
       }
