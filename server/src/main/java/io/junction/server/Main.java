@@ -55,6 +55,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--http-address", defaultValue = "0.0.0.0", description = "HTTP bind address (default: ${DEFAULT-VALUE}).")
   String httpAddress;
 
+  @Option(names = "--log-format", defaultValue = "text", paramLabel = "text|json",
+      description = "Log lines as text, or as JSON objects (logback's JSON encoder: time, level, thread, logger, "
+          + "message, and trace_id/span_id of the call being served) for log pipelines (default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   @Option(names = "--log-verbose", defaultValue = "0", paramLabel = "LEVEL",
       description = "0: info (default), 1 or more: debug.")
   int logVerbose;
@@ -266,6 +271,12 @@ public final class Main implements Callable<Integer> {
     if (logVerbose > 0) {
       ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
     }
+    if (logFormat.equals("json")) {
+      jsonLogs();
+    } else if (!logFormat.equals("text")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--log-format must be text or json, got '"
+          + logFormat + "'");
+    }
     Optional<TlsConfig> tls = tls();
     control(); // checked before anything starts
     Path demo = null;
@@ -383,6 +394,24 @@ public final class Main implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }
+  }
+
+  /** Standard output's appender with logback's JSON encoder: one JSON object per event, MDC included. */
+  private static void jsonLogs() {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    var appender = (ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) root.getAppender("STDOUT");
+    ch.qos.logback.classic.encoder.JsonEncoder json = new ch.qos.logback.classic.encoder.JsonEncoder();
+    json.setContext(root.getLoggerContext());
+    json.setWithFormattedMessage(true);
+    json.setWithMessage(false);
+    json.setWithArguments(false);
+    json.setWithContext(false);
+    json.setWithSequenceNumber(false);
+    json.setWithNanoseconds(false);
+    json.start();
+    appender.stop();
+    appender.setEncoder(json);
+    appender.start();
   }
 
   private PayloadLogConfig payloadLog() {

@@ -31,6 +31,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> TRACE_ID =
       Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER);
   public static final String MDC_TRACE_ID = "trace_id";
+  public static final String MDC_SPAN_ID = "span_id";
 
   static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
   static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
@@ -153,10 +154,12 @@ public final class TracingServerInterceptor implements ServerInterceptor {
         try (Scope ignored = context.makeCurrent()) {
           if (traceId != null) {
             MDC.put(MDC_TRACE_ID, traceId);
+            MDC.put(MDC_SPAN_ID, span.getSpanContext().getSpanId());
           }
           callback.run();
         } finally {
           MDC.remove(MDC_TRACE_ID);
+          MDC.remove(MDC_SPAN_ID);
         }
       }
     };

@@ -44,8 +44,8 @@ class ShutdownTest {
         "-cp", System.getProperty("java.class.path"), "io.junction.server.Main",
         "--model-repository", repo.toString(), "--grpc-address", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
         "--http-address", "127.0.0.1", "--http-port", Integer.toString(httpPort), "--cpu-slots", "1",
-        "--drain-delay", "3s", "--exit-timeout", "30s", "--tracing", "false")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        "--drain-delay", "3s", "--exit-timeout", "30s", "--tracing", "false", "--log-format", "json")
+        .redirectErrorStream(true).redirectOutput(repo.resolveSibling(repo.getFileName() + ".log").toFile()).start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     HttpClient http = HttpClient.newHttpClient();
     try {
@@ -79,6 +79,13 @@ class ShutdownTest {
       }
       assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(server.exitValue()).isZero();
+      // --log-format json: every line one JSON object, for log pipelines.
+      List<String> lines = java.nio.file.Files.readAllLines(repo.resolveSibling(repo.getFileName() + ".log"));
+      assertThat(lines).isNotEmpty().allSatisfy(line -> {
+        var event = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+        assertThat(event.has("level") && event.has("loggerName") && event.has("formattedMessage")).as(line).isTrue();
+      });
+      assertThat(lines).anySatisfy(line -> assertThat(line).contains("Junction exited cleanly"));
     } finally {
       channel.shutdownNow();
       server.destroyForcibly();
