@@ -5,6 +5,7 @@ import static io.junction.server.grpc.Replies.reply;
 import io.grpc.Context;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.junction.server.config.AdminAccess;
@@ -15,6 +16,7 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelConfigResponse;
 import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelReadyRequest;
@@ -84,7 +86,19 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    */
   public ServerServiceDefinition definition(Optional<AdminAccess> repositoryGuard) {
     ServerServiceDefinition generated = bindService();
-    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(generated.getServiceDescriptor());
+    // ModelInfer and ModelStreamInfer with the lenient request marshaller: bad bytes get INVALID_ARGUMENT.
+    MethodDescriptor<ModelInferRequest, ModelInferResponse> inferMethod = GRPCInferenceServiceGrpc.getModelInferMethod()
+        .toBuilder().setRequestMarshaller(new LenientRequestMarshaller()).build();
+    MethodDescriptor<ModelInferRequest, ModelStreamInferResponse> streamMethod = GRPCInferenceServiceGrpc
+        .getModelStreamInferMethod().toBuilder().setRequestMarshaller(new LenientRequestMarshaller()).build();
+    io.grpc.ServiceDescriptor original = generated.getServiceDescriptor();
+    io.grpc.ServiceDescriptor.Builder descriptor = io.grpc.ServiceDescriptor.newBuilder(original.getName())
+        .setSchemaDescriptor(original.getSchemaDescriptor());
+    for (MethodDescriptor<?, ?> m : original.getMethods()) {
+      descriptor.addMethod(m.getFullMethodName().equals(inferMethod.getFullMethodName()) ? inferMethod
+          : m.getFullMethodName().equals(streamMethod.getFullMethodName()) ? streamMethod : m);
+    }
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(descriptor.build());
     String infer = GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
     String stream = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
     java.util.Set<String> restricted = java.util.Set.of(
@@ -100,8 +114,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
         b.addMethod(method);
       }
     }
-    b.addMethod(GRPCInferenceServiceGrpc.getModelInferMethod(), new UnaryInferHandler(pipeline));
-    b.addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), streamHandler());
+    b.addMethod(inferMethod, new UnaryInferHandler(pipeline));
+    b.addMethod(streamMethod, streamHandler());
     return b.build();
   }
 

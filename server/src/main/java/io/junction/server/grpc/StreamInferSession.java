@@ -53,6 +53,19 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
 
   @Override
   public void onNext(ModelInferRequest request) {
+    var unparsable = LenientRequestMarshaller.parseFailure(request);
+    if (unparsable.isPresent()) { // answered in turn, like any failed request of the stream
+      ModelStreamInferResponse error = ModelStreamInferResponse.newBuilder()
+          .setErrorMessage("INVALID_ARGUMENT: " + StatusTranslator.bounded(unparsable.get())).build();
+      sent = sent.thenApply(ignored -> {
+        if (!context.isCancelled()) {
+          call.onNext(error);
+          call.request(1);
+        }
+        return null;
+      });
+      return;
+    }
     // Each streamed request gets its own span under the stream's server span (current here).
     Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setSpanKind(SpanKind.INTERNAL).startSpan();
     CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(request),

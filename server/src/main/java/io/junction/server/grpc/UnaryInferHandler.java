@@ -70,6 +70,12 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
         call.close(Status.INTERNAL.withDescription("ModelInfer half-closed without a request"), new Metadata());
         return;
       }
+      var unparsable = LenientRequestMarshaller.parseFailure(request);
+      if (unparsable.isPresent()) {
+        request = null;
+        call.close(Status.INVALID_ARGUMENT.withDescription(StatusTranslator.bounded(unparsable.get())), new Metadata());
+        return;
+      }
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
           RequestMetadata.deadlineNanos(context), () -> cancelled, Span.current());
       CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(request), requestContext);

@@ -73,6 +73,82 @@ class BadInputTest {
     server.close();
   }
 
+  /** A marshaller of raw bytes, to send what no generated client would. */
+  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> RAW = new io.grpc.MethodDescriptor.Marshaller<>() {
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  };
+
+  @org.junit.jupiter.api.Test
+  void bytesThatDoNotParseGetInvalidArgumentNotUnknown() throws Exception {
+    // 100,000 nested groups of an unknown field: beyond protobuf's nesting limit.
+    java.io.ByteArrayOutputStream nested = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < 100_000; i++) {
+      nested.write(0xA3); // field 100, start group
+      nested.write(0x06);
+    }
+    for (int i = 0; i < 100_000; i++) {
+      nested.write(0xA4); // field 100, end group
+      nested.write(0x06);
+    }
+    var unary = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder().setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName("inference.GRPCInferenceService/ModelInfer").setRequestMarshaller(RAW)
+        .setResponseMarshaller(RAW).build();
+    for (byte[] body : java.util.List.of(nested.toByteArray(), new byte[] {(byte) 0x0A, (byte) 0xFF})) {
+      assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(server.channel(), unary,
+              io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS), body))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains("ModelInfer request is not a valid message");
+          });
+    }
+    // On a stream the bad message is answered in turn with an error, and the stream goes on.
+    var stream = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName("inference.GRPCInferenceService/ModelStreamInfer").setRequestMarshaller(RAW)
+        .setResponseMarshaller(RAW).build();
+    java.util.List<byte[]> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    var requests = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(server.channel().newCall(stream,
+        io.grpc.CallOptions.DEFAULT), new io.grpc.stub.StreamObserver<byte[]>() {
+          @Override
+          public void onNext(byte[] value) {
+            answers.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.countDown();
+          }
+
+          @Override
+          public void onCompleted() {
+            done.countDown();
+          }
+        });
+    requests.onNext(nested.toByteArray());
+    requests.onNext(rawFp32("mlp", "1", "x", new float[8], 1, 8).toByteArray());
+    requests.onCompleted();
+    assertThat(done.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(answers).hasSize(2);
+    var first = io.junction.proto.inference.ModelStreamInferResponse.parseFrom(answers.get(0));
+    assertThat(first.getErrorMessage()).startsWith("INVALID_ARGUMENT").contains("not a valid message");
+    var second = io.junction.proto.inference.ModelStreamInferResponse.parseFrom(answers.get(1));
+    assertThat(second.getErrorMessage()).isEmpty();
+    assertThat(second.getInferResponse().getOutputsCount()).isEqualTo(1);
+  }
+
   @AfterEach
   void serverStillServes() {
     assertThat(server.blocking().serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
