@@ -172,7 +172,8 @@ public final class JunctionServer implements AutoCloseable {
           .help("Connections closed for resetting most of their streams while the server was working on them")
           .register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
-          new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(), telemetry.tracer())
+          new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
+              config.limits().maxTypedContentsBytes(), telemetry.tracer())
               .definition(repositoryGuard),
           health.getHealthService().bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {

@@ -85,6 +85,11 @@ public final class Main implements Callable<Integer> {
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
+  @Option(names = "--grpc-max-typed-contents-bytes", defaultValue = "4194304", paramLabel = "BYTES",
+      description = "Typed contents (InferTensorContents) a request may carry in all; more is refused with "
+          + "RESOURCE_EXHAUSTED before parsing, since packed values grow up to eight-fold (default: ${DEFAULT-VALUE}).")
+  int maxTypedContentsBytes;
+
   @Option(names = "--model-control-mode", defaultValue = "none", paramLabel = "MODE",
       description = "none: load every model at start, no load/unload API (default); poll: also re-read the "
           + "repository every --repository-poll-secs; explicit: load --load-model models, then the load/unload API decides.")
@@ -301,7 +306,8 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes), tls, control(), Optional.ofNullable(routesFile),
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes).withMaxTypedContentsBytes(maxTypedContentsBytes),
+        tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
         payloadLog(), drift());

@@ -23,16 +23,19 @@ import java.util.Objects;
  * @param prematureResetRatio premature resets per stream opened in the window at or above which the
  *     connection is sent GOAWAY and closed; clients that cancel some of their calls stay below it
  * @param prematureResetWindow the window both are counted over
+ * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
+ *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
  */
 public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes, int maxConcurrentCallsPerConnection,
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
     Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
-    Duration prematureResetWindow) {
+    Duration prematureResetWindow, int maxTypedContentsBytes) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
   public static final int DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION = 1024;
+  public static final int DEFAULT_MAX_TYPED_CONTENTS_BYTES = 4 * 1024 * 1024;
 
   public static final GrpcLimits DEFAULTS = new GrpcLimits(
       DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
@@ -47,7 +50,8 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       Duration.ofMinutes(5),
       500,
       0.8,
-      Duration.ofSeconds(10));
+      Duration.ofSeconds(10),
+      DEFAULT_MAX_TYPED_CONTENTS_BYTES);
 
   public GrpcLimits {
     positive("maxInboundMessageBytes", maxInboundMessageBytes);
@@ -64,12 +68,19 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     positive("maxConnectionAge", maxConnectionAge);
     positive("maxConnectionAgeGrace", maxConnectionAgeGrace);
     positive("prematureResetWindow", prematureResetWindow);
+    positive("maxTypedContentsBytes", maxTypedContentsBytes);
   }
 
   public GrpcLimits withMaxInboundMessageBytes(int bytes) {
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes);
+  }
+
+  public GrpcLimits withMaxTypedContentsBytes(int bytes) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes);
   }
 
   private static void positive(String name, int value) {

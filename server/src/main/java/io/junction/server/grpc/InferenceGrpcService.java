@@ -61,6 +61,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final InferencePipeline pipeline;
   private final ServerInfo info;
   private final int streamWindow;
+  private final int maxTypedContentsBytes;
   private final Tracer tracer;
 
   /**
@@ -68,12 +69,13 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
-      int streamWindow, Tracer tracer) {
+      int streamWindow, int maxTypedContentsBytes, Tracer tracer) {
     this.models = models;
     this.catalog = catalog;
     this.pipeline = pipeline;
     this.info = info;
     this.streamWindow = streamWindow;
+    this.maxTypedContentsBytes = maxTypedContentsBytes;
     this.tracer = tracer;
   }
 
@@ -88,9 +90,9 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     ServerServiceDefinition generated = bindService();
     // ModelInfer and ModelStreamInfer with the lenient request marshaller: bad bytes get INVALID_ARGUMENT.
     MethodDescriptor<ModelInferRequest, ModelInferResponse> inferMethod = GRPCInferenceServiceGrpc.getModelInferMethod()
-        .toBuilder().setRequestMarshaller(new LenientRequestMarshaller()).build();
+        .toBuilder().setRequestMarshaller(new LenientRequestMarshaller(maxTypedContentsBytes)).build();
     MethodDescriptor<ModelInferRequest, ModelStreamInferResponse> streamMethod = GRPCInferenceServiceGrpc
-        .getModelStreamInferMethod().toBuilder().setRequestMarshaller(new LenientRequestMarshaller()).build();
+        .getModelStreamInferMethod().toBuilder().setRequestMarshaller(new LenientRequestMarshaller(maxTypedContentsBytes)).build();
     io.grpc.ServiceDescriptor original = generated.getServiceDescriptor();
     io.grpc.ServiceDescriptor.Builder descriptor = io.grpc.ServiceDescriptor.newBuilder(original.getName())
         .setSchemaDescriptor(original.getSchemaDescriptor());

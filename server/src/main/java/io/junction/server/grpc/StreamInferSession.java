@@ -53,10 +53,10 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
 
   @Override
   public void onNext(ModelInferRequest request) {
-    var unparsable = LenientRequestMarshaller.parseFailure(request);
-    if (unparsable.isPresent()) { // answered in turn, like any failed request of the stream
+    var refused = LenientRequestMarshaller.refusal(request);
+    if (refused.isPresent()) { // answered in turn, like any failed request of the stream
       ModelStreamInferResponse error = ModelStreamInferResponse.newBuilder()
-          .setErrorMessage("INVALID_ARGUMENT: " + StatusTranslator.bounded(unparsable.get())).build();
+          .setErrorMessage(refused.get().code() + ": " + StatusTranslator.bounded(refused.get().message())).build();
       sent = sent.thenApply(ignored -> {
         if (!context.isCancelled()) {
           call.onNext(error);

@@ -70,10 +70,11 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
         call.close(Status.INTERNAL.withDescription("ModelInfer half-closed without a request"), new Metadata());
         return;
       }
-      var unparsable = LenientRequestMarshaller.parseFailure(request);
-      if (unparsable.isPresent()) {
+      var refused = LenientRequestMarshaller.refusal(request);
+      if (refused.isPresent()) {
         request = null;
-        call.close(Status.INVALID_ARGUMENT.withDescription(StatusTranslator.bounded(unparsable.get())), new Metadata());
+        call.close(Status.fromCode(refused.get().code()).withDescription(StatusTranslator.bounded(refused.get().message())),
+            new Metadata());
         return;
       }
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),

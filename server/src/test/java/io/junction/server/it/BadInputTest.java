@@ -73,6 +73,37 @@ class BadInputTest {
     server.close();
   }
 
+  @org.junit.jupiter.api.Test
+  void typedContentsOverTheCapAreRefusedBeforeTheyAreParsed() throws Exception {
+    ServerConfig config = ServerConfig.loopback(repo);
+    try (TestServer small = TestServer.start(config.withLimits(config.limits().withMaxTypedContentsBytes(64 * 1024)))) {
+      // 100,000 int64 zeros: 100 KB on the wire, 800 KB and more once parsed.
+      var typed = io.junction.proto.inference.InferTensorContents.newBuilder();
+      for (int i = 0; i < 100_000; i++) {
+        typed.addInt64Contents(0);
+      }
+      var request = io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
+          .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+              .setDatatype("INT64").addShape(12_500).addShape(8).setContents(typed)).build();
+      assertThatThrownBy(() -> small.blocking().modelInfer(request)).isInstanceOfSatisfying(StatusRuntimeException.class,
+          e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("typed contents", "raw_input_contents");
+          });
+      // Large raw requests take the same path (measured, then parsed with their bytes aliased) and work.
+      float[] image = new float[8 * 3 * 48 * 192];
+      var raw = io.junction.server.InferRequests.rawFp32("image_classifier", "", "image", image, 8, 3, 48, 192);
+      assertThat(raw.getSerializedSize()).isGreaterThan(64 * 1024);
+      assertThat(small.blocking().modelInfer(raw).getOutputs(0).getShapeList()).containsExactly(8L, 5L);
+      // Small typed requests are untouched.
+      assertThat(small.blocking().modelInfer(io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
+          .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+              .setDatatype("FP32").addShape(1).addShape(8).setContents(io.junction.proto.inference.InferTensorContents
+                  .newBuilder().addAllFp32Contents(java.util.Collections.nCopies(8, 1f)))).build()).getOutputsCount())
+          .isEqualTo(1);
+    }
+  }
+
   /** A marshaller of raw bytes, to send what no generated client would. */
   private static final io.grpc.MethodDescriptor.Marshaller<byte[]> RAW = new io.grpc.MethodDescriptor.Marshaller<>() {
     @Override
