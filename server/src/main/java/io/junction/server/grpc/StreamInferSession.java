@@ -36,6 +36,8 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
   private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
+  /** Requests not taken yet because the client was not reading its answers; guarded by this. */
+  private int owed;
 
   /** @param headers the stream's metadata: every request of the stream is routed by it */
   StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, InferencePipeline pipeline, int window,
@@ -48,6 +50,10 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
     // One cancellation handler for the stream, rather than a listener per request on its context.
     call.setOnCancelHandler(() -> inFlight.forEach(f -> f.cancel(false)));
     call.disableAutoRequest();
+    // A client that does not read its answers stops the stream reading its requests: the next request is
+    // taken only once the transport can take the previous answer, so what the stream holds stays bounded
+    // by the window.
+    call.setOnReadyHandler(this::requestOwed);
     call.request(window);
   }
 
@@ -59,8 +65,7 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
           .setErrorMessage(refused.get().code() + ": " + StatusTranslator.bounded(refused.get().message())).build();
       sent = sent.thenApply(ignored -> {
         if (!context.isCancelled()) {
-          call.onNext(error);
-          call.request(1);
+          send(error);
         }
         return null;
       });
@@ -91,11 +96,28 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
     });
     sent = sent.thenCombine(answer, (ignored, response) -> {
       if (response != null && !context.isCancelled()) {
-        call.onNext(response);
-        call.request(1);
+        send(response);
       }
       return null;
     });
+  }
+
+  /** Sends an answer and takes the next request, or owes it while the client is not reading. */
+  private synchronized void send(ModelStreamInferResponse response) {
+    call.onNext(response);
+    if (call.isReady()) {
+      call.request(1);
+    } else {
+      owed++;
+    }
+  }
+
+  /** The transport can take answers again: take the requests owed. */
+  private synchronized void requestOwed() {
+    if (owed > 0 && call.isReady()) {
+      call.request(owed);
+      owed = 0;
+    }
   }
 
   private static String errorMessage(Throwable failure) {

@@ -72,4 +72,49 @@ class StreamInferTest {
       }
     }
   }
+
+  @Test
+  void aClientThatDoesNotReadStopsTheStreamTakingRequests() throws Exception {
+    DemoRepository.write(repo);
+    // Answers of 256 KiB: a few fill the client's flow-control window.
+    new io.junction.testkit.ModelRepositoryWriter(repo).model("wide", 1, new io.junction.testkit.OnnxModelBuilder("wide")
+        .input("x", io.junction.testkit.OnnxType.FLOAT, io.junction.testkit.OnnxModelBuilder.DYNAMIC, 65_536)
+        .output("y", io.junction.testkit.OnnxType.FLOAT, io.junction.testkit.OnnxModelBuilder.DYNAMIC, 65_536)
+        .node("Identity", List.of("x"), List.of("y")).build()).config("wide", "max_batch_size: 4\n");
+    try (TestServer server = TestServer.start(repo)) {
+      io.grpc.ClientCall<ModelInferRequest, ModelStreamInferResponse> call = server.channel().newCall(
+          io.junction.proto.inference.GRPCInferenceServiceGrpc.getModelStreamInferMethod(), io.grpc.CallOptions.DEFAULT);
+      List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      call.start(new io.grpc.ClientCall.Listener<>() {
+        @Override
+        public void onMessage(ModelStreamInferResponse message) {
+          answers.add(message);
+        }
+
+        @Override
+        public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+          done.complete(null);
+        }
+      }, new io.grpc.Metadata()); // and no call.request(): this client reads nothing for now
+      ModelInferRequest request = rawFp32("wide", "", "x", new float[65_536], 1, 65_536);
+      for (int i = 0; i < REQUESTS; i++) {
+        call.sendMessage(request);
+      }
+      Thread.sleep(2000);
+      long served = executions(server);
+      assertThat(served).as("requests served while the client read nothing: the window (64) and what the "
+          + "transport holds, not all %d", REQUESTS).isLessThanOrEqualTo(64 + 16);
+      call.request(Integer.MAX_VALUE); // now it reads: everything is answered
+      call.halfClose();
+      done.get(60, TimeUnit.SECONDS);
+      assertThat(answers).hasSize(REQUESTS);
+      assertThat(answers).allSatisfy(a -> assertThat(a.getErrorMessage()).isEmpty());
+    }
+  }
+
+  private static long executions(TestServer server) {
+    return server.blocking().modelStatistics(io.junction.proto.inference.ModelStatisticsRequest.newBuilder()
+        .setName("wide").build()).getModelStats(0).getInferenceStats().getSuccess().getCount();
+  }
 }
