@@ -165,6 +165,10 @@ public final class JunctionServer implements AutoCloseable {
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
+      java.util.concurrent.ScheduledThreadPoolExecutor readTimeouts = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+          new io.junction.server.concurrent.NamedThreadFactory("junction-read-timeouts", true));
+      readTimeouts.setRemoveOnCancelPolicy(true); // one per call, nearly all cancelled: keep the queue short
+      opened.push(readTimeouts::shutdownNow);
       AdminAccess admin = config.admin();
       Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
           ? Optional.of(admin) : Optional.empty();
@@ -173,7 +177,7 @@ public final class JunctionServer implements AutoCloseable {
           .register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
-              config.limits().maxTypedContentsBytes(), telemetry.tracer())
+              config.limits(), readTimeouts, telemetry.tracer())
               .definition(repositoryGuard),
           health.getHealthService().bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {

@@ -85,6 +85,11 @@ public final class Main implements Callable<Integer> {
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
   int maxMessageBytes;
 
+  @Option(names = "--grpc-request-read-timeout-secs", defaultValue = "30", paramLabel = "N",
+      description = "A ModelInfer call must deliver its whole request within N seconds of its start, or it is answered "
+          + "DEADLINE_EXCEEDED and what it sent is freed (stalled senders) (default: ${DEFAULT-VALUE}).")
+  long requestReadTimeoutSeconds;
+
   @Option(names = "--grpc-max-typed-contents-bytes", defaultValue = "4194304", paramLabel = "BYTES",
       description = "Typed contents (InferTensorContents) a request may carry in all; more is refused with "
           + "RESOURCE_EXHAUSTED before parsing, since packed values grow up to eight-fold (default: ${DEFAULT-VALUE}).")
@@ -306,7 +311,8 @@ public final class Main implements Callable<Integer> {
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
-        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes).withMaxTypedContentsBytes(maxTypedContentsBytes),
+        GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes).withMaxTypedContentsBytes(maxTypedContentsBytes)
+            .withRequestReadTimeout(Duration.ofSeconds(Math.max(1, requestReadTimeoutSeconds))),
         tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),

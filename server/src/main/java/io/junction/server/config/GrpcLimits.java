@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param prematureResetRatio premature resets per stream opened in the window at or above which the
  *     connection is sent GOAWAY and closed; clients that cancel some of their calls stay below it
  * @param prematureResetWindow the window both are counted over
+ * @param requestReadTimeout how long a unary call may take to deliver its whole request before it is
+ *     answered DEADLINE_EXCEEDED and its stream reset (a stalled sender holds what it sent in memory)
  * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
  *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
  */
@@ -30,7 +32,7 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
     Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
-    Duration prematureResetWindow, int maxTypedContentsBytes) {
+    Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
@@ -51,7 +53,8 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       500,
       0.8,
       Duration.ofSeconds(10),
-      DEFAULT_MAX_TYPED_CONTENTS_BYTES);
+      DEFAULT_MAX_TYPED_CONTENTS_BYTES,
+      Duration.ofSeconds(30));
 
   public GrpcLimits {
     positive("maxInboundMessageBytes", maxInboundMessageBytes);
@@ -69,18 +72,26 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     positive("maxConnectionAgeGrace", maxConnectionAgeGrace);
     positive("prematureResetWindow", prematureResetWindow);
     positive("maxTypedContentsBytes", maxTypedContentsBytes);
+    positive("requestReadTimeout", requestReadTimeout);
   }
 
   public GrpcLimits withMaxInboundMessageBytes(int bytes) {
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout);
   }
 
   public GrpcLimits withMaxTypedContentsBytes(int bytes) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout);
+  }
+
+  public GrpcLimits withRequestReadTimeout(Duration timeout) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
+        timeout);
   }
 
   private static void positive(String name, int value) {

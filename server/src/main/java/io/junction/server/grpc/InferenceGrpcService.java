@@ -62,20 +62,27 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final ServerInfo info;
   private final int streamWindow;
   private final int maxTypedContentsBytes;
+  private final java.util.concurrent.ScheduledExecutorService timers;
+  private final java.time.Duration readTimeout;
   private final Tracer tracer;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
+   * @param limits the typed-contents cap and the request read timeout
+   * @param timers where ModelInfer's read timeouts wait (owned by the caller)
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
-      int streamWindow, int maxTypedContentsBytes, Tracer tracer) {
+      int streamWindow, io.junction.server.config.GrpcLimits limits, java.util.concurrent.ScheduledExecutorService timers,
+      Tracer tracer) {
     this.models = models;
     this.catalog = catalog;
     this.pipeline = pipeline;
     this.info = info;
     this.streamWindow = streamWindow;
-    this.maxTypedContentsBytes = maxTypedContentsBytes;
+    this.maxTypedContentsBytes = limits.maxTypedContentsBytes();
+    this.readTimeout = limits.requestReadTimeout();
+    this.timers = timers;
     this.tracer = tracer;
   }
 
@@ -116,7 +123,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
         b.addMethod(method);
       }
     }
-    b.addMethod(inferMethod, new UnaryInferHandler(pipeline));
+    b.addMethod(inferMethod, new UnaryInferHandler(pipeline, timers, readTimeout));
     b.addMethod(streamMethod, streamHandler());
     return b.build();
   }

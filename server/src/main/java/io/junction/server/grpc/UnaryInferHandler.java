@@ -12,7 +12,12 @@ import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.RequestContext;
 import io.junction.server.routing.RouteDecision;
 import io.opentelemetry.api.trace.Span;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * ModelInfer at the level of the {@link ServerCall}, rather than through a generated stub, so that the
@@ -22,9 +27,19 @@ import java.util.concurrent.CompletableFuture;
  */
 final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, ModelInferResponse> {
   private final InferencePipeline pipeline;
+  private final ScheduledExecutorService timers;
+  private final long readTimeoutNanos;
 
-  UnaryInferHandler(InferencePipeline pipeline) {
+  /**
+   * @param timers where the read timeouts wait
+   * @param readTimeout how long a call may take to deliver its whole request: a sender that stalls
+   *     mid-message (holding the part it sent in memory) is answered DEADLINE_EXCEEDED and its stream
+   *     reset after it
+   */
+  UnaryInferHandler(InferencePipeline pipeline, ScheduledExecutorService timers, Duration readTimeout) {
     this.pipeline = pipeline;
+    this.timers = timers;
+    this.readTimeoutNanos = readTimeout.toNanos();
   }
 
   @Override
@@ -32,7 +47,9 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
       Metadata headers) {
     // Two, as grpc-java's own unary handler asks: a second message is a client error, answered as such.
     call.request(2);
-    return new Listener(call, headers, Context.current());
+    Listener listener = new Listener(call, headers, Context.current());
+    listener.readTimeout = timers.schedule(listener::readTimedOut, readTimeoutNanos, TimeUnit.NANOSECONDS);
+    return listener;
   }
 
   private final class Listener extends ServerCall.Listener<ModelInferRequest> {
@@ -43,6 +60,9 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
     private boolean tooMany;
     private volatile boolean cancelled;
     private volatile CompletableFuture<InferenceOutcome> answer;
+    /** Set once: by the whole request arriving, or by the read timeout; whichever wins answers the call. */
+    private final AtomicBoolean read = new AtomicBoolean();
+    private volatile ScheduledFuture<?> readTimeout;
 
     Listener(ServerCall<ModelInferRequest, ModelInferResponse> call, Metadata headers, Context context) {
       this.call = call;
@@ -61,10 +81,30 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
       request = message;
     }
 
+    /** The request did not arrive in time: free what was received of it and tell the client why. */
+    private void readTimedOut() {
+      if (read.compareAndSet(false, true) && !cancelled) {
+        try {
+          call.close(Status.DEADLINE_EXCEEDED.withDescription("the request did not arrive within "
+              + TimeUnit.NANOSECONDS.toSeconds(readTimeoutNanos) + " s of the call's start"), new Metadata());
+        } catch (IllegalStateException e) {
+          // closed meanwhile
+        }
+      }
+    }
+
+    private void stopReadTimeout() {
+      ScheduledFuture<?> timeout = readTimeout;
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+    }
+
     @Override
     public void onHalfClose() {
-      if (tooMany) {
-        return;
+      stopReadTimeout();
+      if (!read.compareAndSet(false, true) || tooMany) {
+        return; // timed out first, or already answered
       }
       if (request == null) {
         call.close(Status.INTERNAL.withDescription("ModelInfer half-closed without a request"), new Metadata());
@@ -91,6 +131,7 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
     @Override
     public void onCancel() {
       cancelled = true;
+      stopReadTimeout();
       CompletableFuture<InferenceOutcome> pending = answer;
       if (pending != null) {
         pending.cancel(false);
