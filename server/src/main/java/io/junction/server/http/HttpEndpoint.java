@@ -40,7 +40,13 @@ public final class HttpEndpoint implements AutoCloseable {
     String contentType();
 
     byte[] scrape() throws IOException;
+
+    /** The exposition in the format the scraper's Accept header asks for (null: the default text). */
+    Scrape scrape(String accept) throws IOException;
   }
+
+  /** One exposition and its content type. */
+  public record Scrape(String contentType, byte[] body) {}
 
   private final EventLoopGroup boss;
   private final EventLoopGroup io;

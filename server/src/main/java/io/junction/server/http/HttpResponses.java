@@ -26,7 +26,9 @@ final class HttpResponses {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     headers.forEach((k, v) -> response.headers().set(k, v));
-    HttpUtil.setContentLength(response, body.length);
+    if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) { // a HEAD answer says what GET would send
+      HttpUtil.setContentLength(response, body.length);
+    }
     HttpUtil.setKeepAlive(response, keepAlive);
     var written = ctx.writeAndFlush(response);
     if (!keepAlive) {

@@ -74,13 +74,32 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body, false);
   }
 
+  /** Prometheus' own negotiation: text, OpenMetrics (with exemplars) or protobuf; gzip when asked; HEAD. */
   private void metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
-    if (!HttpMethod.GET.equals(request.method())) {
+    boolean head = HttpMethod.HEAD.equals(request.method());
+    if (!HttpMethod.GET.equals(request.method()) && !head) {
       send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, new byte[0], false);
       return;
     }
     try {
-      send(ctx, request, HttpResponseStatus.OK, metrics.contentType(), metrics.scrape(), false);
+      HttpEndpoint.Scrape scrape = metrics.scrape(request.headers().get(HttpHeaderNames.ACCEPT));
+      byte[] body = scrape.body();
+      java.util.Map<String, String> headers = new java.util.HashMap<>();
+      String encoding = request.headers().get(HttpHeaderNames.ACCEPT_ENCODING);
+      if (encoding != null && encoding.contains("gzip")) {
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream(body.length / 4 + 64);
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+          gz.write(body);
+        }
+        body = zipped.toByteArray();
+        headers.put("Content-Encoding", "gzip");
+      }
+      if (head) {
+        headers.put("Content-Length", Integer.toString(body.length));
+        body = new byte[0];
+      }
+      HttpResponses.send(ctx, io.netty.handler.codec.http.HttpUtil.isKeepAlive(request), HttpResponseStatus.OK,
+          scrape.contentType(), body, headers);
     } catch (Exception e) {
       log.error("scraping metrics failed", e);
       send(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, TEXT,

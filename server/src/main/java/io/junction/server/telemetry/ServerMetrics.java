@@ -16,6 +16,9 @@ import java.io.IOException;
 public final class ServerMetrics implements HttpEndpoint.Metrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  /** The client library's formats, chosen by the scraper's Accept header (text, OpenMetrics, protobuf). */
+  private final io.prometheus.metrics.expositionformats.ExpositionFormats formats =
+      io.prometheus.metrics.expositionformats.ExpositionFormats.init();
 
   public ServerMetrics() {
     JvmMetrics.builder().register(registry);
@@ -29,6 +32,15 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   @Override
   public String contentType() {
     return writer.getContentType();
+  }
+
+  @Override
+  public HttpEndpoint.Scrape scrape(String accept) throws IOException {
+    var format = formats.findWriter(accept);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+    format.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.fromAcceptHeader(accept,
+        io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8));
+    return new HttpEndpoint.Scrape(format.getContentType(), out.toByteArray());
   }
 
   /** The text exposition of every metric now. */

@@ -88,4 +88,33 @@ class HttpEndpointTest {
     return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
+
+  @Test
+  void metricsNegotiateTheFormatCompressAndAnswerHead() throws Exception {
+    try (TestServer server = TestServer.start(DemoRepository.write(dir.resolve("repo")))) {
+      int port = server.server().httpPort().orElseThrow();
+      HttpClient client = HttpClient.newHttpClient();
+      URI uri = URI.create("http://127.0.0.1:" + port + "/metrics");
+      HttpResponse<String> text = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(text.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain");
+      assertThat(text.body()).contains("junction_inflight_requests").doesNotContain("# EOF");
+      HttpResponse<String> open = client.send(HttpRequest.newBuilder(uri)
+          .header("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(open.headers().firstValue("content-type").orElseThrow()).startsWith("application/openmetrics-text");
+      assertThat(open.body().strip()).endsWith("# EOF");
+      HttpResponse<byte[]> zipped = client.send(HttpRequest.newBuilder(uri).header("Accept-Encoding", "gzip").build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(zipped.headers().firstValue("content-encoding")).contains("gzip");
+      String unzipped = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))
+          .readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(unzipped).contains("junction_inflight_requests");
+      assertThat(zipped.body().length).isLessThan(unzipped.length() / 2);
+      HttpResponse<String> head = client.send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(head.statusCode()).isEqualTo(200);
+      assertThat(head.body()).isEmpty();
+      assertThat(Long.parseLong(head.headers().firstValue("content-length").orElseThrow())).isPositive();
+    }
+  }
 }
