@@ -11,4 +11,9 @@ public final class InferenceFailedException extends JunctionException {
   public InferenceFailedException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.INTERNAL;
+  }
 }

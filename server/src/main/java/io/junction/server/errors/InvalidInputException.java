@@ -11,4 +11,9 @@ public final class InvalidInputException extends JunctionException {
   public InvalidInputException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.INVALID_ARGUMENT;
+  }
 }

@@ -2,7 +2,7 @@ package io.junction.server.errors;
 
 /**
  * A failure the caller should see, with a message that names the model, the tensor and what was
- * wrong. The transport layer maps each subclass to one status code in one place.
+ * wrong. Its {@link #kind()} is what transports map to their codes, each in one place.
  */
 public abstract class JunctionException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -14,4 +14,7 @@ public abstract class JunctionException extends RuntimeException {
   protected JunctionException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /** What kind of failure this is, for the transports' status codes and for records. */
+  public abstract ErrorKind kind();
 }

@@ -11,4 +11,9 @@ public final class ModelNotFoundException extends JunctionException {
   public ModelNotFoundException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.NOT_FOUND;
+  }
 }

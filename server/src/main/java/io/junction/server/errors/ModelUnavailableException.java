@@ -11,4 +11,9 @@ public final class ModelUnavailableException extends JunctionException {
   public ModelUnavailableException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.UNAVAILABLE;
+  }
 }

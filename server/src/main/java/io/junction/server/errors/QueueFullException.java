@@ -11,4 +11,9 @@ public final class QueueFullException extends JunctionException {
   public QueueFullException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.RESOURCE_EXHAUSTED;
+  }
 }

@@ -7,4 +7,9 @@ public final class QueueTimeoutException extends JunctionException {
   public QueueTimeoutException(String message) {
     super(message);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.UNAVAILABLE;
+  }
 }

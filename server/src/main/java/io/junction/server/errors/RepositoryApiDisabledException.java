@@ -7,4 +7,9 @@ public final class RepositoryApiDisabledException extends JunctionException {
   public RepositoryApiDisabledException(String message) {
     super(message);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.FAILED_PRECONDITION;
+  }
 }

@@ -11,4 +11,9 @@ public final class RequestCancelledException extends JunctionException {
   public RequestCancelledException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.CANCELLED;
+  }
 }

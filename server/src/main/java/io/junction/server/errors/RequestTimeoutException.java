@@ -11,4 +11,9 @@ public final class RequestTimeoutException extends JunctionException {
   public RequestTimeoutException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  @Override
+  public ErrorKind kind() {
+    return ErrorKind.DEADLINE_EXCEEDED;
+  }
 }

@@ -2,16 +2,7 @@ package io.junction.server.grpc;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.junction.server.errors.InferenceFailedException;
-import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.JunctionException;
-import io.junction.server.errors.ModelNotFoundException;
-import io.junction.server.errors.ModelUnavailableException;
-import io.junction.server.errors.QueueFullException;
-import io.junction.server.errors.RepositoryApiDisabledException;
-import io.junction.server.errors.QueueTimeoutException;
-import io.junction.server.errors.RequestCancelledException;
-import io.junction.server.errors.RequestTimeoutException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -57,31 +48,16 @@ final class StatusTranslator {
   }
 
   private static Status codeFor(JunctionException e) {
-    if (e instanceof InvalidInputException) {
-      return Status.INVALID_ARGUMENT;
-    }
-    if (e instanceof ModelNotFoundException) {
-      return Status.NOT_FOUND;
-    }
-    if (e instanceof ModelUnavailableException || e instanceof QueueTimeoutException) {
-      return Status.UNAVAILABLE;
-    }
-    if (e instanceof QueueFullException) {
-      return Status.RESOURCE_EXHAUSTED;
-    }
-    if (e instanceof RequestTimeoutException) {
-      return Status.DEADLINE_EXCEEDED;
-    }
-    if (e instanceof RequestCancelledException) {
-      return Status.CANCELLED;
-    }
-    if (e instanceof RepositoryApiDisabledException) {
-      return Status.FAILED_PRECONDITION;
-    }
-    if (e instanceof InferenceFailedException) {
-      return Status.INTERNAL;
-    }
-    return Status.UNKNOWN;
+    return switch (e.kind()) {
+      case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case NOT_FOUND -> Status.NOT_FOUND;
+      case UNAVAILABLE -> Status.UNAVAILABLE;
+      case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+      case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
+      case CANCELLED -> Status.CANCELLED;
+      case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+      case INTERNAL -> Status.INTERNAL;
+    };
   }
 
   private static Throwable unwrap(Throwable t) {

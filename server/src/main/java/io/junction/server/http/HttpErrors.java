@@ -1,15 +1,6 @@
 package io.junction.server.http;
 
-import io.junction.server.errors.InferenceFailedException;
-import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.JunctionException;
-import io.junction.server.errors.ModelNotFoundException;
-import io.junction.server.errors.ModelUnavailableException;
-import io.junction.server.errors.QueueFullException;
-import io.junction.server.errors.QueueTimeoutException;
-import io.junction.server.errors.RepositoryApiDisabledException;
-import io.junction.server.errors.RequestCancelledException;
-import io.junction.server.errors.RequestTimeoutException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -58,27 +49,14 @@ final class HttpErrors {
   }
 
   private static HttpResponseStatus status(JunctionException e) {
-    if (e instanceof InvalidInputException || e instanceof RepositoryApiDisabledException) {
-      return HttpResponseStatus.BAD_REQUEST;
-    }
-    if (e instanceof ModelNotFoundException) {
-      return HttpResponseStatus.NOT_FOUND;
-    }
-    if (e instanceof ModelUnavailableException || e instanceof QueueTimeoutException) {
-      return HttpResponseStatus.SERVICE_UNAVAILABLE;
-    }
-    if (e instanceof QueueFullException) {
-      return HttpResponseStatus.TOO_MANY_REQUESTS;
-    }
-    if (e instanceof RequestTimeoutException) {
-      return HttpResponseStatus.GATEWAY_TIMEOUT;
-    }
-    if (e instanceof RequestCancelledException) {
-      return CLIENT_CLOSED;
-    }
-    if (e instanceof InferenceFailedException) {
-      return HttpResponseStatus.INTERNAL_SERVER_ERROR;
-    }
-    return HttpResponseStatus.INTERNAL_SERVER_ERROR;
+    return switch (e.kind()) {
+      case INVALID_ARGUMENT, FAILED_PRECONDITION -> HttpResponseStatus.BAD_REQUEST;
+      case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
+      case UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+      case RESOURCE_EXHAUSTED -> HttpResponseStatus.TOO_MANY_REQUESTS;
+      case DEADLINE_EXCEEDED -> HttpResponseStatus.GATEWAY_TIMEOUT;
+      case CANCELLED -> CLIENT_CLOSED;
+      case INTERNAL -> HttpResponseStatus.INTERNAL_SERVER_ERROR;
+    };
   }
 }

@@ -99,12 +99,24 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
         outcome.modelVersion() < 0 ? "" : Long.toString(outcome.modelVersion()),
         route == null ? "" : route.route().name(), route == null ? "" : route.variant().name(),
         outcome.call().id(), outcome.traceId(), outcome.spanId(),
-        failed ? outcome.failure().getClass().getSimpleName() : "OK",
+        failed ? kind(outcome.failure()) : "OK",
         outcome.latencyNanos() / 1000, inputs, outputs,
         failed ? String.valueOf(outcome.failure().getMessage()) : "");
     if (!queue.offer(record)) {
       dropped.inc();
     }
+  }
+
+  /** A failure's kind as the protocol names it ({@code INVALID_ARGUMENT} ...). */
+  private static String kind(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof io.junction.server.errors.JunctionException je) {
+      return je.kind().name();
+    }
+    return t instanceof java.util.concurrent.CancellationException ? "CANCELLED" : "INTERNAL";
   }
 
   private PayloadLogPolicy policyOf(ServedModel model) {

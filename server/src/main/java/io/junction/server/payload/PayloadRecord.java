@@ -21,7 +21,7 @@ import java.util.List;
  * @param route empty when the call named a model directly
  * @param traceId the call's trace, or null when not traced
  * @param spanId the call's server span, or null when not traced
- * @param status {@code OK}, or the failure's kind (e.g. {@code InvalidInputException})
+ * @param status {@code OK}, or the failure's kind (e.g. {@code INVALID_ARGUMENT})
  * @param error the failure's message; empty on success
  */
 public record PayloadRecord(long timeMillis, String model, String version, String route, String variant,

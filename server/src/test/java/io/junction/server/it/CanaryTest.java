@@ -135,7 +135,7 @@ class CanaryTest {
       // A canary set through the API alone starts, at its first step.
       admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow.toBuilder().setName("api-scorer")
           .setCanary(withShadow.getCanary().toBuilder().clearSteps().addSteps(10).addSteps(100))).build());
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> {
         CanaryStatus s = admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("api-scorer").build());
         assertThat(s.getState()).isEqualTo("PROGRESSING");
         assertThat(s.getCanaryWeight()).isEqualTo(10);

@@ -44,7 +44,9 @@ class DriftTest {
     ServerConfig config = ServerConfig.loopback(repo).withDrift(new DriftMonitor.Settings(0, 500, 3));
     try (TestServer server = TestServer.start(config)) {
       call(server, random, -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> report(server).get("state").getAsString().equals("READY"));
+      // Listeners run after the answer is sent: the report catches up a moment later.
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+          .until(() -> report(server).get("state").getAsString().equals("READY"));
       JsonObject ready = report(server);
       assertThat(ready.getAsJsonObject("reference").get("source").getAsString()).isEqualTo("reference.jsonl");
       assertThat(ready.getAsJsonObject("reference").get("calls").getAsLong()).isEqualTo(2000);
@@ -52,8 +54,9 @@ class DriftTest {
       for (int i = 0; i < 500; i++) {
         call(server, random, -1);
       }
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> report(server).getAsJsonObject("window").get("calls").getAsInt() == 500);
       JsonObject same = report(server);
-      assertThat(same.getAsJsonObject("window").get("calls").getAsInt()).isEqualTo(500);
       for (var f : same.getAsJsonArray("inputs")) {
         assertThat(f.getAsJsonObject().get("psi").getAsDouble()).as("PSI of %s without drift", f).isLessThan(0.1);
         assertThat(f.getAsJsonObject().get("drifted").getAsBoolean()).isFalse();
@@ -62,6 +65,7 @@ class DriftTest {
       for (int i = 0; i < 500; i++) {
         call(server, random, 3); // feature 3 moves by two standard deviations
       }
+      Thread.sleep(200); // the last calls' listeners
       JsonArray features = report(server).getAsJsonArray("inputs");
       JsonObject top = features.get(0).getAsJsonObject();
       assertThat(top.get("name").getAsString()).isEqualTo("x[3]");
@@ -89,13 +93,14 @@ class DriftTest {
       for (int i = 0; i < 1000; i++) {
         call(server, random, -1);
       }
+      await().atMost(Duration.ofSeconds(10)).until(() -> report(server).get("state").getAsString().equals("READY"));
       JsonObject report = report(server);
-      assertThat(report.get("state").getAsString()).isEqualTo("READY");
       assertThat(report.getAsJsonObject("reference").get("source").getAsString()).contains("first 1000 calls");
       assertThat(report.getAsJsonArray("outputs").toString()).contains("y:class");
       for (int i = 0; i < 1000; i++) {
         call(server, random, -1);
       }
+      Thread.sleep(200); // the last calls' listeners
       assertThat(report(server).getAsJsonArray("inputs").get(0).getAsJsonObject().get("psi").getAsDouble()).isLessThan(0.1);
     }
   }

@@ -94,7 +94,7 @@ class PayloadLoggingTest {
     assertThat(sum.get("data").toString()).isEqualTo("[1.5,2.5,3.5]");
 
     JsonObject bad = find(records, "bad-1");
-    assertThat(bad.get("status").getAsString()).isEqualTo("InvalidInputException");
+    assertThat(bad.get("status").getAsString()).isEqualTo("INVALID_ARGUMENT");
     assertThat(bad.get("error").getAsString()).contains("model 'add_sub'");
     assertThat(bad.has("outputs")).isFalse();
 
