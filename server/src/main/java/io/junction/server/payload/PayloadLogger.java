@@ -38,6 +38,8 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   private final Counter dropped;
   private final Counter failures;
   private final Thread writer;
+  /** Calls being recorded now: close waits for them, so the last calls before a shutdown are logged. */
+  private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
   /** How long records wait for the writer at most (besides the writing itself). */
   private static final long BATCH_MILLIS = 20;
 
@@ -67,6 +69,15 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
 
   @Override
   public void completed(InferenceOutcome outcome) {
+    active.incrementAndGet();
+    try {
+      record(outcome);
+    } finally {
+      active.decrementAndGet();
+    }
+  }
+
+  private void record(InferenceOutcome outcome) {
     ServedModel model = outcome.model();
     PayloadLogPolicy policy = model == null ? defaults : policies.computeIfAbsent(model, this::policyOf);
     boolean failed = !outcome.succeeded();
@@ -181,6 +192,10 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   @Override
   public void close() {
     try {
+      long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (active.get() > 0 && System.nanoTime() < waitUntil) {
+        Thread.sleep(1); // a call answered just before the shutdown is still being copied
+      }
       if (!queue.offer(STOP, 5, TimeUnit.SECONDS)) {
         writer.interrupt();
       }
