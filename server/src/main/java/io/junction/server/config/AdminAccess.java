@@ -46,6 +46,16 @@ public record AdminAccess(Optional<String> token, Set<String> clientIdentities, 
     return token.isPresent() || !clientIdentities.isEmpty();
   }
 
+  /**
+   * Whether an {@code authorization} header carries the token. Constant-time: the time taken must not
+   * tell how much of a guess was right.
+   */
+  public boolean acceptsBearer(String authorization) {
+    return token.isPresent() && authorization != null && java.security.MessageDigest.isEqual(
+        ("Bearer " + token.get()).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        authorization.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   public AdminAccess withToken(String newToken) {
     return new AdminAccess(Optional.of(newToken), clientIdentities, repositoryApiOpen, listener);
   }

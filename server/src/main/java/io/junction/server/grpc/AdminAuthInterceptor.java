@@ -7,8 +7,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.junction.server.config.AdminAccess;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -33,7 +31,7 @@ final class AdminAuthInterceptor implements ServerInterceptor {
   private static final int SAN_DNS = 2;
   private static final int SAN_URI = 6;
 
-  private final byte[] expected;
+  private final AdminAccess access;
   private final Set<String> identities;
   private final String what;
   private final String alternative;
@@ -43,7 +41,7 @@ final class AdminAuthInterceptor implements ServerInterceptor {
    * @param alternative how else the caller could be let in (a flag), or empty
    */
   AdminAuthInterceptor(AdminAccess access, String what, String alternative) {
-    this.expected = access.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+    this.access = access;
     this.identities = access.clientIdentities();
     this.what = what;
     this.alternative = alternative;
@@ -52,21 +50,15 @@ final class AdminAuthInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
-    if (tokenMatches(headers.get(AUTHORIZATION)) || identityMatches(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION))) {
+    if (access.acceptsBearer(headers.get(AUTHORIZATION)) || identityMatches(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION))) {
       return next.startCall(call, headers);
     }
-    String how = expected == null && identities.isEmpty()
+    String how = !access.hasCredential()
         ? "the server has none; start it with --admin-token-file or --admin-client-identity"
         : "present 'authorization: Bearer <token>'" + (identities.isEmpty() ? "" : " or an admin client certificate");
     call.close(Status.UNAUTHENTICATED.withDescription(what + " needs the admin credential: " + how
         + (alternative.isEmpty() ? "" : "; or " + alternative)), new Metadata());
     return new ServerCall.Listener<>() { };
-  }
-
-  private boolean tokenMatches(String presented) {
-    // Constant-time comparison: the time taken must not tell how much of a guess was right.
-    return expected != null && presented != null
-        && MessageDigest.isEqual(expected, presented.getBytes(StandardCharsets.UTF_8));
   }
 
   private boolean identityMatches(SSLSession session) {

@@ -37,16 +37,13 @@ import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
 import io.junction.server.errors.InvalidInputException;
-import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
-import io.junction.server.model.ServedModel;
 import io.opentelemetry.api.trace.Tracer;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -181,19 +178,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   public void modelStatistics(ModelStatisticsRequest request, StreamObserver<ModelStatisticsResponse> out) {
     reply(out, () -> {
       ModelStatisticsResponse.Builder b = ModelStatisticsResponse.newBuilder();
-      if (request.getName().isEmpty()) {
-        for (String name : models.modelNames()) {
-          models.readyVersions(name).forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
-        }
-      } else if (request.getVersion().isEmpty()) {
-        List<ServedModel> versions = models.readyVersions(request.getName());
-        if (versions.isEmpty()) {
-          throw new ModelNotFoundException("model '" + request.getName() + "' has no ready version");
-        }
-        versions.forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
-      } else {
-        b.addModelStats(ProtoMapper.statistics(models.resolve(request.getName(), request.getVersion())));
-      }
+      catalog.statistics(request.getName(), request.getVersion()).forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
       return b.build();
     });
   }

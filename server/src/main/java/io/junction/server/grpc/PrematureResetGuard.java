@@ -7,8 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
-import java.util.HashSet;
-import java.util.Set;
+import io.netty.util.collection.IntObjectHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +39,15 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
   private final Policy policy;
   private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
-  /** Client streams the server has not finished (no END_STREAM or RST_STREAM from it yet). */
-  private final Set<Integer> working = new HashSet<>();
+  /**
+   * Client streams the server has not finished (no END_STREAM or RST_STREAM from it yet). A primitive
+   * map: this runs on the event loop for every stream, and boxed stream ids would be garbage per call.
+   */
+  private final IntObjectHashMap<Boolean> working = new IntObjectHashMap<>();
   private int lastClientStream;
+  // made once: a lambda per read or write would be garbage on the event loop
+  private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream) -> clientFrame(type, stream);
+  private final Http2FrameScanner.Listener onServerFrame = this::serverFrame;
   private long windowStart = System.nanoTime();
   private int opened;
   private int premature;
@@ -59,7 +64,7 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
       return;
     }
     if (msg instanceof ByteBuf buf) {
-      inbound.scan(buf, (type, flags, stream) -> clientFrame(type, stream));
+      inbound.scan(buf, onClientFrame);
       if (tripped) {
         ReferenceCountUtil.release(msg);
         goAway(ctx);
@@ -72,7 +77,7 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
     if (msg instanceof ByteBuf buf && !tripped) {
-      outbound.scan(buf, this::serverFrame);
+      outbound.scan(buf, onServerFrame);
     }
     super.write(ctx, msg, promise);
   }
@@ -83,10 +88,10 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
     }
     if (type == Http2FrameScanner.HEADERS && stream > lastClientStream) {
       lastClientStream = stream;
-      working.add(stream);
+      working.put(stream, Boolean.TRUE);
       rollWindow();
       opened++;
-    } else if (type == Http2FrameScanner.RST_STREAM && working.remove(stream)) {
+    } else if (type == Http2FrameScanner.RST_STREAM && working.remove(stream) != null) {
       rollWindow();
       premature++;
       if (premature >= policy.minResets() && premature >= policy.maxRatio() * opened) {

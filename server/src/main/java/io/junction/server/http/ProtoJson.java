@@ -2,13 +2,11 @@ package io.junction.server.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import java.util.Base64;
 import java.util.List;
@@ -49,7 +47,7 @@ final class ProtoJson {
 
   private static JsonElement scalar(FieldDescriptor f, Object value) {
     return switch (f.getJavaType()) {
-      case MESSAGE -> value instanceof MapEntry<?, ?> e ? JsonNull.INSTANCE : toJson((Message) value);
+      case MESSAGE -> toJson((Message) value); // map fields were handled by the caller
       case ENUM -> new JsonPrimitive(((EnumValueDescriptor) value).getName());
       case BYTE_STRING -> new JsonPrimitive(Base64.getEncoder().encodeToString(((ByteString) value).toByteArray()));
       case BOOLEAN -> new JsonPrimitive((Boolean) value);

@@ -36,7 +36,6 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,17 +194,7 @@ public final class RestApi {
 
   private void stats(ChannelHandlerContext ctx, boolean keepAlive, String model, String version) {
     ModelStatisticsResponse.Builder b = ModelStatisticsResponse.newBuilder();
-    if (model.isEmpty()) {
-      models.modelNames().forEach(name -> models.readyVersions(name).forEach(m -> b.addModelStats(ProtoMapper.statistics(m))));
-    } else if (version.isEmpty()) {
-      List<ServedModel> versions = models.readyVersions(model);
-      if (versions.isEmpty()) {
-        throw new ModelNotFoundException("model '" + model + "' has no ready version");
-      }
-      versions.forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
-    } else {
-      b.addModelStats(ProtoMapper.statistics(models.resolve(model, version)));
-    }
+    catalog.statistics(model, version).forEach(m -> b.addModelStats(ProtoMapper.statistics(m)));
     JsonObject body = ProtoJson.toJson(b.build());
     if (!body.has("model_stats")) {
       body.add("model_stats", new JsonArray());
@@ -227,8 +216,7 @@ public final class RestApi {
         entry.addProperty("reason", e.reason());
         index.add(entry);
       }
-      boolean readyOnly = request.content().readableBytes() > 0
-          && request.content().toString(StandardCharsets.UTF_8).replace(" ", "").contains("\"ready\":true");
+      boolean readyOnly = readyOnly(request);
       if (readyOnly) {
         JsonArray ready = new JsonArray();
         for (var e : index) {
@@ -261,15 +249,22 @@ public final class RestApi {
     throw new ModelNotFoundException("no REST resource /" + HttpErrors.bounded(String.join("/", parts)));
   }
 
-  private boolean authorized(FullHttpRequest request) {
-    if (repositoryGuard.isEmpty()) {
-      return true;
+  /** Triton's index request body, {@code {"ready": true}}: list only ready versions. */
+  private static boolean readyOnly(FullHttpRequest request) {
+    if (request.content().readableBytes() == 0) {
+      return false;
     }
-    Optional<String> token = repositoryGuard.get().token();
-    String presented = request.headers().get("authorization");
-    // Constant-time comparison: the time taken must not tell how much of a guess was right.
-    return token.isPresent() && presented != null && MessageDigest.isEqual(
-        ("Bearer " + token.get()).getBytes(StandardCharsets.UTF_8), presented.getBytes(StandardCharsets.UTF_8));
+    try {
+      var body = com.google.gson.JsonParser.parseString(request.content().toString(StandardCharsets.UTF_8));
+      return body.isJsonObject() && body.getAsJsonObject().has("ready")
+          && body.getAsJsonObject().get("ready").getAsBoolean();
+    } catch (RuntimeException e) {
+      throw new InvalidInputException("the repository index request is not JSON like {\"ready\": true}");
+    }
+  }
+
+  private boolean authorized(FullHttpRequest request) {
+    return repositoryGuard.isEmpty() || repositoryGuard.get().acceptsBearer(request.headers().get("authorization"));
   }
 
   private void infer(ChannelHandlerContext ctx, FullHttpRequest request, String model, String version, boolean keepAlive) {

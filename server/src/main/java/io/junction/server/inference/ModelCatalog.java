@@ -70,6 +70,27 @@ public final class ModelCatalog {
   }
 
   /**
+   * The versions whose statistics a client asks for: every ready version of every model (no name), of
+   * one model (no version), or the one named.
+   *
+   * @throws io.junction.server.errors.ModelNotFoundException for an unknown model or version, or a
+   *     model without a ready version
+   */
+  public List<ServedModel> statistics(String name, String version) {
+    if (name.isEmpty()) {
+      return models.modelNames().stream().flatMap(n -> models.readyVersions(n).stream()).toList();
+    }
+    if (version.isEmpty()) {
+      List<ServedModel> versions = models.readyVersions(name);
+      if (versions.isEmpty()) {
+        throw new io.junction.server.errors.ModelNotFoundException("model '" + name + "' has no ready version");
+      }
+      return versions;
+    }
+    return List.of(models.resolve(name, version));
+  }
+
+  /**
    * Loads (or reloads) a model from the repository.
    *
    * @throws RepositoryApiDisabledException unless the server runs in explicit control mode

@@ -89,6 +89,41 @@ public final class Tensor {
     return data;
   }
 
+  /**
+   * Element {@code index} (row-major) of a fixed-size tensor as a double: half floats widened, unsigned
+   * integers as their value (UINT64 above 2^63 approximately). For statistics, not for exact values.
+   */
+  public double number(int index) {
+    if (data == null) {
+      throw new IllegalStateException("tensor " + name + " is BYTES; use elements()");
+    }
+    ByteBuffer d = data.order() == ByteOrder.LITTLE_ENDIAN ? data : data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    int at = data.position() + index * dataType.byteSize();
+    return switch (dataType) {
+      case BOOL, UINT8 -> d.get(at) & 0xff;
+      case INT8 -> d.get(at);
+      case INT16 -> d.getShort(at);
+      case UINT16 -> d.getShort(at) & 0xffff;
+      case INT32 -> d.getInt(at);
+      case UINT32 -> Integer.toUnsignedLong(d.getInt(at));
+      case INT64 -> d.getLong(at);
+      case UINT64 -> {
+        long x = d.getLong(at);
+        yield x >= 0 ? x : (double) (x >>> 1) * 2.0;
+      }
+      case FP16 -> HalfFloats.fromFp16(d.getShort(at));
+      case BF16 -> HalfFloats.fromBf16(d.getShort(at));
+      case FP32 -> d.getFloat(at);
+      case FP64 -> d.getDouble(at);
+      case BYTES -> throw new IllegalStateException("unreachable: BYTES has no data buffer");
+    };
+  }
+
+  /** Elements of a fixed-size tensor. */
+  public int size() {
+    return data == null ? elements.size() : data.remaining() / dataType.byteSize();
+  }
+
   /** Elements of a BYTES tensor. */
   public List<byte[]> elements() {
     if (elements == null) {
