@@ -67,7 +67,10 @@ public final class JunctionClient implements AutoCloseable {
     this.future = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(headers, tracing);
   }
 
-  /** A client for {@code host:port} (or any gRPC target string). */
+  /**
+   * A client for {@code host:port} or any gRPC target string, e.g. {@code dns:///name:8001} for every
+   * address a name resolves to (see {@link Builder#loadBalancing}).
+   */
   public static Builder builder(String target) {
     return new Builder(Objects.requireNonNull(target, "target"));
   }
@@ -195,6 +198,9 @@ public final class JunctionClient implements AutoCloseable {
   public static final class Builder {
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
+    /** Above the 10 s the server permits, so it never answers our pings with GOAWAY (too_many_pings). */
+    public static final Duration DEFAULT_KEEP_ALIVE_TIME = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(10);
 
     private final String target;
     private boolean tls = true;
@@ -205,6 +211,9 @@ public final class JunctionClient implements AutoCloseable {
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private ManagedChannel channel;
+    private LoadBalancing loadBalancing = LoadBalancing.ROUND_ROBIN;
+    private Duration keepAliveTime = DEFAULT_KEEP_ALIVE_TIME;
+    private Duration keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
     private TextMapPropagator propagator = TextMapPropagator.composite(
         W3CTraceContextPropagator.getInstance(), W3CBaggagePropagator.getInstance());
 
@@ -274,6 +283,33 @@ public final class JunctionClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How calls spread over the addresses a target resolves to. {@link LoadBalancing#ROUND_ROBIN} (the
+     * default) keeps a connection to every address, e.g. every pod behind a Kubernetes headless Service
+     * named by {@code dns:///junction-headless.ns.svc.cluster.local:8001}, and sends each call to the
+     * next; the name is resolved again whenever a connection closes, which the server's maximum
+     * connection age makes happen regularly, so pods added by a scale-out receive calls too.
+     */
+    public Builder loadBalancing(LoadBalancing policy) {
+      this.loadBalancing = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Keep-alive pings on long-lived connections, also while no call is open, so a connection to a pod
+     * that went away without closing it is noticed within {@code time + timeout} rather than at the next
+     * call. {@code time} must be at least the server's permitted ping interval (Junction: 10 s).
+     * Default 30 s and 10 s.
+     */
+    public Builder keepAlive(Duration time, Duration timeout) {
+      if (time.isNegative() || time.isZero() || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("keepAlive time and timeout must be positive, got " + time + ", " + timeout);
+      }
+      this.keepAliveTime = time;
+      this.keepAliveTimeout = timeout;
+      return this;
+    }
+
     /** Uses a channel the caller owns (and closes) instead of creating one. */
     public Builder channel(ManagedChannel channel) {
       this.channel = Objects.requireNonNull(channel, "channel");
@@ -285,7 +321,11 @@ public final class JunctionClient implements AutoCloseable {
     }
 
     private ManagedChannel newChannel() {
-      NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(maxInboundMessageBytes);
+      NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(maxInboundMessageBytes)
+          .defaultLoadBalancingPolicy(loadBalancing.policyName())
+          .keepAliveTime(keepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveWithoutCalls(true);
       if (!tls) {
         return b.usePlaintext().build();
       }

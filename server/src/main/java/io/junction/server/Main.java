@@ -224,6 +224,15 @@ public final class Main implements Callable<Integer> {
           + "admin service is not served.")
   Path adminTokenFile;
 
+  @Option(names = "--grpc-max-connection-age", defaultValue = "30m", paramLabel = "DURATION",
+      description = "Connections are asked (GOAWAY) to reconnect after this long, so clients re-resolve and spread "
+          + "over replicas that started later, e.g. after a scale-out (default: ${DEFAULT-VALUE}).")
+  String maxConnectionAge;
+
+  @Option(names = "--grpc-max-connection-age-grace", defaultValue = "5m", paramLabel = "DURATION",
+      description = "Calls still open on a connection at that age get this long to finish (default: ${DEFAULT-VALUE}).")
+  String maxConnectionAgeGrace;
+
   @Option(names = "--drain-delay", defaultValue = "5s", paramLabel = "DURATION",
       description = "On SIGTERM: how long readiness says no while calls are still served, so load balancers stop "
           + "sending (e.g. 5s, 500ms; default: ${DEFAULT-VALUE}).")
@@ -312,7 +321,9 @@ public final class Main implements Callable<Integer> {
         cpuSlots == null ? defaults.cpuSlots() : cpuSlots, maxQueueSize,
         defaults.streamWindow(), defaultMaxBatchSize, strictReadiness,
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes).withMaxTypedContentsBytes(maxTypedContentsBytes)
-            .withRequestReadTimeout(Duration.ofSeconds(Math.max(1, requestReadTimeoutSeconds))),
+            .withRequestReadTimeout(Duration.ofSeconds(Math.max(1, requestReadTimeoutSeconds)))
+            .withMaxConnectionAge(duration("--grpc-max-connection-age", maxConnectionAge),
+                duration("--grpc-max-connection-age-grace", maxConnectionAgeGrace)),
         tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),

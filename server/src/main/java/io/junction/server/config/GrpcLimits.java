@@ -94,6 +94,12 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
         timeout);
   }
 
+  public GrpcLimits withMaxConnectionAge(Duration age, Duration grace) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, age, grace,
+        prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout);
+  }
+
   private static void positive(String name, int value) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -90,6 +90,12 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         PayloadLogConfig.OFF, Optional.empty());
   }
 
+  /** The gRPC listener on another address or port (e.g. several servers on 127.0.0.x behind one name). */
+  public ServerConfig withGrpcEndpoint(String address, int port) {
+    return new ServerConfig(modelRepository, address, port, httpAddress, httpPort, cpuSlots,
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
+  }
+
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
         maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift);
