@@ -74,6 +74,11 @@ public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] prefe
     return false;
   }
 
+  /** Requests that may wait at once over all priority levels; beyond that callers get RESOURCE_EXHAUSTED. */
+  public long queueCapacity() {
+    return queuePolicies.stream().mapToLong(QueuePolicy::maxQueueSize).sum();
+  }
+
   public QueuePolicy queuePolicy(int level) {
     return queuePolicies.get(level - 1);
   }

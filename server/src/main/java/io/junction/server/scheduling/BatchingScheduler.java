@@ -59,6 +59,13 @@ public final class BatchingScheduler implements InferenceScheduler {
         .labelNames("model", "version")
         .callback(cb -> batchers.forEach((m, b) -> cb.call(b.waiting(), m.name(), Long.toString(m.version()))))
         .register(metrics);
+    // Beside the depth, so "how full" is one division (alert rules, autoscaling) for any config.
+    GaugeWithCallback.builder().name("junction_queue_capacity")
+        .help("Requests a model version's queue holds at most, over all priority levels")
+        .labelNames("model", "version")
+        .callback(cb -> batchers.forEach((m, b) -> cb.call(b.policy().queueCapacity(), m.name(),
+            Long.toString(m.version()))))
+        .register(metrics);
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
     }

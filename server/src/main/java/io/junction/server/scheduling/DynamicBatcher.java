@@ -237,6 +237,10 @@ public final class DynamicBatcher implements AutoCloseable {
   }
 
   /** Requests waiting now (for tests and metrics). */
+  public BatchPolicy policy() {
+    return policy;
+  }
+
   public int waiting() {
     lock.lock();
     try {

@@ -31,7 +31,7 @@ class MetricsEndToEndTest {
   void countersFollowKnownTraffic() throws Exception {
     DemoRepository.write(repo);
     new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx())
-        .config("batched", "max_batch_size: 16\ndynamic_batching { }\n");
+        .config("batched", "max_batch_size: 16\ndynamic_batching { default_queue_policy { max_queue_size: 7 } }\n");
     try (TestServer server = TestServer.start(repo)) {
       Map<String, Double> before = scrape(server);
       int[] rows = {1, 2, 3, 1, 1};
@@ -60,6 +60,7 @@ class MetricsEndToEndTest {
       assertThat(after.get("junction_model_state{model=\"mlp\",state=\"READY\",version=\"1\"}")).isEqualTo(1);
       assertThat(after.get("junction_model_state{model=\"mlp\",state=\"UNAVAILABLE\",version=\"1\"}")).isZero();
       assertThat(after.get("junction_queue_size{model=\"batched\",version=\"1\"}")).isZero();
+      assertThat(after.get("junction_queue_capacity{model=\"batched\",version=\"1\"}")).isEqualTo(7);
       assertThat(after).containsKey("junction_inflight_requests{model=\"mlp\",version=\"1\"}");
       assertThat(after.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
       assertThat(after.keySet()).anyMatch(k -> k.startsWith("process_cpu_seconds_total"));
