@@ -62,43 +62,82 @@ final class Runner {
    * schedules): caller {@code i} works while {@code i} is below the schedule's value, and waits otherwise.
    */
   Result closedLoop(LoadSchedule concurrency, long total, long durationNanos) throws InterruptedException {
-    AtomicLong started = new AtomicLong();
     long start = System.nanoTime();
     long end = durationNanos > 0 ? start + durationNanos : Long.MAX_VALUE;
     int callers = (int) Math.ceil(Math.max(concurrency.start(), concurrency.end() > 0 ? concurrency.end()
         : concurrency.rateAt(durationNanos / 1e9)));
-    CountDownLatch done = new CountDownLatch(callers);
+    ClosedLoop loop = new ClosedLoop(concurrency, total, start, end, callers);
+    Thread ticker = new Thread(loop::tick, "loadtest-closed-loop");
+    ticker.setDaemon(true);
+    ticker.start();
     for (int w = 0; w < callers; w++) {
-      int worker = w;
-      Thread t = new Thread(() -> {
-        try {
-          while ((total == 0 || started.get() < total) && System.nanoTime() - end < 0) {
-            double now = (System.nanoTime() - start) / 1e9;
-            if (worker >= (int) concurrency.rateAt(now)) {
-              Thread.sleep(1); // not this caller's turn yet
-              continue;
-            }
-            if (total > 0 && started.incrementAndGet() > total) {
-              break;
-            }
-            long s = System.nanoTime();
-            timeline.computeIfAbsent((s - start) / 1_000_000_000L, k -> new AtomicLong()).incrementAndGet();
-            activeCallers.merge((s - start) / 1_000_000_000L, worker + 1L, Math::max);
-            CountDownLatch answered = new CountDownLatch(1);
-            call(s, answered::countDown);
-            answered.await();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } finally {
-          done.countDown();
-        }
-      }, "loadtest-caller-" + w);
-      t.setDaemon(true);
-      t.start();
+      loop.next(w);
     }
-    done.await();
+    loop.done.await();
+    ticker.interrupt();
     return result(System.nanoTime() - start, null);
+  }
+
+  /**
+   * Callers as chains of asynchronous calls: each answer starts the caller's next call on the thread
+   * that received it, so no thread is woken per call and one core drives several times the rate that a
+   * thread per caller could. Callers whose turn has not come yet (a concurrency schedule), and calls
+   * answered before {@code call} returned, wait for the ticker, which looks every millisecond.
+   */
+  private final class ClosedLoop {
+    final CountDownLatch done;
+    private final LoadSchedule concurrency;
+    private final long total;
+    private final long start;
+    private final long end;
+    private final AtomicLong started = new AtomicLong();
+    private final java.util.Queue<Integer> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ThreadLocal<Boolean> calling = ThreadLocal.withInitial(() -> false);
+
+    ClosedLoop(LoadSchedule concurrency, long total, long start, long end, int callers) {
+      this.concurrency = concurrency;
+      this.total = total;
+      this.start = start;
+      this.end = end;
+      this.done = new CountDownLatch(callers);
+    }
+
+    void next(int worker) {
+      long now = System.nanoTime();
+      if ((total > 0 && started.get() >= total) || now - end >= 0) {
+        done.countDown();
+        return;
+      }
+      if (calling.get() || worker >= (int) concurrency.rateAt((now - start) / 1e9)) {
+        waiting.add(worker); // not this caller's turn yet, or an answer inside call(): no unbounded recursion
+        return;
+      }
+      if (total > 0 && started.incrementAndGet() > total) {
+        done.countDown();
+        return;
+      }
+      timeline.computeIfAbsent((now - start) / 1_000_000_000L, k -> new AtomicLong()).incrementAndGet();
+      activeCallers.merge((now - start) / 1_000_000_000L, worker + 1L, Math::max);
+      calling.set(true);
+      try {
+        call(now, () -> next(worker));
+      } finally {
+        calling.set(false);
+      }
+    }
+
+    void tick() {
+      while (done.getCount() > 0 && !Thread.currentThread().isInterrupted()) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        for (int n = waiting.size(); n > 0; n--) {
+          Integer worker = waiting.poll();
+          if (worker == null) {
+            break;
+          }
+          next(worker);
+        }
+      }
+    }
   }
 
   /**

@@ -84,6 +84,15 @@ class LoadTestTest {
   }
 
   @Test
+  void warmUpCallsReachTheServerButNotTheReport() throws Exception {
+    long before = successes("add_sub");
+    JsonObject report = run("--model", "add_sub", "-c", "3", "-n", "50", "--warmup", "500ms");
+    long served = successes("add_sub") - before;
+    assertThat(report.get("count").getAsLong()).isEqualTo(50);
+    assertThat(served).as("warm-up calls, then the 50 measured").isGreaterThan(50);
+  }
+
+  @Test
   void rpsModeKeepsItsTimeline() {
     // 100 requests per second for 2 s: 200 requests, started on schedule.
     JsonObject report = run("--model", "mlp", "--rps", "100", "-z", "2s");
