@@ -37,6 +37,7 @@ import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
 import io.junction.server.scheduling.BatchingScheduler;
+import io.junction.server.scheduling.DeviceRegistry;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -70,6 +71,7 @@ public final class JunctionServer implements AutoCloseable {
   private final ServerMetrics metrics = new ServerMetrics();
   private final RouteRegistry routes;
   private final ModelManager models;
+  private final DeviceRegistry devices;
   private final BatchingScheduler scheduler;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ModelHealthPublisher healthPublisher = new ModelHealthPublisher(health);
@@ -97,11 +99,13 @@ public final class JunctionServer implements AutoCloseable {
     this.config = config;
     this.backends = backends;
     this.telemetry = telemetry;
+    this.devices = new DeviceRegistry(config.devices().declared()
+        .orElseGet(() -> DeviceRegistry.discover(JunctionServer.class.getClassLoader())),
+        config.cpuSlots(), config.devices().gpuSlots(), metrics.registry());
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
         new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry(),
-        config.control().measureFootprints() ? ProcessMemory.procfs() : java.util.OptionalLong::empty);
-    this.scheduler = new BatchingScheduler(config.cpuSlots(), config.maxQueueSize(), telemetry.tracer(),
-        metrics.registry());
+        config.control().measureFootprints() ? ProcessMemory.procfs() : java.util.OptionalLong::empty, devices.ids());
+    this.scheduler = new BatchingScheduler(devices, config.maxQueueSize(), telemetry.tracer(), metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
         (name, version) -> versionServed(models, name, version));
   }
@@ -113,6 +117,7 @@ public final class JunctionServer implements AutoCloseable {
     opened.push(telemetry);
     opened.push(backends);
     opened.push(models);
+    opened.push(devices);
     opened.push(scheduler);
     try {
       healthPublisher.serverReady(false);

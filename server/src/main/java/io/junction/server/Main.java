@@ -1,6 +1,7 @@
 package io.junction.server;
 
 import ch.qos.logback.classic.Level;
+import io.junction.server.config.DeviceConfig;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
@@ -80,6 +81,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--default-max-batch-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_BATCH_SIZE, paramLabel = "N",
       description = "max_batch_size for batchable models without config.pbtxt (default: ${DEFAULT-VALUE}).")
   int defaultMaxBatchSize;
+
+  @Option(names = "--gpu-slots", defaultValue = "" + DeviceConfig.DEFAULT_GPU_SLOTS, paramLabel = "N",
+      description = "Model executions that may run on each GPU at once, over all models on it "
+          + "(default: ${DEFAULT-VALUE}).")
+  int gpuSlots;
 
   @Option(names = "--grpc-max-message-size", defaultValue = "" + GrpcLimits.DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
       paramLabel = "BYTES", description = "Largest request message (default: ${DEFAULT-VALUE}).")
@@ -327,7 +333,7 @@ public final class Main implements Callable<Integer> {
         tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
-        payloadLog(), drift());
+        payloadLog(), drift(), new DeviceConfig(gpuSlots, Optional.empty()));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

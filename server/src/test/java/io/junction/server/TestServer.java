@@ -27,6 +27,11 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(new JunctionServer(config).start());
   }
 
+  /** A server built by the caller (its own backends, devices ...), started here. */
+  public static TestServer start(JunctionServer server) throws IOException {
+    return new TestServer(server.start());
+  }
+
   public JunctionServer server() {
     return server;
   }

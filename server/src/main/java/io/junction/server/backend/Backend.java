@@ -1,5 +1,6 @@
 package io.junction.server.backend;
 
+import io.junction.server.device.DeviceId;
 import java.util.Set;
 
 /**
@@ -17,6 +18,15 @@ public interface Backend extends AutoCloseable {
   /** The file looked for in a version directory when the config names none, e.g. {@code model.onnx}. */
   String defaultModelFilename();
 
+  /**
+   * The kinds of device this backend runs models on. A model whose instance groups place it elsewhere
+   * (e.g. {@code KIND_GPU} on a CPU-only backend) fails to load with that reason, never runs elsewhere.
+   */
+  default Set<DeviceId.Kind> deviceKinds() {
+    return Set.of(DeviceId.Kind.CPU);
+  }
+
+  /** Loads the model onto {@link ModelLoadRequest#device()}, one of the kinds {@link #deviceKinds()} names. */
   LoadedModel load(ModelLoadRequest request) throws ModelLoadException;
 
   /** Releases what the backend holds for all its models; called once at server shutdown. */

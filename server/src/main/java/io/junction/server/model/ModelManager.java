@@ -1,6 +1,9 @@
 package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelInstanceGroup;
+import io.junction.server.device.DeviceId;
+import io.junction.server.device.InstancePlacement;
 import io.junction.server.backend.Backend;
 import io.junction.server.backend.BackendRegistry;
 import io.junction.server.backend.LoadedModel;
@@ -19,6 +22,7 @@ import java.util.NavigableMap;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,6 +55,7 @@ public final class ModelManager implements AutoCloseable {
   private final ProcessMemory memory;
   private volatile boolean autoWarmup;
   private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
+  private final Set<DeviceId> devices;
   /**
    * The most each version (by "name/version") was measured to hold: the estimate for its next load. The
    * most, not the last, since a load that reuses memory the allocator kept from an unloaded model
@@ -85,6 +90,13 @@ public final class ModelManager implements AutoCloseable {
   /** @param memory how a load's real memory cost is measured */
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
       PrometheusRegistry metrics, ProcessMemory memory) {
+    this(repository, backends, resolver, metrics, memory, Set.of(DeviceId.CPU));
+  }
+
+  /** @param devices the devices this server has, where instance groups place versions */
+  public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
+      PrometheusRegistry metrics, ProcessMemory memory, Set<DeviceId> devices) {
+    this.devices = Set.copyOf(devices);
     metrics.register(new ModelMetrics(this));
     this.repository = Objects.requireNonNull(repository, "repository");
     this.backends = Objects.requireNonNull(backends, "backends");
@@ -497,31 +509,43 @@ public final class ModelManager implements AutoCloseable {
   private VersionStatus loadVersion(ModelDirectory dir, long version) {
     String label = ServedModel.label(dir.name(), version);
     long start = System.nanoTime();
-    LoadedModel loaded = null;
+    List<ModelInstances> instances = new ArrayList<>();
     try {
       Path versionDir = dir.path().resolve(Long.toString(version));
       Backend backend = backends.select(dir.name(), dir.config(), versionDir);
       String fileName = dir.config().map(ModelConfig::getDefaultModelFilename).filter(f -> !f.isEmpty())
           .orElse(backend.defaultModelFilename());
       Path file = repository.versionFile(dir, version, fileName);
+      List<ModelInstanceGroup> written = dir.config().map(ModelConfig::getInstanceGroupList).orElse(List.of());
+      InstancePlacement placement = place(label, written, backend);
       // Loads are serialised, so the growth of resident memory is mostly this load's (requests to other
       // models running meanwhile add noise; the file size is the floor the budget counts).
       java.util.OptionalLong before = memory.residentBytes();
-      loaded = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config()));
-      ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), loaded.signature(), backend);
-      Warmup.run(label, effective, loaded, autoWarmup);
+      for (Map.Entry<DeviceId, Integer> on : placement.instances().entrySet()) {
+        LoadedModel copy = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config(), on.getKey()));
+        instances.add(new ModelInstances(on.getKey(), copy, on.getValue()));
+      }
+      ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), instances.get(0).model().signature(),
+          backend);
+      if (written.isEmpty() || written.stream().anyMatch(g -> g.getKind() == ModelInstanceGroup.Kind.KIND_AUTO)) {
+        // Say where KIND_AUTO (or no group) put the instances; groups written out stay as written.
+        effective = effective.toBuilder().clearInstanceGroup().addAllInstanceGroup(placement.asGroups()).build();
+      }
+      for (ModelInstances copy : instances) {
+        Warmup.run(label + " on " + copy.device(), effective, copy.model(), autoWarmup);
+      }
       java.util.OptionalLong after = memory.residentBytes();
       long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
-      ServedModel served = new ServedModel(dir.name(), version, effective, loaded);
+      ServedModel served = new ServedModel(dir.name(), version, effective, instances);
       long millis = (System.nanoTime() - start) / 1_000_000;
       Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
       served.loaded(footprint, millis);
       measured.merge(dir.name() + "/" + version, footprint.budgetBytes(), Math::max);
-      log.info("{} loaded with {} in {} ms ({})", label, backend.name(), millis, footprint);
+      log.info("{} loaded with {} on {} in {} ms ({})", label, backend.name(), placement.instances(), millis, footprint);
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {
-      if (loaded != null) {
-        loaded.close();
+      for (ModelInstances copy : instances) {
+        copy.model().close();
       }
       // Reasons reach clients (RepositoryIndex): name files relative to the repository, not the host.
       String reason = (e instanceof ModelLoadException ? e.getMessage() : label + ": " + e)
@@ -532,6 +556,15 @@ public final class ModelManager implements AutoCloseable {
         log.error("{}", reason, e); // not a bad file but a fault of ours or the backend's: always worth a trace
       }
       return VersionStatus.failed(version, reason);
+    }
+  }
+
+  private InstancePlacement place(String label, List<ModelInstanceGroup> written, Backend backend)
+      throws ModelLoadException {
+    try {
+      return InstancePlacement.of(label, written, devices, backend.deviceKinds(), backend.name());
+    } catch (InstancePlacement.UnplaceableException e) {
+      throw new ModelLoadException(e.getMessage());
     }
   }
 

@@ -2,6 +2,7 @@ package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.LoadedModel;
+import io.junction.server.device.DeviceId;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,7 +25,7 @@ public final class ServedModel {
   private final long version;
   private final ModelConfig config;
   private final ServingSignature signature;
-  private final LoadedModel loaded;
+  private final List<ModelInstances> instances;
   private final ModelStats stats;
   /** Requests in flight, plus one while the version is not retired; reaching zero closes it. */
   private final AtomicInteger references = new AtomicInteger(1);
@@ -34,12 +35,23 @@ public final class ServedModel {
   private volatile Footprint footprint = Footprint.NONE;
   private volatile long loadMillis;
 
+  /** A version on the CPU alone, with as many instances as its config's groups count. */
   public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
+    this(name, version, config, List.of(new ModelInstances(DeviceId.CPU, loaded,
+        Math.max(1, config.getInstanceGroupList().stream().mapToInt(g -> Math.max(1, g.getCount())
+            * Math.max(1, g.getGpusCount())).sum()))));
+  }
+
+  /** @param instances the version's copy on each device it is placed on, in device order */
+  public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances) {
+    if (instances.isEmpty()) {
+      throw new IllegalArgumentException(label(name, version) + " needs an instance on at least one device");
+    }
     this.stats = new ModelStats();
     this.name = name;
     this.version = version;
     this.config = config;
-    this.loaded = loaded;
+    this.instances = List.copyOf(instances);
     this.signature = ModelConfigResolver.servingSignature(label(name, version), config);
   }
 
@@ -67,8 +79,14 @@ public final class ServedModel {
     return signature;
   }
 
+  /** The copy on the first device (all copies have one signature). */
   public LoadedModel backend() {
-    return loaded;
+    return instances.get(0).model();
+  }
+
+  /** The version's copy on each device it is placed on. */
+  public List<ModelInstances> instances() {
+    return instances;
   }
 
   public ModelStats stats() {
@@ -152,11 +170,13 @@ public final class ServedModel {
         log.warn("{}: a close listener failed", label(), e);
       }
     }
-    try {
-      loaded.close();
-      log.info("{} unloaded", label());
-    } catch (RuntimeException e) {
-      log.warn("{}: closing its backend failed", label(), e);
+    for (ModelInstances i : instances) {
+      try {
+        i.model().close();
+      } catch (RuntimeException e) {
+        log.warn("{}: closing its backend on {} failed", label(), i.device(), e);
+      }
     }
+    log.info("{} unloaded", label());
   }
 }

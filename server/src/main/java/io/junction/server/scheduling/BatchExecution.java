@@ -1,6 +1,7 @@
 package io.junction.server.scheduling;
 
 import io.junction.server.backend.ExecutionTimings;
+import io.junction.server.backend.LoadedModel;
 import io.junction.server.errors.InferenceFailedException;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.RequestCancelledException;
@@ -31,6 +32,8 @@ final class BatchExecution {
   private static final Logger log = LoggerFactory.getLogger(BatchExecution.class);
 
   private final ServedModel model;
+  /** The model's copy on this execution's device. */
+  private final LoadedModel copy;
   private final BatchRunner runner;
   private final Tracer tracer;
   private final String device;
@@ -38,7 +41,13 @@ final class BatchExecution {
   private final DistributionDataPoint batchSize;
 
   BatchExecution(ServedModel model, BatchRunner runner, Tracer tracer, String device, DistributionDataPoint batchSize) {
+    this(model, model.backend(), runner, tracer, device, batchSize);
+  }
+
+  BatchExecution(ServedModel model, LoadedModel copy, BatchRunner runner, Tracer tracer, String device,
+      DistributionDataPoint batchSize) {
     this.model = model;
+    this.copy = copy;
     this.runner = runner;
     this.tracer = tracer;
     this.device = device;
@@ -72,7 +81,7 @@ final class BatchExecution {
     }
     BatchRunner.Outcome outcome;
     try {
-      outcome = runner.run(model, requests);
+      outcome = runner.run(model, copy, requests);
     } catch (JunctionException e) {
       endBatchSpan(batchSpan, e);
       live.forEach(p -> fail(p, e));

@@ -1,6 +1,7 @@
 package io.junction.server.scheduling;
 
 import io.junction.server.backend.ExecutionTimings;
+import io.junction.server.backend.LoadedModel;
 import io.junction.server.errors.InferenceFailedException;
 import io.junction.server.model.ServedModel;
 import io.junction.server.model.ServingSignature;
@@ -32,6 +33,11 @@ final class BatchRunner {
   }
 
   Outcome run(ServedModel model, List<InferenceRequest> batch) {
+    return run(model, model.backend(), batch);
+  }
+
+  /** Runs the batch on {@code copy}, the model's copy on the device this execution has a slot of. */
+  Outcome run(ServedModel model, LoadedModel copy, List<InferenceRequest> batch) {
     ServingSignature signature = model.signature();
     long rows = 0;
     for (InferenceRequest r : batch) {
@@ -48,7 +54,7 @@ final class BatchRunner {
         inputs.put(name, concatenate(name, batch, rows, signature.batched(), borrowed));
       }
       timings.recordInput(System.nanoTime() - start);
-      produced = model.backend().run(inputs, outputs, timings);
+      produced = copy.run(inputs, outputs, timings);
     } finally {
       borrowed.forEach(pool::release);
     }

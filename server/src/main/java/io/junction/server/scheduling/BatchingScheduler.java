@@ -1,6 +1,7 @@
 package io.junction.server.scheduling;
 
 import io.junction.server.errors.ModelUnavailableException;
+import io.junction.server.model.ModelInstances;
 import io.junction.server.model.ServedModel;
 import io.junction.server.telemetry.Buckets;
 import io.junction.server.tensor.BufferPool;
@@ -27,7 +28,9 @@ public final class BatchingScheduler implements InferenceScheduler {
   private static final long POOLED_BYTES = 256L << 20;
   private static final long MAX_POOLED_BUFFER = 64L << 20;
 
-  private final DeviceScheduler cpu;
+  private final DeviceRegistry devices;
+  /** Whether {@link #devices} was made here, and so is closed here. */
+  private final boolean ownsDevices;
   private final BatchRunner runner = new BatchRunner(new BufferPool(POOLED_BYTES, MAX_POOLED_BUFFER));
   private final int defaultMaxQueueSize;
   private final Map<ServedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
@@ -46,6 +49,21 @@ public final class BatchingScheduler implements InferenceScheduler {
 
   /** @param metrics where the scheduler exposes queue depths and batch sizes */
   public BatchingScheduler(int cpuSlots, int defaultMaxQueueSize, Tracer tracer, PrometheusRegistry metrics) {
+    this(DeviceRegistry.cpuOnly(cpuSlots), true, defaultMaxQueueSize, tracer, metrics);
+  }
+
+  /**
+   * @param devices the devices models are placed on; the caller closes them after this scheduler
+   * @param metrics where the scheduler exposes queue depths and batch sizes
+   */
+  public BatchingScheduler(DeviceRegistry devices, int defaultMaxQueueSize, Tracer tracer, PrometheusRegistry metrics) {
+    this(devices, false, defaultMaxQueueSize, tracer, metrics);
+  }
+
+  private BatchingScheduler(DeviceRegistry devices, boolean ownsDevices, int defaultMaxQueueSize, Tracer tracer,
+      PrometheusRegistry metrics) {
+    this.devices = devices;
+    this.ownsDevices = ownsDevices;
     this.tracer = tracer;
     this.batchSize = Histogram.builder()
         .name("junction_batch_size")
@@ -69,7 +87,6 @@ public final class BatchingScheduler implements InferenceScheduler {
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
     }
-    this.cpu = new DeviceScheduler("cpu", cpuSlots);
     this.defaultMaxQueueSize = defaultMaxQueueSize;
   }
 
@@ -84,9 +101,15 @@ public final class BatchingScheduler implements InferenceScheduler {
   /** The batcher of a model version (created on first use). */
   public DynamicBatcher batcher(ServedModel model) {
     return batchers.computeIfAbsent(model, m -> {
-      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), cpu,
-          new BatchExecution(m, runner, tracer, cpu.device(),
-              batchSize.labelValues(m.name(), Long.toString(m.version()))));
+      List<DynamicBatcher.Lane> lanes = new ArrayList<>();
+      var rows = batchSize.labelValues(m.name(), Long.toString(m.version()));
+      for (ModelInstances copy : m.instances()) {
+        DeviceScheduler device = devices.scheduler(copy.device());
+        lanes.add(new DynamicBatcher.Lane(device,
+            new BatchExecution(m, copy.model(), runner, tracer, device.device(), rows), copy.count()));
+      }
+      DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), lanes,
+          System::nanoTime);
       m.onClose(() -> {
         DynamicBatcher gone = batchers.remove(m);
         if (gone != null) {
@@ -103,8 +126,8 @@ public final class BatchingScheduler implements InferenceScheduler {
     return b == null ? 0 : b.waiting();
   }
 
-  public DeviceScheduler cpu() {
-    return cpu;
+  public DeviceRegistry devices() {
+    return devices;
   }
 
   @Override
@@ -124,6 +147,8 @@ public final class BatchingScheduler implements InferenceScheduler {
         break;
       }
     }
-    cpu.close();
+    if (ownsDevices) {
+      devices.close();
+    }
   }
 }

@@ -76,6 +76,20 @@ public final class DeviceScheduler implements AutoCloseable {
     }
   }
 
+  public int slots() {
+    return slots;
+  }
+
+  /** Executions running now. */
+  public int running() {
+    lock.lock();
+    try {
+      return running;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The most executions that ran at once since start. */
   public int peakConcurrency() {
     lock.lock();

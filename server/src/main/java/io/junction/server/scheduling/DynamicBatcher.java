@@ -13,19 +13,31 @@ import java.util.function.LongSupplier;
 
 /**
  * The worker of one model version's dynamic batching: admits requests, keeps them in a
- * {@link BatchQueue} (which decides what runs when), and hands formed batches to the model's
- * {@link DeviceScheduler}, where {@link BatchExecution} runs them. At most {@code instances} batches of
- * this model run at once.
+ * {@link BatchQueue} (which decides what runs when), and hands formed batches to a
+ * {@link DeviceScheduler} of a device the model is placed on (a {@link Lane}), where
+ * {@link BatchExecution} runs them on the model's copy there. At most a lane's instance count of this
+ * model's batches run on its device at once; a batch goes to the least busy lane with room.
  *
  * <p>One more rule keeps latency low when load is light: a request that finds nothing waiting, nothing
  * on its way and an instance idle goes to the device at once, without a hop through the worker thread
  * ({@code junction-batcher-<model>-v<version>}, which this class owns).
  */
 public final class DynamicBatcher implements AutoCloseable {
+  /**
+   * A device the model runs on: its scheduler, the execution that runs batches on the model's copy
+   * there, and how many of this model's batches may run there at once.
+   */
+  record Lane(DeviceScheduler device, BatchExecution execution, int capacity) {
+    Lane {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("capacity must be positive, got " + capacity);
+      }
+    }
+  }
+
   private final ServedModel model;
   private final BatchPolicy policy;
-  private final DeviceScheduler device;
-  private final BatchExecution execution;
+  private final List<Lane> lanes;
   private final LongSupplier clock;
   private final Thread worker;
 
@@ -36,8 +48,8 @@ public final class DynamicBatcher implements AutoCloseable {
   private final BatchQueue queue;
   /** Admitted requests still being decoded on their way here. */
   private int incoming;
-  /** Batches of this model handed to the device and not finished. */
-  private int busy;
+  /** Batches of this model handed to each lane's device and not finished. */
+  private final int[] busy;
   private boolean closed;
 
   DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution) {
@@ -47,11 +59,19 @@ public final class DynamicBatcher implements AutoCloseable {
   /** @param clock {@link System#nanoTime()}, or a test's clock */
   DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution,
       LongSupplier clock) {
+    this(model, policy, List.of(new Lane(device, execution, policy.instances())), clock);
+  }
+
+  /** @param lanes the devices the model runs on, with its instance count on each */
+  DynamicBatcher(ServedModel model, BatchPolicy policy, List<Lane> lanes, LongSupplier clock) {
+    if (lanes.isEmpty()) {
+      throw new IllegalArgumentException(model.label() + " needs a device to run on");
+    }
     this.model = model;
     this.policy = policy;
-    this.device = device;
+    this.lanes = List.copyOf(lanes);
+    this.busy = new int[lanes.size()];
     this.clock = clock;
-    this.execution = execution;
     this.queue = new BatchQueue(policy, model.label());
     this.worker = new Thread(this::loop, "junction-batcher-" + model.name() + "-v" + model.version());
     worker.setDaemon(true);
@@ -107,6 +127,7 @@ public final class DynamicBatcher implements AutoCloseable {
         ? request.queueTimeoutNanos() : queuePolicy.defaultTimeoutNanos();
     PendingRequest pending = new PendingRequest(request, level, clock.getAsLong(), timeout);
     boolean alone;
+    int lane;
     lock.lock();
     try {
       if (closed) {
@@ -114,9 +135,10 @@ public final class DynamicBatcher implements AutoCloseable {
       }
       // Nothing waits, nothing is on its way and an instance is idle: no batch can form, so this
       // request goes to the device now, without a hop through the worker thread.
-      alone = queue.waiting() == 0 && incoming == 0 && busy < policy.instances();
+      lane = freeLane();
+      alone = queue.waiting() == 0 && incoming == 0 && lane >= 0;
       if (alone) {
-        busy++;
+        busy[lane]++;
       } else {
         queue.add(pending);
         changed.signal();
@@ -135,7 +157,7 @@ public final class DynamicBatcher implements AutoCloseable {
       }
     });
     if (alone) {
-      dispatch(List.of(pending));
+      dispatch(lane, List.of(pending));
     }
     return pending.future;
   }
@@ -166,6 +188,7 @@ public final class DynamicBatcher implements AutoCloseable {
     List<BatchQueue.Expired> expired = new ArrayList<>();
     while (true) {
       List<PendingRequest> batch = null;
+      int lane = -1;
       lock.lock();
       try {
         while (true) {
@@ -177,9 +200,10 @@ public final class DynamicBatcher implements AutoCloseable {
           if (closed && queue.waiting() == 0) {
             return;
           }
-          BatchQueue.Decision decision = queue.next(now, busy < policy.instances(), incoming, closed);
+          lane = freeLane();
+          BatchQueue.Decision decision = queue.next(now, lane >= 0, incoming, closed);
           if (decision.dispatch()) {
-            busy++;
+            busy[lane]++;
             batch = decision.batch();
             break;
           }
@@ -189,34 +213,48 @@ public final class DynamicBatcher implements AutoCloseable {
         lock.unlock();
       }
       for (BatchQueue.Expired e : expired) {
-        execution.fail(e.request(), e.reason());
+        lanes.get(0).execution().fail(e.request(), e.reason());
       }
       expired.clear();
       if (batch != null) {
-        dispatch(batch);
+        dispatch(lane, batch);
       }
     }
   }
 
-  private void dispatch(List<PendingRequest> batch) {
+  /** The lane with room whose device this model keeps least busy, or -1; called with the lock held. */
+  private int freeLane() {
+    int best = -1;
+    for (int i = 0; i < busy.length; i++) {
+      int capacity = lanes.get(i).capacity();
+      if (busy[i] < capacity && (best < 0
+          || (long) busy[i] * lanes.get(best).capacity() < (long) busy[best] * capacity)) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private void dispatch(int lane, List<PendingRequest> batch) {
+    Lane on = lanes.get(lane);
     try {
-      device.execute(this, () -> {
+      on.device().execute(this, () -> {
         try {
-          execution.run(batch);
+          on.execution().run(batch);
         } finally {
-          finished();
+          finished(lane);
         }
       });
     } catch (IllegalStateException e) {
-      finished();
-      batch.forEach(p -> execution.fail(p, new ModelUnavailableException(model.label() + " is shutting down")));
+      finished(lane);
+      batch.forEach(p -> on.execution().fail(p, new ModelUnavailableException(model.label() + " is shutting down")));
     }
   }
 
-  private void finished() {
+  private void finished(int lane) {
     lock.lock();
     try {
-      busy--;
+      busy[lane]--;
       changed.signal();
     } finally {
       lock.unlock();

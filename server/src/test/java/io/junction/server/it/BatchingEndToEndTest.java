@@ -129,7 +129,7 @@ class BatchingEndToEndTest {
       assertThat(worstColdNanos).as("worst cold latency vs hot batch %d us, hot queue wait %d us",
           hotBatchNanos / 1000, hotQueueNanos / 1000).isLessThan(5 * hotBatchNanos + 100_000_000L);
       assertThat(hotStats.getExecutionCount()).as("the hot model was really busy").isGreaterThan(20);
-      assertThat(server.server().scheduler().cpu().peakConcurrency()).isEqualTo(slots);
+      assertThat(server.server().scheduler().devices().scheduler(io.junction.server.device.DeviceId.CPU).peakConcurrency()).isEqualTo(slots);
     }
   }
 }

@@ -1,0 +1,17 @@
+package io.junction.server.device;
+
+import java.util.List;
+
+/**
+ * Finds devices of one kind on this machine (the CUDA device layer in {@code gpu-native} finds GPUs),
+ * found with {@link java.util.ServiceLoader} like backends. The CPU is always there and needs none.
+ * Implementations must not crash the process when their native libraries are missing: throw, and the
+ * server logs one line and carries on without those devices.
+ */
+public interface DeviceDiscovery {
+  /** What the devices are called in logs, e.g. {@code CUDA}. */
+  String name();
+
+  /** The devices found; empty when there are none. */
+  List<Device> discover() throws Exception;
+}
