@@ -128,7 +128,12 @@ public final class JunctionServer implements AutoCloseable {
       models.autoWarmup(config.control().autoWarmup());
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {
-        ModelPager pager = new ModelPager(models, config.control().memoryBudgetBytes(), config.control().pinned(),
+        config.control().memoryBudgets().keySet().stream().filter(d -> !devices.ids().contains(d)).findFirst()
+            .ifPresent(d -> {
+              throw new IllegalArgumentException("--model-memory-budget names " + d + ", which this server does not "
+                  + "have (devices: " + devices.ids() + ")");
+            });
+        ModelPager pager = new ModelPager(models, config.control().memoryBudgets(), config.control().pinned(),
             metrics.registry());
         opened.push(pager);
         access = pager;

@@ -114,9 +114,10 @@ public final class Main implements Callable<Integer> {
       description = "Seconds between repository polls in poll mode (default: ${DEFAULT-VALUE}).")
   long pollSeconds;
 
-  @Option(names = "--model-memory-budget", paramLabel = "cpu=SIZE",
-      description = "Bytes of models loaded at once, e.g. cpu=2g: models load on first request and the least "
-          + "recently used idle ones are unloaded to make room (default: no budget).")
+  @Option(names = "--model-memory-budget", paramLabel = "DEVICE=SIZE,...",
+      description = "Bytes of models loaded at once per device, e.g. cpu=4g,gpu:0=70g: models load on first request "
+          + "and the least recently used idle ones on a device are unloaded to make room there (default: no "
+          + "budget).")
   String memoryBudget;
 
   @Option(names = "--model-footprint", defaultValue = "measured", paramLabel = "measured|files",
@@ -406,7 +407,8 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--repository-poll-secs must be at least 1");
     }
     try {
-      long budget = memoryBudget == null ? 0 : ModelControl.parseBudget(memoryBudget);
+      java.util.Map<io.junction.server.device.DeviceId, Long> budget = memoryBudget == null ? java.util.Map.of()
+          : ModelControl.parseBudgets(memoryBudget);
       if (!footprint.equals("measured") && !footprint.equals("files")) {
         throw new IllegalArgumentException("--model-footprint must be measured or files, got '" + footprint + "'");
       }

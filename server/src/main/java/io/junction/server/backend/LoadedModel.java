@@ -25,6 +25,14 @@ public interface LoadedModel extends AutoCloseable {
    */
   List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings);
 
+  /**
+   * Bytes of device memory this copy holds (a GPU backend's engine, weights and buffers), for the memory
+   * budget of its device; 0 when unknown, and for the CPU, whose cost the server measures itself.
+   */
+  default long deviceMemoryBytes() {
+    return 0;
+  }
+
   @Override
   void close();
 }

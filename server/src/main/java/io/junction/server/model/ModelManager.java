@@ -57,7 +57,7 @@ public final class ModelManager implements AutoCloseable {
   private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
   private final Set<DeviceId> devices;
   /**
-   * The most each version (by "name/version") was measured to hold: the estimate for its next load. The
+   * The most each version (by "name/version/device") was measured to hold: the estimate for its next load. The
    * most, not the last, since a load that reuses memory the allocator kept from an unloaded model
    * measures less than it holds.
    */
@@ -250,27 +250,38 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /**
-   * Bytes a load of the model is expected to hold: per version its policy selects, the most it was
-   * measured to hold before, or at least the size of its files.
+   * Bytes a load of the model is expected to hold on each device its instance groups place it on: per
+   * version its policy selects, the most it was measured to hold there before, or at least the size of
+   * its files.
    */
-  public long estimateBytes(String name) {
+  public Map<DeviceId, Long> estimateBytes(String name) {
+    Map<DeviceId, Long> total = new TreeMap<>();
     try {
       ModelDirectory dir = repository.open(name);
-      long total = 0;
       for (long v : dir.selectedVersions()) {
-        total += Math.max(repository.versionBytes(name, v), measured.getOrDefault(name + "/" + v, 0L));
+        Backend backend = backends.select(name, dir.config(), dir.path().resolve(Long.toString(v)));
+        InstancePlacement placement = place(ServedModel.label(name, v),
+            dir.config().map(ModelConfig::getInstanceGroupList).orElse(List.of()), backend);
+        long files = repository.versionBytes(name, v);
+        for (DeviceId device : placement.devices()) {
+          total.merge(device, Math.max(files, measured.getOrDefault(name + "/" + v + "/" + device, 0L)), Long::sum);
+        }
       }
-      return total;
     } catch (ModelLoadException e) {
-      return 0; // the load will fail and say why
+      return Map.of(); // the load will fail and say why
     }
+    return total;
   }
 
-  /** Bytes the model's serving versions hold now, as the memory budget counts them. */
-  public long heldBytes(String name) {
+  /** Bytes the model's serving versions hold now on each device, as the memory budgets count them. */
+  public Map<DeviceId, Long> heldBytes(String name) {
+    Map<DeviceId, Long> held = new TreeMap<>();
     ModelRecord record = models.get(name);
-    return record == null ? 0 : record.versions().values().stream().flatMap(v -> v.served().stream())
-        .mapToLong(ServedModel::footprintBytes).sum();
+    if (record != null) {
+      record.versions().values().stream().flatMap(v -> v.served().stream()).forEach(served ->
+          served.instances().forEach(i -> held.merge(i.device(), served.footprintOn(i.device()), Long::sum)));
+    }
+    return held;
   }
 
   /** Unloads a model whose directory is gone and drops it from the index. */
@@ -540,7 +551,9 @@ public final class ModelManager implements AutoCloseable {
       long millis = (System.nanoTime() - start) / 1_000_000;
       Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
       served.loaded(footprint, millis);
-      measured.merge(dir.name() + "/" + version, footprint.budgetBytes(), Math::max);
+      for (ModelInstances copy : instances) {
+        measured.merge(dir.name() + "/" + version + "/" + copy.device(), served.footprintOn(copy.device()), Math::max);
+      }
       log.info("{} loaded with {} on {} in {} ms ({})", label, backend.name(), placement.instances(), millis, footprint);
       return VersionStatus.ready(served);
     } catch (ModelLoadException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.device.DeviceId;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,8 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Many models in a memory budget: a request for a model that is not loaded loads it (the request waits),
- * after unloading the least recently used idle models until it fits. Request-triggered loads of one
+ * Many models in memory budgets, one per device that has one ({@code cpu}, {@code gpu:0} ...): a request
+ * for a model that is not loaded loads it (the request waits), after unloading the least recently used
+ * idle models on each device it is placed on until it fits there. Request-triggered loads of one
  * model are deduplicated and run one at a time on the {@code junction-model-loader} thread, which this
  * class owns; pinned models are never unloaded to make room.
  *
@@ -42,36 +45,48 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
   private static final Duration MAX_WAIT_FOR_ROOM = Duration.ofSeconds(30);
 
   private final ModelManager models;
-  private final long budgetBytes;
+  /** Budgets by device; devices without one are not limited. */
+  private final Map<DeviceId, Long> budgets;
   private final Set<String> pinned;
   private final ExecutorService loader =
       Executors.newSingleThreadExecutor(new NamedThreadFactory("junction-model-loader", true));
   /** Loads in progress, so concurrent requests for one model share one load. */
   private final Map<String, CompletableFuture<Void>> loading = new ConcurrentHashMap<>();
-  private final AtomicLong evictions = new AtomicLong();
+  /** Models unloaded to make room, by the device that needed it. */
+  private final Map<DeviceId, AtomicLong> evictions = new ConcurrentHashMap<>();
 
-  public ModelPager(ModelManager models, long budgetBytes, Set<String> pinned) {
-    this(models, budgetBytes, pinned, new PrometheusRegistry());
+  /** A budget for the CPU alone. */
+  public ModelPager(ModelManager models, long cpuBudgetBytes, Set<String> pinned) {
+    this(models, Map.of(DeviceId.CPU, cpuBudgetBytes), pinned, new PrometheusRegistry());
   }
 
-  /** @param metrics where the pager exposes the bytes loaded, its budget and its evictions */
-  public ModelPager(ModelManager models, long budgetBytes, Set<String> pinned, PrometheusRegistry metrics) {
-    if (budgetBytes <= 0) {
-      throw new IllegalArgumentException("budgetBytes must be positive, got " + budgetBytes);
+  /**
+   * @param budgets bytes the models placed on each device may hold; devices not named are not limited
+   * @param metrics where the pager exposes the bytes loaded, the budgets and the evictions per device
+   */
+  public ModelPager(ModelManager models, Map<DeviceId, Long> budgets, Set<String> pinned, PrometheusRegistry metrics) {
+    if (budgets.isEmpty()) {
+      throw new IllegalArgumentException("a pager needs at least one device's budget");
     }
+    budgets.forEach((device, bytes) -> {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("the memory budget of " + device + " must be positive, got " + bytes);
+      }
+      evictions.put(device, new AtomicLong());
+    });
     this.models = models;
-    this.budgetBytes = budgetBytes;
+    this.budgets = Map.copyOf(budgets);
     this.pinned = Set.copyOf(pinned);
     models.admitLoadsWith(this);
     GaugeWithCallback.builder().name("junction_model_memory_bytes")
-        .help("Bytes of models loaded (file sizes of loaded versions)").labelNames("device")
-        .callback(cb -> cb.call(residentBytes(), "cpu")).register(metrics);
+        .help("Bytes models loaded on a device hold, as its memory budget counts them").labelNames("device")
+        .callback(cb -> this.budgets.keySet().forEach(d -> cb.call(residentBytes(d), d.toString()))).register(metrics);
     GaugeWithCallback.builder().name("junction_model_memory_budget_bytes")
-        .help("The memory budget for models").labelNames("device")
-        .callback(cb -> cb.call(budgetBytes, "cpu")).register(metrics);
+        .help("The memory budget for models on a device").labelNames("device")
+        .callback(cb -> this.budgets.forEach((d, b) -> cb.call(b, d.toString()))).register(metrics);
     CounterWithCallback.builder().name("junction_model_evictions")
-        .help("Models unloaded to stay within the memory budget").labelNames("device")
-        .callback(cb -> cb.call(evictions.get(), "cpu")).register(metrics);
+        .help("Models unloaded to stay within a device's memory budget").labelNames("device")
+        .callback(cb -> evictions.forEach((d, n) -> cb.call(n.get(), d.toString()))).register(metrics);
   }
 
   @Override
@@ -152,97 +167,125 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException("pinned models " + missing + " are not in the model repository");
     }
-    long pinnedBytes = 0;
-    StringBuilder pins = new StringBuilder();
+    Map<DeviceId, Long> pinnedBytes = new TreeMap<>();
+    Map<DeviceId, StringBuilder> pins = new TreeMap<>();
     for (String name : names) {
       if (pinned.contains(name)) {
-        long bytes = models.estimateBytes(name);
-        pinnedBytes += bytes;
-        pins.append(pins.length() == 0 ? "" : ", ").append(name).append(" (").append(bytes).append(" bytes)");
+        models.estimateBytes(name).forEach((device, bytes) -> {
+          pinnedBytes.merge(device, bytes, Long::sum);
+          StringBuilder list = pins.computeIfAbsent(device, d -> new StringBuilder());
+          list.append(list.length() == 0 ? "" : ", ").append(name).append(" (").append(bytes).append(" bytes)");
+        });
       }
     }
-    if (pinnedBytes > budgetBytes) {
-      throw new IllegalArgumentException("the pinned models need " + pinnedBytes + " bytes, more than the memory "
-          + "budget of " + budgetBytes + " bytes: " + pins + "; raise --model-memory-budget or pin fewer models");
-    }
+    pinnedBytes.forEach((device, bytes) -> {
+      Long budget = budgets.get(device);
+      if (budget != null && bytes > budget) {
+        throw new IllegalArgumentException("the pinned models need " + bytes + " bytes on " + device + ", more than "
+            + "its memory budget of " + budget + " bytes: " + pins.get(device) + "; raise --model-memory-budget or "
+            + "pin fewer models");
+      }
+    });
     names.stream().filter(pinned::contains).forEach(models::load);
     java.util.List<String> deferred = new java.util.ArrayList<>();
     for (String name : names) {
       if (pinned.contains(name)) {
         continue;
       }
-      if (residentBytes() + models.estimateBytes(name) <= budgetBytes) {
+      boolean fits = models.estimateBytes(name).entrySet().stream().allMatch(e -> !budgets.containsKey(e.getKey())
+          || residentBytes(e.getKey()) + e.getValue() <= budgets.get(e.getKey()));
+      if (fits) {
         models.load(name);
       } else {
         deferred.add(name);
       }
     }
     if (!deferred.isEmpty()) {
-      log.warn("{} of {} models named to load at start fit the memory budget of {} bytes; {} load on their first "
-          + "request instead", names.size() - deferred.size(), names.size(), budgetBytes, deferred);
+      log.warn("{} of {} models named to load at start fit the memory budgets {}; {} load on their first "
+          + "request instead", names.size() - deferred.size(), names.size(), budgets, deferred);
     }
   }
 
   /**
-   * Admission of every load: refuses one larger than the whole budget, else unloads least recently
-   * used idle models until it fits. Models busy with requests are not unloaded under them: when only
-   * busy ones could make room, this waits for one to become idle (requests are short), up to
-   * {@link #MAX_WAIT_FOR_ROOM}. Runs under the model manager's lock, one load at a time.
+   * Admission of every load: refuses one larger than a whole budget of a device it is placed on, else
+   * unloads least recently used idle models on each such device until it fits there. Models busy with
+   * requests are not unloaded under them: when only busy ones could make room, this waits for one to
+   * become idle (requests are short), up to {@link #MAX_WAIT_FOR_ROOM}. Runs under the model manager's
+   * lock, one load at a time.
    */
   @Override
-  public void admit(String name, long needed, long held) {
-    if (needed > budgetBytes) {
-      throw new QueueFullException("cannot load model '" + name + "': it needs " + needed + " bytes, more than the "
-          + "whole memory budget of " + budgetBytes + " bytes (--model-memory-budget)");
+  public void admit(String name, Map<DeviceId, Long> needed, Map<DeviceId, Long> held) {
+    for (Map.Entry<DeviceId, Long> need : needed.entrySet()) {
+      Long budget = budgets.get(need.getKey());
+      if (budget != null && need.getValue() > budget) {
+        throw new QueueFullException("cannot load model '" + name + "': it needs " + need.getValue() + " bytes on "
+            + need.getKey() + ", more than its whole memory budget of " + budget + " bytes (--model-memory-budget)");
+      }
     }
     long deadline = System.nanoTime() + MAX_WAIT_FOR_ROOM.toNanos();
-    while (residentBytes() - held + needed > budgetBytes) {
-      ServedModel victim = models.readyModels().stream()
-          .filter(m -> !pinned.contains(m.name()) && !m.name().equals(name) && m.inFlight() == 0)
-          .min(Comparator.comparingLong(ServedModel::lastUsedNanos))
-          .orElse(null);
-      if (victim != null) {
-        models.evict(victim.name());
-        evictions.incrementAndGet();
+    for (Map.Entry<DeviceId, Long> need : needed.entrySet()) {
+      DeviceId device = need.getKey();
+      Long budget = budgets.get(device);
+      if (budget == null) {
         continue;
       }
-      boolean evictable = models.readyModels().stream()
-          .anyMatch(m -> !pinned.contains(m.name()) && !m.name().equals(name));
-      if (!evictable || System.nanoTime() - deadline > 0) {
-        throw new QueueFullException("cannot load model '" + name + "': it needs " + needed + " bytes and the "
-            + "memory budget of " + budgetBytes + " bytes (--model-memory-budget) has " + (budgetBytes - residentBytes()
-            + held) + " free; the rest is held by " + holders(name) + (evictable ? "; retry when they are idle" : ""));
-      }
-      try {
-        Thread.sleep(1); // a busy model finishes its requests in milliseconds
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ModelUnavailableException("model '" + name + "': the server is shutting down");
+      long heldThere = held.getOrDefault(device, 0L);
+      while (residentBytes(device) - heldThere + need.getValue() > budget) {
+        ServedModel victim = models.readyModels().stream()
+            .filter(m -> !pinned.contains(m.name()) && !m.name().equals(name) && m.inFlight() == 0
+                && m.footprintOn(device) > 0)
+            .min(Comparator.comparingLong(ServedModel::lastUsedNanos))
+            .orElse(null);
+        if (victim != null) {
+          models.evict(victim.name());
+          evictions.get(device).incrementAndGet();
+          continue;
+        }
+        boolean evictable = models.readyModels().stream()
+            .anyMatch(m -> !pinned.contains(m.name()) && !m.name().equals(name) && m.footprintOn(device) > 0);
+        if (!evictable || System.nanoTime() - deadline > 0) {
+          throw new QueueFullException("cannot load model '" + name + "': it needs " + need.getValue() + " bytes on "
+              + device + " and its memory budget of " + budget + " bytes (--model-memory-budget) has "
+              + (budget - residentBytes(device) + heldThere) + " free; the rest is held by " + holders(name, device)
+              + (evictable ? "; retry when they are idle" : ""));
+        }
+        try {
+          Thread.sleep(1); // a busy model finishes its requests in milliseconds
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ModelUnavailableException("model '" + name + "': the server is shutting down");
+        }
       }
     }
   }
 
-  /** Who holds the budget besides {@code name}: each model, its bytes, and whether it is pinned or busy. */
-  private String holders(String name) {
+  /** Who holds a device's budget besides {@code name}: each model, its bytes, and whether it is pinned or busy. */
+  private String holders(String name, DeviceId device) {
     StringBuilder sb = new StringBuilder();
-    models.readyModels().stream().filter(m -> !m.name().equals(name))
+    models.readyModels().stream().filter(m -> !m.name().equals(name) && m.footprintOn(device) > 0)
         .forEach(m -> sb.append(sb.length() == 0 ? "" : ", ").append(m.name()).append(" v").append(m.version())
-            .append(" (").append(m.footprintBytes()).append(" bytes, ")
+            .append(" (").append(m.footprintOn(device)).append(" bytes, ")
             .append(pinned.contains(m.name()) ? "pinned" : m.inFlight() > 0 ? "busy" : "idle").append(')'));
     return sb.length() == 0 ? "no other model" : sb.toString();
   }
 
-  /** Bytes of loaded, not retired versions. */
+  /** Bytes loaded, not retired versions hold on the CPU. */
   public long residentBytes() {
-    return models.readyModels().stream().mapToLong(ServedModel::footprintBytes).sum();
+    return residentBytes(DeviceId.CPU);
   }
 
+  /** Bytes loaded, not retired versions hold on {@code device}. */
+  public long residentBytes(DeviceId device) {
+    return models.readyModels().stream().mapToLong(m -> m.footprintOn(device)).sum();
+  }
+
+  /** Models unloaded to make room, on every device. */
   public long evictions() {
-    return evictions.get();
+    return evictions.values().stream().mapToLong(AtomicLong::get).sum();
   }
 
-  public long budgetBytes() {
-    return budgetBytes;
+  public Map<DeviceId, Long> budgets() {
+    return budgets;
   }
 
   @Override
@@ -253,6 +296,6 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.debug("model pager stopped after {} evictions", evictions.get());
+    log.debug("model pager stopped after {} evictions", evictions());
   }
 }

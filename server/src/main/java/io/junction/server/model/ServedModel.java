@@ -122,9 +122,26 @@ public final class ServedModel {
     return lastUsedNanos;
   }
 
-  /** What the loaded version costs in memory, as the memory budget counts it (see {@link Footprint}). */
+  /**
+   * What the loaded version costs in the CPU's memory, as the CPU's memory budget counts it (see
+   * {@link Footprint}): all of it when it has a copy on the CPU, else nothing (a GPU copy's host-side
+   * memory is small next to what it holds on its device).
+   */
   public long footprintBytes() {
-    return footprint.budgetBytes();
+    return footprintOn(DeviceId.CPU);
+  }
+
+  /**
+   * What the version holds on {@code device}, as that device's memory budget counts it: on the CPU its
+   * footprint; on a GPU what the backend reports its copy holds there, at least the size of its files.
+   */
+  public long footprintOn(DeviceId device) {
+    for (ModelInstances i : instances) {
+      if (i.device().equals(device)) {
+        return device.isGpu() ? Math.max(footprint.fileBytes(), i.model().deviceMemoryBytes()) : footprint.budgetBytes();
+      }
+    }
+    return 0;
   }
 
   public Footprint footprint() {

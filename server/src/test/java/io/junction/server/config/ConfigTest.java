@@ -36,4 +36,18 @@ class ConfigTest {
         GrpcLimits.DEFAULTS, java.util.Optional.empty(), ModelControl.NONE,
         java.util.Optional.empty(), AdminAccess.NONE, java.util.Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, java.util.Optional.empty(), DeviceConfig.DISCOVER)).hasMessage("grpcPort must be 0..65535, got 70000");
   }
+
+  @Test
+  void memoryBudgetsAreParsedPerDevice() {
+    assertThat(ModelControl.parseBudgets("cpu=4g,gpu:0=70g, gpu:1=512m")).containsExactly(
+        java.util.Map.entry(io.junction.server.device.DeviceId.CPU, 4L << 30),
+        java.util.Map.entry(io.junction.server.device.DeviceId.gpu(0), 70L << 30),
+        java.util.Map.entry(io.junction.server.device.DeviceId.gpu(1), 512L << 20));
+    assertThatThrownBy(() -> ModelControl.parseBudgets("gpu=4g"))
+        .hasMessage("--model-memory-budget must look like cpu=4g,gpu:0=70g, got 'gpu=4g'");
+    assertThatThrownBy(() -> ModelControl.parseBudgets("cpu=4g,cpu=2g"))
+        .hasMessage("--model-memory-budget names cpu twice: 'cpu=4g,cpu=2g'");
+    assertThatThrownBy(() -> ModelControl.parseBudgets("gpu:0=-3"))
+        .hasMessageContaining("must be a positive number of bytes");
+  }
 }

@@ -188,6 +188,58 @@ class DevicesTest {
     }
   }
 
+  @Test
+  void eachDeviceHasItsOwnMemoryBudget() throws Exception {
+    for (String name : List.of("a", "b", "big")) {
+      model(name, fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]\n"));
+    }
+    model("d", fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 1 ] } ]\n"));
+    long modelBytes = java.nio.file.Files.size(repo.resolve("a/1/model.onnx")); // a version's files
+    // "big" has twice the files of the others.
+    java.nio.file.Files.writeString(repo.resolve("big/1/padding.bin"), "x".repeat((int) (2 * modelBytes)));
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withDevices(new DeviceConfig(2, java.util.Optional.of(TWO_GPUS)))
+        .withControl(io.junction.server.config.ModelControl.NONE.withBudgets(java.util.Map.of(
+            DeviceId.gpu(0), modelBytes * 3 / 2, DeviceId.gpu(1), modelBytes * 10), java.util.Set.of()));
+    try (TestServer server = TestServer.start(new JunctionServer(config,
+        new BackendRegistry(List.of(new OnnxBackend(), fake)), Telemetry.disabled()))) {
+      server.blocking().modelInfer(rawFp32("a", "", "x", new float[8], 1, 8));
+      server.blocking().modelInfer(rawFp32("d", "", "x", new float[8], 1, 8));
+      server.blocking().modelInfer(rawFp32("b", "", "x", new float[8], 1, 8)); // gpu:0 holds one: a goes
+      List<ModelIndex> index = server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance())
+          .getModelsList();
+      assertThat(state(index, "a")).isEqualTo("UNAVAILABLE");
+      assertThat(state(index, "b")).isEqualTo("READY");
+      assertThat(state(index, "d")).as("gpu:1's model stays: its budget is its own").isEqualTo("READY");
+
+      assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("big", "", "x", new float[8], 1, 8)))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("cannot load model 'big'").contains("on gpu:0")
+                .contains("more than its whole memory budget of " + modelBytes * 3 / 2 + " bytes");
+          });
+
+      String metrics = scrape(server);
+      assertThat(metrics).contains("junction_model_memory_budget_bytes{device=\"gpu:0\"} " + (double) (modelBytes * 3 / 2),
+          "junction_model_evictions_total{device=\"gpu:0\"} 1.0", "junction_model_evictions_total{device=\"gpu:1\"} 0.0",
+          "junction_model_memory_bytes{device=\"gpu:1\"} " + (double) modelBytes);
+    }
+  }
+
+  @Test
+  void aBudgetForADeviceTheServerDoesNotHaveIsRefusedAtStart() {
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withControl(io.junction.server.config.ModelControl.NONE.withBudgets(
+            java.util.Map.of(DeviceId.gpu(3), 1L << 30), java.util.Set.of()));
+    assertThatThrownBy(() -> TestServer.start(new JunctionServer(config,
+        new BackendRegistry(List.of(new OnnxBackend(), fake)), Telemetry.disabled())).close())
+        .hasMessage("--model-memory-budget names gpu:3, which this server does not have (devices: [cpu])");
+  }
+
+  private static String state(List<ModelIndex> index, String model) {
+    return index.stream().filter(m -> m.getName().equals(model)).findFirst().orElseThrow().getState();
+  }
+
   private static String reason(List<ModelIndex> index, String model) {
     return index.stream().filter(m -> m.getName().equals(model)).findFirst().orElseThrow().getReason();
   }
