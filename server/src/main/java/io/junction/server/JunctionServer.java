@@ -36,6 +36,8 @@ import io.junction.server.telemetry.ServerMetrics;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
+import io.junction.server.grpc.FeedbackGrpcService;
+import io.junction.server.outcomes.OutcomeTracker;
 import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.scheduling.DeviceRegistry;
 import java.io.IOException;
@@ -158,8 +160,10 @@ public final class JunctionServer implements AutoCloseable {
       // Route outcomes feed the canaries' judgement.
       InferenceListener canaryOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> canaries.routed(
           d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
+      OutcomeTracker outcomes = new OutcomeTracker(config.feedback().ledgerSize(), config.feedback().ttl(),
+          metrics.registry());
       List<InferenceListener> listeners = new java.util.ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
-          canaryOutcomes));
+          canaryOutcomes, outcomes));
       if (config.payloadLog().enabled()) {
         PayloadLogger payloads = PayloadLogs.start(config.payloadLog(), telemetry, NAME, metrics.registry());
         opened.push(payloads); // closed after the endpoints, so the last calls are logged too
@@ -189,21 +193,21 @@ public final class JunctionServer implements AutoCloseable {
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
               config.limits(), readTimeouts, telemetry.tracer())
               .definition(repositoryGuard),
-          health.getHealthService().bindService()));
+          health.getHealthService().bindService(), new FeedbackGrpcService(outcomes).bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
-            List.of(RouteAdminService.guarded(routes, canaries, admin)), List.of(), rapidResets::inc).start();
+            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), rapidResets::inc).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
-        services.add(RouteAdminService.guarded(routes, canaries, admin));
+        services.add(RouteAdminService.guarded(routes, canaries, outcomes, admin));
       }
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
-        RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, telemetry.tracer(),
+        RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),
             telemetry.propagator());
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
             this::isReady, metrics, Optional.of(rest)).start();

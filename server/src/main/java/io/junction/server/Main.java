@@ -2,6 +2,7 @@ package io.junction.server;
 
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.DeviceConfig;
+import io.junction.server.config.FeedbackConfig;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
@@ -81,6 +82,15 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--default-max-batch-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_BATCH_SIZE, paramLabel = "N",
       description = "max_batch_size for batchable models without config.pbtxt (default: ${DEFAULT-VALUE}).")
   int defaultMaxBatchSize;
+
+  @Option(names = "--feedback-ledger-size", defaultValue = "500000", paramLabel = "N",
+      description = "Routed requests remembered so that feedback (POST /v2/feedback, FeedbackService) can be joined "
+          + "to the variant that answered; about 120 bytes each (default: ${DEFAULT-VALUE}).")
+  int feedbackLedgerSize;
+
+  @Option(names = "--feedback-ttl", defaultValue = "60m", paramLabel = "DURATION",
+      description = "How long after its answer a request's feedback still counts (default: ${DEFAULT-VALUE}).")
+  String feedbackTtl;
 
   @Option(names = "--gpu-slots", defaultValue = "" + DeviceConfig.DEFAULT_GPU_SLOTS, paramLabel = "N",
       description = "Model executions that may run on each GPU at once, over all models on it "
@@ -334,7 +344,8 @@ public final class Main implements Callable<Integer> {
         tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
-        payloadLog(), drift(), new DeviceConfig(gpuSlots, Optional.empty()));
+        payloadLog(), drift(), new DeviceConfig(gpuSlots, Optional.empty()),
+        new FeedbackConfig(feedbackLedgerSize, duration("--feedback-ttl", feedbackTtl)));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

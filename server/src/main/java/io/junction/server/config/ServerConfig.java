@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param httpLimits request timeout, connection cap and request size of the HTTP port
  * @param drift drift monitoring, when on
  * @param devices the devices models are placed on (discovered by default) and GPU slots
+ * @param feedback how feedback is joined to the variants that answered
  * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
@@ -36,7 +37,8 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
-    HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift, DeviceConfig devices) {
+    HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift, DeviceConfig devices,
+    FeedbackConfig feedback) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -50,6 +52,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(httpAddress, "httpAddress");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(devices, "devices");
+    Objects.requireNonNull(feedback, "feedback");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(control, "control");
     Objects.requireNonNull(routesFile, "routesFile");
@@ -80,7 +83,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER);
+        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS);
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -89,38 +92,38 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER);
+        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS);
   }
 
   /** The gRPC listener on another address or port (e.g. several servers on 127.0.0.x behind one name). */
   public ServerConfig withGrpcEndpoint(String address, int port) {
     return new ServerConfig(modelRepository, address, port, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -134,35 +137,41 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback);
   }
 
   public ServerConfig withPayloadLog(PayloadLogConfig log) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        log, drift, devices);
+        log, drift, devices, feedback);
   }
 
   public ServerConfig withDrift(DriftMonitor.Settings settings) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, Optional.of(settings), devices);
+        payloadLog, Optional.of(settings), devices, feedback);
   }
 
   public ServerConfig withDevices(DeviceConfig newDevices) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, newDevices);
+        payloadLog, drift, newDevices, feedback);
+  }
+
+  public ServerConfig withFeedback(FeedbackConfig newFeedback) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        payloadLog, drift, devices, newFeedback);
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -2,6 +2,10 @@ package io.junction.server.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.junction.proto.feedback.v1.Outcome;
+import io.junction.proto.feedback.v1.RecordRequest;
 import io.junction.proto.inference.ModelConfigResponse;
 import io.junction.proto.inference.ModelStatisticsResponse;
 import io.junction.server.config.AdminAccess;
@@ -16,6 +20,9 @@ import io.junction.server.inference.RequestContext;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
 import io.junction.server.model.ServedModel;
+import io.junction.server.outcomes.FeedbackResult;
+import io.junction.server.outcomes.OutcomeTracker;
+import io.junction.server.protocol.FeedbackMapper;
 import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.scheduling.InferenceRequest;
@@ -54,6 +61,7 @@ import java.util.Optional;
  * GET  /v2/models[/{m}[/versions/{v}]]/stats        statistics
  * POST /v2/models/{m}[/versions/{v}]/infer          inference (JSON, or JSON + binary data)
  * GET  /v2/models/{m}[/versions/{v}]/drift          drift report (with --drift)
+ * POST /v2/feedback                                 business outcomes of earlier requests (A/B tests)
  * POST /v2/repository/index                         the repository index
  * POST /v2/repository/models/{m}/load | /unload     explicit model control (admin token unless opened)
  * </pre>
@@ -81,6 +89,7 @@ public final class RestApi {
   private final Optional<AdminAccess> repositoryGuard;
   private final Optional<DriftMonitor> drift;
   private final Tracer tracer;
+  private final OutcomeTracker outcomes;
   private final TextMapPropagator propagator;
 
   /**
@@ -88,7 +97,9 @@ public final class RestApi {
    *     certificates); empty for anyone
    */
   public RestApi(ModelCatalog catalog, ModelManager models, InferencePipeline pipeline, ServerInfo info,
-      Optional<AdminAccess> repositoryGuard, Optional<DriftMonitor> drift, Tracer tracer, TextMapPropagator propagator) {
+      Optional<AdminAccess> repositoryGuard, Optional<DriftMonitor> drift, OutcomeTracker outcomes, Tracer tracer,
+      TextMapPropagator propagator) {
+    this.outcomes = outcomes;
     this.catalog = catalog;
     this.models = models;
     this.pipeline = pipeline;
@@ -100,7 +111,8 @@ public final class RestApi {
   }
 
   static boolean serves(String path) {
-    return path.equals("/v2") || path.startsWith("/v2/models") || path.startsWith("/v2/repository");
+    return path.equals("/v2") || path.startsWith("/v2/models") || path.startsWith("/v2/repository")
+        || path.equals("/v2/feedback");
   }
 
   /** Answers one request; inference answers when its outcome is ready. */
@@ -124,6 +136,20 @@ public final class RestApi {
       JsonArray extensions = new JsonArray();
       info.extensions().forEach(extensions::add);
       body.add("extensions", extensions);
+      HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, body);
+      return;
+    }
+    if (parts.size() == 2 && parts.get(1).equals("feedback")) {
+      requireMethod(method, HttpMethod.POST, path);
+      FeedbackResult r = outcomes.record(FeedbackMapper.items(feedbackRequest(request)));
+      JsonObject body = new JsonObject(); // every count, zeros too: scripts read them without defaults
+      body.addProperty("accepted", r.accepted());
+      body.addProperty("unknown", r.unknown());
+      body.addProperty("expired", r.expired());
+      body.addProperty("rejected", r.rejected());
+      JsonArray problems = new JsonArray();
+      r.problems().forEach(problems::add);
+      body.add("problems", problems);
       HttpResponses.json(ctx, keepAlive, HttpResponseStatus.OK, body);
       return;
     }
@@ -190,6 +216,26 @@ public final class RestApi {
       }
       default -> throw new ModelNotFoundException("no REST resource " + HttpErrors.bounded(path));
     }
+  }
+
+  /** {@code {"outcomes": [...]}} (RecordRequest as JSON), or one outcome on its own. */
+  private static RecordRequest feedbackRequest(FullHttpRequest request) {
+    String body = request.content().toString(StandardCharsets.UTF_8);
+    RecordRequest.Builder b = RecordRequest.newBuilder();
+    try {
+      JsonObject json = com.google.gson.JsonParser.parseString(body).getAsJsonObject();
+      if (json.has("outcomes")) {
+        JsonFormat.parser().merge(body, b);
+      } else {
+        Outcome.Builder one = Outcome.newBuilder();
+        JsonFormat.parser().merge(body, one);
+        b.addOutcomes(one);
+      }
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new InvalidInputException("feedback body must be {\"request_id\": ..., \"outcome\": ..., \"value\": ...} "
+          + "or {\"outcomes\": [...]}: " + e.getMessage());
+    }
+    return b.build();
   }
 
   private void stats(ChannelHandlerContext ctx, boolean keepAlive, String model, String version) {

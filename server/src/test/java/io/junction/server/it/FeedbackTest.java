@@ -1,0 +1,214 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.admin.v1.GetRouteRequest;
+import io.junction.proto.admin.v1.OutcomeComparison;
+import io.junction.proto.admin.v1.OutcomeStatus;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
+import io.junction.proto.admin.v1.RouteStatus;
+import io.junction.proto.feedback.v1.FeedbackServiceGrpc;
+import io.junction.proto.feedback.v1.Outcome;
+import io.junction.proto.feedback.v1.RecordRequest;
+import io.junction.proto.feedback.v1.RecordResponse;
+import io.junction.proto.inference.InferParameter;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A/B on a business outcome over the wire: routed requests, conversions reported as feedback (gRPC and
+ * REST), and the route's status saying which variant converts better, with what confidence.
+ */
+class FeedbackTest {
+  private static final String TOKEN = "feedback-test-token-0123456789";
+
+  @TempDir Path dir;
+
+  @Test
+  void twelvePercentAgainstTenIsCalledAndEqualRatesAreNot() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+        routes:
+          - name: scorer
+            variants:
+              - { name: a, model: mlp, version: 1, weight: 50 }
+              - { name: b, model: mlp, version: 2, weight: 50 }
+          - name: same
+            variants:
+              - { name: a, model: mlp, version: 1, weight: 50 }
+              - { name: b, model: mlp, version: 2, weight: 50 }
+        """);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      // Routing keys make each request's variant the same on every run; the users' conversions are drawn
+      // from a seeded generator: b converts at 12 %, a at 10 %.
+      Map<String, String> scorer = send(server, "scorer", 16_000);
+      Map<String, String> same = send(server, "same", 4_000);
+      assertThat(scorer.values()).contains("a", "b");
+
+      SplittableRandom random = new SplittableRandom(2026);
+      List<Outcome> clicks = new ArrayList<>();
+      scorer.forEach((id, variant) -> clicks.add(click(id, random.nextDouble() < (variant.equals("b") ? 0.12 : 0.10))));
+      same.forEach((id, variant) -> clicks.add(click(id, random.nextDouble() < 0.10)));
+      FeedbackServiceGrpc.FeedbackServiceBlockingStub feedback = FeedbackServiceGrpc.newBlockingStub(server.channel());
+      long accepted = 0;
+      for (int i = 0; i < clicks.size(); i += 5_000) {
+        RecordResponse r = feedback.record(RecordRequest.newBuilder()
+            .addAllOutcomes(clicks.subList(i, Math.min(clicks.size(), i + 5_000))).build());
+        accepted += r.getAccepted();
+        assertThat(r.getRejected()).isZero();
+      }
+      assertThat(accepted).isEqualTo(20_000);
+
+      RouteStatus status = admin(server).getRouteStatus(GetRouteRequest.newBuilder().setName("scorer").build());
+      assertThat(status.getVariantsList()).extracting(v -> v.getName() + "=" + v.getWeight()).containsExactly("a=50.0", "b=50.0");
+      OutcomeStatus click = status.getOutcomes(0);
+      assertThat(click.getOutcome()).isEqualTo("click");
+      assertThat(click.getVariantsList()).allSatisfy(v -> {
+        assertThat(v.getBinary()).isTrue();
+        assertThat(v.getCiLow()).isLessThan(v.getMean());
+        assertThat(v.getCiHigh()).isGreaterThan(v.getMean());
+      });
+      assertThat(click.getVariants(0).getCount() + click.getVariants(1).getCount()).isEqualTo(16_000);
+      OutcomeComparison bVsA = click.getComparisons(0);
+      assertThat(bVsA.getVariant()).isEqualTo("b");
+      assertThat(bVsA.getControl()).isEqualTo("a");
+      assertThat(bVsA.getTest()).isEqualTo("two-proportion z");
+      assertThat(bVsA.getPValue()).isLessThan(0.05);
+      assertThat(bVsA.getSignificant()).isTrue();
+      assertThat(bVsA.getDifference()).isCloseTo(0.02, within(0.012));
+      assertThat(bVsA.getCiLow()).isPositive();
+
+      OutcomeComparison equal = admin(server).getRouteStatus(GetRouteRequest.newBuilder().setName("same").build())
+          .getOutcomes(0).getComparisons(0);
+      assertThat(equal.getSignificant()).as("p = %s", equal.getPValue()).isFalse();
+      assertThat(equal.getCiLow()).isNegative();
+      assertThat(equal.getCiHigh()).isPositive();
+
+      String metrics = get(server, "/metrics");
+      assertThat(metrics).contains("junction_outcome_total{outcome=\"click\",route=\"scorer\",variant=\"b\"} "
+          + click.getVariants(1).getCount() + ".0").contains("junction_feedback_total{result=\"accepted\"} 20000.0");
+    }
+  }
+
+  @Test
+  void restFeedbackJoinsByTheCallersIdOrTheTraceIdAndCountsWhatItCannotJoin() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+        routes:
+          - name: scorer
+            variants:
+              - { name: only, model: mlp, version: 1, weight: 1 }
+        """);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      ModelInferRequest.Builder call = rawFp32("scorer", "", "x", new float[8], 1, 8).toBuilder().setId("order-17");
+      server.blocking().modelInfer(call.build());
+      server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8).toBuilder().setId("direct").build());
+
+      HttpResponse<String> one = post(server, "{\"request_id\": \"order-17\", \"outcome\": \"revenue\", \"value\": 42.5}");
+      assertThat(one.statusCode()).isEqualTo(200);
+      assertThat(one.body()).isEqualTo("{\"accepted\":1,\"unknown\":0,\"expired\":0,\"rejected\":0,\"problems\":[]}");
+      HttpResponse<String> batch = post(server, """
+          {"outcomes": [
+            {"request_id": "order-17", "outcome": "revenue", "value": 7.5},
+            {"request_id": "direct", "outcome": "revenue", "value": 1},
+            {"request_id": "never-seen", "outcome": "revenue", "value": 1},
+            {"request_id": "order-17", "outcome": "no spaces allowed", "value": 1}
+          ]}""");
+      assertThat(batch.statusCode()).isEqualTo(200);
+      assertThat(batch.body()).contains("\"accepted\":1", "\"unknown\":2", "\"rejected\":1")
+          .contains("outcome must be 1 to 64 letters");
+      assertThat(post(server, "{not json").statusCode()).isEqualTo(400);
+      assertThat(post(server, "{\"outcomes\": []}").statusCode()).isEqualTo(400);
+
+      RouteStatus status = admin(server).getRouteStatus(GetRouteRequest.newBuilder().setName("scorer").build());
+      var revenue = status.getOutcomes(0).getVariants(0);
+      assertThat(revenue.getCount()).isEqualTo(2);
+      assertThat(revenue.getMean()).isEqualTo(25.0);
+      assertThat(revenue.getBinary()).isFalse();
+      assertThat(get(server, "/metrics")).contains("junction_feedback_total{result=\"unknown\"} 2.0",
+          "junction_feedback_total{result=\"rejected\"} 1.0");
+    }
+  }
+
+  private static Outcome click(String id, boolean clicked) {
+    return Outcome.newBuilder().setRequestId(id).setOutcome("click").setValue(clicked ? 1 : 0).build();
+  }
+
+  /** Sends {@code n} requests to a route with ids and routing keys; their ids to the variant that answered. */
+  private static Map<String, String> send(TestServer server, String route, int n) throws Exception {
+    Map<String, String> variants = new ConcurrentHashMap<>();
+    Semaphore inFlight = new Semaphore(64);
+    CountDownLatch done = new CountDownLatch(n);
+    for (int i = 0; i < n; i++) {
+      String id = route + "-" + i;
+      ModelInferRequest request = rawFp32(route, "", "x", new float[8], 1, 8).toBuilder().setId(id)
+          .putParameters("routing_key", InferParameter.newBuilder().setStringParam("user-" + i).build()).build();
+      inFlight.acquire();
+      server.async().modelInfer(request, new StreamObserver<>() {
+        @Override
+        public void onNext(ModelInferResponse r) {
+          variants.put(id, r.getParametersMap().get("junction_variant").getStringParam());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          inFlight.release();
+          done.countDown();
+        }
+
+        @Override
+        public void onCompleted() {
+          inFlight.release();
+          done.countDown();
+        }
+      });
+    }
+    assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(variants).hasSize(n);
+    return variants;
+  }
+
+  private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+    return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private static HttpResponse<String> post(TestServer server, String body) throws Exception {
+    int port = server.server().httpPort().orElseThrow();
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/feedback"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String get(TestServer server, String path) throws Exception {
+    int port = server.server().httpPort().orElseThrow();
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+}
