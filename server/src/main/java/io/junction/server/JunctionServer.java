@@ -145,7 +145,10 @@ public final class JunctionServer implements AutoCloseable {
       }
       Optional<CanaryStateFile> canaryState = config.stateDir().isPresent()
           ? Optional.of(new CanaryStateFile(config.stateDir().get())) : Optional.empty();
-      CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry(), canaryState);
+      OutcomeTracker outcomes = new OutcomeTracker(config.feedback().ledgerSize(), config.feedback().ttl(),
+          metrics.registry());
+      CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry(), canaryState,
+          outcomes);
       opened.push(canaries);
       ShadowTraffic shadows = new ShadowTraffic(SHADOW_IN_FLIGHT, metrics.registry());
       opened.push(shadows);
@@ -160,8 +163,6 @@ public final class JunctionServer implements AutoCloseable {
       // Route outcomes feed the canaries' judgement.
       InferenceListener canaryOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> canaries.routed(
           d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
-      OutcomeTracker outcomes = new OutcomeTracker(config.feedback().ledgerSize(), config.feedback().ttl(),
-          metrics.registry());
       List<InferenceListener> listeners = new java.util.ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
           canaryOutcomes, outcomes));
       if (config.payloadLog().enabled()) {

@@ -2,6 +2,7 @@ package io.junction.server.outcomes;
 
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferenceOutcome;
+import io.junction.server.routing.OutcomeEvidence;
 import io.junction.server.routing.RouteDecision;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -23,7 +24,7 @@ import java.util.regex.Pattern;
  * variant's count, mean and variance per outcome, from which {@link #report} computes intervals and
  * comparisons with the route's first variant.
  */
-public final class OutcomeTracker implements InferenceListener {
+public final class OutcomeTracker implements InferenceListener, OutcomeEvidence {
   /** Outcome names: short, and safe as metric label values and in JSON. */
   private static final Pattern OUTCOME_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   /** Distinct outcomes per route, so a client cannot grow the metrics without bound. */
@@ -185,6 +186,16 @@ public final class OutcomeTracker implements InferenceListener {
       comparisons.put(outcome, vs);
     }
     return new RouteOutcomes(route, confidence, perOutcome, comparisons);
+  }
+
+  /** The feedback's verdict on one variant's outcome against another's, for canaries' business SLOs. */
+  @Override
+  public Difference compare(String route, String outcome, String variant, String baseline, double confidence) {
+    Map<String, OutcomeSummary> byVariant = summaries(route, outcome);
+    OutcomeSummary v = byVariant.getOrDefault(variant, OutcomeSummary.EMPTY);
+    OutcomeSummary b = byVariant.getOrDefault(baseline, OutcomeSummary.EMPTY);
+    AbStatistics.Comparison c = AbStatistics.compare(v, b, confidence);
+    return new Difference(v.count(), b.count(), c.difference(), c.interval().low(), c.interval().high());
   }
 
   /** Requests remembered now. */

@@ -2,6 +2,7 @@ package io.junction.server.routing;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A progressive rollout of one variant of a route against a baseline variant: the canary's weight goes
@@ -12,10 +13,34 @@ import java.util.Objects;
  * @param maxErrorRateIncrease how much the canary's error rate may exceed the baseline's (0.01 = one
  *     point)
  * @param maxP99Ratio how many times the baseline's p99 latency the canary's may be
+ * @param businessSlo a business outcome the canary must not be worse at, when set
  */
 public record Canary(String variant, String baseline, List<Double> steps, long minRequests, double minSeconds,
-    double maxErrorRateIncrease, double maxP99Ratio) {
+    double maxErrorRateIncrease, double maxP99Ratio, Optional<BusinessSlo> businessSlo) {
+  /**
+   * Promotion needs the canary's {@code outcome} shown, at {@code confidence}, to be at most
+   * {@code maxDecrease} below the baseline's; shown to be further below, the canary is rolled back.
+   *
+   * @param minSamples values per variant before the outcome is judged
+   */
+  public record BusinessSlo(String outcome, double maxDecrease, double confidence, long minSamples) {
+    public BusinessSlo {
+      Objects.requireNonNull(outcome, "outcome");
+      if (outcome.isBlank() || !(maxDecrease >= 0) || !(confidence > 0 && confidence < 1) || minSamples < 2) {
+        throw new IllegalArgumentException("a business_slo needs an outcome, max_decrease >= 0, confidence in (0, 1) "
+            + "and min_samples >= 2");
+      }
+    }
+  }
+
+  /** A canary judged on errors and latency alone. */
+  public Canary(String variant, String baseline, List<Double> steps, long minRequests, double minSeconds,
+      double maxErrorRateIncrease, double maxP99Ratio) {
+    this(variant, baseline, steps, minRequests, minSeconds, maxErrorRateIncrease, maxP99Ratio, Optional.empty());
+  }
+
   public Canary {
+    Objects.requireNonNull(businessSlo, "businessSlo");
     Objects.requireNonNull(variant, "variant");
     Objects.requireNonNull(baseline, "baseline");
     steps = List.copyOf(steps);

@@ -81,6 +81,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   private final RouteRegistry routes;
   private final Map<String, Tracker> trackers = new ConcurrentHashMap<>();
   private final AtomicLong rollbacks = new AtomicLong();
+  private final OutcomeEvidence outcomes;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("junction-canary", true));
   private final Optional<CanaryStateFile> state;
@@ -97,7 +98,14 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
    */
   public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics,
       Optional<CanaryStateFile> state) {
+    this(routes, tick, metrics, state, OutcomeEvidence.NONE);
+  }
+
+  /** @param outcomes what feedback says about business outcomes, for canaries with a business SLO */
+  public CanaryController(RouteRegistry routes, Duration tick, PrometheusRegistry metrics,
+      Optional<CanaryStateFile> state, OutcomeEvidence outcomes) {
     this.routes = routes;
+    this.outcomes = outcomes;
     this.state = state;
     state.ifPresent(this::restore);
     routes.overlay(this::keepDecisions);
@@ -229,6 +237,9 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
       } else if (bReq >= MIN_REQUESTS_TO_JUDGE && bP99 > 0 && cP99 > c.maxP99Ratio() * bP99) {
         breach = String.format("p99 %.2f ms exceeds %.1f x the baseline's %.2f ms", cP99, c.maxP99Ratio(), bP99);
       }
+      if (breach == null && c.businessSlo().isPresent()) {
+        breach = businessBreach(route, c, c.businessSlo().get());
+      }
       if (breach != null) {
         t.state = State.ROLLED_BACK;
         rollbacks.incrementAndGet();
@@ -240,6 +251,12 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     }
     double elapsed = (System.nanoTime() - t.stepStartNanos) / 1e9;
     double weight = c.steps().get(t.step);
+    String businessHold = c.businessSlo().map(slo -> businessHold(route, c, slo)).orElse(null);
+    if (cReq >= c.minRequests() && elapsed >= c.minSeconds() && businessHold != null) {
+      publish(route, t, weight, "holding step " + (t.step + 1) + " at " + weight + " %: " + businessHold + "; "
+          + figures, cReq, cErr, cP99, bReq, bErr, bP99);
+      return;
+    }
     if (cReq >= c.minRequests() && elapsed >= c.minSeconds()) {
       if (t.step == c.steps().size() - 1) {
         t.state = State.PROMOTED;
@@ -256,6 +273,35 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     }
     publish(route, t, weight, "holding step " + (t.step + 1) + " at " + weight + " %; " + figures, cReq, cErr, cP99,
         bReq, bErr, bP99);
+  }
+
+  /** A breach of the business SLO: the canary is shown to be worse than the margin allows. */
+  private String businessBreach(Route route, Canary c, Canary.BusinessSlo slo) {
+    OutcomeEvidence.Difference d = outcomes.compare(route.name(), slo.outcome(), c.variant(), c.baseline(),
+        slo.confidence());
+    if (d.variantCount() < slo.minSamples() || d.baselineCount() < slo.minSamples() || Double.isNaN(d.high())
+        || d.high() >= -slo.maxDecrease()) {
+      return null;
+    }
+    return String.format("business SLO: its '%s' is below the baseline's by more than %s (difference %.4f, %.0f %% "
+        + "interval [%.4f, %.4f], %d and %d values)", slo.outcome(), slo.maxDecrease(), d.difference(),
+        100 * slo.confidence(), d.low(), d.high(), d.variantCount(), d.baselineCount());
+  }
+
+  /** Why the business SLO does not yet allow promotion, or null when it does. */
+  private String businessHold(Route route, Canary c, Canary.BusinessSlo slo) {
+    OutcomeEvidence.Difference d = outcomes.compare(route.name(), slo.outcome(), c.variant(), c.baseline(),
+        slo.confidence());
+    if (d.variantCount() < slo.minSamples() || d.baselineCount() < slo.minSamples()) {
+      return String.format("business SLO needs %d '%s' values per variant (canary %d, baseline %d)",
+          slo.minSamples(), slo.outcome(), d.variantCount(), d.baselineCount());
+    }
+    if (Double.isNaN(d.low()) || d.low() < -slo.maxDecrease()) {
+      return String.format("not yet shown that its '%s' is at most %s below the baseline's (difference %.4f, "
+          + "%.0f %% interval [%.4f, %.4f])", slo.outcome(), slo.maxDecrease(), d.difference(), 100 * slo.confidence(),
+          d.low(), d.high());
+    }
+    return null;
   }
 
   private void apply(Route route, Tracker t, double canaryWeight, String reason) {

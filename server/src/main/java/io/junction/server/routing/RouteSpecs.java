@@ -1,5 +1,6 @@
 package io.junction.server.routing;
 
+import io.junction.proto.admin.v1.BusinessSloSpec;
 import io.junction.proto.admin.v1.CanarySpec;
 import io.junction.proto.admin.v1.RouteSpec;
 import io.junction.proto.admin.v1.RuleSpec;
@@ -18,6 +19,8 @@ public final class RouteSpecs {
   static final double DEFAULT_MAX_ERROR_RATE_INCREASE = 0.01;
   static final double DEFAULT_MAX_P99_RATIO = 2.0;
   static final double DEFAULT_SHADOW_FRACTION = 1.0;
+  static final double DEFAULT_SLO_CONFIDENCE = 0.95;
+  static final long DEFAULT_SLO_MIN_SAMPLES = 100;
 
   private RouteSpecs() {}
 
@@ -62,9 +65,12 @@ public final class RouteSpecs {
   }
 
   static CanarySpec canarySpec(Canary c) {
-    return CanarySpec.newBuilder().setVariant(c.variant()).setBaseline(c.baseline()).addAllSteps(c.steps())
-        .setMinRequests(c.minRequests()).setMinSeconds(c.minSeconds())
-        .setMaxErrorRateIncrease(c.maxErrorRateIncrease()).setMaxP99Ratio(c.maxP99Ratio()).build();
+    CanarySpec.Builder b = CanarySpec.newBuilder().setVariant(c.variant()).setBaseline(c.baseline())
+        .addAllSteps(c.steps()).setMinRequests(c.minRequests()).setMinSeconds(c.minSeconds())
+        .setMaxErrorRateIncrease(c.maxErrorRateIncrease()).setMaxP99Ratio(c.maxP99Ratio());
+    c.businessSlo().ifPresent(s -> b.setBusinessSlo(BusinessSloSpec.newBuilder().setOutcome(s.outcome())
+        .setMaxDecrease(s.maxDecrease()).setConfidence(s.confidence()).setMinSamples(s.minSamples())));
+    return b.build();
   }
 
   static Canary canary(String where, CanarySpec c) {
@@ -76,10 +82,17 @@ public final class RouteSpecs {
           c.hasMinRequests() ? c.getMinRequests() : DEFAULT_MIN_REQUESTS,
           c.hasMinSeconds() ? c.getMinSeconds() : DEFAULT_MIN_SECONDS,
           c.hasMaxErrorRateIncrease() ? c.getMaxErrorRateIncrease() : DEFAULT_MAX_ERROR_RATE_INCREASE,
-          c.hasMaxP99Ratio() ? c.getMaxP99Ratio() : DEFAULT_MAX_P99_RATIO);
+          c.hasMaxP99Ratio() ? c.getMaxP99Ratio() : DEFAULT_MAX_P99_RATIO,
+          c.hasBusinessSlo() ? Optional.of(businessSlo(c.getBusinessSlo())) : Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Canary.BusinessSlo businessSlo(BusinessSloSpec s) {
+    return new Canary.BusinessSlo(s.getOutcome(), s.hasMaxDecrease() ? s.getMaxDecrease() : 0,
+        s.hasConfidence() ? s.getConfidence() : DEFAULT_SLO_CONFIDENCE,
+        s.hasMinSamples() ? s.getMinSamples() : DEFAULT_SLO_MIN_SAMPLES);
   }
 
   private static Shadow shadow(String where, ShadowSpec s) {

@@ -3,6 +3,7 @@ package io.junction.server.it;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -28,6 +29,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -151,6 +153,77 @@ class FeedbackTest {
       assertThat(revenue.getBinary()).isFalse();
       assertThat(get(server, "/metrics")).contains("junction_feedback_total{result=\"unknown\"} 2.0",
           "junction_feedback_total{result=\"rejected\"} 1.0");
+    }
+  }
+
+  private static String canaryRoute() {
+    return """
+        routes:
+          - name: scorer
+            variants:
+              - { name: stable, model: mlp, version: 1, weight: 100 }
+              - { name: next, model: mlp, version: 2, weight: 0 }
+            canary:
+              variant: next
+              baseline: stable
+              steps: [50, 100]
+              min_requests: 20
+              min_seconds: 0
+              max_error_rate_increase: 1
+              max_p99_ratio: 1000
+              business_slo: { outcome: click, max_decrease: 0.0, min_samples: 200 }
+        """;
+  }
+
+  /** Reports a click for each request, at {@code rate} of those the variant answered and 10 % of the others. */
+  private static void reportClicks(TestServer server, Map<String, String> answered, String variant, double rate,
+      long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Outcome> clicks = new ArrayList<>();
+    answered.forEach((id, v) -> clicks.add(click(id, random.nextDouble() < (v.equals(variant) ? rate : 0.10))));
+    assertThat(FeedbackServiceGrpc.newBlockingStub(server.channel())
+        .record(RecordRequest.newBuilder().addAllOutcomes(clicks).build()).getAccepted()).isEqualTo(clicks.size());
+  }
+
+  @Test
+  void aCanaryWithABusinessSloWaitsForTheOutcomeAndMovesOnWhenItIsNoWorse() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), canaryRoute());
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      var admin = admin(server);
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
+          GetRouteRequest.newBuilder().setName("scorer").build()).getCanaryWeight() == 50);
+      Map<String, String> first = send(server, "scorer", 1_000);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(admin.getCanaryStatus(
+          GetRouteRequest.newBuilder().setName("scorer").build()).getReason())
+          .contains("business SLO needs 200 'click' values per variant (canary 0, baseline 0)"));
+      assertThat(admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("scorer").build()).getStep()).isEqualTo(1);
+
+      reportClicks(server, first, "next", 0.30, 1); // the canary converts far better
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
+          GetRouteRequest.newBuilder().setName("scorer").build()).getStep() == 2);
+      send(server, "scorer", 100);
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
+          GetRouteRequest.newBuilder().setName("scorer").build()).getState().equals("PROMOTED"));
+    }
+  }
+
+  @Test
+  void aCanaryShownToConvertWorseIsRolledBack() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), canaryRoute());
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      var admin = admin(server);
+      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
+          GetRouteRequest.newBuilder().setName("scorer").build()).getCanaryWeight() == 50);
+      Map<String, String> answered = send(server, "scorer", 2_000);
+      reportClicks(server, answered, "next", 0.01, 2); // 1 % against the baseline's 10 %
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        var status = admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("scorer").build());
+        assertThat(status.getState()).isEqualTo("ROLLED_BACK");
+        assertThat(status.getCanaryWeight()).isZero();
+        assertThat(status.getReason()).contains("business SLO: its 'click' is below the baseline's by more than 0.0");
+      });
     }
   }
 
