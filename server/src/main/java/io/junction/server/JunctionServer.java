@@ -38,6 +38,7 @@ import io.junction.server.model.ModelManager;
 import io.junction.server.repository.ModelRepository;
 import io.junction.server.grpc.FeedbackGrpcService;
 import io.junction.server.outcomes.OutcomeTracker;
+import io.junction.server.routing.BanditController;
 import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.scheduling.DeviceRegistry;
 import java.io.IOException;
@@ -62,6 +63,9 @@ public final class JunctionServer implements AutoCloseable {
   static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
   /** Shadow requests on the devices at once: a slow shadow gets at most this share of them. */
   static final int SHADOW_IN_FLIGHT = 64;
+  /** How often bandit routes are re-weighed, and from how many posterior draws. */
+  static final java.time.Duration BANDIT_TICK = java.time.Duration.ofSeconds(1);
+  static final int BANDIT_DRAWS = 1000;
   /** How often canaries are judged: a breach is rolled back within this. */
   static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
@@ -150,6 +154,9 @@ public final class JunctionServer implements AutoCloseable {
       CanaryController canaries = new CanaryController(routes, CANARY_TICK, metrics.registry(), canaryState,
           outcomes);
       opened.push(canaries);
+      BanditController bandits = new BanditController(routes, outcomes, BANDIT_TICK, BANDIT_DRAWS, System.nanoTime(),
+          metrics.registry());
+      opened.push(bandits);
       ShadowTraffic shadows = new ShadowTraffic(SHADOW_IN_FLIGHT, metrics.registry());
       opened.push(shadows);
       if (config.routesFile().isPresent()) {

@@ -2,6 +2,7 @@ package io.junction.server.outcomes;
 
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferenceOutcome;
+import io.junction.server.routing.ConversionCounts;
 import io.junction.server.routing.OutcomeEvidence;
 import io.junction.server.routing.RouteDecision;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
  * variant's count, mean and variance per outcome, from which {@link #report} computes intervals and
  * comparisons with the route's first variant.
  */
-public final class OutcomeTracker implements InferenceListener, OutcomeEvidence {
+public final class OutcomeTracker implements InferenceListener, OutcomeEvidence, ConversionCounts {
   /** Outcome names: short, and safe as metric label values and in JSON. */
   private static final Pattern OUTCOME_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   /** Distinct outcomes per route, so a client cannot grow the metrics without bound. */
@@ -196,6 +197,18 @@ public final class OutcomeTracker implements InferenceListener, OutcomeEvidence 
     OutcomeSummary b = byVariant.getOrDefault(baseline, OutcomeSummary.EMPTY);
     AbStatistics.Comparison c = AbStatistics.compare(v, b, confidence);
     return new Difference(v.count(), b.count(), c.difference(), c.interval().low(), c.interval().high());
+  }
+
+  /** Conversions per variant of a binary outcome, for bandit routes; variants whose values are not all 0 or 1 are left out. */
+  @Override
+  public Map<String, Tally> of(String route, String outcome) {
+    Map<String, Tally> tallies = new TreeMap<>();
+    summaries(route, outcome).forEach((variant, s) -> {
+      if (s.binary() && s.count() > 0) {
+        tallies.put(variant, new Tally(s.successes(), s.count()));
+      }
+    });
+    return tallies;
   }
 
   /** Requests remembered now. */

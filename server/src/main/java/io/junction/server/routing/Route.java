@@ -12,13 +12,19 @@ import java.util.Set;
  * only keys into it.
  */
 public record Route(String name, List<Variant> variants, List<Rule> rules, Optional<Canary> canary,
-    Optional<Shadow> shadow) {
+    Optional<Shadow> shadow, Optional<Bandit> bandit) {
   public Route(String name, List<Variant> variants, List<Rule> rules) {
-    this(name, variants, rules, Optional.empty(), Optional.empty());
+    this(name, variants, rules, Optional.empty(), Optional.empty(), Optional.empty());
+  }
+
+  public Route(String name, List<Variant> variants, List<Rule> rules, Optional<Canary> canary,
+      Optional<Shadow> shadow) {
+    this(name, variants, rules, canary, shadow, Optional.empty());
   }
 
   public Route {
     Objects.requireNonNull(canary, "canary");
+    Objects.requireNonNull(bandit, "bandit");
     Objects.requireNonNull(shadow, "shadow");
     Objects.requireNonNull(name, "name");
     variants = List.copyOf(variants);
@@ -49,6 +55,16 @@ public record Route(String name, List<Variant> variants, List<Rule> rules, Optio
         }
       }
     }
+    if (bandit.isPresent()) {
+      if (canary.isPresent()) {
+        throw new IllegalArgumentException("route '" + name + "' has a canary and a bandit; both set its weights, "
+            + "so it can have only one");
+      }
+      if (variants.size() < 2 || bandit.get().minShare() * variants.size() > 1) {
+        throw new IllegalArgumentException("route '" + name + "': a bandit needs at least two variants and "
+            + "min_share x variants <= 1, got " + variants.size() + " variants and min_share " + bandit.get().minShare());
+      }
+    }
     for (Rule r : rules) {
       if (!names.contains(r.variant())) {
         throw new IllegalArgumentException("route '" + name + "': a rule on '" + r.header() + "' names variant '"
@@ -61,7 +77,14 @@ public record Route(String name, List<Variant> variants, List<Rule> rules, Optio
   public Route withWeights(String first, double firstWeight, String second, double secondWeight) {
     List<Variant> next = variants.stream().map(v -> v.name().equals(first) ? new Variant(v.name(), v.model(), v.version(),
         firstWeight) : v.name().equals(second) ? new Variant(v.name(), v.model(), v.version(), secondWeight) : v).toList();
-    return new Route(name, next, rules, canary, shadow);
+    return new Route(name, next, rules, canary, shadow, bandit);
+  }
+
+  /** The same route with the named variants' weights set (the others unchanged). */
+  public Route withWeights(java.util.Map<String, Double> weights) {
+    List<Variant> next = variants.stream().map(v -> weights.containsKey(v.name())
+        ? new Variant(v.name(), v.model(), v.version(), weights.get(v.name())) : v).toList();
+    return new Route(name, next, rules, canary, shadow, bandit);
   }
 
   public Optional<Variant> variant(String variantName) {

@@ -41,8 +41,14 @@ public final class RouteRegistry {
    */
   private volatile java.util.function.UnaryOperator<RouteTable> overlay = java.util.function.UnaryOperator.identity();
 
+  /**
+   * Lays {@code decisions} (a canary's or a bandit's weights) over every table that comes in, after the
+   * overlays added before it.
+   */
   public synchronized void overlay(java.util.function.UnaryOperator<RouteTable> decisions) {
-    this.overlay = Objects.requireNonNull(decisions, "decisions");
+    Objects.requireNonNull(decisions, "decisions");
+    java.util.function.UnaryOperator<RouteTable> before = this.overlay;
+    this.overlay = table -> decisions.apply(before.apply(table));
   }
 
   /**

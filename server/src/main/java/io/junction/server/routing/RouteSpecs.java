@@ -1,5 +1,6 @@
 package io.junction.server.routing;
 
+import io.junction.proto.admin.v1.BanditSpec;
 import io.junction.proto.admin.v1.BusinessSloSpec;
 import io.junction.proto.admin.v1.CanarySpec;
 import io.junction.proto.admin.v1.RouteSpec;
@@ -21,6 +22,8 @@ public final class RouteSpecs {
   static final double DEFAULT_SHADOW_FRACTION = 1.0;
   static final double DEFAULT_SLO_CONFIDENCE = 0.95;
   static final long DEFAULT_SLO_MIN_SAMPLES = 100;
+  static final double DEFAULT_BANDIT_MIN_SHARE = 0.05;
+  static final long DEFAULT_BANDIT_MIN_SAMPLES = 100;
 
   private RouteSpecs() {}
 
@@ -49,7 +52,8 @@ public final class RouteSpecs {
     }
     return new Route(spec.getName(), variants, rules,
         spec.hasCanary() ? Optional.of(canary(where, spec.getCanary())) : Optional.empty(),
-        spec.hasShadow() ? Optional.of(shadow(where, spec.getShadow())) : Optional.empty());
+        spec.hasShadow() ? Optional.of(shadow(where, spec.getShadow())) : Optional.empty(),
+        spec.hasBandit() ? Optional.of(bandit(where, spec.getBandit())) : Optional.empty());
   }
 
   public static RouteSpec toSpec(Route route) {
@@ -61,6 +65,8 @@ public final class RouteSpecs {
     route.canary().ifPresent(c -> b.setCanary(canarySpec(c)));
     route.shadow().ifPresent(s -> b.setShadow(ShadowSpec.newBuilder().setModel(s.model()).setVersion(s.version())
         .setFraction(s.fraction())));
+    route.bandit().ifPresent(x -> b.setBandit(BanditSpec.newBuilder().setOutcome(x.outcome())
+        .setMinShare(x.minShare()).setMinSamples(x.minSamples())));
     return b.build();
   }
 
@@ -93,6 +99,15 @@ public final class RouteSpecs {
     return new Canary.BusinessSlo(s.getOutcome(), s.hasMaxDecrease() ? s.getMaxDecrease() : 0,
         s.hasConfidence() ? s.getConfidence() : DEFAULT_SLO_CONFIDENCE,
         s.hasMinSamples() ? s.getMinSamples() : DEFAULT_SLO_MIN_SAMPLES);
+  }
+
+  private static Bandit bandit(String where, BanditSpec s) {
+    try {
+      return new Bandit(s.getOutcome(), s.hasMinShare() ? s.getMinShare() : DEFAULT_BANDIT_MIN_SHARE,
+          s.hasMinSamples() ? s.getMinSamples() : DEFAULT_BANDIT_MIN_SAMPLES);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
   }
 
   private static Shadow shadow(String where, ShadowSpec s) {

@@ -227,6 +227,30 @@ class FeedbackTest {
     }
   }
 
+  @Test
+  void aBanditRouteShiftsTrafficToTheVariantThatConvertsBetter() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+        routes:
+          - name: scorer
+            variants:
+              - { name: a, model: mlp, version: 1, weight: 50 }
+              - { name: b, model: mlp, version: 2, weight: 50 }
+            bandit: { outcome: click, min_share: 0.1, min_samples: 500 }
+        """);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+      Map<String, String> answered = send(server, "scorer", 1_000);
+      reportClicks(server, answered, "b", 0.30, 3); // b converts at 30 %, a at 10 %
+      var admin = admin(server);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        RouteStatus status = admin.getRouteStatus(GetRouteRequest.newBuilder().setName("scorer").build());
+        assertThat(status.getVariants(1).getWeight()).as("b's share").isGreaterThan(85);
+        assertThat(status.getVariants(0).getWeight()).as("a keeps its minimum share").isGreaterThanOrEqualTo(10);
+      });
+      assertThat(get(server, "/metrics")).contains("junction_bandit_weight{route=\"scorer\",variant=\"a\"}");
+    }
+  }
+
   private static Outcome click(String id, boolean clicked) {
     return Outcome.newBuilder().setRequestId(id).setOutcome("click").setValue(clicked ? 1 : 0).build();
   }
