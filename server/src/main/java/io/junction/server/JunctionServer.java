@@ -39,7 +39,10 @@ import io.junction.server.repository.ModelRepository;
 import io.junction.server.grpc.FeedbackGrpcService;
 import io.junction.server.outcomes.OutcomeTracker;
 import io.junction.server.routing.BanditController;
+import io.junction.server.http.StatusPage;
 import io.junction.server.scheduling.BatchingScheduler;
+import io.junction.server.status.StatusHistory;
+import io.junction.server.status.StatusReport;
 import io.junction.server.scheduling.DeviceRegistry;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -217,8 +220,15 @@ public final class JunctionServer implements AutoCloseable {
       if (config.httpPort() >= 0) {
         RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),
             telemetry.propagator());
+        Optional<StatusPage> page = Optional.empty();
+        if (config.statusPage().enabled()) {
+          StatusHistory history = new StatusHistory(metrics.registry(), config.statusPage().interval(),
+              config.statusPage().points());
+          opened.push(history);
+          page = Optional.of(new StatusPage(new StatusReport(info, models, routes, canaries, outcomes, drift, history)));
+        }
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
-            this::isReady, metrics, Optional.of(rest)).start();
+            this::isReady, metrics, Optional.of(rest), page).start();
         opened.addLast(http); // closed last: probes answer "not ready" until the very end
       }
       healthPublisher.serverReady(isReady());

@@ -3,6 +3,7 @@ package io.junction.server;
 import ch.qos.logback.classic.Level;
 import io.junction.server.config.DeviceConfig;
 import io.junction.server.config.FeedbackConfig;
+import io.junction.server.config.StatusPageConfig;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
@@ -82,6 +83,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--default-max-batch-size", defaultValue = "" + ServerConfig.DEFAULT_MAX_BATCH_SIZE, paramLabel = "N",
       description = "max_batch_size for batchable models without config.pbtxt (default: ${DEFAULT-VALUE}).")
   int defaultMaxBatchSize;
+
+  @Option(names = "--status-page", defaultValue = "true", arity = "1", paramLabel = "BOOL",
+      description = "Serve the read-only status page (GET / on the HTTP port) and its JSON (GET /v2/status) "
+          + "(default: ${DEFAULT-VALUE}).")
+  boolean statusPage;
 
   @Option(names = "--feedback-ledger-size", defaultValue = "500000", paramLabel = "N",
       description = "Routed requests remembered so that feedback (POST /v2/feedback, FeedbackService) can be joined "
@@ -345,7 +351,8 @@ public final class Main implements Callable<Integer> {
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
         payloadLog(), drift(), new DeviceConfig(gpuSlots, Optional.empty()),
-        new FeedbackConfig(feedbackLedgerSize, duration("--feedback-ttl", feedbackTtl)));
+        new FeedbackConfig(feedbackLedgerSize, duration("--feedback-ttl", feedbackTtl)),
+        statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF);
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param httpLimits request timeout, connection cap and request size of the HTTP port
  * @param drift drift monitoring, when on
  * @param devices the devices models are placed on (discovered by default) and GPU slots
+ * @param statusPage the status page on the HTTP port
  * @param feedback how feedback is joined to the variants that answered
  * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
@@ -38,7 +39,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
     HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift, DeviceConfig devices,
-    FeedbackConfig feedback) {
+    FeedbackConfig feedback, StatusPageConfig statusPage) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -53,6 +54,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(devices, "devices");
     Objects.requireNonNull(feedback, "feedback");
+    Objects.requireNonNull(statusPage, "statusPage");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(control, "control");
     Objects.requireNonNull(routesFile, "routesFile");
@@ -83,7 +85,8 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS);
+        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
+        StatusPageConfig.DEFAULTS);
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -92,38 +95,39 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         Runtime.getRuntime().availableProcessors(), DEFAULT_MAX_QUEUE_SIZE, DEFAULT_STREAM_WINDOW,
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
-        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS);
+        PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
+        StatusPageConfig.DEFAULTS);
   }
 
   /** The gRPC listener on another address or port (e.g. several servers on 127.0.0.x behind one name). */
   public ServerConfig withGrpcEndpoint(String address, int port) {
     return new ServerConfig(modelRepository, address, port, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -137,41 +141,47 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withPayloadLog(PayloadLogConfig log) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        log, drift, devices, feedback);
+        log, drift, devices, feedback, statusPage);
   }
 
   public ServerConfig withDrift(DriftMonitor.Settings settings) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, Optional.of(settings), devices, feedback);
+        payloadLog, Optional.of(settings), devices, feedback, statusPage);
   }
 
   public ServerConfig withDevices(DeviceConfig newDevices) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, newDevices, feedback);
+        payloadLog, drift, newDevices, feedback, statusPage);
   }
 
   public ServerConfig withFeedback(FeedbackConfig newFeedback) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, newFeedback);
+        payloadLog, drift, devices, newFeedback, statusPage);
+  }
+
+  public ServerConfig withStatusPage(StatusPageConfig page) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        payloadLog, drift, devices, feedback, page);
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -57,16 +57,19 @@ public final class HttpEndpoint implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Channel listener;
 
-  /** @param rest the REST form of the inference API, when served on this port */
+  /**
+   * @param rest the REST form of the inference API, when served on this port
+   * @param status the status page, when served
+   */
   public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
-      Metrics metrics, java.util.Optional<RestApi> rest) {
+      Metrics metrics, java.util.Optional<RestApi> rest, java.util.Optional<StatusPage> status) {
     this.address = new InetSocketAddress(address, port);
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
         NioIoHandler.newFactory());
     this.io = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-io", true),
         NioIoHandler.newFactory());
     this.answers = new DefaultEventExecutorGroup(2, new NamedThreadFactory("junction-http", true));
-    HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest);
+    HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest, status);
     this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 128)
         .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -28,8 +28,11 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final BooleanSupplier ready;
   private final HttpEndpoint.Metrics metrics;
   private final java.util.Optional<RestApi> rest;
+  private final java.util.Optional<StatusPage> status;
 
-  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, java.util.Optional<RestApi> rest) {
+  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, java.util.Optional<RestApi> rest,
+      java.util.Optional<StatusPage> status) {
+    this.status = status;
     this.live = live;
     this.ready = ready;
     this.metrics = metrics;
@@ -54,6 +57,10 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready, head);
       case "/metrics" -> metrics(ctx, request);
       default -> {
+        if (status.isPresent() && StatusPage.serves(path)) {
+          status.get().handle(ctx, request, path);
+          return;
+        }
         if (rest.isPresent() && RestApi.serves(path)) {
           rest.get().handle(ctx, request, path);
           return;

@@ -34,6 +34,12 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
 
   public enum State { PROGRESSING, PROMOTED, ROLLED_BACK }
 
+  /** Decisions kept per canary for its history. */
+  static final int HISTORY = 20;
+
+  /** A decision that moved a canary: when, to what weight, and why. */
+  public record Decision(long epochMillis, double weight, String what) {}
+
   /** What the controller knows of one route's canary, and the figures behind its last decision. */
   public record Status(String route, String canary, String baseline, State state, int step, double canaryWeight,
       long canaryRequests, long canaryErrors, double canaryP99Millis, long baselineRequests, long baselineErrors,
@@ -72,6 +78,15 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     volatile double weight = Double.NaN;
     /** Why the canary stands where it does: the status reason of the last decision. */
     volatile String decision = "";
+    /** The decisions that moved the canary (start, steps, promotion, rollback), oldest first, bounded. */
+    final java.util.Deque<Decision> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+    void remember(double weight, String what) {
+      history.addLast(new Decision(System.currentTimeMillis(), weight, what));
+      while (history.size() > HISTORY) {
+        history.pollFirst();
+      }
+    }
 
     Tracker(Canary canary) {
       this.canary = canary;
@@ -163,6 +178,12 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   }
 
   /** Canaries rolled back since start, over all routes. */
+  /** The decisions that moved a route's canary, oldest first (the last {@value #HISTORY}). */
+  public java.util.List<Decision> history(String route) {
+    Tracker t = trackers.get(route);
+    return t == null ? java.util.List.of() : java.util.List.copyOf(t.history);
+  }
+
   public long rollbacks() {
     return rollbacks.get();
   }
@@ -262,6 +283,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
         t.state = State.PROMOTED;
         log.info("route '{}': canary '{}' promoted to {} % ({})", route.name(), c.variant(), weight, figures);
         t.decision = "promoted at " + weight + " %; " + figures;
+        t.remember(weight, t.decision);
         publish(route, t, weight, t.decision, cReq, cErr, cP99, bReq, bErr, bP99);
         return;
       }
@@ -321,6 +343,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
       return;
     }
     t.decision = reason;
+    t.remember(canaryWeight, reason);
     t.stepStartNanos = System.nanoTime();
     t.canaryWindow = new Window();
     t.baselineWindow = new Window();
