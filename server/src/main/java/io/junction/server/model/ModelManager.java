@@ -56,6 +56,8 @@ public final class ModelManager implements AutoCloseable {
   private volatile boolean autoWarmup;
   private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
   private final Set<DeviceId> devices;
+  /** The READY versions as of the last change (see {@link #readyModels()}). */
+  private volatile List<ServedModel> ready = List.of();
   /**
    * The most each version (by "name/version/device") was measured to hold: the estimate for its next load. The
    * most, not the last, since a load that reuses memory the allocator kept from an unloaded model
@@ -231,9 +233,17 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  /** Every READY version of every model. */
+  /**
+   * Every READY version of every model: one consistent snapshot, taken at the last change (iterating the
+   * live map while an eviction and a load swap records could see both the evicted and the loaded model).
+   */
   public List<ServedModel> readyModels() {
-    return models.values().stream().flatMap(r -> r.versions().values().stream())
+    return ready;
+  }
+
+  /** Publishes the READY versions after a change; called with the change lock held. */
+  private void changed() {
+    ready = models.values().stream().flatMap(r -> r.versions().values().stream())
         .flatMap(v -> v.served().stream()).toList();
   }
 
@@ -289,6 +299,7 @@ public final class ModelManager implements AutoCloseable {
     changeLock.lock();
     try {
       ModelRecord old = models.remove(name);
+      changed();
       if (old != null) {
         retireAll(old, Map.of());
         listeners.forEach(l -> l.modelChanged(name, false));
@@ -364,6 +375,7 @@ public final class ModelManager implements AutoCloseable {
     if (previous != null && previous.anyReady()) {
       // the old fingerprint stays, so that a poll tries the new files again once there is room
       models.put(name, previous.keptAfter(previous.fingerprint(), reason));
+      changed();
     }
   }
 
@@ -374,6 +386,7 @@ public final class ModelManager implements AutoCloseable {
     }
     String reason = failed.failures();
     models.put(name, previous.keptAfter(failed.fingerprint(), reason));
+    changed();
     reloadFailures.computeIfAbsent(name, n -> new java.util.concurrent.atomic.LongAdder()).increment();
     log.error("model '{}': reload failed, the versions that were serving go on serving: {}", name, reason);
   }
@@ -485,6 +498,7 @@ public final class ModelManager implements AutoCloseable {
     try {
       for (String name : new ArrayList<>(models.keySet())) {
         ModelRecord old = models.remove(name);
+        changed();
         retireAll(old, Map.of());
       }
     } finally {
@@ -583,6 +597,7 @@ public final class ModelManager implements AutoCloseable {
 
   private void swap(String name, ModelRecord next) {
     ModelRecord previous = models.put(name, next);
+    changed();
     retireAll(previous, next.versions());
     boolean ready = next.anyReady();
     listeners.forEach(l -> l.modelChanged(name, ready));
