@@ -211,6 +211,7 @@ public final class LoadTest implements Callable<Integer> {
           : runner.closedLoop(callers, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       report.pacingErrorNs = result.pacingErrorNs();
+      report.pacingErrorP99Ns = result.pacingErrorP99Ns();
       report.variants.putAll(result.variants());
       result.answeredPerSecond().forEach((second, h) -> {
         Map<String, Object> point = new java.util.LinkedHashMap<>();

@@ -29,8 +29,10 @@ final class Report {
   List<Map<String, Object>> histogram = new ArrayList<>();
   Map<String, Long> statusCodeDistribution = new LinkedHashMap<>();
   Map<String, Long> errorDistribution = new LinkedHashMap<>();
-  /** Junction's addition: how far the last request of an --rps run started after its scheduled time. */
+  /** Junction's addition: how late the latest-starting request of an --rps run started after its scheduled time. */
   Long pacingErrorNs;
+  /** Junction's addition: the p99 of how late the requests of an --rps run started. */
+  Long pacingErrorP99Ns;
   /** Junction's addition: answers per variant when the model was a route. */
   Map<String, Long> variants = new LinkedHashMap<>();
   /** Junction's addition: per second of the run, answers and their p50/p99 latency (ns). */
@@ -90,7 +92,8 @@ final class Report {
     out.printf("  Average:\t%s%n", duration(average));
     out.printf("  Requests/sec:\t%.2f%n", rps);
     if (pacingErrorNs != null) {
-      out.printf("  Pacing error:\t%s (the last request started this late)%n", duration(pacingErrorNs));
+      out.printf("  Pacing error:\t%s worst, %s p99 (how late requests started after their scheduled time)%n",
+          duration(pacingErrorNs), duration(pacingErrorP99Ns == null ? 0 : pacingErrorP99Ns));
     }
     if (spike != null) {
       out.println();

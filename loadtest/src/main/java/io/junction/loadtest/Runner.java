@@ -23,7 +23,7 @@ import org.HdrHistogram.Recorder;
  */
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
-      Long pacingErrorNs, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
+      Long pacingErrorNs, Long pacingErrorP99Ns, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
       Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond, Map<Long, Long> callersPerSecond) {}
 
   /** One stub per connection; calls go round robin. */
@@ -148,14 +148,15 @@ final class Runner {
     AtomicLong pending = new AtomicLong();
     long start = System.nanoTime();
     long scheduled = start;
-    long lastDelay = 0;
+    // How late each call started after its scheduled time; the worst one and the p99 are reported.
+    Histogram lateness = new Histogram(3);
     long sent = 0;
     while ((total == 0 || sent < total) && (durationNanos == 0 || scheduled - start < durationNanos)) {
       long wait;
       while ((wait = scheduled - System.nanoTime()) > 0) {
         LockSupport.parkNanos(wait);
       }
-      lastDelay = System.nanoTime() - scheduled;
+      lateness.recordValue(Math.max(0, System.nanoTime() - scheduled));
       pending.incrementAndGet();
       long second = (scheduled - start) / 1_000_000_000L;
       timeline.computeIfAbsent(second, k -> new AtomicLong()).incrementAndGet();
@@ -167,7 +168,7 @@ final class Runner {
     while (pending.get() > 0 && System.nanoTime() - giveUp < 0) {
       Thread.sleep(1);
     }
-    return result(System.nanoTime() - start, lastDelay);
+    return result(System.nanoTime() - start, lateness);
   }
 
   private void call(long scheduledNanos, Runnable whenDone) {
@@ -206,7 +207,7 @@ final class Runner {
         k -> new org.HdrHistogram.SynchronizedHistogram(TimeUnit.MINUTES.toNanos(10), 2)).recordValue(latency);
   }
 
-  private Result result(long totalNanos, Long pacingError) {
+  private Result result(long totalNanos, Histogram lateness) {
     Map<String, Long> c = new java.util.TreeMap<>();
     codes.forEach((k, v) -> c.put(k, v.get()));
     Map<String, Long> e = new java.util.TreeMap<>();
@@ -218,7 +219,9 @@ final class Runner {
     Map<Long, Histogram> answered = new java.util.TreeMap<>(perSecond);
     Map<Long, Long> failed = new java.util.TreeMap<>();
     failuresPerSecond.forEach((k, n) -> failed.put(k, n.get()));
-    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, pacingError, v, starts, answered, failed,
+    Long worst = lateness == null ? null : lateness.getMaxValue();
+    Long p99 = lateness == null ? null : lateness.getValueAtPercentile(99);
+    return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, worst, p99, v, starts, answered, failed,
         new java.util.TreeMap<>(activeCallers));
   }
 

@@ -98,9 +98,11 @@ class LoadTestTest {
     JsonObject report = run("--model", "mlp", "--rps", "100", "-z", "2s");
     assertThat(report.get("count").getAsLong()).isEqualTo(200);
     assertThat(report.get("total").getAsLong()).isBetween(1_900_000_000L, 4_000_000_000L);
-    // Pacing: the last request started less than 50 ms after its slot (parking is accurate to ~1 ms; the
+    // Pacing: every request started less than 50 ms after its slot (parking is accurate to ~1 ms; the
     // bound leaves room for a descheduled thread on a loaded CI machine).
+    // (the worst of the 200, and their p99, which is never above it).
     assertThat(report.get("pacingErrorNs").getAsLong()).isLessThan(50_000_000L);
+    assertThat(report.get("pacingErrorP99Ns").getAsLong()).isBetween(0L, report.get("pacingErrorNs").getAsLong());
   }
 
   @Test
