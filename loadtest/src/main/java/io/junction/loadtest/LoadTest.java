@@ -29,10 +29,16 @@ import picocli.CommandLine.Spec;
 public final class LoadTest implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--target", required = true, description = "host:port")
+  @Option(names = "--target", description = "host:port (or give it last, as ghz does).")
   String target;
 
-  @Option(names = "--model", required = true, description = "Model or route name.")
+  @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "HOST:PORT", description = "The server, as in ghz.")
+  String positionalTarget;
+
+  @Option(names = "--call", description = "ghz's method name; only inference.GRPCInferenceService/ModelInfer is load-tested.")
+  String call;
+
+  @Option(names = "--model", description = "Model or route name (default: the model_name of --data).")
   String model;
 
   @Option(names = "--model-version", defaultValue = "", description = "Version (default: the newest).")
@@ -101,16 +107,23 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--spike-phase", defaultValue = "5s", description = "Length of the base and spike phases (default: ${DEFAULT-VALUE}).")
   String spikePhase;
 
-  @Option(names = {"-t", "--timeout"}, defaultValue = "20s", description = "Per-request timeout (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-t", "--timeout"}, defaultValue = "20s",
+      description = "Per-request timeout, 0 for none (default: ${DEFAULT-VALUE}).")
   String timeout;
 
   @Option(names = {"-m", "--metadata"}, description = "Request metadata as JSON, e.g. '{\"x-routing-key\":\"u1\"}'.")
   String metadata;
 
   @Option(names = {"-d", "--data"},
-      description = "The request as JSON (ModelInferRequest, as ghz takes it), or @FILE to read it from a file; "
-          + "without it, random inputs are generated from the model's metadata.")
+      description = "The request as JSON (ModelInferRequest, as ghz takes it), @FILE to read it from a file, or @ "
+          + "to read it from standard input; without it, random inputs are generated from the model's metadata.")
   String data;
+
+  @Option(names = {"-D", "--data-file"}, paramLabel = "FILE", description = "The request as JSON, from a file (ghz's -D).")
+  java.nio.file.Path dataFile;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the report to this file instead of standard output.")
+  java.nio.file.Path output;
 
   @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
   int batch;
@@ -143,8 +156,33 @@ public final class LoadTest implements Callable<Integer> {
     return new CommandLine(new LoadTest()).setExpandAtFiles(false);
   }
 
+  /** ghz names the method; only ModelInfer is load-tested, in either of grpc's spellings. */
+  private static final long PREFLIGHT_SECONDS = 30;
+
+  private static final java.util.Set<String> MODEL_INFER = java.util.Set.of("inference.GRPCInferenceService/ModelInfer",
+      "inference.GRPCInferenceService.ModelInfer");
+
   @Override
   public Integer call() throws Exception {
+    if (target == null) {
+      target = positionalTarget;
+    }
+    if (target == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
+    }
+    if (call != null && !MODEL_INFER.contains(call)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--call " + call + ": only "
+          + "inference.GRPCInferenceService/ModelInfer is load-tested");
+    }
+    if (dataFile != null) {
+      if (data != null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give the request once: -d or -D, not both");
+      }
+      data = "@" + dataFile;
+    }
+    if (model == null && data == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "give --model NAME, or a request with model_name in -d/-D");
+    }
     if (!format.equals("summary") && !format.equals("json") && !format.equals("html")) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary, json or html");
     }
@@ -172,14 +210,21 @@ public final class LoadTest implements Callable<Integer> {
     }
     ManagedChannel channel = channels.get(0);
     try {
-      var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+      // The pre-flight metadata call has its own deadline: -t is the load's, and -t 0 means none.
+      var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(PREFLIGHT_SECONDS, TimeUnit.SECONDS);
       ModelInferRequest request;
       if (data != null) {
-        String json = data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
+        String json = data.equals("@") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            : data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
         ModelInferRequest.Builder b = ModelInferRequest.newBuilder();
         com.google.protobuf.util.JsonFormat.parser().merge(json, b);
         if (b.getModelName().isEmpty()) {
+          if (model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "the request in -d/-D has no model_name; give --model");
+          }
           b.setModelName(model);
+        } else if (model == null) {
+          model = b.getModelName();
         }
         request = b.build();
       } else {
@@ -240,14 +285,21 @@ public final class LoadTest implements Callable<Integer> {
       report.options.put("rps", rps);
       report.options.put("loadSchedule", loadSchedule);
       report.options.put("batch", batch);
+      java.io.StringWriter text = new java.io.StringWriter();
+      java.io.PrintWriter out = new java.io.PrintWriter(text);
       if (format.equals("html")) {
-        spec.commandLine().getOut().println(HtmlReport.render(report));
-        spec.commandLine().getOut().flush();
+        out.println(HtmlReport.render(report));
       } else if (format.equals("json")) {
-        spec.commandLine().getOut().println(report.toJson());
-        spec.commandLine().getOut().flush();
+        out.println(report.toJson());
       } else {
-        report.printSummary(spec.commandLine().getOut());
+        report.printSummary(out);
+      }
+      out.flush();
+      if (output != null) {
+        java.nio.file.Files.writeString(output, text.toString());
+      } else {
+        spec.commandLine().getOut().print(text);
+        spec.commandLine().getOut().flush();
       }
       return 0;
     } finally {
@@ -277,18 +329,33 @@ public final class LoadTest implements Callable<Integer> {
     return md;
   }
 
-  /** ghz's durations: 500ms, 10s, 2m, 1h. */
+  private static final java.util.regex.Pattern DURATION_PART =
+      java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+
+  /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
   static Duration parseDuration(String text) {
-    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException("durations look like 500ms, 10s, 2m or 1h, got '" + text + "'");
+    String t = text.trim();
+    if (t.equals("0")) {
+      return Duration.ZERO;
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    var m = DURATION_PART.matcher(t);
+    double nanos = 0;
+    int at = 0;
+    while (at < t.length() && m.find(at) && m.start() == at) {
+      double n = Double.parseDouble(m.group(1));
+      nanos += n * switch (m.group(2)) {
+        case "ns" -> 1d;
+        case "us", "µs" -> 1e3;
+        case "ms" -> 1e6;
+        case "s" -> 1e9;
+        case "m" -> 60e9;
+        default -> 3600e9;
+      };
+      at = m.end();
+    }
+    if (at == 0 || at != t.length()) {
+      throw new IllegalArgumentException("durations look like 500ms, 1.5s, 2m, 1m30s or 1h, got '" + text + "'");
+    }
+    return Duration.ofNanos(Math.round(nanos));
   }
 }

@@ -164,8 +164,9 @@ final class Runner {
       sent++;
       scheduled += (long) (1e9 / schedule.rateAt((scheduled - start) / 1e9));
     }
+    // Calls still out get their timeout and 10 s more; without a timeout (-t 0), as long as they take.
     long giveUp = System.nanoTime() + timeoutNanos + TimeUnit.SECONDS.toNanos(10);
-    while (pending.get() > 0 && System.nanoTime() - giveUp < 0) {
+    while (pending.get() > 0 && (timeoutNanos == 0 || System.nanoTime() - giveUp < 0)) {
       Thread.sleep(1);
     }
     return result(System.nanoTime() - start, lateness);
@@ -173,7 +174,8 @@ final class Runner {
 
   private void call(long scheduledNanos, Runnable whenDone) {
     var stub = stubs.get((int) (nextStub.getAndIncrement() % stubs.size()));
-    Futures.addCallback(stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS).modelInfer(request),
+    var withDeadline = timeoutNanos > 0 ? stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS) : stub;
+    Futures.addCallback(withDeadline.modelInfer(request),
         new FutureCallback<ModelInferResponse>() {
           @Override
           public void onSuccess(ModelInferResponse response) {

@@ -93,6 +93,46 @@ class LoadTestTest {
   }
 
   @Test
+  void aGhzCommandLineRunsUnchanged(@TempDir Path dir) throws Exception {
+    // ghz's own spelling: method, data with the model in it, options, the target last; report to a file.
+    Path report = dir.resolve("report.json");
+    StringWriter out = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setOut(new PrintWriter(out));
+    int exit = cli.execute("--insecure", "--call", "inference.GRPCInferenceService/ModelInfer",
+        "-d", "{\"model_name\":\"add_sub\",\"inputs\":[{\"name\":\"A\",\"datatype\":\"FP32\",\"shape\":[1,3],"
+            + "\"contents\":{\"fp32_contents\":[1,2,3]}},{\"name\":\"B\",\"datatype\":\"FP32\",\"shape\":[1,3],"
+            + "\"contents\":{\"fp32_contents\":[1,1,1]}}]}",
+        "-c", "4", "-n", "40", "-t", "0", "-O", "json", "-o", report.toString(), "127.0.0.1:" + server.grpcPort());
+    assertThat(exit).as(out.toString()).isZero();
+    assertThat(out.toString()).as("the report went to the file").isEmpty();
+    JsonObject json = JsonParser.parseString(java.nio.file.Files.readString(report)).getAsJsonObject();
+    assertThat(json.get("count").getAsLong()).isEqualTo(40);
+    assertThat(json.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(40);
+    assertThat(json.getAsJsonObject("options").get("model").getAsString()).isEqualTo("add_sub");
+
+    StringWriter err = new StringWriter();
+    CommandLine wrong = LoadTest.commandLine();
+    wrong.setErr(new PrintWriter(err));
+    assertThat(wrong.execute("--insecure", "--call", "inference.GRPCInferenceService/ServerLive",
+        "127.0.0.1:" + server.grpcPort())).isNotZero();
+    assertThat(err.toString()).contains("only inference.GRPCInferenceService/ModelInfer is load-tested");
+  }
+
+  @Test
+  void durationsAreSpelledAsInGhz() {
+    assertThat(LoadTest.parseDuration("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
+    assertThat(LoadTest.parseDuration("1.5s")).isEqualTo(java.time.Duration.ofMillis(1500));
+    assertThat(LoadTest.parseDuration("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
+    assertThat(LoadTest.parseDuration("2h")).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(LoadTest.parseDuration("0")).isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("10 s"))
+        .hasMessageContaining("durations look like");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("1m30"))
+        .hasMessageContaining("durations look like");
+  }
+
+  @Test
   void rpsModeKeepsItsTimeline() {
     // 100 requests per second for 2 s: 200 requests, started on schedule.
     JsonObject report = run("--model", "mlp", "--rps", "100", "-z", "2s");
