@@ -128,6 +128,14 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
   int batch;
 
+  @Option(names = "--skipFirst", defaultValue = "0", paramLabel = "N",
+      description = "Leave the first N answers out of the report (ghz's; they are still sent).")
+  long skipFirst;
+
+  @Option(names = "--count-errors", description = "Count failed calls' latencies in the latency figures too (ghz's; "
+      + "by default only successful calls' are, while failures are counted by status and message).")
+  boolean countErrors;
+
   @Option(names = "--warmup", defaultValue = "0s", paramLabel = "DURATION",
       description = "Before the clock starts, send the same load this long and discard it, so the JIT of both "
           + "sides and the connections are warm (e.g. 5s; default: ${DEFAULT-VALUE}). Warm-up calls count in the "
@@ -251,7 +259,7 @@ public final class LoadTest implements Callable<Integer> {
           warming.closedLoop(callers, 0, warmupNanos);
         }
       }
-      Runner runner = new Runner(stubs, request, timeoutNanos);
+      Runner runner = new Runner(stubs, request, timeoutNanos, skipFirst, countErrors);
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(callers, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());

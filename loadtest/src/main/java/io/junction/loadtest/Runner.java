@@ -31,6 +31,10 @@ final class Runner {
   private final AtomicLong nextStub = new AtomicLong();
   private final ModelInferRequest request;
   private final long timeoutNanos;
+  private final long skipFirst;
+  private final boolean countErrors;
+  /** Answers so far, to leave the first {@link #skipFirst} out. */
+  private final AtomicLong answers = new AtomicLong();
   private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toNanos(10), 3);
   private final Map<String, AtomicLong> codes = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
@@ -47,9 +51,21 @@ final class Runner {
 
   Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
       long timeoutNanos) {
+    this(stubs, request, timeoutNanos, 0, false);
+  }
+
+  /**
+   * @param skipFirst answers left out of the results, the first ones to arrive (ghz's --skipFirst)
+   * @param countErrors whether failed calls' latencies count in the latency figures (ghz's --count-errors);
+   *     they are always counted by status and message
+   */
+  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
+      long timeoutNanos, long skipFirst, boolean countErrors) {
     this.stubs = java.util.List.copyOf(stubs);
     this.request = request;
     this.timeoutNanos = timeoutNanos;
+    this.skipFirst = skipFirst;
+    this.countErrors = countErrors;
   }
 
   /** @param total calls to make, or 0 for as many as {@code durationNanos} allows */
@@ -179,6 +195,10 @@ final class Runner {
         new FutureCallback<ModelInferResponse>() {
           @Override
           public void onSuccess(ModelInferResponse response) {
+            if (answers.incrementAndGet() <= skipFirst) {
+              whenDone.run();
+              return;
+            }
             recordLatency(scheduledNanos);
             count(codes, "OK");
             var variant = response.getParametersMap().get("junction_variant");
@@ -190,7 +210,13 @@ final class Runner {
 
           @Override
           public void onFailure(Throwable t) {
-            recordLatency(scheduledNanos);
+            if (answers.incrementAndGet() <= skipFirst) {
+              whenDone.run();
+              return;
+            }
+            if (countErrors) {
+              recordLatency(scheduledNanos);
+            }
             failuresPerSecond.computeIfAbsent((System.nanoTime() - runStart) / 1_000_000_000L, k -> new AtomicLong())
                 .incrementAndGet();
             Status status = Status.fromThrowable(t);

@@ -120,6 +120,22 @@ class LoadTestTest {
   }
 
   @Test
+  void skipFirstLeavesTheFirstAnswersOutAndErrorsLatenciesCountOnlyWhenAsked() throws Exception {
+    long before = successes("add_sub");
+    JsonObject skipped = run("--model", "add_sub", "-c", "2", "-n", "50", "--skipFirst", "10");
+    assertThat(skipped.get("count").getAsLong()).isEqualTo(40);
+    assertThat(successes("add_sub") - before).as("all 50 were sent").isEqualTo(50);
+
+    // Every call fails (a batch of 100 rows is over the model's limit).
+    JsonObject failures = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100");
+    assertThat(failures.get("count").getAsLong()).isEqualTo(20);
+    assertThat(failures.getAsJsonArray("latencyDistribution")).as("ghz leaves failed calls out of latency").isEmpty();
+    JsonObject counted = run("--model", "mlp", "-c", "2", "-n", "20", "--batch", "100", "--count-errors");
+    assertThat(counted.getAsJsonArray("latencyDistribution")).hasSize(8);
+    assertThat(counted.get("slowest").getAsLong()).isPositive();
+  }
+
+  @Test
   void durationsAreSpelledAsInGhz() {
     assertThat(LoadTest.parseDuration("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
     assertThat(LoadTest.parseDuration("1.5s")).isEqualTo(java.time.Duration.ofMillis(1500));
