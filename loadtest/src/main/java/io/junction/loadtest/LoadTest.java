@@ -220,25 +220,34 @@ public final class LoadTest implements Callable<Integer> {
     try {
       // The pre-flight metadata call has its own deadline: -t is the load's, and -t 0 means none.
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(PREFLIGHT_SECONDS, TimeUnit.SECONDS);
-      ModelInferRequest request;
+      java.util.List<ModelInferRequest> requests = new java.util.ArrayList<>();
       if (data != null) {
         String json = data.equals("@") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
             : data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
-        ModelInferRequest.Builder b = ModelInferRequest.newBuilder();
-        com.google.protobuf.util.JsonFormat.parser().merge(json, b);
-        if (b.getModelName().isEmpty()) {
-          if (model == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "the request in -d/-D has no model_name; give --model");
-          }
-          b.setModelName(model);
-        } else if (model == null) {
-          model = b.getModelName();
+        // One request, or (as ghz takes it) a JSON array of requests sent in turn.
+        com.google.gson.JsonElement parsed = com.google.gson.JsonParser.parseString(json);
+        java.util.List<com.google.gson.JsonElement> items = parsed.isJsonArray() ? parsed.getAsJsonArray().asList()
+            : java.util.List.of(parsed);
+        if (items.isEmpty()) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "-d/-D holds an empty array: no request to send");
         }
-        request = b.build();
+        for (com.google.gson.JsonElement item : items) {
+          ModelInferRequest.Builder b = ModelInferRequest.newBuilder();
+          com.google.protobuf.util.JsonFormat.parser().merge(item.toString(), b);
+          if (b.getModelName().isEmpty()) {
+            if (model == null) {
+              throw new CommandLine.ParameterException(spec.commandLine(), "a request in -d/-D has no model_name; give --model");
+            }
+            b.setModelName(model);
+          } else if (model == null) {
+            model = b.getModelName();
+          }
+          requests.add(b.build());
+        }
       } else {
         ModelMetadataResponse meta = blocking.modelMetadata(
             ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
-        request = RequestFactory.fromMetadata(meta, model, version, batch, 42);
+        requests.add(RequestFactory.fromMetadata(meta, model, version, batch, 42));
       }
       java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs = new java.util.ArrayList<>();
       for (ManagedChannel c : channels) {
@@ -252,14 +261,14 @@ public final class LoadTest implements Callable<Integer> {
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9);
       long warmupNanos = parseDuration(warmup).toNanos();
       if (warmupNanos > 0) {
-        Runner warming = new Runner(stubs, request, timeoutNanos);
+        Runner warming = new Runner(stubs, requests, timeoutNanos, 0, false);
         if (scheduled) {
           warming.openLoop(new LoadSchedule("const", schedule.rateAt(0), 0, 0, 1), 0, warmupNanos);
         } else {
           warming.closedLoop(callers, 0, warmupNanos);
         }
       }
-      Runner runner = new Runner(stubs, request, timeoutNanos, skipFirst, countErrors);
+      Runner runner = new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(callers, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());

@@ -29,7 +29,9 @@ final class Runner {
   /** One stub per connection; calls go round robin. */
   private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
   private final AtomicLong nextStub = new AtomicLong();
-  private final ModelInferRequest request;
+  /** The requests, sent in turn. */
+  private final java.util.List<ModelInferRequest> requests;
+  private final AtomicLong nextRequest = new AtomicLong();
   private final long timeoutNanos;
   private final long skipFirst;
   private final boolean countErrors;
@@ -51,18 +53,22 @@ final class Runner {
 
   Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
       long timeoutNanos) {
-    this(stubs, request, timeoutNanos, 0, false);
+    this(stubs, java.util.List.of(request), timeoutNanos, 0, false);
   }
 
   /**
+   * @param requests sent in turn (ghz's JSON array in -d), one for every call when there is one
    * @param skipFirst answers left out of the results, the first ones to arrive (ghz's --skipFirst)
    * @param countErrors whether failed calls' latencies count in the latency figures (ghz's --count-errors);
    *     they are always counted by status and message
    */
-  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
-      long timeoutNanos, long skipFirst, boolean countErrors) {
+  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
+      java.util.List<ModelInferRequest> requests, long timeoutNanos, long skipFirst, boolean countErrors) {
+    if (requests.isEmpty()) {
+      throw new IllegalArgumentException("a load needs at least one request");
+    }
     this.stubs = java.util.List.copyOf(stubs);
-    this.request = request;
+    this.requests = java.util.List.copyOf(requests);
     this.timeoutNanos = timeoutNanos;
     this.skipFirst = skipFirst;
     this.countErrors = countErrors;
@@ -191,6 +197,8 @@ final class Runner {
   private void call(long scheduledNanos, Runnable whenDone) {
     var stub = stubs.get((int) (nextStub.getAndIncrement() % stubs.size()));
     var withDeadline = timeoutNanos > 0 ? stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS) : stub;
+    ModelInferRequest request = requests.size() == 1 ? requests.get(0)
+        : requests.get((int) (nextRequest.getAndIncrement() % requests.size()));
     Futures.addCallback(withDeadline.modelInfer(request),
         new FutureCallback<ModelInferResponse>() {
           @Override

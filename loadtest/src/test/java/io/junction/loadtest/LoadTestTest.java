@@ -136,6 +136,21 @@ class LoadTestTest {
   }
 
   @Test
+  void aJsonArrayOfRequestsIsSentInTurn() throws Exception {
+    long addSub = successes("add_sub");
+    long mlp = successes("mlp");
+    String array = "[{\"model_name\":\"add_sub\",\"inputs\":[{\"name\":\"A\",\"datatype\":\"FP32\",\"shape\":[1,3],"
+        + "\"contents\":{\"fp32_contents\":[1,2,3]}},{\"name\":\"B\",\"datatype\":\"FP32\",\"shape\":[1,3],"
+        + "\"contents\":{\"fp32_contents\":[1,1,1]}}]},"
+        + "{\"model_name\":\"mlp\",\"model_version\":\"1\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+        + "\"shape\":[1,8],\"contents\":{\"fp32_contents\":[1,2,3,4,5,6,7,8]}}]}]";
+    JsonObject report = run("-d", array, "-c", "2", "-n", "40");
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(40);
+    assertThat(successes("add_sub") - addSub).isEqualTo(20);
+    assertThat(successes("mlp") - mlp).isEqualTo(20);
+  }
+
+  @Test
   void durationsAreSpelledAsInGhz() {
     assertThat(LoadTest.parseDuration("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
     assertThat(LoadTest.parseDuration("1.5s")).isEqualTo(java.time.Duration.ofMillis(1500));
