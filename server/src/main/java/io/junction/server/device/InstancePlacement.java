@@ -3,11 +3,13 @@ package io.junction.server.device;
 import io.junction.proto.inference.ModelInstanceGroup;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -28,7 +30,7 @@ import java.util.TreeSet;
  */
 public record InstancePlacement(Map<DeviceId, Integer> instances) {
   public InstancePlacement {
-    instances = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(instances));
+    instances = Collections.unmodifiableMap(new TreeMap<>(instances));
     if (instances.isEmpty()) {
       throw new IllegalArgumentException("a placement needs at least one instance");
     }
@@ -102,7 +104,7 @@ public record InstancePlacement(Map<DeviceId, Integer> instances) {
     return new InstancePlacement(placed);
   }
 
-  public java.util.Set<DeviceId> devices() {
+  public Set<DeviceId> devices() {
     return instances.keySet();
   }
 
@@ -115,7 +117,7 @@ public record InstancePlacement(Map<DeviceId, Integer> instances) {
     List<ModelInstanceGroup> groups = new ArrayList<>();
     Optional.ofNullable(instances.get(DeviceId.CPU)).ifPresent(n -> groups.add(ModelInstanceGroup.newBuilder()
         .setKind(ModelInstanceGroup.Kind.KIND_CPU).setCount(n).build()));
-    Map<Integer, List<Integer>> gpusByCount = new java.util.TreeMap<>();
+    Map<Integer, List<Integer>> gpusByCount = new TreeMap<>();
     instances.forEach((id, n) -> {
       if (id.isGpu()) {
         gpusByCount.computeIfAbsent(n, k -> new ArrayList<>()).add(id.index());

@@ -35,13 +35,6 @@ public final class ServedModel {
   private volatile Footprint footprint = Footprint.NONE;
   private volatile long loadMillis;
 
-  /** A version on the CPU alone, with as many instances as its config's groups count. */
-  public ServedModel(String name, long version, ModelConfig config, LoadedModel loaded) {
-    this(name, version, config, List.of(new ModelInstances(DeviceId.CPU, loaded,
-        Math.max(1, config.getInstanceGroupList().stream().mapToInt(g -> Math.max(1, g.getCount())
-            * Math.max(1, g.getGpusCount())).sum()))));
-  }
-
   /** @param instances the version's copy on each device it is placed on, in device order */
   public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances) {
     if (instances.isEmpty()) {

@@ -250,6 +250,9 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     double bRate = bReq == 0 ? 0 : (double) bErr / bReq;
     String figures = String.format("canary %d requests, %d errors (%.2f %%), p99 %.2f ms; baseline %d requests, "
         + "%d errors (%.2f %%), p99 %.2f ms", cReq, cErr, 100 * cRate, cP99, bReq, bErr, 100 * bRate, bP99);
+    // What the feedback says of the business outcome, read once per judgement (for the breach and the hold).
+    Optional<OutcomeEvidence.Difference> evidence = c.businessSlo().map(slo ->
+        outcomes.compare(route.name(), slo.outcome(), c.variant(), c.baseline(), slo.confidence()));
     if (cReq >= Math.min(MIN_REQUESTS_TO_JUDGE, c.minRequests())) {
       String breach = null;
       if (cRate - bRate > c.maxErrorRateIncrease()) {
@@ -259,7 +262,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
         breach = String.format("p99 %.2f ms exceeds %.1f x the baseline's %.2f ms", cP99, c.maxP99Ratio(), bP99);
       }
       if (breach == null && c.businessSlo().isPresent()) {
-        breach = businessBreach(route, c, c.businessSlo().get());
+        breach = businessBreach(c.businessSlo().get(), evidence.get());
       }
       if (breach != null) {
         t.state = State.ROLLED_BACK;
@@ -272,7 +275,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     }
     double elapsed = (System.nanoTime() - t.stepStartNanos) / 1e9;
     double weight = c.steps().get(t.step);
-    String businessHold = c.businessSlo().map(slo -> businessHold(route, c, slo)).orElse(null);
+    String businessHold = c.businessSlo().map(slo -> businessHold(slo, evidence.get())).orElse(null);
     if (cReq >= c.minRequests() && elapsed >= c.minSeconds() && businessHold != null) {
       publish(route, t, weight, "holding step " + (t.step + 1) + " at " + weight + " %: " + businessHold + "; "
           + figures, cReq, cErr, cP99, bReq, bErr, bP99);
@@ -298,9 +301,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   }
 
   /** A breach of the business SLO: the canary is shown to be worse than the margin allows. */
-  private String businessBreach(Route route, Canary c, Canary.BusinessSlo slo) {
-    OutcomeEvidence.Difference d = outcomes.compare(route.name(), slo.outcome(), c.variant(), c.baseline(),
-        slo.confidence());
+  private static String businessBreach(Canary.BusinessSlo slo, OutcomeEvidence.Difference d) {
     if (d.variantCount() < slo.minSamples() || d.baselineCount() < slo.minSamples() || Double.isNaN(d.high())
         || d.high() >= -slo.maxDecrease()) {
       return null;
@@ -311,9 +312,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   }
 
   /** Why the business SLO does not yet allow promotion, or null when it does. */
-  private String businessHold(Route route, Canary c, Canary.BusinessSlo slo) {
-    OutcomeEvidence.Difference d = outcomes.compare(route.name(), slo.outcome(), c.variant(), c.baseline(),
-        slo.confidence());
+  private static String businessHold(Canary.BusinessSlo slo, OutcomeEvidence.Difference d) {
     if (d.variantCount() < slo.minSamples() || d.baselineCount() < slo.minSamples()) {
       return String.format("business SLO needs %d '%s' values per variant (canary %d, baseline %d)",
           slo.minSamples(), slo.outcome(), d.variantCount(), d.baselineCount());

@@ -50,10 +50,16 @@ class FeedbackTest {
 
   @TempDir Path dir;
 
+  /** A server on the demo repository with these routes and the admin token. */
+  private TestServer start(String routesYaml) throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), routesYaml);
+    return TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN));
+  }
+
   @Test
   void twelvePercentAgainstTenIsCalledAndEqualRatesAreNot() throws Exception {
-    Path repo = DemoRepository.write(dir.resolve("repo"));
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+    try (TestServer server = start("""
         routes:
           - name: scorer
             variants:
@@ -63,8 +69,7 @@ class FeedbackTest {
             variants:
               - { name: a, model: mlp, version: 1, weight: 50 }
               - { name: b, model: mlp, version: 2, weight: 50 }
-        """);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+        """)) {
       // Routing keys make each request's variant the same on every run; the users' conversions are drawn
       // from a seeded generator: b converts at 12 %, a at 10 %.
       Map<String, String> scorer = send(server, "scorer", 16_000);
@@ -118,14 +123,12 @@ class FeedbackTest {
 
   @Test
   void restFeedbackJoinsByTheCallersIdOrTheTraceIdAndCountsWhatItCannotJoin() throws Exception {
-    Path repo = DemoRepository.write(dir.resolve("repo"));
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+    try (TestServer server = start("""
         routes:
           - name: scorer
             variants:
               - { name: only, model: mlp, version: 1, weight: 1 }
-        """);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+        """)) {
       ModelInferRequest.Builder call = rawFp32("scorer", "", "x", new float[8], 1, 8).toBuilder().setId("order-17");
       server.blocking().modelInfer(call.build());
       server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8).toBuilder().setId("direct").build());
@@ -187,9 +190,7 @@ class FeedbackTest {
 
   @Test
   void aCanaryWithABusinessSloWaitsForTheOutcomeAndMovesOnWhenItIsNoWorse() throws Exception {
-    Path repo = DemoRepository.write(dir.resolve("repo"));
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), canaryRoute());
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+    try (TestServer server = start(canaryRoute())) {
       var admin = admin(server);
       await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
           GetRouteRequest.newBuilder().setName("scorer").build()).getCanaryWeight() == 50);
@@ -210,9 +211,7 @@ class FeedbackTest {
 
   @Test
   void aCanaryShownToConvertWorseIsRolledBack() throws Exception {
-    Path repo = DemoRepository.write(dir.resolve("repo"));
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), canaryRoute());
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+    try (TestServer server = start(canaryRoute())) {
       var admin = admin(server);
       await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> admin.getCanaryStatus(
           GetRouteRequest.newBuilder().setName("scorer").build()).getCanaryWeight() == 50);
@@ -229,16 +228,14 @@ class FeedbackTest {
 
   @Test
   void aBanditRouteShiftsTrafficToTheVariantThatConvertsBetter() throws Exception {
-    Path repo = DemoRepository.write(dir.resolve("repo"));
-    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
+    try (TestServer server = start("""
         routes:
           - name: scorer
             variants:
               - { name: a, model: mlp, version: 1, weight: 50 }
               - { name: b, model: mlp, version: 2, weight: 50 }
             bandit: { outcome: click, min_share: 0.1, min_samples: 500 }
-        """);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes).withAdminToken(TOKEN))) {
+        """)) {
       Map<String, String> answered = send(server, "scorer", 1_000);
       reportClicks(server, answered, "b", 0.30, 3); // b converts at 30 %, a at 10 %
       var admin = admin(server);

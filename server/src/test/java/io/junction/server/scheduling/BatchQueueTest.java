@@ -8,6 +8,8 @@ import io.junction.proto.inference.ModelConfig;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestTimeoutException;
+import io.junction.server.device.DeviceId;
+import io.junction.server.model.ModelInstances;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
@@ -37,7 +39,8 @@ class BatchQueueTest {
         input [ { name: "x", data_type: TYPE_FP32, dims: [ -1 ] } ]
         output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
         """ + configText, config);
-    model = new ServedModel("fake", 1, config.build(), new IdentityRunner(0));
+    model = new ServedModel("fake", 1, config.build(),
+        java.util.List.of(new ModelInstances(DeviceId.CPU, new IdentityRunner(0), 1)));
     policy = BatchPolicy.from(model.config(), 100);
     queue = new BatchQueue(policy, model.label());
   }

@@ -10,6 +10,8 @@ import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestTimeoutException;
+import io.junction.server.device.DeviceId;
+import io.junction.server.model.ModelInstances;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.BufferPool;
 import io.junction.server.tensor.DataType;
@@ -55,7 +57,8 @@ class DynamicBatcherTest {
         input [ { name: "x", data_type: TYPE_FP32, dims: [ -1 ] } ]
         output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
         """ + configText, config);
-    ServedModel model = new ServedModel("fake", 1, config.build(), backend);
+    // One CPU copy; the batcher takes its instance count from the policy (BatchPolicy.instances).
+    ServedModel model = new ServedModel("fake", 1, config.build(), List.of(new ModelInstances(DeviceId.CPU, backend, 1)));
     BatchExecution execution = new BatchExecution(model, runner, TracerProvider.noop().get("test"), "cpu",
         Histogram.builder().name("test_batch_size").build().labelValues());
     DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, execution, clock);
