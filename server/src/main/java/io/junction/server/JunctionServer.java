@@ -22,6 +22,7 @@ import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
 import io.junction.server.grpc.GrpcEndpoint;
+import io.junction.server.grpc.IncompleteMessageBudget;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.protocol.ServerInfo;
@@ -200,6 +201,15 @@ public final class JunctionServer implements AutoCloseable {
       Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
           .help("Connections closed for resetting most of their streams while the server was working on them")
           .register(metrics.registry());
+      Counter streamsCut = Counter.builder().name("junction_grpc_incomplete_streams_cut")
+          .help("Streams ended before their message was whole: its connection or the server held too much of "
+              + "messages still arriving, or the message stalled")
+          .labelNames("reason").register(metrics.registry());
+      IncompleteMessageBudget incomplete = new IncompleteMessageBudget(config.limits().inboundMemory(),
+          config.limits().requestReadTimeout(), why -> streamsCut.labelValues(why.name().toLowerCase(java.util.Locale.ROOT)).inc());
+      io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_incomplete_message_bytes")
+          .help("Bytes held by gRPC messages not yet received whole, on all connections")
+          .callback(cb -> cb.call(incomplete.held())).register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
               config.limits(), readTimeouts, telemetry.tracer())
@@ -208,14 +218,16 @@ public final class JunctionServer implements AutoCloseable {
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
-            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), rapidResets::inc).start();
+            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), rapidResets::inc,
+            incomplete).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
         services.add(RouteAdminService.guarded(routes, canaries, outcomes, admin));
       }
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
-          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc).start();
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc,
+          incomplete).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),

@@ -5,6 +5,7 @@ import io.junction.server.config.DeviceConfig;
 import io.junction.server.config.FeedbackConfig;
 import io.junction.server.config.StatusPageConfig;
 import io.junction.server.config.GrpcLimits;
+import io.junction.server.config.InboundMemory;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
 import io.junction.server.drift.DriftMonitor;
@@ -111,6 +112,20 @@ public final class Main implements Callable<Integer> {
       description = "A ModelInfer call must deliver its whole request within N seconds of its start, or it is answered "
           + "DEADLINE_EXCEEDED and what it sent is freed (stalled senders) (default: ${DEFAULT-VALUE}).")
   long requestReadTimeoutSeconds;
+
+  @Option(names = "--grpc-max-incomplete-bytes-per-connection", paramLabel = "BYTES",
+      description = "Bytes that requests not yet received whole may hold on one connection; the stream that passes it "
+          + "is ended RESOURCE_EXHAUSTED (default: twice --grpc-max-message-size).")
+  Long maxIncompleteBytesPerConnection;
+
+  @Option(names = "--grpc-max-incomplete-bytes", paramLabel = "BYTES",
+      description = "The same over all connections (default: a quarter of the heap's limit, at least one connection's).")
+  Long maxIncompleteBytes;
+
+  @Option(names = "--grpc-large-request-bytes", defaultValue = "" + InboundMemory.DEFAULT_LARGE_MESSAGE_BYTES,
+      paramLabel = "BYTES", description = "ModelInfer requests of at least this size are parsed on their own threads, "
+          + "apart from small calls (default: ${DEFAULT-VALUE}).")
+  int largeRequestBytes;
 
   @Option(names = "--grpc-max-typed-contents-bytes", defaultValue = "4194304", paramLabel = "BYTES",
       description = "Typed contents (InferTensorContents) a request may carry in all; more is refused with "
@@ -338,6 +353,18 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  private InboundMemory inboundMemory() {
+    InboundMemory defaults = InboundMemory.defaults(maxMessageBytes);
+    long perConnection = maxIncompleteBytesPerConnection != null ? maxIncompleteBytesPerConnection
+        : defaults.perConnectionBytes();
+    long total = maxIncompleteBytes != null ? maxIncompleteBytes : Math.max(perConnection, defaults.totalBytes());
+    try {
+      return new InboundMemory(perConnection, total, largeRequestBytes);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+
   private int serve(Path repository, Path demo, Optional<TlsConfig> tls) throws Exception {
     ServerConfig defaults = ServerConfig.defaults(repository);
     ServerConfig config = new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
@@ -346,7 +373,8 @@ public final class Main implements Callable<Integer> {
         GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes).withMaxTypedContentsBytes(maxTypedContentsBytes)
             .withRequestReadTimeout(Duration.ofSeconds(Math.max(1, requestReadTimeoutSeconds)))
             .withMaxConnectionAge(duration("--grpc-max-connection-age", maxConnectionAge),
-                duration("--grpc-max-connection-age-grace", maxConnectionAgeGrace)),
+                duration("--grpc-max-connection-age-grace", maxConnectionAgeGrace))
+            .withInboundMemory(inboundMemory()),
         tls, control(), Optional.ofNullable(routesFile),
         admin(), Optional.ofNullable(stateDir),
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),

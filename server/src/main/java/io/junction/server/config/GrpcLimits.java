@@ -27,12 +27,13 @@ import java.util.Objects;
  *     answered DEADLINE_EXCEEDED and its stream reset (a stalled sender holds what it sent in memory)
  * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
  *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
+ * @param inboundMemory what requests may hold while they arrive, and which are parsed apart as large
  */
 public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes, int maxConcurrentCallsPerConnection,
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
     Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
-    Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout) {
+    Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout, InboundMemory inboundMemory) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
@@ -54,7 +55,8 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       0.8,
       Duration.ofSeconds(10),
       DEFAULT_MAX_TYPED_CONTENTS_BYTES,
-      Duration.ofSeconds(30));
+      Duration.ofSeconds(30),
+      InboundMemory.defaults(DEFAULT_MAX_INBOUND_MESSAGE_BYTES));
 
   public GrpcLimits {
     positive("maxInboundMessageBytes", maxInboundMessageBytes);
@@ -73,31 +75,46 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     positive("prematureResetWindow", prematureResetWindow);
     positive("maxTypedContentsBytes", maxTypedContentsBytes);
     positive("requestReadTimeout", requestReadTimeout);
+    Objects.requireNonNull(inboundMemory, "inboundMemory");
+    if (inboundMemory.perConnectionBytes() < maxInboundMessageBytes) {
+      throw new IllegalArgumentException("a connection may hold " + inboundMemory.perConnectionBytes()
+          + " bytes of incomplete messages, less than one message of the largest size (" + maxInboundMessageBytes + ")");
+    }
   }
 
+  /** With a largest message; the incomplete-message limits grow with it where they would no longer hold one. */
   public GrpcLimits withMaxInboundMessageBytes(int bytes) {
+    InboundMemory memory = inboundMemory.perConnectionBytes() >= bytes ? inboundMemory
+        : InboundMemory.defaults(bytes).withLargeMessageBytes(inboundMemory.largeMessageBytes());
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout, memory);
   }
 
   public GrpcLimits withMaxTypedContentsBytes(int bytes) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout, inboundMemory);
   }
 
   public GrpcLimits withRequestReadTimeout(Duration timeout) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        timeout);
+        timeout, inboundMemory);
   }
 
   public GrpcLimits withMaxConnectionAge(Duration age, Duration grace) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, age, grace,
-        prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout);
+        prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout, inboundMemory);
+  }
+
+  public GrpcLimits withInboundMemory(InboundMemory memory) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
+        requestReadTimeout, memory);
   }
 
   private static void positive(String name, int value) {

@@ -58,9 +58,11 @@ public final class GrpcEndpoint implements AutoCloseable {
   /**
    * @param interceptors applied to every call of every service, the first one outermost
    * @param onRapidReset told each time a connection is closed for resetting streams the server works on
+   * @param incomplete what messages still arriving may hold, shared with the server's other endpoints
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
-      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Runnable onRapidReset) {
+      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Runnable onRapidReset,
+      IncompleteMessageBudget incomplete) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -100,7 +102,7 @@ public final class GrpcEndpoint implements AutoCloseable {
         limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), onRapidReset);
     builder.protocolNegotiator(new GuardedNegotiator(this.tls != null
         ? InternalProtocolNegotiators.serverTls(this.tls.context()) : InternalProtocolNegotiators.serverPlaintext(),
-        () -> new PrematureResetGuard(resets)));
+        () -> List.of(new PrematureResetGuard(resets), new IncompleteMessageGuard(incomplete))));
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {

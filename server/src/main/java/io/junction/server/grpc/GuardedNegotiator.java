@@ -9,18 +9,19 @@ import io.netty.util.AsciiString;
 import java.util.function.Supplier;
 
 /**
- * grpc-java's server negotiation (plaintext or TLS), with a {@link PrematureResetGuard} put between
- * TLS and the HTTP/2 handler of every connection, where it sees the plaintext frames. Uses grpc-java's
+ * grpc-java's server negotiation (plaintext or TLS), with guards ({@link PrematureResetGuard},
+ * {@link IncompleteMessageGuard}) put between TLS and the HTTP/2 handler of every connection, where they
+ * see the plaintext frames. Uses grpc-java's
  * {@code Internal*} negotiator API, the only way into the server's pipeline; the version is pinned and
  * the rapid-reset tests fail if the hook stops working.
  */
 final class GuardedNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator delegate;
-  private final Supplier<ChannelHandler> guard;
+  private final Supplier<java.util.List<ChannelHandler>> guards;
 
-  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate, Supplier<ChannelHandler> guard) {
+  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate, Supplier<java.util.List<ChannelHandler>> guards) {
     this.delegate = delegate;
-    this.guard = guard;
+    this.guards = guards;
   }
 
   @Override
@@ -35,9 +36,11 @@ final class GuardedNegotiator implements InternalProtocolNegotiator.ProtocolNego
       @Override
       public void handlerAdded(ChannelHandlerContext ctx) {
         String name = ctx.name() + "#negotiation";
-        // The TLS negotiation puts its SslHandler just before itself when added; the guard goes after it.
+        // The TLS negotiation puts its SslHandler just before itself when added; the guards go after it, in order.
         ctx.pipeline().addAfter(ctx.name(), name, negotiation);
-        ctx.pipeline().addBefore(name, null, guard.get());
+        for (ChannelHandler guard : guards.get()) {
+          ctx.pipeline().addBefore(name, null, guard);
+        }
         ctx.pipeline().remove(this);
       }
     };

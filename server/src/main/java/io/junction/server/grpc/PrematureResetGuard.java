@@ -46,8 +46,8 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
   private final IntObjectHashMap<Boolean> working = new IntObjectHashMap<>();
   private int lastClientStream;
   // made once: a lambda per read or write would be garbage on the event loop
-  private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream) -> clientFrame(type, stream);
-  private final Http2FrameScanner.Listener onServerFrame = this::serverFrame;
+  private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream, length) -> clientFrame(type, stream);
+  private final Http2FrameScanner.Listener onServerFrame = (type, flags, stream, length) -> serverFrame(type, flags, stream);
   private long windowStart = System.nanoTime();
   private int opened;
   private int premature;

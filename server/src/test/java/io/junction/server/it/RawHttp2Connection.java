@@ -1,0 +1,192 @@
+package io.junction.server.it;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2Headers;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A gRPC client written frame by frame, for what real clients never do: stop in the middle of a
+ * message, or hold many messages half sent. It honours HTTP/2 flow control (waits for the server's
+ * window before sending DATA) and reads every stream's end: its grpc-status and grpc-message, or a
+ * reset.
+ */
+final class RawHttp2Connection implements AutoCloseable {
+  private static final int MAX_FRAME = 16_384;
+
+  private final Socket socket;
+  private final OutputStream out;
+  private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
+  private final Map<Integer, CompletableFuture<String>> ends = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> streamWindows = new ConcurrentHashMap<>();
+  private final Thread reader;
+  private long connectionWindow = 65_535;
+  private long initialStreamWindow = 65_535;
+  private int nextStream = 1;
+  private volatile boolean closedByServer;
+
+  RawHttp2Connection(int port) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    out = socket.getOutputStream();
+    write(Unpooled.wrappedBuffer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+    write(frame(0x4, 0, 0, Unpooled.EMPTY_BUFFER));
+    DataInputStream in = new DataInputStream(socket.getInputStream());
+    reader = new Thread(() -> read(in), "raw-http2-reader");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Opens a stream for a gRPC method (its full path, "/package.Service/Method"). */
+  synchronized int open(String path) throws Exception {
+    int stream = nextStream;
+    nextStream += 2;
+    ends.put(stream, new CompletableFuture<>());
+    streamWindows.put(stream, initialStreamWindow);
+    Http2Headers headers = new DefaultHttp2Headers().method("POST").scheme("http").authority("junction").path(path)
+        .set("content-type", "application/grpc").set("te", "trailers");
+    ByteBuf block = Unpooled.buffer();
+    encoder.encodeHeaders(stream, headers, block);
+    write(frame(0x1, 0x4, stream, block));
+    return stream;
+  }
+
+  /** The 5-byte gRPC prefix of an uncompressed message of {@code length} bytes. */
+  static byte[] prefix(int length) {
+    return new byte[] {0, (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
+  }
+
+  /** Sends bytes on a stream as DATA frames, as fast as the server's windows allow. */
+  void send(int stream, byte[] bytes, boolean endStream) throws Exception {
+    int offset = 0;
+    do {
+      int n;
+      synchronized (this) {
+        while (true) {
+          if (closedByServer) {
+            throw new IOException("the server closed the connection");
+          }
+          if (ends.get(stream).isDone()) {
+            return; // ended by the server: nothing more to send
+          }
+          long window = Math.min(connectionWindow, streamWindows.get(stream));
+          n = (int) Math.min(Math.min(MAX_FRAME, bytes.length - offset), window);
+          if (n > 0 || bytes.length == offset) {
+            break;
+          }
+          wait(100);
+        }
+        connectionWindow -= n;
+        streamWindows.merge(stream, (long) -n, Long::sum);
+        boolean last = offset + n == bytes.length;
+        write(frame(0x0, last && endStream ? 0x1 : 0, stream, Unpooled.wrappedBuffer(bytes, offset, n)));
+      }
+      offset += n;
+    } while (offset < bytes.length);
+  }
+
+  /** How the stream ended: "grpc-status N: message", or "reset N". */
+  CompletableFuture<String> end(int stream) {
+    return ends.get(stream);
+  }
+
+  boolean closedByServer() {
+    return closedByServer;
+  }
+
+  private synchronized void write(ByteBuf buf) throws IOException {
+    byte[] bytes = new byte[buf.readableBytes()];
+    buf.readBytes(bytes);
+    out.write(bytes);
+    out.flush();
+  }
+
+  private static ByteBuf frame(int type, int flags, int stream, ByteBuf payload) {
+    ByteBuf frame = Unpooled.buffer(9 + payload.readableBytes());
+    frame.writeMedium(payload.readableBytes()).writeByte(type).writeByte(flags).writeInt(stream).writeBytes(payload);
+    return frame;
+  }
+
+  private void read(DataInputStream in) {
+    DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+    try {
+      while (true) {
+        int length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
+        int type = in.readUnsignedByte();
+        int flags = in.readUnsignedByte();
+        int stream = in.readInt() & 0x7fffffff;
+        byte[] payload = new byte[length];
+        in.readFully(payload);
+        ByteBuf body = Unpooled.wrappedBuffer(payload);
+        switch (type) {
+          case 0x1 -> { // HEADERS: the stream's end when END_STREAM
+            Http2Headers h = decoder.decodeHeaders(stream, body);
+            if ((flags & 0x1) != 0 && ends.containsKey(stream)) {
+              CharSequence message = h.get("grpc-message");
+              ends.get(stream).complete("grpc-status " + h.get("grpc-status") + (message == null ? "" : ": " + message));
+            }
+          }
+          case 0x3 -> { // RST_STREAM
+            if (ends.containsKey(stream)) {
+              ends.get(stream).complete("reset " + body.readInt());
+            }
+          }
+          case 0x4 -> { // SETTINGS
+            if ((flags & 0x1) == 0) {
+              while (body.isReadable()) {
+                int id = body.readUnsignedShort();
+                long value = body.readUnsignedInt();
+                if (id == 0x4) {
+                  synchronized (this) {
+                    long change = value - initialStreamWindow;
+                    initialStreamWindow = value;
+                    streamWindows.replaceAll((s, w) -> w + change);
+                    notifyAll();
+                  }
+                }
+              }
+              write(frame(0x4, 0x1, 0, Unpooled.EMPTY_BUFFER));
+            }
+          }
+          case 0x6 -> { // PING
+            if ((flags & 0x1) == 0) {
+              write(frame(0x6, 0x1, 0, body));
+            }
+          }
+          case 0x8 -> { // WINDOW_UPDATE
+            long increment = body.readUnsignedInt() & 0x7fffffffL;
+            synchronized (this) {
+              if (stream == 0) {
+                connectionWindow += increment;
+              } else {
+                streamWindows.computeIfPresent(stream, (s, w) -> w + increment);
+              }
+              notifyAll();
+            }
+          }
+          default -> { } // DATA, GOAWAY, ...: answers are not read
+        }
+      }
+    } catch (Exception e) {
+      closedByServer = true;
+      ends.values().forEach(f -> f.complete("connection closed"));
+      synchronized (this) {
+        notifyAll();
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
