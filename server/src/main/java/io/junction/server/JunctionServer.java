@@ -23,6 +23,7 @@ import io.junction.server.grpc.RouteAdminService;
 import io.grpc.ServerServiceDefinition;
 import io.junction.server.grpc.GrpcEndpoint;
 import io.junction.server.grpc.IncompleteMessageBudget;
+import io.junction.server.grpc.LargeRequestLane;
 import io.junction.server.grpc.InferenceGrpcService;
 import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.protocol.ServerInfo;
@@ -210,9 +211,19 @@ public final class JunctionServer implements AutoCloseable {
       io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_incomplete_message_bytes")
           .help("Bytes held by gRPC messages not yet received whole, on all connections")
           .callback(cb -> cb.call(incomplete.held())).register(metrics.registry());
+      Counter largeRefused = Counter.builder().name("junction_grpc_large_requests_refused")
+          .help("Large ModelInfer requests refused because those waiting to be parsed held too many bytes")
+          .register(metrics.registry());
+      // As many threads as half the cores: large requests never take all of them from small calls.
+      LargeRequestLane largeRequests = new LargeRequestLane(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+          config.limits().inboundMemory().totalBytes(), largeRefused::inc);
+      opened.push(largeRequests); // closed after the endpoints, which drain the calls using it
+      io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_large_requests_waiting")
+          .help("Large ModelInfer requests waiting to be parsed or being parsed")
+          .callback(cb -> cb.call(largeRequests.waiting())).register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
-              config.limits(), readTimeouts, telemetry.tracer())
+              config.limits(), readTimeouts, largeRequests, telemetry.tracer())
               .definition(repositoryGuard),
           health.getHealthService().bindService(), new FeedbackGrpcService(outcomes).bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {

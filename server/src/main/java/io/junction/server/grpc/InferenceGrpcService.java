@@ -11,6 +11,7 @@ import io.grpc.ServerServiceDefinition;
 import io.junction.server.config.AdminAccess;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
@@ -58,7 +59,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final InferencePipeline pipeline;
   private final ServerInfo info;
   private final int streamWindow;
-  private final int maxTypedContentsBytes;
+  private final InferRequestMarshaller parser;
+  private final LargeRequestLane lane;
   private final java.util.concurrent.ScheduledExecutorService timers;
   private final java.time.Duration readTimeout;
   private final Tracer tracer;
@@ -68,16 +70,18 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
    * @param limits the typed-contents cap and the request read timeout
    * @param timers where ModelInfer's read timeouts wait (owned by the caller)
+   * @param lane where large requests are parsed and handed on (owned by the caller)
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
       int streamWindow, io.junction.server.config.GrpcLimits limits, java.util.concurrent.ScheduledExecutorService timers,
-      Tracer tracer) {
+      LargeRequestLane lane, Tracer tracer) {
     this.models = models;
     this.catalog = catalog;
     this.pipeline = pipeline;
     this.info = info;
     this.streamWindow = streamWindow;
-    this.maxTypedContentsBytes = limits.maxTypedContentsBytes();
+    this.parser = new InferRequestMarshaller(limits.maxTypedContentsBytes(), limits.inboundMemory().largeMessageBytes());
+    this.lane = lane;
     this.readTimeout = limits.requestReadTimeout();
     this.timers = timers;
     this.tracer = tracer;
@@ -92,11 +96,13 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    */
   public ServerServiceDefinition definition(Optional<AdminAccess> repositoryGuard) {
     ServerServiceDefinition generated = bindService();
-    // ModelInfer and ModelStreamInfer with the lenient request marshaller: bad bytes get INVALID_ARGUMENT.
-    MethodDescriptor<ModelInferRequest, ModelInferResponse> inferMethod = GRPCInferenceServiceGrpc.getModelInferMethod()
-        .toBuilder().setRequestMarshaller(new LenientRequestMarshaller(maxTypedContentsBytes)).build();
-    MethodDescriptor<ModelInferRequest, ModelStreamInferResponse> streamMethod = GRPCInferenceServiceGrpc
-        .getModelStreamInferMethod().toBuilder().setRequestMarshaller(new LenientRequestMarshaller(maxTypedContentsBytes)).build();
+    // ModelInfer and ModelStreamInfer with Junction's request marshaller: bad bytes get INVALID_ARGUMENT, large
+    // requests are parsed on the large-request lane.
+    MethodDescriptor<ReceivedRequest, ModelInferResponse> inferMethod = GRPCInferenceServiceGrpc.getModelInferMethod()
+        .toBuilder(parser, ProtoUtils.marshaller(ModelInferResponse.getDefaultInstance())).build();
+    MethodDescriptor<ReceivedRequest, ModelStreamInferResponse> streamMethod = GRPCInferenceServiceGrpc
+        .getModelStreamInferMethod().toBuilder(parser, ProtoUtils.marshaller(ModelStreamInferResponse.getDefaultInstance()))
+        .build();
     io.grpc.ServiceDescriptor original = generated.getServiceDescriptor();
     io.grpc.ServiceDescriptor.Builder descriptor = io.grpc.ServiceDescriptor.newBuilder(original.getName())
         .setSchemaDescriptor(original.getSchemaDescriptor());
@@ -120,7 +126,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
         b.addMethod(method);
       }
     }
-    b.addMethod(inferMethod, new UnaryInferHandler(pipeline, timers, readTimeout));
+    b.addMethod(inferMethod, new UnaryInferHandler(pipeline, lane, parser, timers, readTimeout));
     b.addMethod(streamMethod, streamHandler());
     return b.build();
   }
@@ -131,10 +137,10 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     return method.withServerCallHandler((call, headers) -> guard.interceptCall(call, headers, next));
   }
 
-  private ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> streamHandler() {
-    return (call, headers) -> ServerCalls.<ModelInferRequest, ModelStreamInferResponse>asyncBidiStreamingCall(
+  private ServerCallHandler<ReceivedRequest, ModelStreamInferResponse> streamHandler() {
+    return (call, headers) -> ServerCalls.<ReceivedRequest, ModelStreamInferResponse>asyncBidiStreamingCall(
         out -> new StreamInferSession((ServerCallStreamObserver<ModelStreamInferResponse>) out, pipeline,
-            streamWindow, RequestMetadata.headers(headers), Context.current(), tracer))
+            streamWindow, RequestMetadata.headers(headers), Context.current(), tracer, lane, parser))
         .startCall(call, headers);
   }
 

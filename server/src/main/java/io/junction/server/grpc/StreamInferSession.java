@@ -26,12 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Inbound calls ({@code onNext}, {@code onCompleted}) are serialised by gRPC; outbound calls are
  * serialised by the chain, since each runs only after the previous one finished.
  */
-final class StreamInferSession implements StreamObserver<ModelInferRequest> {
+final class StreamInferSession implements StreamObserver<ReceivedRequest> {
   private final ServerCallStreamObserver<ModelStreamInferResponse> call;
   private final InferencePipeline pipeline;
   private final RequestContext.Headers headers;
   private final Context context;
   private final Tracer tracer;
+  private final LargeRequestLane lane;
+  private final InferRequestMarshaller parser;
   /** Requests of this stream still queued or running, cancelled together if the stream is. */
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   /** Completes when every answer so far has been sent. Touched only by inbound calls. */
@@ -39,10 +41,15 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   /** Requests not taken yet because the client was not reading its answers; guarded by this. */
   private int owed;
 
-  /** @param headers the stream's metadata: every request of the stream is routed by it */
+  /**
+   * @param headers the stream's metadata: every request of the stream is routed by it
+   * @param lane where large requests are parsed, by {@code parser}, before they run
+   */
   StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, InferencePipeline pipeline, int window,
-      RequestContext.Headers headers, Context context, Tracer tracer) {
+      RequestContext.Headers headers, Context context, Tracer tracer, LargeRequestLane lane, InferRequestMarshaller parser) {
     this.tracer = tracer;
+    this.lane = lane;
+    this.parser = parser;
     this.call = call;
     this.pipeline = pipeline;
     this.headers = headers;
@@ -58,25 +65,43 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
   }
 
   @Override
-  public void onNext(ModelInferRequest request) {
-    var refused = LenientRequestMarshaller.refusal(request);
-    if (refused.isPresent()) { // answered in turn, like any failed request of the stream
-      ModelStreamInferResponse error = ModelStreamInferResponse.newBuilder()
-          .setErrorMessage(refused.get().code() + ": " + StatusTranslator.bounded(refused.get().message())).build();
-      sent = sent.thenApply(ignored -> {
-        if (!context.isCancelled()) {
-          send(error);
-        }
-        return null;
-      });
-      return;
+  public void onNext(ReceivedRequest received) {
+    // Each answer is chained behind the previous one, whichever thread finishes it.
+    // The stream's server span is current here, not on the lane's threads.
+    io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
+    CompletableFuture<ModelStreamInferResponse> answer;
+    if (received instanceof ReceivedRequest.Parsed parsed) {
+      answer = answer(parsed.request(), trace);
+    } else if (received instanceof ReceivedRequest.Large large) {
+      answer = lane.parse(large, parser::parseLarge, context::isCancelled).thenCompose(r -> r instanceof ReceivedRequest.Parsed p
+          ? answer(p.request(), trace) : CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) r)))
+          .exceptionally(failure -> ModelStreamInferResponse.newBuilder() // never break the chain of answers
+              .setErrorMessage("INTERNAL: the request could not be parsed: " + failure).build());
+    } else {
+      answer = CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) received));
     }
-    // Each streamed request gets its own span under the stream's server span (current here).
-    Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setSpanKind(SpanKind.INTERNAL).startSpan();
+    sent = sent.thenCombine(answer, (ignored, response) -> {
+      if (response != null && !context.isCancelled()) {
+        send(response);
+      }
+      return null;
+    });
+  }
+
+  private static ModelStreamInferResponse refusal(ReceivedRequest.Refused refused) {
+    return ModelStreamInferResponse.newBuilder()
+        .setErrorMessage(refused.code() + ": " + StatusTranslator.bounded(refused.message())).build();
+  }
+
+  /** Runs one request; its answer, or null when the stream was cancelled meanwhile. */
+  private CompletableFuture<ModelStreamInferResponse> answer(ModelInferRequest request,
+      io.opentelemetry.context.Context trace) {
+    // Each streamed request gets its own span under the stream's server span.
+    Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan();
     CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(request),
         new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span));
     inFlight.add(outcome);
-    CompletableFuture<ModelStreamInferResponse> answer = outcome.handle((o, cancelled) -> {
+    return outcome.handle((o, cancelled) -> {
       inFlight.remove(outcome);
       if (o == null) { // cancelled with the stream: nobody to answer
         span.end();
@@ -93,12 +118,6 @@ final class StreamInferSession implements StreamObserver<ModelInferRequest> {
               .setInferResponse(ModelInferResponse.newBuilder().setModelName(request.getModelName())
                   .setModelVersion(request.getModelVersion()).setId(request.getId()))
               .build();
-    });
-    sent = sent.thenCombine(answer, (ignored, response) -> {
-      if (response != null && !context.isCancelled()) {
-        send(response);
-      }
-      return null;
     });
   }
 

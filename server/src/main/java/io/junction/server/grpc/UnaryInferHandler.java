@@ -5,7 +5,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.Status;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.inference.InferencePipeline;
@@ -25,8 +24,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * passing state through the gRPC context. It decodes, hands the call to the {@link InferencePipeline},
  * and encodes what comes back; a client that cancels takes its request out of the queue.
  */
-final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, ModelInferResponse> {
+final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, ModelInferResponse> {
   private final InferencePipeline pipeline;
+  private final LargeRequestLane lane;
+  private final InferRequestMarshaller parser;
   private final ScheduledExecutorService timers;
   private final long readTimeoutNanos;
 
@@ -35,15 +36,19 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
    * @param readTimeout how long a call may take to deliver its whole request: a sender that stalls
    *     mid-message (holding the part it sent in memory) is answered DEADLINE_EXCEEDED and its stream
    *     reset after it
+   * @param lane where large requests are parsed and handed on, by {@code parser}
    */
-  UnaryInferHandler(InferencePipeline pipeline, ScheduledExecutorService timers, Duration readTimeout) {
+  UnaryInferHandler(InferencePipeline pipeline, LargeRequestLane lane, InferRequestMarshaller parser,
+      ScheduledExecutorService timers, Duration readTimeout) {
     this.pipeline = pipeline;
+    this.lane = lane;
+    this.parser = parser;
     this.timers = timers;
     this.readTimeoutNanos = readTimeout.toNanos();
   }
 
   @Override
-  public ServerCall.Listener<ModelInferRequest> startCall(ServerCall<ModelInferRequest, ModelInferResponse> call,
+  public ServerCall.Listener<ReceivedRequest> startCall(ServerCall<ReceivedRequest, ModelInferResponse> call,
       Metadata headers) {
     // Two, as grpc-java's own unary handler asks: a second message is a client error, answered as such.
     call.request(2);
@@ -52,11 +57,11 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
     return listener;
   }
 
-  private final class Listener extends ServerCall.Listener<ModelInferRequest> {
-    private final ServerCall<ModelInferRequest, ModelInferResponse> call;
+  private final class Listener extends ServerCall.Listener<ReceivedRequest> {
+    private final ServerCall<ReceivedRequest, ModelInferResponse> call;
     private final Metadata headers;
     private final Context context;
-    private ModelInferRequest request;
+    private ReceivedRequest request;
     private boolean tooMany;
     private volatile boolean cancelled;
     private volatile CompletableFuture<InferenceOutcome> answer;
@@ -64,16 +69,17 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
     private final AtomicBoolean read = new AtomicBoolean();
     private volatile ScheduledFuture<?> readTimeout;
 
-    Listener(ServerCall<ModelInferRequest, ModelInferResponse> call, Metadata headers, Context context) {
+    Listener(ServerCall<ReceivedRequest, ModelInferResponse> call, Metadata headers, Context context) {
       this.call = call;
       this.headers = headers;
       this.context = context;
     }
 
     @Override
-    public void onMessage(ModelInferRequest message) {
+    public void onMessage(ReceivedRequest message) {
       if (request != null) {
         tooMany = true;
+        closeIfLarge(message);
         call.close(Status.INTERNAL.withDescription("ModelInfer is unary: the call carried more than one request"),
             new Metadata());
         return;
@@ -104,23 +110,44 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
     public void onHalfClose() {
       stopReadTimeout();
       if (!read.compareAndSet(false, true) || tooMany) {
-        return; // timed out first, or already answered
+        ReceivedRequest unread = request;
+        request = null;
+        closeIfLarge(unread); // timed out first, or already answered
+        return;
       }
       if (request == null) {
         call.close(Status.INTERNAL.withDescription("ModelInfer half-closed without a request"), new Metadata());
         return;
       }
-      var refused = LenientRequestMarshaller.refusal(request);
-      if (refused.isPresent()) {
-        request = null;
-        call.close(Status.fromCode(refused.get().code()).withDescription(StatusTranslator.bounded(refused.get().message())),
-            new Metadata());
+      ReceivedRequest received = request;
+      request = null;
+      Span span = Span.current(); // the call's span lives in this thread's gRPC context, not the lane's
+      if (received instanceof ReceivedRequest.Large large) {
+        lane.parse(large, parser::parseLarge, () -> cancelled).whenComplete((parsed, failure) -> {
+          if (failure != null) {
+            refuse(Status.INTERNAL.withDescription("the request could not be parsed: " + failure));
+          } else {
+            proceed(parsed, span);
+          }
+        });
+      } else {
+        proceed(received, span);
+      }
+    }
+
+    /** Hands a parsed request to the pipeline, or answers a refused one; on whichever thread parsed it. */
+    private void proceed(ReceivedRequest received, Span span) {
+      if (received instanceof ReceivedRequest.Refused refused) {
+        refuse(Status.fromCode(refused.code()).withDescription(StatusTranslator.bounded(refused.message())));
+        return;
+      }
+      if (cancelled) {
         return;
       }
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
-          RequestMetadata.deadlineNanos(context), () -> cancelled, Span.current());
-      CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(request), requestContext);
-      request = null;
+          RequestMetadata.deadlineNanos(context), () -> cancelled, span);
+      CompletableFuture<InferenceOutcome> pending = pipeline.infer(
+          InferCallDecoder.decode(((ReceivedRequest.Parsed) received).request()), requestContext);
       answer = pending;
       if (cancelled) {
         pending.cancel(false);
@@ -128,10 +155,32 @@ final class UnaryInferHandler implements ServerCallHandler<ModelInferRequest, Mo
       pending.thenAccept(this::respond);
     }
 
+    private void refuse(Status status) {
+      if (cancelled) {
+        return;
+      }
+      try {
+        call.close(status, new Metadata());
+      } catch (IllegalStateException e) {
+        // the client went away meanwhile
+      }
+    }
+
+    private void closeIfLarge(ReceivedRequest message) {
+      if (message instanceof ReceivedRequest.Large large) {
+        large.close();
+      }
+    }
+
     @Override
     public void onCancel() {
       cancelled = true;
       stopReadTimeout();
+      ReceivedRequest unread = request;
+      if (unread != null) { // cancelled before the request was half-closed: its bytes are not taken up by anyone
+        request = null;
+        closeIfLarge(unread);
+      }
       CompletableFuture<InferenceOutcome> pending = answer;
       if (pending != null) {
         pending.cancel(false);
