@@ -22,6 +22,10 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
 
   public ServerMetrics() {
     JvmMetrics.builder().register(registry);
+    // Netty allocates its network buffers outside the JVM's buffer pools, so jvm_buffer_pool_* misses them.
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_netty_direct_memory_bytes")
+        .help("Direct memory held by Netty's allocators (network buffers); -1 where Netty does not count it")
+        .callback(cb -> cb.call(io.netty.util.internal.PlatformDependent.usedDirectMemory())).register(registry);
   }
 
   /** Where components register their instruments. */

@@ -1,0 +1,248 @@
+package io.junction.loadtest.bench;
+
+import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.loadtest.Load;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.testkit.DemoRepository;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A soak of hostile-but-honest traffic: many calls to the demo {@code mlp}, half of them cancelled by
+ * the client a random 0–2 ms after they start, sent in an open loop at half the server's measured
+ * capacity with a burst of ten times that rate for 2 s in every 10 s. While it runs it samples the
+ * server's resident memory, heap, direct memory (JVM buffers and Netty's own) and the bytes held by
+ * messages still arriving, from the server's {@code /metrics}; at the end it says whether memory stayed
+ * flat (the last quarter against the second), and whether every call ended with a status.
+ *
+ * <p>Run with {@code loadtest/bench/soak.sh [calls] [server heap]}: the server (the built jar, on core 1
+ * where the machine has two) gets {@code -Xmx} of that size, so a leak shows within the run.
+ */
+public final class SoakBenchmark {
+  private static final long BURST_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long BURST_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final int MAX_IN_FLIGHT = 4_000;
+
+  private final Map<Status.Code, LongAdder> outcomes = new ConcurrentHashMap<>();
+  private final LongAdder ended = new LongAdder();
+
+  public static void main(String[] args) throws Exception {
+    long calls = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000;
+    String heap = args.length > 1 ? args[1] : "512m";
+    new SoakBenchmark().run(calls, heap);
+  }
+
+  private void run(long calls, String heap) throws Exception {
+    Path repo = Files.createTempDirectory("junction-soak");
+    DemoRepository.write(repo);
+    int grpcPort = freePort();
+    int httpPort = freePort();
+    List<String> command = new ArrayList<>();
+    String cores = System.getProperty("server.cores");
+    if (cores != null) {
+      command.addAll(List.of("taskset", "-c", cores));
+    }
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms" + heap,
+        "-Xmx" + heap, "-jar", System.getProperty("junction.jar", "server/target/junction-server.jar"),
+        "--model-repository", repo.toString(), "--grpc-port", Integer.toString(grpcPort), "--http-port",
+        Integer.toString(httpPort), "--cpu-slots", "1"));
+    Process server = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(repo.resolve("server.log").toFile()).start();
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    ScheduledExecutorService cancels = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "soak-cancels");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      awaitReady(channel);
+      ModelInferRequest request = request();
+      System.out.printf("soak: %,d calls to mlp, half cancelled after 0-2 ms, server -Xmx%s%s; log %s%n", calls, heap,
+          cores == null ? " (not pinned)" : ", server on core " + cores, repo.resolve("server.log"));
+      // 10 s of warm-up first: on one core the JIT compilers compete with the calls for a while.
+      double capacity = Load.closedLoop(channel, request, 16, 10_000, 5_000).callsPerSecond();
+      double base = capacity / 2;
+      System.out.printf("capacity (closed loop, 16 callers): %,.0f calls/s; base rate %,.0f/s, bursts of %,.0f/s for 2 s "
+          + "in every 10 s%n%n", capacity, base, base * 10);
+      System.out.println("   calls   s  sent/s  RSS MiB  heap MiB  JVM direct MiB  Netty direct MiB  incomplete B");
+      HttpClient http = HttpClient.newHttpClient();
+      List<double[]> samples = new ArrayList<>();
+      Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+      long start = System.nanoTime();
+      long nextSample = start;
+      long sentInWindow = 0;
+      long windowStart = start;
+      double sendAt = start;
+      for (long i = 0; i < calls; i++) {
+        long now = System.nanoTime();
+        boolean burst = (now - start) % BURST_EVERY_NANOS >= BURST_EVERY_NANOS - BURST_NANOS;
+        sendAt += 1e9 / (burst ? base * 10 : base);
+        if (sendAt > now) {
+          LockSupport.parkNanos((long) sendAt - now);
+        } else if (now - sendAt > 1e8) {
+          sendAt = now; // the client itself fell behind: no catching up in a rush
+        }
+        inFlight.acquire();
+        call(channel, request, i % 2 == 0, cancels, inFlight);
+        sentInWindow++;
+        if (System.nanoTime() >= nextSample) {
+          double seconds = (System.nanoTime() - start) / 1e9;
+          double rate = sentInWindow / ((System.nanoTime() - windowStart) / 1e9);
+          double[] s = sample(http, httpPort, i, seconds);
+          samples.add(s);
+          print(s, rate);
+          sentInWindow = 0;
+          windowStart = System.nanoTime();
+          nextSample += TimeUnit.SECONDS.toNanos(5);
+        }
+      }
+      inFlight.acquire(MAX_IN_FLIGHT); // every call ended
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Thread.sleep(10_000);
+      double[] settled = sample(http, httpPort, calls, seconds + 10);
+      System.out.println("after 10 s idle:");
+      print(settled, 0);
+      boolean served = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .modelInfer(request).getOutputsCount() == 1;
+      report(calls, seconds, samples, settled, served);
+    } finally {
+      channel.shutdownNow();
+      cancels.shutdownNow();
+      server.destroy();
+      server.waitFor(40, TimeUnit.SECONDS);
+    }
+  }
+
+  private void call(ManagedChannel channel, ModelInferRequest request, boolean cancel, ScheduledExecutorService cancels,
+      Semaphore inFlight) {
+    ClientCall<ModelInferRequest, ModelInferResponse> call = channel.newCall(
+        GRPCInferenceServiceGrpc.getModelInferMethod(), CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS));
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        outcomes.computeIfAbsent(status.getCode(), c -> new LongAdder()).increment();
+        ended.increment();
+        inFlight.release();
+      }
+    }, new Metadata());
+    call.request(1);
+    call.sendMessage(request);
+    call.halfClose();
+    if (cancel) {
+      cancels.schedule(() -> call.cancel("soak: cancelled by the client", null),
+          ThreadLocalRandom.current().nextLong(2_000_000), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** calls, seconds, RSS, heap, JVM direct, Netty direct, incomplete bytes. */
+  private static double[] sample(HttpClient http, int port, long calls, double seconds) throws Exception {
+    String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return new double[] {calls, seconds, value(text, "process_resident_memory_bytes"),
+        value(text, "jvm_memory_used_bytes{area=\"heap\"}"), value(text, "jvm_buffer_pool_used_bytes{pool=\"direct\"}"),
+        value(text, "junction_netty_direct_memory_bytes"), value(text, "junction_grpc_incomplete_message_bytes")};
+  }
+
+  private static void print(double[] s, double rate) {
+    double mib = 1 << 20;
+    System.out.printf("%,8.0f %3.0f %7.0f %8.1f %9.1f %15.1f %17.1f %13.0f%n", s[0], s[1], rate, s[2] / mib, s[3] / mib,
+        s[4] / mib, s[5] / mib, s[6]);
+  }
+
+  private void report(long calls, double seconds, List<double[]> samples, double[] settled, boolean served) {
+    System.out.printf("%n%,d calls in %.0f s (%,.0f/s); every call ended: %s (%,d); outcomes: %s%n", calls, seconds,
+        calls / seconds, ended.sum() == calls, ended.sum(), outcomes);
+    int n = samples.size();
+    if (n < 8) {
+      System.out.println("too few samples to judge flatness: run more calls");
+      return;
+    }
+    boolean flat = true;
+    String[] names = {"RSS", "heap", "JVM direct", "Netty direct"};
+    for (int m = 0; m < names.length; m++) {
+      double second = mean(samples.subList(n / 4, n / 2), m + 2);
+      double last = mean(samples.subList(3 * n / 4, n), m + 2);
+      double growth = last - second;
+      // Heap moves with garbage collection by tens of MiB; a leak grows steadily past that.
+      boolean ok = growth <= Math.max(0.10 * second, 32.0 * (1 << 20));
+      flat &= ok;
+      System.out.printf("%-12s second quarter %7.1f MiB, last quarter %7.1f MiB: %+6.1f MiB %s%n", names[m],
+          second / (1 << 20), last / (1 << 20), growth / (1 << 20), ok ? "flat" : "GROWING");
+    }
+    System.out.printf("incomplete-message bytes after the run: %.0f; a normal call after the soak answered: %s%n",
+        settled[6], served);
+    System.out.println(flat && served && settled[6] == 0 && ended.sum() == calls ? "VERDICT: flat" : "VERDICT: NOT FLAT");
+  }
+
+  private static double mean(List<double[]> rows, int column) {
+    return rows.stream().mapToDouble(r -> r[column]).average().orElse(0);
+  }
+
+  private static double value(String metrics, String series) {
+    return metrics.lines().filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
+  }
+
+  private static ModelInferRequest request() {
+    ByteBuffer data = ByteBuffer.allocate(DemoRepository.MLP_INPUTS * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < DemoRepository.MLP_INPUTS; i++) {
+      data.putFloat((float) Math.cos(i));
+    }
+    return ModelInferRequest.newBuilder().setModelName(DemoRepository.MLP)
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32")
+            .addShape(1).addShape(DemoRepository.MLP_INPUTS))
+        .addRawInputContents(ByteString.copyFrom(data.array())).build();
+  }
+
+  private static void awaitReady(ManagedChannel channel) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      try {
+        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
+          return;
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        // not up yet
+      }
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("the server did not become ready in 90 s");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
