@@ -1,5 +1,6 @@
 package io.junction.server.inference;
 
+import io.junction.server.model.FailureReason;
 import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ServedModel;
 import io.junction.server.routing.Route;
@@ -142,7 +143,7 @@ public final class InferencePipeline {
       if (ticket != null) {
         ticket.abandon();
       }
-      model.stats().recordFailure(System.nanoTime() - arrival);
+      model.stats().recordFailure(System.nanoTime() - arrival, FailureReason.of(e));
       model.release();
       return CompletableFuture.failedFuture(e);
     }

@@ -18,7 +18,9 @@ import java.util.function.ToLongFunction;
  * requests in flight, size, load time and state.
  *
  * <p>Triton's counters keep their exact names ({@code nv_inference_request_success}, not
- * {@code ..._total}) and are therefore exposed untyped; durations are cumulative microseconds, as in
+ * {@code ..._total}), so they are collected untyped (the client library would add {@code _total} to a
+ * counter); the Prometheus text format types them {@code counter}, as Triton does
+ * ({@link io.junction.server.telemetry.TritonMetricTypes}). Durations are cumulative microseconds, as in
  * Triton.
  */
 final class ModelMetrics implements MultiCollector {
@@ -36,7 +38,6 @@ final class ModelMetrics implements MultiCollector {
     }
     Map<String, ToLongFunction<ModelStats.Snapshot>> counters = new LinkedHashMap<>();
     counters.put("nv_inference_request_success", s -> s.success().count());
-    counters.put("nv_inference_request_failure", s -> s.fail().count());
     counters.put("nv_inference_count", ModelStats.Snapshot::inferenceCount);
     counters.put("nv_inference_exec_count", ModelStats.Snapshot::executionCount);
     counters.put("nv_inference_request_duration_us", s -> (s.success().nanos() + s.fail().nanos()) / 1000);
@@ -53,6 +54,15 @@ final class ModelMetrics implements MultiCollector {
       snapshots.forEach((m, s) -> b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder()
           .labels(labels(m)).value(value.applyAsLong(s)).build()));
       out.metricSnapshot(b.build());
+      if (name.equals("nv_inference_request_success")) {
+        // Right after success, as in Triton: failures by reason (REJECTED, CANCELED, BACKEND, OTHER).
+        UnknownSnapshot.Builder failures = UnknownSnapshot.builder().name("nv_inference_request_failure")
+            .help(help("nv_inference_request_failure"));
+        snapshots.forEach((m, s) -> s.failures().forEach((reason, n) -> failures.dataPoint(
+            UnknownSnapshot.UnknownDataPointSnapshot.builder().labels(labels(m).add("reason", reason.name()))
+                .value(n).build())));
+        out.metricSnapshot(failures.build());
+      }
     });
     GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder().name("junction_inflight_requests")
         .help("Requests of a model version queued or running");
@@ -99,7 +109,7 @@ final class ModelMetrics implements MultiCollector {
   private static String help(String name) {
     return switch (name) {
       case "nv_inference_request_success" -> "Number of successful inference requests, all batch sizes";
-      case "nv_inference_request_failure" -> "Number of failed inference requests, all batch sizes";
+      case "nv_inference_request_failure" -> "Number of failed inference requests, all batch sizes, by reason";
       case "nv_inference_count" -> "Number of inferences performed (rows; a request of batch 8 counts 8)";
       case "nv_inference_exec_count" -> "Number of model executions performed (batches)";
       case "nv_inference_request_duration_us" -> "Cumulative inference request duration in microseconds";

@@ -21,7 +21,7 @@ public final class ModelStats {
 
   public record Snapshot(long lastInferenceMillis, long inferenceCount, long executionCount, Duration success,
       Duration fail, Duration queue, Duration computeInput, Duration computeInfer, Duration computeOutput,
-      Map<Long, BatchStats> batches) {}
+      Map<Long, BatchStats> batches, Map<FailureReason, Long> failures) {}
 
   private static final class Counter {
     private final LongAdder count = new LongAdder();
@@ -48,6 +48,7 @@ public final class ModelStats {
   private final LongAdder executionCount = new LongAdder();
   private final Counter success = new Counter();
   private final Counter fail = new Counter();
+  private final LongAdder[] failures = new LongAdder[FailureReason.values().length];
   private final Counter queue = new Counter();
   private final Counter computeInput = new Counter();
   private final Counter computeInfer = new Counter();
@@ -67,10 +68,17 @@ public final class ModelStats {
     computeOutput.add(outputNanos);
   }
 
+  {
+    for (int i = 0; i < failures.length; i++) {
+      failures[i] = new LongAdder();
+    }
+  }
+
   /** A request failed, {@code nanos} after it arrived. */
-  public void recordFailure(long nanos) {
+  public void recordFailure(long nanos, FailureReason reason) {
     lastInferenceMillis.set(System.currentTimeMillis());
     fail.add(nanos);
+    failures[reason.ordinal()].increment();
   }
 
   /** One model execution over {@code batchSize} rows. */
@@ -87,6 +95,15 @@ public final class ModelStats {
     batches.forEach((size, b) -> perBatch.put(size,
         new BatchStats(size, b.input.read(), b.infer.read(), b.output.read())));
     return new Snapshot(lastInferenceMillis.get(), inferenceCount.sum(), executionCount.sum(), success.read(),
-        fail.read(), queue.read(), computeInput.read(), computeInfer.read(), computeOutput.read(), perBatch);
+        fail.read(), queue.read(), computeInput.read(), computeInfer.read(), computeOutput.read(), perBatch,
+        failuresByReason());
+  }
+
+  private Map<FailureReason, Long> failuresByReason() {
+    Map<FailureReason, Long> byReason = new java.util.EnumMap<>(FailureReason.class);
+    for (FailureReason r : FailureReason.values()) {
+      byReason.put(r, failures[r.ordinal()].sum());
+    }
+    return byReason;
   }
 }

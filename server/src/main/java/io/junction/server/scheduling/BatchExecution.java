@@ -2,6 +2,7 @@ package io.junction.server.scheduling;
 
 import io.junction.server.backend.ExecutionTimings;
 import io.junction.server.backend.LoadedModel;
+import io.junction.server.model.FailureReason;
 import io.junction.server.errors.InferenceFailedException;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.RequestCancelledException;
@@ -122,7 +123,7 @@ final class BatchExecution {
   /** Answers a request that will not run; counted once, whoever gets there first. */
   void fail(PendingRequest p, JunctionException e) {
     if (p.claimOutcome()) {
-      model.stats().recordFailure(System.nanoTime() - p.request.arrivalNanos());
+      model.stats().recordFailure(System.nanoTime() - p.request.arrivalNanos(), FailureReason.of(e));
     }
     p.future.completeExceptionally(e);
   }

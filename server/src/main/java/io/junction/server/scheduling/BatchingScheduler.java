@@ -77,6 +77,11 @@ public final class BatchingScheduler implements InferenceScheduler {
         .labelNames("model", "version")
         .callback(cb -> batchers.forEach((m, b) -> cb.call(b.waiting(), m.name(), Long.toString(m.version()))))
         .register(metrics);
+    GaugeWithCallback.builder().name("nv_inference_pending_request_count")
+        .help("Instantaneous number of pending requests awaiting execution per-model")
+        .labelNames("model", "version")
+        .callback(cb -> batchers.forEach((m, b) -> cb.call(b.waiting(), m.name(), Long.toString(m.version()))))
+        .register(metrics);
     // Beside the depth, so "how full" is one division (alert rules, autoscaling) for any config.
     GaugeWithCallback.builder().name("junction_queue_capacity")
         .help("Requests a model version's queue holds at most, over all priority levels")

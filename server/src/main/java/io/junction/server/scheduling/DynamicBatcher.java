@@ -1,5 +1,6 @@
 package io.junction.server.scheduling;
 
+import io.junction.server.model.FailureReason;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ServedModel;
@@ -152,7 +153,7 @@ public final class DynamicBatcher implements AutoCloseable {
       if (pending.future.isCancelled()) {
         remove(pending);
         if (pending.claimOutcome()) {
-          model.stats().recordFailure(System.nanoTime() - request.arrivalNanos());
+          model.stats().recordFailure(System.nanoTime() - request.arrivalNanos(), FailureReason.CANCELED);
         }
       }
     });

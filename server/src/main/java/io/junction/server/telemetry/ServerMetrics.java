@@ -26,6 +26,24 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
     io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_netty_direct_memory_bytes")
         .help("Direct memory held by Netty's allocators (network buffers); -1 where Netty does not count it")
         .callback(cb -> cb.call(io.netty.util.internal.PlatformDependent.usedDirectMemory())).register(registry);
+    registerTritonCpuMetrics();
+  }
+
+  /** Triton's host metrics, so its dashboards' CPU panels fill in: the whole machine's, as Triton reports them. */
+  private void registerTritonCpuMetrics() {
+    if (!(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os)) {
+      return; // a JVM without the extended bean: no host figures
+    }
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_utilization")
+        .help("CPU utilization rate [0.0 - 1.0]")
+        .callback(cb -> cb.call(Math.max(0, os.getCpuLoad()))).register(registry);
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_memory_total_bytes")
+        .help("CPU total memory (RAM), in bytes")
+        .callback(cb -> cb.call(os.getTotalMemorySize())).register(registry);
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_memory_used_bytes")
+        .help("CPU used memory (RAM), in bytes")
+        .callback(cb -> cb.call(os.getTotalMemorySize() - os.getFreeMemorySize())).register(registry);
   }
 
   /** Where components register their instruments. */
@@ -44,7 +62,9 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     format.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.fromAcceptHeader(accept,
         io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8));
-    return new HttpEndpoint.Scrape(format.getContentType(), out.toByteArray());
+    byte[] body = format instanceof PrometheusTextFormatWriter ? TritonMetricTypes.typed(out.toByteArray())
+        : out.toByteArray();
+    return new HttpEndpoint.Scrape(format.getContentType(), body);
   }
 
   /** The text exposition of every metric now. */
@@ -52,6 +72,6 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   public byte[] scrape() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     writer.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8);
-    return out.toByteArray();
+    return TritonMetricTypes.typed(out.toByteArray());
   }
 }

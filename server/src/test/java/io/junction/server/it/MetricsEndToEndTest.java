@@ -45,7 +45,12 @@ class MetricsEndToEndTest {
 
       String v1 = "{model=\"mlp\",version=\"1\"}";
       assertThat(delta(before, after, "nv_inference_request_success" + v1)).isEqualTo(5);
-      assertThat(delta(before, after, "nv_inference_request_failure" + v1)).isEqualTo(1);
+      assertThat(delta(before, after, "nv_inference_request_failure{model=\"mlp\",reason=\"OTHER\",version=\"1\"}"))
+          .as("a request of the wrong shape fails for reason OTHER, as in Triton").isEqualTo(1);
+      for (String reason : new String[] {"REJECTED", "CANCELED", "BACKEND"}) {
+        assertThat(delta(before, after, "nv_inference_request_failure{model=\"mlp\",reason=\"" + reason
+            + "\",version=\"1\"}")).isZero();
+      }
       assertThat(delta(before, after, "nv_inference_count" + v1)).isEqualTo(8);
       assertThat(delta(before, after, "nv_inference_exec_count" + v1)).isEqualTo(5);
       assertThat(delta(before, after, "nv_inference_request_duration_us" + v1)).isPositive();
@@ -61,10 +66,37 @@ class MetricsEndToEndTest {
       assertThat(after.get("junction_model_state{model=\"mlp\",state=\"UNAVAILABLE\",version=\"1\"}")).isZero();
       assertThat(after.get("junction_queue_size{model=\"batched\",version=\"1\"}")).isZero();
       assertThat(after.get("junction_queue_capacity{model=\"batched\",version=\"1\"}")).isEqualTo(7);
+      assertThat(after.get("nv_inference_pending_request_count{model=\"batched\",version=\"1\"}")).isZero();
+      assertThat(after.get("nv_cpu_utilization")).isBetween(0.0, 1.0);
+      assertThat(after.get("nv_cpu_memory_total_bytes")).isPositive();
+      assertThat(after.get("nv_cpu_memory_used_bytes")).isPositive().isLessThanOrEqualTo(after.get("nv_cpu_memory_total_bytes"));
       assertThat(after).containsKey("junction_inflight_requests{model=\"mlp\",version=\"1\"}");
       assertThat(after.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
       assertThat(after.keySet()).anyMatch(k -> k.startsWith("process_cpu_seconds_total"));
     }
+  }
+
+  @Test
+  void tritonsCountersAreTypedCountersInTheTextFormatAndKeepTheirNamesInOpenMetrics() throws Exception {
+    DemoRepository.write(repo);
+    try (TestServer server = TestServer.start(repo)) {
+      server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8));
+      int port = server.server().httpPort().orElseThrow();
+      String text = get(port, "text/plain; version=0.0.4");
+      assertThat(text).contains("# TYPE nv_inference_request_success counter\n",
+          "# TYPE nv_inference_request_failure counter\n", "# TYPE nv_inference_compute_infer_duration_us counter\n")
+          .contains("nv_inference_request_success{model=\"mlp\",version=\"1\"} 1")
+          .doesNotContain("nv_inference_request_success_total").doesNotContain(" untyped\n# HELP nv_");
+      String open = get(port, "application/openmetrics-text; version=1.0.0");
+      assertThat(open).as("OpenMetrics requires _total on counters: kept unknown, with Triton's names")
+          .contains("# TYPE nv_inference_request_success unknown\n")
+          .contains("nv_inference_request_success{model=\"mlp\",version=\"1\"} 1");
+    }
+  }
+
+  private static String get(int port, String accept) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+        .header("Accept", accept).build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
   private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
