@@ -33,6 +33,22 @@ public final class InferResult {
   }
 
   /** The id of the server's trace of this call, when the server traces. */
+  /** The route that served the call, when the model name was a route (on a stream too). */
+  public Optional<String> route() {
+    return header("x-junction-route").or(() -> parameter("junction_route"));
+  }
+
+  /** The route's variant that served the call (on a stream too). */
+  public Optional<String> variant() {
+    return header(InferRequest.VARIANT_HEADER).or(() -> parameter("junction_variant"));
+  }
+
+  /** Streamed answers carry the route and variant as response parameters, having no headers of their own. */
+  private Optional<String> parameter(String name) {
+    var p = response.getParametersMap().get(name);
+    return p == null || p.getStringParam().isEmpty() ? Optional.empty() : Optional.of(p.getStringParam());
+  }
+
   public Optional<String> traceId() {
     return Optional.ofNullable(headers.get(TRACE_ID));
   }

@@ -7,8 +7,9 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
@@ -28,6 +29,7 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.io.File;
 import java.util.concurrent.atomic.AtomicReference;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,12 +37,15 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLException;
 
 /**
  * A Java client for Junction (and any Open Inference Protocol server), over the generated gRPC stubs.
- * Thread-safe; create one per server and share it. Every call has the default deadline unless the
- * builder disables it, and every failure is a {@link JunctionException} with the server's status.
+ * Every call has the default deadline unless the builder disables it or the request sets its own, and
+ * every failure is a {@link JunctionException} with the server's status.
+ *
+ * <p>Thread-safe: create one per server and share it. {@link #close} closes the channel the client
+ * created, never one passed to {@link Builder#channel}. Async answers complete on gRPC's threads. The
+ * transport is {@code grpc-netty-shaded}, so the client never clashes with an application's own Netty.
  *
  * <pre>{@code
  * try (JunctionClient client = JunctionClient.builder("localhost:8001").plaintext().build()) {
@@ -56,6 +61,8 @@ public final class JunctionClient implements AutoCloseable {
   private final Duration defaultDeadline;
   private final GRPCInferenceServiceBlockingStub blocking;
   private final GRPCInferenceServiceFutureStub future;
+  /** The channel with every interceptor: what all calls, streams included, go through. */
+  private final io.grpc.Channel intercepted;
 
   private JunctionClient(Builder b) {
     this.ownsChannel = b.channel == null;
@@ -63,8 +70,13 @@ public final class JunctionClient implements AutoCloseable {
     this.defaultDeadline = b.defaultDeadline;
     ClientInterceptor headers = MetadataUtils.newAttachHeadersInterceptor(toMetadata(b.metadata));
     ClientInterceptor tracing = new TracingClientInterceptor(b.propagator);
-    this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withInterceptors(headers, tracing);
-    this.future = GRPCInferenceServiceGrpc.newFutureStub(channel).withInterceptors(headers, tracing);
+    // withInterceptors runs the last one first: the client's own, then the application's in its order.
+    java.util.List<ClientInterceptor> reversed = new ArrayList<>(b.interceptors);
+    java.util.Collections.reverse(reversed);
+    this.intercepted = io.grpc.ClientInterceptors.intercept(channel,
+        concat(reversed.toArray(ClientInterceptor[]::new), new ClientInterceptor[] {headers, tracing}));
+    this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(intercepted);
+    this.future = GRPCInferenceServiceGrpc.newFutureStub(intercepted);
   }
 
   /**
@@ -112,7 +124,7 @@ public final class JunctionClient implements AutoCloseable {
   public InferResult infer(InferRequest request) {
     AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
     AtomicReference<Metadata> trailers = new AtomicReference<>();
-    ModelInferResponse response = call(() -> withHeaders(blocking(), request.headers())
+    ModelInferResponse response = call(() -> withHeaders(deadline(blocking, request.deadline()), request.headers())
         .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers))
         .modelInfer(request.toProto()));
     return new InferResult(response, responseHeaders.get());
@@ -126,9 +138,10 @@ public final class JunctionClient implements AutoCloseable {
     CompletableFuture<InferResult> result = new CompletableFuture<>();
     AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
     AtomicReference<Metadata> trailers = new AtomicReference<>();
-    GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future), request.headers())
+    GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future, request.deadline()), request.headers())
         .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
-    Futures.addCallback(stub.modelInfer(request.toProto()), new FutureCallback<ModelInferResponse>() {
+    com.google.common.util.concurrent.ListenableFuture<ModelInferResponse> call = stub.modelInfer(request.toProto());
+    Futures.addCallback(call, new FutureCallback<ModelInferResponse>() {
       @Override
       public void onSuccess(ModelInferResponse response) {
         result.complete(new InferResult(response, responseHeaders.get()));
@@ -139,7 +152,72 @@ public final class JunctionClient implements AutoCloseable {
         result.completeExceptionally(JunctionException.from(t));
       }
     }, MoreExecutors.directExecutor());
+    // Cancelling the returned future cancels the call: the server takes it out of its queue.
+    result.whenComplete((r, t) -> {
+      if (result.isCancelled()) {
+        call.cancel(true);
+      }
+    });
     return result;
+  }
+
+  /**
+   * Opens a ModelStreamInfer stream: requests go out in order, each answer completes its request's
+   * future, and {@link InferStream#send} waits while the server is not taking more (back-pressure).
+   *
+   * @param headers metadata for the whole stream (e.g. {@code x-routing-key}): every request of it is routed by them
+   */
+  public InferStream inferStream(Map<String, String> headers) {
+    io.grpc.Channel ch = headers.isEmpty() ? intercepted
+        : io.grpc.ClientInterceptors.intercept(intercepted, MetadataUtils.newAttachHeadersInterceptor(toMetadata(headers)));
+    return new InferStream(ch.newCall(GRPCInferenceServiceGrpc.getModelStreamInferMethod(),
+        defaultDeadline == null ? io.grpc.CallOptions.DEFAULT
+            : io.grpc.CallOptions.DEFAULT.withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS)),
+        InferStream.DEFAULT_MAX_OUTSTANDING);
+  }
+
+  /** {@link #inferStream(Map)} without stream headers. */
+  public InferStream inferStream() {
+    return inferStream(Map.of());
+  }
+
+  /** The model's configuration as the server resolved it (Triton's model configuration). */
+  public io.junction.proto.inference.ModelConfig modelConfig(String model, String version) {
+    return call(() -> blocking().modelConfig(io.junction.proto.inference.ModelConfigRequest.newBuilder()
+        .setName(model).setVersion(version).build())).getConfig();
+  }
+
+  public io.junction.proto.inference.ModelConfig modelConfig(String model) {
+    return modelConfig(model, "");
+  }
+
+  /** Cumulative statistics of a model's versions (all models when {@code model} is empty), as Triton reports them. */
+  public List<io.junction.proto.inference.ModelStatistics> modelStatistics(String model, String version) {
+    return call(() -> blocking().modelStatistics(io.junction.proto.inference.ModelStatisticsRequest.newBuilder()
+        .setName(model).setVersion(version).build())).getModelStatsList();
+  }
+
+  public List<io.junction.proto.inference.ModelStatistics> modelStatistics(String model) {
+    return modelStatistics(model, "");
+  }
+
+  /** Every model version in the server's repository, with its state and the reason for it. */
+  public List<RepositoryModel> repositoryIndex() {
+    return call(() -> blocking().repositoryIndex(io.junction.proto.inference.RepositoryIndexRequest.getDefaultInstance()))
+        .getModelsList().stream()
+        .map(m -> new RepositoryModel(m.getName(), m.getVersion(), m.getState(), m.getReason())).toList();
+  }
+
+  /** Loads (or reloads) a model; needs the admin credential on Junction unless its repository API is open. */
+  public void loadModel(String model) {
+    call(() -> blocking().repositoryModelLoad(io.junction.proto.inference.RepositoryModelLoadRequest.newBuilder()
+        .setModelName(model).build()));
+  }
+
+  /** Unloads a model; needs the admin credential on Junction unless its repository API is open. */
+  public void unloadModel(String model) {
+    call(() -> blocking().repositoryModelUnload(io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder()
+        .setModelName(model).build()));
   }
 
   /** The underlying channel, e.g. for other services on the same port. */
@@ -169,7 +247,19 @@ public final class JunctionClient implements AutoCloseable {
   }
 
   private <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub) {
-    return defaultDeadline == null ? stub : stub.withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS);
+    return deadline(stub, java.util.Optional.empty());
+  }
+
+  /** The request's own deadline, else the client's default. */
+  private <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub, java.util.Optional<Duration> own) {
+    Duration d = own.orElse(defaultDeadline);
+    return d == null ? stub : stub.withDeadlineAfter(d.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private static ClientInterceptor[] concat(ClientInterceptor[] a, ClientInterceptor[] b) {
+    ClientInterceptor[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   private static <S extends io.grpc.stub.AbstractStub<S>> S withHeaders(S stub, Map<String, String> headers) {
@@ -214,6 +304,8 @@ public final class JunctionClient implements AutoCloseable {
     private LoadBalancing loadBalancing = LoadBalancing.ROUND_ROBIN;
     private Duration keepAliveTime = DEFAULT_KEEP_ALIVE_TIME;
     private Duration keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
+    private final List<ClientInterceptor> interceptors = new ArrayList<>();
+    private RetryPolicy retry;
     private TextMapPropagator propagator = TextMapPropagator.composite(
         W3CTraceContextPropagator.getInstance(), W3CBaggagePropagator.getInstance());
 
@@ -310,6 +402,26 @@ public final class JunctionClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Interceptors of the application (auth, logging, metrics), run on every call, after the client's
+     * own (default metadata, trace context), in the order given.
+     */
+    public Builder intercept(ClientInterceptor... interceptors) {
+      for (ClientInterceptor i : interceptors) {
+        this.interceptors.add(Objects.requireNonNull(i, "interceptor"));
+      }
+      return this;
+    }
+
+    /**
+     * Retries failed calls by gRPC's service-config retry policy (e.g. {@link RetryPolicy#onUnavailable}:
+     * a pod going away during a rollout). Off by default; retried calls still count against their deadline.
+     */
+    public Builder retry(RetryPolicy policy) {
+      this.retry = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
     /** Uses a channel the caller owns (and closes) instead of creating one. */
     public Builder channel(ManagedChannel channel) {
       this.channel = Objects.requireNonNull(channel, "channel");
@@ -321,31 +433,39 @@ public final class JunctionClient implements AutoCloseable {
     }
 
     private ManagedChannel newChannel() {
-      NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(maxInboundMessageBytes)
-          .defaultLoadBalancingPolicy(loadBalancing.policyName())
-          .keepAliveTime(keepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
-          .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
-          .keepAliveWithoutCalls(true);
       if (!tls) {
-        return b.usePlaintext().build();
+        return configure(NettyChannelBuilder.forTarget(target)).usePlaintext().build();
       }
       if (trustedCertificates == null && clientCertificateChain == null) {
-        return b.useTransportSecurity().build();
+        return configure(NettyChannelBuilder.forTarget(target)).useTransportSecurity().build();
       }
-      io.netty.handler.ssl.SslContextBuilder ssl = GrpcSslContexts.forClient();
+      // gRPC's transport-neutral TLS credentials: no Netty type in the SDK's API or code.
+      TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
       try {
         if (trustedCertificates != null) {
-          ssl.trustManager(trustedCertificates);
+          credentials.trustManager(trustedCertificates);
         }
         if (clientCertificateChain != null) {
-          ssl.keyManager(clientCertificateChain, clientPrivateKey);
+          credentials.keyManager(clientCertificateChain, clientPrivateKey);
         }
-        return b.sslContext(ssl.build()).build();
-      } catch (SSLException | IllegalArgumentException e) {
+      } catch (IOException | IllegalArgumentException e) {
         throw new IllegalArgumentException("cannot use " + (trustedCertificates == null ? "" : trustedCertificates
             + " as trusted certificates") + (clientCertificateChain == null ? "" : " with client certificate "
             + clientCertificateChain + " and key " + clientPrivateKey) + ": " + e.getMessage(), e);
       }
+      return configure(NettyChannelBuilder.forTarget(target, credentials.build())).build();
+    }
+
+    private NettyChannelBuilder configure(NettyChannelBuilder b) {
+      b.maxInboundMessageSize(maxInboundMessageBytes)
+          .defaultLoadBalancingPolicy(loadBalancing.policyName())
+          .keepAliveTime(keepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveWithoutCalls(true);
+      if (retry != null) {
+        b.defaultServiceConfig(retry.serviceConfig()).enableRetry();
+      }
+      return b;
     }
   }
 }
