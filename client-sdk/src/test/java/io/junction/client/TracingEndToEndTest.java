@@ -116,6 +116,10 @@ class TracingEndToEndTest {
       assertThat(attribute(serverSpan, "rpc.service")).contains("inference.GRPCInferenceService");
       assertThat(attribute(serverSpan, "rpc.method")).contains("ModelInfer");
       assertThat(attribute(serverSpan, "rpc.grpc.status_code")).contains("0");
+      assertThat(attribute(serverSpan, "server.port")).contains(Integer.toString(server.grpcPort()));
+      assertThat(attribute(serverSpan, "server.address")).contains("127.0.0.1");
+      assertThat(attribute(serverSpan, "network.peer.address")).contains("127.0.0.1");
+      assertThat(attribute(serverSpan, "error.type")).isEmpty();
       assertThat(attribute(serverSpan, "network.peer.address")).contains("127.0.0.1");
       assertThat(attribute(serverSpan, "junction.model.name")).contains("mlp");
       assertThat(attribute(serverSpan, "junction.model.version_requested")).contains("1");
@@ -174,6 +178,7 @@ class TracingEndToEndTest {
           java.util.Optional::isPresent).orElseThrow();
       assertThat(faultSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
       assertThat(faultSpan.getStatus().getMessage()).containsAnyOf("INTERNAL", "UNAVAILABLE");
+      assertThat(attribute(faultSpan, "error.type")).hasValueSatisfying(t -> assertThat(t).isIn("INTERNAL", "UNAVAILABLE"));
     }
   }
 

@@ -39,6 +39,9 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
   static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
   static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
   /**
    * The codes that mark a server span as an error (OpenTelemetry's gRPC conventions); the others
@@ -85,6 +88,11 @@ public final class TracingServerInterceptor implements ServerInterceptor {
       builder.setAttribute(PEER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
       builder.setAttribute(PEER_PORT, (long) inet.getPort());
     }
+    SocketAddress local = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
+    if (local instanceof InetSocketAddress inet) {
+      builder.setAttribute(SERVER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      builder.setAttribute(SERVER_PORT, (long) inet.getPort());
+    }
     Span span = builder.startSpan();
     Context context = parent.with(span);
     String traceId = span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : null;
@@ -105,6 +113,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
         }
         span.setAttribute(RPC_STATUS, (long) status.getCode().value());
         if (SERVER_ERRORS.contains(status.getCode())) {
+          span.setAttribute(ERROR_TYPE, status.getCode().name());
           span.setStatus(StatusCode.ERROR, status.getCode() + (status.getDescription() == null ? ""
               : ": " + status.getDescription()));
           if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
