@@ -177,6 +177,9 @@ public final class JunctionServer implements AutoCloseable {
           d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
       List<InferenceListener> listeners = new java.util.ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
           canaryOutcomes, outcomes));
+      if (config.metrics().latencySummaries()) {
+        listeners.add(new io.junction.server.telemetry.TritonLatencySummaries(metrics.registry()));
+      }
       if (config.payloadLog().enabled()) {
         PayloadLogger payloads = PayloadLogs.start(config.payloadLog(), telemetry, NAME, metrics.registry());
         opened.push(payloads); // closed after the endpoints, so the last calls are logged too

@@ -6,6 +6,7 @@ import io.junction.server.config.FeedbackConfig;
 import io.junction.server.config.StatusPageConfig;
 import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.InboundMemory;
+import io.junction.server.config.MetricsConfig;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.PayloadLogConfig;
 import io.junction.server.drift.DriftMonitor;
@@ -112,6 +113,11 @@ public final class Main implements Callable<Integer> {
       description = "A ModelInfer call must deliver its whole request within N seconds of its start, or it is answered "
           + "DEADLINE_EXCEEDED and what it sent is freed (stalled senders) (default: ${DEFAULT-VALUE}).")
   long requestReadTimeoutSeconds;
+
+  @Option(names = "--metrics-latency-summaries", defaultValue = "false", paramLabel = "BOOL",
+      description = "Also export Triton's latency summaries (nv_inference_*_summary_us: p50, p90, p95, p99 over the "
+          + "last minute, per model version), as Triton's --metrics-config summary_latencies=true (default: ${DEFAULT-VALUE}).")
+  boolean latencySummaries;
 
   @Option(names = "--grpc-max-incomplete-bytes-per-connection", paramLabel = "BYTES",
       description = "Bytes that requests not yet received whole may hold on one connection; the stream that passes it "
@@ -380,7 +386,7 @@ public final class Main implements Callable<Integer> {
         new HttpLimits(Duration.ofSeconds(httpRequestTimeoutSeconds), httpMaxConnections, httpMaxRequestBytes),
         payloadLog(), drift(), new DeviceConfig(gpuSlots, Optional.empty()),
         new FeedbackConfig(feedbackLedgerSize, duration("--feedback-ttl", feedbackTtl)),
-        statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF);
+        statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF, new MetricsConfig(latencySummaries));
 
     Duration drain = duration("--drain-delay", drainDelay);
     Duration exit = duration("--exit-timeout", exitTimeout);

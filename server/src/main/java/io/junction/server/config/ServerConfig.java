@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param drift drift monitoring, when on
  * @param devices the devices models are placed on (discovered by default) and GPU slots
  * @param statusPage the status page on the HTTP port
+ * @param metrics optional metrics (Triton's latency summaries)
  * @param feedback how feedback is joined to the variants that answered
  * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
@@ -39,7 +40,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
     HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift, DeviceConfig devices,
-    FeedbackConfig feedback, StatusPageConfig statusPage) {
+    FeedbackConfig feedback, StatusPageConfig statusPage, MetricsConfig metrics) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -86,7 +87,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
         PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
-        StatusPageConfig.DEFAULTS);
+        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS);
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -96,38 +97,38 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
         PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
-        StatusPageConfig.DEFAULTS);
+        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS);
   }
 
   /** The gRPC listener on another address or port (e.g. several servers on 127.0.0.x behind one name). */
   public ServerConfig withGrpcEndpoint(String address, int port) {
     return new ServerConfig(modelRepository, address, port, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -141,47 +142,53 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback, statusPage);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withPayloadLog(PayloadLogConfig log) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        log, drift, devices, feedback, statusPage);
+        log, drift, devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withDrift(DriftMonitor.Settings settings) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, Optional.of(settings), devices, feedback, statusPage);
+        payloadLog, Optional.of(settings), devices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withDevices(DeviceConfig newDevices) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, newDevices, feedback, statusPage);
+        payloadLog, drift, newDevices, feedback, statusPage, metrics);
   }
 
   public ServerConfig withFeedback(FeedbackConfig newFeedback) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, newFeedback, statusPage);
+        payloadLog, drift, devices, newFeedback, statusPage, metrics);
   }
 
   public ServerConfig withStatusPage(StatusPageConfig page) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, feedback, page);
+        payloadLog, drift, devices, feedback, page, metrics);
+  }
+
+  public ServerConfig withMetrics(MetricsConfig newMetrics) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        payloadLog, drift, devices, feedback, statusPage, newMetrics);
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

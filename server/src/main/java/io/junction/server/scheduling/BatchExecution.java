@@ -116,7 +116,8 @@ final class BatchExecution {
         stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
             t.inferNanos(), t.outputNanos());
       }
-      p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i)));
+      p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i),
+          start - r.arrivalNanos(), t.inputNanos(), t.inferNanos(), t.outputNanos()));
     }
   }
 

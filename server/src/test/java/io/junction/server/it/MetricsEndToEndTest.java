@@ -94,6 +94,33 @@ class MetricsEndToEndTest {
     }
   }
 
+  @Test
+  void tritonsLatencySummariesAreThereWhenAskedFor() throws Exception {
+    DemoRepository.write(repo);
+    try (TestServer plain = TestServer.start(repo)) {
+      plain.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8));
+      assertThat(scrape(plain).keySet()).as("off by default, as in Triton").noneMatch(k -> k.contains("_summary_us"));
+    }
+    io.junction.server.config.ServerConfig config = io.junction.server.config.ServerConfig.loopback(repo)
+        .withMetrics(new io.junction.server.config.MetricsConfig(true));
+    try (TestServer server = TestServer.start(config)) {
+      for (int i = 0; i < 5; i++) {
+        server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8));
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+        Map<String, Double> after = scrape(server);
+        for (String name : new String[] {"request", "queue", "compute_input", "compute_infer", "compute_output"}) {
+          String summary = "nv_inference_" + name + "_summary_us";
+          assertThat(after.get(summary + "_count{model=\"mlp\",version=\"1\"}")).as(summary).isEqualTo(5);
+          assertThat(after.get(summary + "{model=\"mlp\",quantile=\"0.99\",version=\"1\"}")).as(summary)
+              .isGreaterThanOrEqualTo(0);
+        }
+        assertThat(after.get("nv_inference_request_summary_us{model=\"mlp\",quantile=\"0.5\",version=\"1\"}"))
+            .isPositive();
+      });
+    }
+  }
+
   private static String get(int port, String accept) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
         .header("Accept", accept).build(), HttpResponse.BodyHandlers.ofString()).body();
