@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
  * Inputs are generated from the model's metadata.
  */
 @Command(name = "junction-loadtest", mixinStandardHelpOptions = true, sortOptions = false,
+    subcommands = io.junction.loadtest.check.CheckCommand.class,
     description = "Load-tests an Open Inference Protocol server (Junction, Triton, KServe) over gRPC.")
 public final class LoadTest implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -160,7 +161,7 @@ public final class LoadTest implements Callable<Integer> {
   }
 
   /** The command, with picocli's own @file expansion off: {@code --data @FILE} means what ghz means. */
-  static CommandLine commandLine() {
+  public static CommandLine commandLine() {
     return new CommandLine(new LoadTest()).setExpandAtFiles(false);
   }
 

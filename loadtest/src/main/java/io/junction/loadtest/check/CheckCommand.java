@@ -1,0 +1,103 @@
+package io.junction.loadtest.check;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import java.io.File;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code junction-loadtest check}: does the model still predict what it should? Sends each golden case
+ * ({@link GoldenFile}) to the model and compares the answer within the case's tolerances; prints a line
+ * per case and exits 0 only when every case passed, so a CI job or a release script can gate on it.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Sends golden inputs to a model and checks its answers against the expected outputs; "
+        + "exit status 0 when all pass, 1 when any fails.")
+public final class CheckCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Model or route name.")
+  String model;
+
+  @Option(names = "--model-version", defaultValue = "", description = "Version (default: the newest).")
+  String version;
+
+  @Option(names = "--golden", required = true, paramLabel = "FILE",
+      description = "Golden cases, JSON lines: inputs as in the KServe v2 REST protocol, expected outputs with "
+          + "atol/rtol or top_k.")
+  Path golden;
+
+  @Option(names = {"-t", "--timeout"}, defaultValue = "20", description = "Seconds per call (default: ${DEFAULT-VALUE}).")
+  long timeoutSeconds;
+
+  @Option(names = "--insecure", description = "Plaintext (the default unless --cacert is given).")
+  boolean insecure;
+
+  @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
+  File cacert;
+
+  @Option(names = "--target", description = "host:port (or give it last).")
+  String target;
+
+  @Parameters(arity = "0..1", paramLabel = "HOST:PORT")
+  String positionalTarget;
+
+  @Override
+  public Integer call() throws Exception {
+    String server = target != null ? target : positionalTarget;
+    if (server == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
+    }
+    List<GoldenCase> cases;
+    try {
+      cases = GoldenFile.read(golden);
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(server).maxInboundMessageSize(64 << 20);
+    ManagedChannel channel = cacert == null ? builder.usePlaintext().build()
+        : builder.sslContext(GrpcSslContexts.forClient().trustManager(cacert).build()).build();
+    int passed = 0;
+    try {
+      var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+      for (GoldenCase c : cases) {
+        ModelInferRequest request = c.request().toBuilder().setModelName(model).setModelVersion(version).build();
+        ModelInferResponse answer;
+        try {
+          answer = stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).modelInfer(request);
+        } catch (StatusRuntimeException e) {
+          out.printf("ERROR %s: %s%n", c.name(), e.getStatus().getCode() + (e.getStatus().getDescription() == null
+              ? "" : ": " + e.getStatus().getDescription()));
+          continue;
+        }
+        List<GoldenComparison.OutputVerdict> verdicts = GoldenComparison.compare(c, answer);
+        boolean ok = verdicts.stream().allMatch(GoldenComparison.OutputVerdict::passed);
+        passed += ok ? 1 : 0;
+        for (GoldenComparison.OutputVerdict v : verdicts) {
+          out.printf("%-5s %s %s: %s%n", v.passed() ? "PASS" : "FAIL", c.name(), v.output(), v.detail());
+        }
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+    out.printf("%d of %d golden cases passed (%s%s on %s)%n", passed, cases.size(), model,
+        version.isEmpty() ? "" : " version " + version, server);
+    out.flush();
+    return passed == cases.size() ? 0 : 1;
+  }
+}
