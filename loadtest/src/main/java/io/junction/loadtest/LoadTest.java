@@ -54,7 +54,9 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-z", "--duration"}, description = "Run for this long, e.g. 10s, 2m (overrides -n).")
   String duration;
 
-  @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open loop).")
+  @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open "
+      + "loop). Unlike ghz, whose workers pace themselves and time each call from when it is sent, each call is timed "
+      + "from its scheduled start, so a server stall shows in the percentiles instead of slowing the load.")
   double rps;
 
   @Option(names = "--load-schedule", defaultValue = "const",
@@ -270,9 +272,23 @@ public final class LoadTest implements Callable<Integer> {
         }
       }
       Runner runner = new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
+      if (format.equals("json")) {
+        runner.keepDetails(); // ghz lists every call in its JSON report
+      }
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(callers, calls, durationNanos);
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
+      result.details().forEach(d -> {
+        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        detail.put("timestamp", d.timestamp().toString());
+        detail.put("latency", d.latencyNanos());
+        detail.put("error", d.error());
+        detail.put("status", d.status());
+        report.details.add(detail);
+      });
+      if (durationNanos > 0) {
+        report.endReason = "timeout"; // ghz's word for a run that ended at its duration
+      }
       report.pacingErrorNs = result.pacingErrorNs();
       report.pacingErrorP99Ns = result.pacingErrorP99Ns();
       report.variants.putAll(result.variants());
@@ -293,6 +309,15 @@ public final class LoadTest implements Callable<Integer> {
         }
         report.timeline.add(point);
       });
+      // ghz's option keys and types first (host, call, total, timeout in ns, ...), then Junction's own.
+      report.options.put("host", target);
+      report.options.put("call", "inference.GRPCInferenceService.ModelInfer");
+      report.options.put("insecure", cacert == null);
+      report.options.put("total", calls);
+      report.options.put("timeout", timeoutNanos);
+      report.options.put("skipFirst", skipFirst);
+      report.options.put("count-errors", countErrors);
+      report.options.put("load-schedule", loadSchedule);
       report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);
@@ -301,7 +326,6 @@ public final class LoadTest implements Callable<Integer> {
         report.spike = SpikeAnalysis.of(report.series, schedule, result.errorsPerSecond());
       }
       report.options.put("rps", rps);
-      report.options.put("loadSchedule", loadSchedule);
       report.options.put("batch", batch);
       java.io.StringWriter text = new java.io.StringWriter();
       java.io.PrintWriter out = new java.io.PrintWriter(text);

@@ -15,10 +15,13 @@ import org.HdrHistogram.Histogram;
  * read ghz's report read ours, and a terminal summary in ghz's layout.
  */
 final class Report {
-  private static final double[] PERCENTILES = {10, 25, 50, 75, 90, 95, 99, 99.9};
+  /** ghz's seven, as integers (its report types them so); 99.9 goes in {@link #latencyDistributionExtra}. */
+  private static final int[] PERCENTILES = {10, 25, 50, 75, 90, 95, 99};
   private static final int HISTOGRAM_BUCKETS = 10;
 
   final String date = Instant.now().toString();
+  /** ghz's: why the run ended ("normal", or "timeout" when it ran for a duration). */
+  String endReason = "normal";
   long count;
   long total;
   long average;
@@ -26,6 +29,8 @@ final class Report {
   long slowest;
   double rps;
   List<Map<String, Object>> latencyDistribution = new ArrayList<>();
+  /** Junction's addition: percentiles beyond ghz's seven (99.9). */
+  List<Map<String, Object>> latencyDistributionExtra = new ArrayList<>();
   List<Map<String, Object>> histogram = new ArrayList<>();
   Map<String, Long> statusCodeDistribution = new LinkedHashMap<>();
   Map<String, Long> errorDistribution = new LinkedHashMap<>();
@@ -42,6 +47,8 @@ final class Report {
   /** Junction's addition for --scenario spike: error rates and p99 recovery. */
   SpikeAnalysis spike;
   Map<String, Object> options = new LinkedHashMap<>();
+  /** ghz's: every call (with -O json): timestamp, latency (ns), error, status. Empty otherwise. */
+  List<Map<String, Object>> details = new ArrayList<>();
 
   static Report of(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors) {
     Report r = new Report();
@@ -54,12 +61,16 @@ final class Report {
       r.average = (long) latencies.getMean();
       r.fastest = latencies.getMinValue();
       r.slowest = latencies.getMaxValue();
-      for (double p : PERCENTILES) {
+      for (int p : PERCENTILES) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("percentage", p);
         entry.put("latency", latencies.getValueAtPercentile(p));
         r.latencyDistribution.add(entry);
       }
+      Map<String, Object> extra = new LinkedHashMap<>();
+      extra.put("percentage", 99.9);
+      extra.put("latency", latencies.getValueAtPercentile(99.9));
+      r.latencyDistributionExtra.add(extra);
       long width = Math.max(1, (r.slowest - r.fastest) / HISTOGRAM_BUCKETS);
       long[] counts = new long[HISTOGRAM_BUCKETS];
       for (var v : latencies.recordedValues()) {
@@ -91,6 +102,10 @@ final class Report {
     out.printf("  Fastest:\t%s%n", duration(fastest));
     out.printf("  Average:\t%s%n", duration(average));
     out.printf("  Requests/sec:\t%.2f%n", rps);
+    if (pacingErrorNs == null) {
+      out.println("  (closed loop: callers wait for answers, so these percentiles hide stalls — coordinated omission; "
+          + "use --rps for latency at a given load)");
+    }
     if (pacingErrorNs != null) {
       out.printf("  Pacing error:\t%s worst, %s p99 (how late requests started after their scheduled time)%n",
           duration(pacingErrorNs), duration(pacingErrorP99Ns == null ? 0 : pacingErrorP99Ns));
@@ -114,6 +129,9 @@ final class Report {
     out.println();
     out.println("Latency distribution:");
     for (Map<String, Object> p : latencyDistribution) {
+      out.printf("  %s %% in %s%n", p.get("percentage"), duration((Long) p.get("latency")));
+    }
+    for (Map<String, Object> p : latencyDistributionExtra) {
       out.printf("  %s %% in %s%n", p.get("percentage"), duration((Long) p.get("latency")));
     }
     if (!variants.isEmpty()) {

@@ -24,7 +24,11 @@ import org.HdrHistogram.Recorder;
 final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
       Long pacingErrorNs, Long pacingErrorP99Ns, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
-      Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond, Map<Long, Long> callersPerSecond) {}
+      Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond, Map<Long, Long> callersPerSecond,
+      java.util.List<Detail> details) {}
+
+  /** One call, as ghz's {@code details} list has it: when it started, how long it took, how it ended. */
+  record Detail(java.time.Instant timestamp, long latencyNanos, String status, String error) {}
 
   /** One stub per connection; calls go round robin. */
   private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
@@ -47,6 +51,10 @@ final class Runner {
   /** Latencies of the calls answered in each second of the run, for the latency-over-time chart. */
   private final Map<Long, org.HdrHistogram.SynchronizedHistogram> perSecond = new ConcurrentHashMap<>();
   private final long runStart = System.nanoTime();
+  private final long runStartEpochNanos = java.time.Instant.now().getEpochSecond() * 1_000_000_000L
+      + java.time.Instant.now().getNano();
+  /** Every call's detail, when asked for (ghz's JSON report lists them); null otherwise. */
+  private java.util.Queue<Detail> details;
   private final Map<Long, AtomicLong> failuresPerSecond = new ConcurrentHashMap<>();
   /** Highest number of callers active in each second of a closed-loop run. */
   private final Map<Long, Long> activeCallers = new ConcurrentHashMap<>();
@@ -72,6 +80,19 @@ final class Runner {
     this.timeoutNanos = timeoutNanos;
     this.skipFirst = skipFirst;
     this.countErrors = countErrors;
+  }
+
+  /** Keeps every call's start, latency and status for the report (memory grows with the calls). */
+  Runner keepDetails() {
+    details = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    return this;
+  }
+
+  private void detail(long scheduledNanos, String status, String error) {
+    if (details != null) {
+      long epoch = runStartEpochNanos + (scheduledNanos - runStart);
+      details.add(new Detail(java.time.Instant.ofEpochSecond(0, epoch), System.nanoTime() - scheduledNanos, status, error));
+    }
   }
 
   /** @param total calls to make, or 0 for as many as {@code durationNanos} allows */
@@ -209,6 +230,7 @@ final class Runner {
             }
             recordLatency(scheduledNanos);
             count(codes, "OK");
+            detail(scheduledNanos, "OK", "");
             var variant = response.getParametersMap().get("junction_variant");
             if (variant != null) {
               count(variants, variant.getStringParam());
@@ -228,8 +250,9 @@ final class Runner {
             failuresPerSecond.computeIfAbsent((System.nanoTime() - runStart) / 1_000_000_000L, k -> new AtomicLong())
                 .incrementAndGet();
             Status status = Status.fromThrowable(t);
-            count(codes, status.getCode().name());
-            count(errors, "rpc error: code = " + status.getCode() + " desc = " + status.getDescription());
+            count(codes, GhzNames.code(status.getCode()));
+            count(errors, GhzNames.error(status));
+            detail(scheduledNanos, GhzNames.code(status.getCode()), GhzNames.error(status));
             whenDone.run();
           }
         }, MoreExecutors.directExecutor());
@@ -258,7 +281,7 @@ final class Runner {
     Long worst = lateness == null ? null : lateness.getMaxValue();
     Long p99 = lateness == null ? null : lateness.getValueAtPercentile(99);
     return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, worst, p99, v, starts, answered, failed,
-        new java.util.TreeMap<>(activeCallers));
+        new java.util.TreeMap<>(activeCallers), details == null ? java.util.List.of() : java.util.List.copyOf(details));
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {
