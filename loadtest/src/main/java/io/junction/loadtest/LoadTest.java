@@ -36,6 +36,10 @@ public final class LoadTest implements Callable<Integer> {
   @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "HOST:PORT", description = "The server, as in ghz.")
   String positionalTarget;
 
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A ghz configuration file (JSON): its settings apply where the command line gives none.")
+  java.nio.file.Path config;
+
   @Option(names = "--call", description = "ghz's method name; only inference.GRPCInferenceService/ModelInfer is load-tested.")
   String call;
 
@@ -175,6 +179,9 @@ public final class LoadTest implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (config != null) {
+      GhzConfig.apply(config, this, spec);
+    }
     if (target == null) {
       target = positionalTarget;
     }

@@ -288,6 +288,33 @@ class LoadTestTest {
   }
 
   @Test
+  void theRepositorysGhzConfigFilesRunWithTheCommandLineWinning() throws Exception {
+    try (var files = java.nio.file.Files.list(java.nio.file.Path.of("ghz"))) {
+      List<java.nio.file.Path> configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+      assertThat(configs).hasSizeGreaterThanOrEqualTo(3);
+      for (java.nio.file.Path config : configs) {
+        StringWriter out = new StringWriter();
+        CommandLine cli = LoadTest.commandLine();
+        cli.setOut(new PrintWriter(out));
+        // The file says localhost:8001 and 10 s; the command line's target and duration win.
+        int exit = cli.execute("--config", config.toString(), "-z", "300ms", "-O", "json", "127.0.0.1:" + server.grpcPort());
+        assertThat(exit).as(config + ": " + out).isZero();
+        JsonObject report = JsonParser.parseString(out.toString()).getAsJsonObject();
+        assertThat(report.get("count").getAsLong()).as(config.toString()).isPositive();
+        assertThat(report.getAsJsonObject("statusCodeDistribution").keySet()).as(config.toString()).containsExactly("OK");
+        assertThat(report.getAsJsonObject("options").get("concurrency").getAsInt()).as("from the file").isEqualTo(16);
+      }
+    }
+    java.nio.file.Path unknown = java.nio.file.Files.createTempFile("ghz", ".json");
+    java.nio.file.Files.writeString(unknown, "{\"concurency\": 4}");
+    StringWriter err = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("--config", unknown.toString(), "127.0.0.1:" + server.grpcPort())).isEqualTo(2);
+    assertThat(err.toString()).contains("unknown setting \"concurency\"");
+  }
+
+  @Test
   void theSummarySaysWhenAClosedLoopHidesStalls() {
     StringWriter closed = new StringWriter();
     CommandLine cli = LoadTest.commandLine();
