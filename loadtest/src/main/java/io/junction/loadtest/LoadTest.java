@@ -159,7 +159,8 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
   File cacert;
 
-  @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary, json or html (one self-contained page with charts; default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary, json, pretty, csv, influx-summary, influx-details, prometheus (ghz's formats) or html "
+          + "(one self-contained page with charts; default: ${DEFAULT-VALUE}).")
   String format;
 
   public static void main(String[] args) {
@@ -201,8 +202,8 @@ public final class LoadTest implements Callable<Integer> {
     if (model == null && data == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give --model NAME, or a request with model_name in -d/-D");
     }
-    if (!format.equals("summary") && !format.equals("json") && !format.equals("html")) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--format must be summary, json or html");
+    if (!ReportFormats.ALL.contains(format)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--format must be one of " + ReportFormats.names());
     }
     long timeoutNanos = parseDuration(timeout).toNanos();
     String runFor = duration != null ? duration : loadMaxDuration != null ? loadMaxDuration : concurrencyMaxDuration;
@@ -279,8 +280,8 @@ public final class LoadTest implements Callable<Integer> {
         }
       }
       Runner runner = new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
-      if (format.equals("json")) {
-        runner.keepDetails(); // ghz lists every call in its JSON report
+      if (ReportFormats.WITH_DETAILS.contains(format)) {
+        runner.keepDetails(); // ghz lists every call in these formats
       }
       Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
           : runner.closedLoop(callers, calls, durationNanos);
@@ -338,10 +339,11 @@ public final class LoadTest implements Callable<Integer> {
       java.io.PrintWriter out = new java.io.PrintWriter(text);
       if (format.equals("html")) {
         out.println(HtmlReport.render(report));
-      } else if (format.equals("json")) {
-        out.println(report.toJson());
-      } else {
+      } else if (format.equals("summary")) {
         report.printSummary(out);
+      } else {
+        String rendered = ReportFormats.render(report, format);
+        out.print(rendered.endsWith("\n") ? rendered : rendered + "\n");
       }
       out.flush();
       if (output != null) {

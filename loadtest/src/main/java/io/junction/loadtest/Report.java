@@ -1,6 +1,5 @@
 package io.junction.loadtest;
 
-import com.google.gson.GsonBuilder;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -87,10 +86,6 @@ final class Report {
       }
     }
     return r;
-  }
-
-  String toJson() {
-    return new GsonBuilder().setPrettyPrinting().create().toJson(this);
   }
 
   void printSummary(PrintWriter out) {

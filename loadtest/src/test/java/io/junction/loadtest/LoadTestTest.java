@@ -314,6 +314,41 @@ class LoadTestTest {
     assertThat(err.toString()).contains("unknown setting \"concurency\"");
   }
 
+  private static String output(String format) {
+    StringWriter out = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setOut(new PrintWriter(out));
+    assertThat(cli.execute("--insecure", "--model", "mlp", "-c", "2", "-n", "40", "-O", format,
+        "127.0.0.1:" + server.grpcPort())).as(out.toString()).isZero();
+    return out.toString();
+  }
+
+  @Test
+  void ghzsOtherOutputFormats() {
+    List<String> csv = output("csv").lines().toList();
+    assertThat(csv.get(0)).isEqualTo("duration (ms),status,error");
+    assertThat(csv.subList(1, csv.size())).hasSize(40).allMatch(l -> l.matches("\\d+\\.\\d{2},OK,"));
+
+    String summary = output("influx-summary").strip();
+    assertThat(summary.lines()).hasSize(1);
+    assertThat(summary).startsWith("ghz_run,call=").contains(",n=40,c=2,", "has_errors=false count=40,", ",median=", ",p95=")
+        .matches(".* \\d{15,}$");
+    List<String> details = output("influx-details").lines().toList();
+    assertThat(details).hasSize(40).allSatisfy(l -> assertThat(l).startsWith("ghz_detail,")
+        .contains("hasError=false latency=", "status=\"OK\""));
+
+    String prometheus = output("prometheus");
+    assertThat(prometheus).contains("# TYPE ghz_run_count gauge\n", "# TYPE ghz_run_histogram histogram\n",
+        "# TYPE ghz_run_latency summary\n", "quantile=\"0.99\"");
+    assertThat(prometheus.lines().filter(l -> l.startsWith("ghz_run_count{")).findFirst().orElseThrow()).endsWith(" 40");
+    assertThat(prometheus.lines().filter(l -> l.contains("le=\"+Inf\"")).findFirst().orElseThrow()).endsWith(" 40");
+    assertThat(prometheus.lines().filter(l -> l.startsWith("ghz_run_errors{")).findFirst().orElseThrow()).endsWith(" 0");
+
+    String pretty = output("pretty");
+    assertThat(pretty).contains("\n  \"count\": 40");
+    assertThat(JsonParser.parseString(pretty).getAsJsonObject().get("count").getAsLong()).isEqualTo(40);
+  }
+
   @Test
   void theSummarySaysWhenAClosedLoopHidesStalls() {
     StringWriter closed = new StringWriter();
