@@ -58,6 +58,10 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-z", "--duration"}, description = "Run for this long, e.g. 10s, 2m (overrides -n).")
   String duration;
 
+  @Option(names = {"-x", "--max-duration"}, paramLabel = "DURATION",
+      description = "With -n: stop at this duration if the calls are not all done (ghz's -x).")
+  String maxDuration;
+
   @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open "
       + "loop). Unlike ghz, whose workers pace themselves and time each call from when it is sent, each call is timed "
       + "from its scheduled start, so a server stall shows in the percentiles instead of slowing the load.")
@@ -220,6 +224,9 @@ public final class LoadTest implements Callable<Integer> {
       durationNanos = (long) (schedule.totalSeconds() * 1e9);
     }
     long calls = durationNanos > 0 || "spike".equals(scenario) ? 0 : (total > 0 ? total : 200);
+    if (maxDuration != null && durationNanos == 0) {
+      durationNanos = parseDuration(maxDuration).toNanos(); // -n calls, but no longer than this
+    }
     if (connections < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--connections must be at least 1");
     }
@@ -232,14 +239,29 @@ public final class LoadTest implements Callable<Integer> {
       // The pre-flight metadata call has its own deadline: -t is the load's, and -t 0 means none.
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(PREFLIGHT_SECONDS, TimeUnit.SECONDS);
       java.util.List<ModelInferRequest> requests = new java.util.ArrayList<>();
+      java.util.function.LongFunction<ModelInferRequest> source = null;
       if (data != null) {
         String json = data.equals("@") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
             : data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
+        if (RequestTemplate.isTemplate(json)) {
+          // ghz's templates: each call renders its own request (rendered before it is read as JSON, as in ghz).
+          try {
+            source = RequestTemplate.of(json, model);
+          } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-d/-D: " + e.getMessage());
+          }
+          ModelInferRequest first = source.apply(0);
+          if (first.getModelName().isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "a request in -d/-D has no model_name; give --model");
+          }
+          model = first.getModelName();
+          json = "[]";
+        }
         // One request, or (as ghz takes it) a JSON array of requests sent in turn.
         com.google.gson.JsonElement parsed = com.google.gson.JsonParser.parseString(json);
         java.util.List<com.google.gson.JsonElement> items = parsed.isJsonArray() ? parsed.getAsJsonArray().asList()
             : java.util.List.of(parsed);
-        if (items.isEmpty()) {
+        if (items.isEmpty() && source == null) {
           throw new CommandLine.ParameterException(spec.commandLine(), "-d/-D holds an empty array: no request to send");
         }
         for (com.google.gson.JsonElement item : items) {
@@ -272,14 +294,16 @@ public final class LoadTest implements Callable<Integer> {
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9);
       long warmupNanos = parseDuration(warmup).toNanos();
       if (warmupNanos > 0) {
-        Runner warming = new Runner(stubs, requests, timeoutNanos, 0, false);
+        Runner warming = source != null ? new Runner(stubs, source, timeoutNanos, 0, false)
+            : new Runner(stubs, requests, timeoutNanos, 0, false);
         if (scheduled) {
           warming.openLoop(new LoadSchedule("const", schedule.rateAt(0), 0, 0, 1), 0, warmupNanos);
         } else {
           warming.closedLoop(callers, 0, warmupNanos);
         }
       }
-      Runner runner = new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
+      Runner runner = source != null ? new Runner(stubs, source, timeoutNanos, skipFirst, countErrors)
+          : new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
       if (ReportFormats.WITH_DETAILS.contains(format)) {
         runner.keepDetails(); // ghz lists every call in these formats
       }
@@ -294,7 +318,7 @@ public final class LoadTest implements Callable<Integer> {
         detail.put("status", d.status());
         report.details.add(detail);
       });
-      if (durationNanos > 0) {
+      if (durationNanos > 0 && (calls == 0 || report.count + skipFirst < calls)) {
         report.endReason = "timeout"; // ghz's word for a run that ended at its duration
       }
       report.pacingErrorNs = result.pacingErrorNs();

@@ -33,8 +33,8 @@ final class Runner {
   /** One stub per connection; calls go round robin. */
   private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
   private final AtomicLong nextStub = new AtomicLong();
-  /** The requests, sent in turn. */
-  private final java.util.List<ModelInferRequest> requests;
+  /** The request of each call, by its number (0, 1, ...). */
+  private final java.util.function.LongFunction<ModelInferRequest> requests;
   private final AtomicLong nextRequest = new AtomicLong();
   private final long timeoutNanos;
   private final long skipFirst;
@@ -72,14 +72,25 @@ final class Runner {
    */
   Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
       java.util.List<ModelInferRequest> requests, long timeoutNanos, long skipFirst, boolean countErrors) {
-    if (requests.isEmpty()) {
-      throw new IllegalArgumentException("a load needs at least one request");
-    }
+    this(stubs, inTurn(requests), timeoutNanos, skipFirst, countErrors);
+  }
+
+  /** @param requests the request of each call by its number, e.g. a template rendered per call */
+  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
+      java.util.function.LongFunction<ModelInferRequest> requests, long timeoutNanos, long skipFirst, boolean countErrors) {
     this.stubs = java.util.List.copyOf(stubs);
-    this.requests = java.util.List.copyOf(requests);
+    this.requests = requests;
     this.timeoutNanos = timeoutNanos;
     this.skipFirst = skipFirst;
     this.countErrors = countErrors;
+  }
+
+  private static java.util.function.LongFunction<ModelInferRequest> inTurn(java.util.List<ModelInferRequest> requests) {
+    if (requests.isEmpty()) {
+      throw new IllegalArgumentException("a load needs at least one request");
+    }
+    java.util.List<ModelInferRequest> all = java.util.List.copyOf(requests);
+    return all.size() == 1 ? n -> all.get(0) : n -> all.get((int) (n % all.size()));
   }
 
   /** Keeps every call's start, latency and status for the report (memory grows with the calls). */
@@ -218,8 +229,7 @@ final class Runner {
   private void call(long scheduledNanos, Runnable whenDone) {
     var stub = stubs.get((int) (nextStub.getAndIncrement() % stubs.size()));
     var withDeadline = timeoutNanos > 0 ? stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS) : stub;
-    ModelInferRequest request = requests.size() == 1 ? requests.get(0)
-        : requests.get((int) (nextRequest.getAndIncrement() % requests.size()));
+    ModelInferRequest request = requests.apply(nextRequest.getAndIncrement());
     Futures.addCallback(withDeadline.modelInfer(request),
         new FutureCallback<ModelInferResponse>() {
           @Override

@@ -14,6 +14,7 @@ import io.junction.testkit.DemoRepository;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -347,6 +348,34 @@ class LoadTestTest {
     String pretty = output("pretty");
     assertThat(pretty).contains("\n  \"count\": 40");
     assertThat(JsonParser.parseString(pretty).getAsJsonObject().get("count").getAsLong()).isEqualTo(40);
+  }
+
+  @Test
+  void ghzTemplatesAreRenderedForEveryCall() {
+    String data = "{\"model_name\": \"mlp\", \"id\": \"r-{{.RequestNumber}}-{{newUUID}}\", \"inputs\": [{\"name\": \"x\", "
+        + "\"datatype\": \"FP32\", \"shape\": [1, 8], \"contents\": {\"fp32_contents\": [{{randomInt 1 9}}, 2, 3, 4, "
+        + "{{.RequestNumber}}, 6, 7, 8]}}]}";
+    JsonObject report = run("-d", data, "-n", "30", "-c", "1");
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong())
+        .as("actions where JSON needs numbers are rendered before parsing, as in ghz").isEqualTo(30);
+    assertThat(RequestTemplate.render("a{{.RequestNumber}}b{{ .RequestNumber }}", 7)).isEqualTo("a7b7");
+    assertThat(RequestTemplate.render("{{.UUID}}", 0)).matches("[0-9a-f-]{36}");
+    assertThat(RequestTemplate.render("{{randomString 12}}", 0)).hasSize(12);
+    StringWriter err = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("--insecure", "-d", "{\"model_name\": \"mlp\", \"id\": \"{{.WorkerFoo}}\"}",
+        "127.0.0.1:" + server.grpcPort())).isEqualTo(2);
+    assertThat(err.toString()).contains("{{.WorkerFoo}} is not one");
+  }
+
+  @Test
+  void maxDurationStopsARunOfTooManyCalls() {
+    long start = System.nanoTime();
+    JsonObject report = run("--model", "mlp", "-c", "2", "-n", "10000000", "-x", "300ms");
+    assertThat(report.get("count").getAsLong()).isPositive().isLessThan(10_000_000);
+    assertThat(report.get("endReason").getAsString()).isEqualTo("timeout");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
   }
 
   @Test
