@@ -160,6 +160,21 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--insecure", description = "Plaintext (no TLS).")
   boolean insecure;
 
+  @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM) to present (mTLS), with --key.")
+  File cert;
+
+  @Option(names = "--key", paramLabel = "FILE", description = "The client certificate's private key (PKCS#8 PEM).")
+  File key;
+
+  @Option(names = "--cname", paramLabel = "NAME", description = "The server name to verify the server's certificate against.")
+  String cname;
+
+  @Option(names = "--skipTLS", description = "TLS without verifying the server's certificate (tests only).")
+  boolean skipTls;
+
+  @Option(names = "--authority", paramLabel = "VALUE", description = "The :authority the calls carry.")
+  String authority;
+
   @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
   File cacert;
 
@@ -344,7 +359,8 @@ public final class LoadTest implements Callable<Integer> {
       // ghz's option keys and types first (host, call, total, timeout in ns, ...), then Junction's own.
       report.options.put("host", target);
       report.options.put("call", "inference.GRPCInferenceService.ModelInfer");
-      report.options.put("insecure", cacert == null);
+      report.options.put("insecure", insecure);
+      report.options.put("skipTLS", skipTls);
       report.options.put("total", calls);
       report.options.put("timeout", timeoutNanos);
       report.options.put("skipFirst", skipFirst);
@@ -388,14 +404,32 @@ public final class LoadTest implements Callable<Integer> {
     // Answers are handled on the transport's own thread: recording a latency costs less than the hand-off
     // to an executor thread would, and every microsecond spent here lowers the rate one core can drive.
     NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(256 << 20).directExecutor();
+    // grpc-java has one authority for both the :authority header and the name TLS verifies; --authority wins.
+    String override = authority != null ? authority : cname;
+    if (override != null) {
+      b.overrideAuthority(override);
+    }
     if (insecure) {
       return b.usePlaintext().build();
     }
-    if (cacert != null) {
-      return b.sslContext(GrpcSslContexts.forClient().trustManager(cacert).build()).build();
+    if (cacert == null && cert == null && !skipTls) {
+      return b.useTransportSecurity().build();
     }
-    return b.useTransportSecurity().build();
+    io.netty.handler.ssl.SslContextBuilder ssl = GrpcSslContexts.forClient();
+    if (skipTls) {
+      ssl.trustManager(io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE);
+    } else if (cacert != null) {
+      ssl.trustManager(cacert);
+    }
+    if (cert != null) {
+      if (key == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--cert needs --key");
+      }
+      ssl.keyManager(cert, key);
+    }
+    return b.sslContext(ssl.build()).build();
   }
+
 
   private Metadata parseMetadata(String json) {
     Metadata md = new Metadata();
