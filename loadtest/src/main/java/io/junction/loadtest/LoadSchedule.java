@@ -7,9 +7,19 @@ package io.junction.loadtest;
  *   <li>{@code step}: {@code start}, raised by {@code step} every {@code stepSeconds}, up to {@code end};
  *   <li>{@code line}: {@code start}, raised by {@code step} per second, linearly, up to {@code end}.
  * </ul>
- * A {@code step} below 0 lowers the rate the same way (down to {@code end}).
+ * A {@code step} below 0 lowers the rate the same way (down to {@code end}). With {@code maxRampSeconds}
+ * (ghz's {@code --load-max-duration} / {@code --concurrency-max-duration}) the rate changes only that long
+ * and then holds where it got to for the rest of the run.
  */
-record LoadSchedule(String kind, double start, double end, double step, double stepSeconds) {
+record LoadSchedule(String kind, double start, double end, double step, double stepSeconds, double maxRampSeconds) {
+  LoadSchedule(String kind, double start, double end, double step, double stepSeconds) {
+    this(kind, start, end, step, stepSeconds, 0);
+  }
+
+  LoadSchedule withMaxRamp(double seconds) {
+    return new LoadSchedule(kind, start, end, step, stepSeconds, seconds);
+  }
+
   LoadSchedule {
     if (!kind.equals("const") && !kind.equals("step") && !kind.equals("line") && !kind.equals("spike")) {
       throw new IllegalArgumentException("--load-schedule must be const, step or line, got '" + kind + "'");
@@ -47,6 +57,9 @@ record LoadSchedule(String kind, double start, double end, double step, double s
   double rateAt(double seconds) {
     if (kind.equals("spike")) {
       return seconds >= spikeStart() && seconds < spikeEnd() ? end : start;
+    }
+    if (maxRampSeconds > 0) {
+      seconds = Math.min(seconds, maxRampSeconds);
     }
     double rate = switch (kind) {
       case "const" -> start;

@@ -83,7 +83,8 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--load-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
   String loadStepDuration;
 
-  @Option(names = "--load-max-duration", description = "Stop the schedule after this long (same as -z).")
+  @Option(names = "--load-max-duration", description = "How long a step or line schedule changes the rate; after it the "
+      + "rate holds where it got to until -z or -n ends the run (ghz's meaning).")
   String loadMaxDuration;
 
   @Option(names = "--concurrency-schedule", defaultValue = "const",
@@ -102,7 +103,8 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--concurrency-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
   String concurrencyStepDuration;
 
-  @Option(names = "--concurrency-max-duration", description = "Stop the schedule after this long (same as -z).")
+  @Option(names = "--concurrency-max-duration", description = "How long a step or line concurrency schedule changes the "
+      + "callers; after it they hold where they got to until -z or -n ends the run (ghz's meaning).")
   String concurrencyMaxDuration;
 
   @Option(names = "--scenario", description = "spike: --spike-base rps, then --spike-peak rps, then back, each "
@@ -225,8 +227,7 @@ public final class LoadTest implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be one of " + ReportFormats.names());
     }
     long timeoutNanos = parseDuration(timeout).toNanos();
-    String runFor = duration != null ? duration : loadMaxDuration != null ? loadMaxDuration : concurrencyMaxDuration;
-    long durationNanos = runFor == null ? 0 : parseDuration(runFor).toNanos();
+    long durationNanos = duration == null ? 0 : parseDuration(duration).toNanos();
     boolean spike = "spike".equals(scenario);
     if (scenario != null && !spike) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--scenario must be spike, got '" + scenario + "'");
@@ -234,7 +235,8 @@ public final class LoadTest implements Callable<Integer> {
     boolean scheduled = spike || rps > 0 || !loadSchedule.equals("const");
     LoadSchedule schedule = spike ? LoadSchedule.spike(spikeBase, spikePeak, parseDuration(spikePhase).toNanos() / 1e9)
         : scheduled ? new LoadSchedule(loadSchedule, loadStart > 0 ? loadStart : rps, loadEnd, loadStep,
-            parseDuration(loadStepDuration).toNanos() / 1e9) : null;
+            parseDuration(loadStepDuration).toNanos() / 1e9)
+            .withMaxRamp(loadMaxDuration == null ? 0 : parseDuration(loadMaxDuration).toNanos() / 1e9) : null;
     if (spike) {
       durationNanos = (long) (schedule.totalSeconds() * 1e9);
     }
@@ -306,7 +308,8 @@ public final class LoadTest implements Callable<Integer> {
         stubs.add(stub);
       }
       LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
-          concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9);
+          concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9)
+          .withMaxRamp(concurrencyMaxDuration == null ? 0 : parseDuration(concurrencyMaxDuration).toNanos() / 1e9);
       long warmupNanos = parseDuration(warmup).toNanos();
       if (warmupNanos > 0) {
         Runner warming = source != null ? new Runner(stubs, source, timeoutNanos, 0, false)

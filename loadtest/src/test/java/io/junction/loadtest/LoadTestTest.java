@@ -379,6 +379,22 @@ class LoadTestTest {
   }
 
   @Test
+  void loadMaxDurationHoldsTheRateWhereTheRampGotToAsInGhz() {
+    LoadSchedule ramp = new LoadSchedule("step", 100, 0, 100, 1).withMaxRamp(2);
+    assertThat(ramp.rateAt(0.5)).isEqualTo(100);
+    assertThat(ramp.rateAt(1.5)).isEqualTo(200);
+    assertThat(ramp.rateAt(2.5)).as("held").isEqualTo(300);
+    assertThat(ramp.rateAt(9)).isEqualTo(300);
+    JsonObject report = run("--model", "mlp", "--load-schedule", "step", "--load-start", "40", "--load-step", "40",
+        "--load-step-duration", "1s", "--load-max-duration", "1s", "-z", "3s");
+    var timeline = report.getAsJsonArray("timeline");
+    assertThat(timeline.size()).isGreaterThanOrEqualTo(3);
+    assertThat(timeline.get(0).getAsJsonObject().get("started").getAsLong()).isBetween(35L, 45L);
+    assertThat(timeline.get(1).getAsJsonObject().get("started").getAsLong()).isBetween(75L, 85L);
+    assertThat(timeline.get(2).getAsJsonObject().get("started").getAsLong()).as("held at 80/s, not 120/s").isBetween(75L, 85L);
+  }
+
+  @Test
   void theSummarySaysWhenAClosedLoopHidesStalls() {
     StringWriter closed = new StringWriter();
     CommandLine cli = LoadTest.commandLine();
