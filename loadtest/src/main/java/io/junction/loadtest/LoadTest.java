@@ -320,6 +320,7 @@ public final class LoadTest implements Callable<Integer> {
           warming.closedLoop(callers, 0, warmupNanos);
         }
       }
+      warmTheClient(stubs, source != null ? source.apply(0) : requests.get(0), concurrency);
       Runner runner = source != null ? new Runner(stubs, source, timeoutNanos, skipFirst, countErrors)
           : new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
       if (ReportFormats.WITH_DETAILS.contains(format)) {
@@ -401,6 +402,24 @@ public final class LoadTest implements Callable<Integer> {
         c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** How long the client warms itself before the clock, with calls that no model answers. */
+  private static final long CLIENT_WARMUP_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** A model name no repository can hold (a path), so warm-up calls are refused at once and touch no model. */
+  private static final String NO_MODEL = "junction-loadtest/warm-up";
+
+  /**
+   * Connects every channel and warms this JVM's whole call path (marshalling the same request,
+   * callbacks, recording) before the clock starts: a cold client otherwise adds milliseconds to the
+   * first seconds' latencies (a 20 rps run read p50 3–5 ms where a warm client reads ~1 ms), which is
+   * the client's cost, not the server's. The calls name a model that cannot exist, so the server
+   * refuses them at once and no model's statistics change.
+   */
+  private static void warmTheClient(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
+      ModelInferRequest request, int concurrency) throws InterruptedException {
+    new Runner(stubs, request.toBuilder().setModelName(NO_MODEL).build(), TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))
+        .closedLoop(Math.max(1, Math.min(4, concurrency)), 0, CLIENT_WARMUP_NANOS);
   }
 
   private ManagedChannel channel() throws javax.net.ssl.SSLException {
