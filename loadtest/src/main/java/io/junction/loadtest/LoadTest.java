@@ -190,7 +190,28 @@ public final class LoadTest implements Callable<Integer> {
 
   /** The command, with picocli's own @file expansion off: {@code --data @FILE} means what ghz means. */
   public static CommandLine commandLine() {
-    return new CommandLine(new LoadTest()).setExpandAtFiles(false);
+    return new CommandLine(new LoadTest()).setExpandAtFiles(false).setExecutionExceptionHandler(LoadTest::oneLine);
+  }
+
+  /**
+   * A failure of the run is one line saying what went wrong (bad data, no server, a refused call), not a
+   * stack trace; exit status 1, as ghz's.
+   */
+  private static int oneLine(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+    String what;
+    if (e instanceof io.grpc.StatusRuntimeException s) {
+      what = "the server answered " + GhzNames.error(s.getStatus());
+    } else if (e instanceof com.google.gson.JsonParseException || e instanceof com.google.protobuf.InvalidProtocolBufferException) {
+      what = "the data is not a valid ModelInferRequest in JSON: " + (e.getCause() != null && e.getMessage() == null
+          ? e.getCause().getMessage() : e.getMessage());
+    } else if (e instanceof java.io.IOException) {
+      what = "cannot read " + e.getMessage();
+    } else {
+      what = e.toString();
+    }
+    cli.getErr().println(cli.getCommandName() + ": " + what);
+    cli.getErr().flush();
+    return 1;
   }
 
   /** ghz names the method; only ModelInfer is load-tested, in either of grpc's spellings. */

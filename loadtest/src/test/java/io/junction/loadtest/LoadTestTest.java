@@ -395,6 +395,27 @@ class LoadTestTest {
   }
 
   @Test
+  void badInputAndAMissingServerAreOneLineErrors() throws Exception {
+    int unused;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      unused = s.getLocalPort();
+    }
+    String[][] runs = {{"--insecure", "-d", "{bad", "127.0.0.1:" + server.grpcPort()},
+        {"--insecure", "--model", "mlp", "-n", "1", "127.0.0.1:" + unused},
+        {"--insecure", "-D", "/nonexistent/request.json", "127.0.0.1:" + server.grpcPort()}};
+    String[] says = {"the data is not a valid ModelInferRequest in JSON", "the server answered rpc error: code = Unavailable",
+        "cannot read /nonexistent/request.json"};
+    for (int i = 0; i < runs.length; i++) {
+      StringWriter err = new StringWriter();
+      CommandLine cli = LoadTest.commandLine();
+      cli.setErr(new PrintWriter(err));
+      assertThat(cli.execute(runs[i])).isEqualTo(1);
+      assertThat(err.toString().strip()).startsWith("junction-loadtest: " + says[i]).doesNotContain("\tat ")
+          .doesNotContain("\n");
+    }
+  }
+
+  @Test
   void theSummarySaysWhenAClosedLoopHidesStalls() {
     StringWriter closed = new StringWriter();
     CommandLine cli = LoadTest.commandLine();
