@@ -68,7 +68,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
    *     further requests wait in the transport (HTTP/2 flow control) until answers go out
-   * @param limits the typed-contents cap and the request read timeout
+   * @param limits the typed-contents cap, the size from which requests are large, and the request read timeout
    * @param timers where ModelInfer's read timeouts wait (owned by the caller)
    * @param lane where large requests are parsed and handed on (owned by the caller)
    */
