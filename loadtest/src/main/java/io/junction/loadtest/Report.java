@@ -31,6 +31,8 @@ final class Report {
   /** Junction's addition: percentiles beyond ghz's seven (99.9). */
   List<Map<String, Object>> latencyDistributionExtra = new ArrayList<>();
   List<Map<String, Object>> histogram = new ArrayList<>();
+  /** Junction's addition: the latency histogram in buckets growing by √2 (upper bound in ns, count), for log-scale charts. */
+  List<Map<String, Object>> logHistogram = new ArrayList<>();
   Map<String, Long> statusCodeDistribution = new LinkedHashMap<>();
   Map<String, Long> errorDistribution = new LinkedHashMap<>();
   /** Junction's addition: how late the latest-starting request of an --rps run started after its scheduled time. */
@@ -83,6 +85,20 @@ final class Report {
         bucket.put("count", counts[b]);
         bucket.put("frequency", (double) counts[b] / latencies.getTotalCount());
         r.histogram.add(bucket);
+      }
+      // Buckets from 10 µs growing by √2 to the slowest call: every latency, fast or slow, gets its own resolution.
+      double upper = 10_000;
+      long below = 0;
+      while (below < latencies.getTotalCount()) {
+        long upTo = latencies.getCountBetweenValues(0, (long) upper);
+        if (upTo > 0) { // from the fastest call's bucket on
+          Map<String, Object> bucket = new LinkedHashMap<>();
+          bucket.put("le", (long) upper);
+          bucket.put("count", upTo - below);
+          r.logHistogram.add(bucket);
+        }
+        below = upTo;
+        upper *= Math.sqrt(2);
       }
     }
     return r;

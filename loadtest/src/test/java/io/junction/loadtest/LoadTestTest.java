@@ -239,6 +239,37 @@ class LoadTestTest {
     assertThat(html).startsWith("<!DOCTYPE html>").contains("</html>")
         .contains("Latency over time", "Throughput over time", "Latency histogram", "<polyline", "<rect")
         .doesNotContain("<script", "src=", "href=", "@import"); // nothing fetched: it opens offline
+    assertThat(html).contains("seconds into the run", "latency (ms)", "answers per second", "calls started per second",
+        "Latency histogram (log scale)", "<h2>Options</h2>", "load-schedule");
+  }
+
+  /** A run with a slow first second and an outage in the middle, drawn as such. */
+  @Test
+  void theHtmlReportShowsOutagesAndDoesNotLetTheFirstSecondsSetTheScale() {
+    org.HdrHistogram.Histogram latencies = new org.HdrHistogram.Histogram(3);
+    for (int i = 0; i < 1000; i++) {
+      latencies.recordValue(1_000_000 + i * 1000L);
+    }
+    latencies.recordValue(400_000_000);
+    Report r = Report.of(latencies, 8_000_000_000L, Map.of("OK", 1001L), Map.of());
+    for (int second : new int[] {0, 1, 2, 3, 6, 7}) { // nothing answered in seconds 4 and 5
+      Map<String, Object> point = new java.util.LinkedHashMap<>();
+      point.put("second", (long) second);
+      point.put("count", 150L);
+      point.put("p50", second == 0 ? 300_000_000L : 1_000_000L);
+      point.put("p99", second == 0 ? 400_000_000L : 2_000_000L);
+      r.series.add(point);
+    }
+    r.options.put("model", "mlp");
+    r.options.put("target", "localhost:8001");
+    String html = HtmlReport.render(r);
+    assertThat(html.split("class=\"p99\"", -1)).as("the p99 line breaks at the outage: two segments").hasSize(3);
+    int throughput = html.indexOf("<h2>Throughput over time");
+    String bars = html.substring(throughput, html.indexOf("</svg>", throughput));
+    assertThat(bars.split("<rect", -1)).as("a bar for each of the 8 seconds, the outage's at zero").hasSize(9);
+    assertThat(bars).contains("height=\"0.0\"");
+    assertThat(html).contains("The first 2 seconds reached 400.00 ms (p99)");
+    assertThat(r.logHistogram.stream().mapToLong(b -> ((Number) b.get("count")).longValue()).sum()).isEqualTo(1001);
   }
 
   @Test
