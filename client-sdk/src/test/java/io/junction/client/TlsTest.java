@@ -46,29 +46,7 @@ class TlsTest {
 
   /** A certificate signed by {@code ca} (or self-signed when {@code ca} is null), with SANs for loopback. */
   private Path[] certificate(String name, Path[] ca) throws Exception {
-    Path key = dir.resolve(name + ".key");
-    Path cert = dir.resolve(name + ".pem");
-    Path ext = java.nio.file.Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    if (ca == null) {
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + name,
-          "-keyout", key.toString(), "-out", cert.toString());
-    } else {
-      Path csr = dir.resolve(name + ".csr");
-      openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", key.toString(),
-          "-out", csr.toString());
-      openssl("x509", "-req", "-in", csr.toString(), "-CA", ca[0].toString(), "-CAkey", ca[1].toString(),
-          "-CAcreateserial", "-days", "1", "-extfile", ext.toString(), "-out", cert.toString());
-    }
-    return new Path[] {cert, key};
-  }
-
-  private static void openssl(String... args) throws Exception {
-    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("openssl"));
-    command.addAll(java.util.List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(output).isZero();
+    return new io.junction.testkit.TestCertificates(dir).issue(name, ca, "subjectAltName=IP:127.0.0.1,DNS:localhost");
   }
 
   @Test

@@ -33,7 +33,7 @@ final class HtmlReport {
         .append("svg{background:#fafafa;border:1px solid #ddd}.p50{stroke:#1f77b4}.p99{stroke:#d62728}")
         .append(".note{color:#a15c00}</style></head><body>");
     html.append("<h1>Junction load test — ").append(esc(String.valueOf(r.options.get("model")))).append(" @ ")
-        .append(esc(String.valueOf(r.options.get("target")))).append("</h1>");
+        .append(esc(String.valueOf(r.options.get("host")))).append("</h1>");
     html.append("<table><tr><th>requests</th><th>total</th><th>rps</th><th>average</th><th>fastest</th><th>slowest</th></tr><tr>")
         .append(td(r.count)).append(td(String.format(Locale.ROOT, "%.2f s", r.total / 1e9)))
         .append(td(String.format(Locale.ROOT, "%.1f", r.rps))).append(td(ms(r.average))).append(td(ms(r.fastest)))

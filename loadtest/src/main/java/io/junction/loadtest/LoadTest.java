@@ -391,7 +391,6 @@ public final class LoadTest implements Callable<Integer> {
       report.options.put("skipFirst", skipFirst);
       report.options.put("count-errors", countErrors);
       report.options.put("load-schedule", loadSchedule);
-      report.options.put("target", target);
       report.options.put("model", model);
       report.options.put("concurrency", concurrency);
       report.options.put("connections", connections);

@@ -261,7 +261,7 @@ class LoadTestTest {
       r.series.add(point);
     }
     r.options.put("model", "mlp");
-    r.options.put("target", "localhost:8001");
+    r.options.put("host", "localhost:8001");
     String html = HtmlReport.render(r);
     assertThat(html.split("class=\"p99\"", -1)).as("the p99 line breaks at the outage: two segments").hasSize(3);
     int throughput = html.indexOf("<h2>Throughput over time");

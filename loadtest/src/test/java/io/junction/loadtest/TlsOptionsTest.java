@@ -8,12 +8,12 @@ import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.TestCertificates;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -24,9 +24,10 @@ class TlsOptionsTest {
 
   @Test
   void certKeyCnameAndSkipTlsWorkAsInGhz() throws Exception {
-    Path[] ca = certificate("ca", null, "");
-    Path[] server = certificate("server", ca, "subjectAltName=DNS:junction.internal");
-    Path[] client = certificate("client", ca, "");
+    TestCertificates certificates = new TestCertificates(dir);
+    Path[] ca = certificates.issue("ca", null, "");
+    Path[] server = certificates.issue("server", ca, "subjectAltName=DNS:junction.internal");
+    Path[] client = certificates.issue("client", ca, "basicConstraints=CA:FALSE");
     TlsConfig tls = new TlsConfig(server[0], server[1]).withClientAuth(TlsConfig.ClientAuth.REQUIRE, ca[0]);
     try (JunctionServer junction = new JunctionServer(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
         .withTls(tls)).start()) {
@@ -57,33 +58,5 @@ class TlsOptionsTest {
     cli.setErr(new PrintWriter(out));
     assertThat(cli.execute(args.toArray(String[]::new))).as(out.toString()).isZero();
     return JsonParser.parseString(out.toString()).getAsJsonObject();
-  }
-
-  /** A PEM certificate and PKCS#8 key signed by {@code ca} (self-signed when null). */
-  private Path[] certificate(String name, Path[] ca, String extension) throws Exception {
-    Path key = dir.resolve(name + ".key");
-    Path cert = dir.resolve(name + ".pem");
-    if (ca == null) {
-      openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + name, "-keyout",
-          key.toString(), "-out", cert.toString());
-    } else {
-      Path csr = dir.resolve(name + ".csr");
-      Path ext = dir.resolve(name + ".ext");
-      java.nio.file.Files.writeString(ext, extension.isEmpty() ? "basicConstraints=CA:FALSE\n" : extension + "\n");
-      openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", key.toString(), "-out",
-          csr.toString());
-      openssl("x509", "-req", "-in", csr.toString(), "-CA", ca[0].toString(), "-CAkey", ca[1].toString(),
-          "-CAcreateserial", "-days", "1", "-extfile", ext.toString(), "-out", cert.toString());
-    }
-    return new Path[] {cert, key};
-  }
-
-  private static void openssl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(output).isZero();
   }
 }

@@ -48,6 +48,16 @@ public final class TestServer implements AutoCloseable {
     return GRPCInferenceServiceGrpc.newStub(channel);
   }
 
+  /**
+   * The value of one series in the server's metrics, written as the text format has it (labels sorted by
+   * name), or {@code absent} when the server does not export it.
+   */
+  public double metric(String series, double absent) throws IOException {
+    String text = new String(server.metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+    return text.lines().filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(absent);
+  }
+
   @Override
   public void close() {
     try {

@@ -8,14 +8,12 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
-import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -117,7 +115,7 @@ public final class PerCallCostBenchmark {
     double l1 = Double.parseDouble(limit[1]);
     System.out.printf("L1 = %.0f rows/s (batch %s)%n", l1, limit[2]);
 
-    int otlpPort = freePort();
+    int otlpPort = Servers.freePort();
     start(List.of(), "io.junction.testkit.OtlpReceiver", List.of(Integer.toString(otlpPort)), Map.of(), false);
     Endpoint echo = ready(start(pin, "io.junction.loadtest.bench.EchoServer", List.of(), Map.of(), true));
     Endpoint junction = junction(repo, Map.of(), "true");
@@ -257,7 +255,7 @@ public final class PerCallCostBenchmark {
   }
 
   private Endpoint junction(Path repo, Map<String, String> env, String tracing, String... extra) throws Exception {
-    int port = freePort();
+    int port = Servers.freePort();
     List<String> args = new ArrayList<>(List.of("--model-repository", repo.toString(), "--grpc-port",
         Integer.toString(port), "--grpc-address", "127.0.0.1", "--http-port", "-1", "--cpu-slots", "1",
         "--tracing", tracing));
@@ -281,7 +279,7 @@ public final class PerCallCostBenchmark {
       command.add(classPath);
       command.add(mainClass);
     }
-    int port = choosePort ? freePort() : -1;
+    int port = choosePort ? Servers.freePort() : -1;
     if (choosePort) {
       command.add(Integer.toString(port));
     }
@@ -296,21 +294,8 @@ public final class PerCallCostBenchmark {
   private static Endpoint ready(int port) throws Exception {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (true) {
-      try {
-        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
-          return new Endpoint(channel);
-        }
-      } catch (io.grpc.StatusRuntimeException e) {
-        // not up yet
-      }
-      if (System.nanoTime() > until) {
-        throw new IllegalStateException("server on port " + port + " did not become ready in 90 s");
-      }
-      Thread.sleep(200);
-    }
+    Servers.awaitReady(channel, "server on port " + port);
+    return new Endpoint(channel);
   }
 
   /** Runs a JVM to completion and returns its output. */
@@ -333,11 +318,5 @@ public final class PerCallCostBenchmark {
   private static String lastLine(String text) {
     String[] lines = text.strip().split("\n");
     return lines[lines.length - 1].strip();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

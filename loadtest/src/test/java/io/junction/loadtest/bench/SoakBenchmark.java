@@ -11,9 +11,7 @@ import io.junction.loadtest.Load;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
-import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.testkit.DemoRepository;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
@@ -63,8 +60,8 @@ public final class SoakBenchmark {
   private void run(long calls, String heap) throws Exception {
     Path repo = Files.createTempDirectory("junction-soak");
     DemoRepository.write(repo);
-    int grpcPort = freePort();
-    int httpPort = freePort();
+    int grpcPort = Servers.freePort();
+    int httpPort = Servers.freePort();
     List<String> command = new ArrayList<>();
     String cores = System.getProperty("server.cores");
     if (cores != null) {
@@ -83,7 +80,7 @@ public final class SoakBenchmark {
       return t;
     });
     try {
-      awaitReady(channel);
+      Servers.awaitReady(channel, "the server");
       ModelInferRequest request = request();
       System.out.printf("soak: %,d calls to mlp, half cancelled after 0-2 ms, server -Xmx%s%s; log %s%n", calls, heap,
           cores == null ? " (not pinned)" : ", server on core " + cores, repo.resolve("server.log"));
@@ -220,29 +217,5 @@ public final class SoakBenchmark {
         .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32")
             .addShape(1).addShape(DemoRepository.MLP_INPUTS))
         .addRawInputContents(ByteString.copyFrom(data.array())).build();
-  }
-
-  private static void awaitReady(ManagedChannel channel) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (true) {
-      try {
-        if (GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()) {
-          return;
-        }
-      } catch (io.grpc.StatusRuntimeException e) {
-        // not up yet
-      }
-      if (System.nanoTime() > until) {
-        throw new IllegalStateException("the server did not become ready in 90 s");
-      }
-      Thread.sleep(200);
-    }
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -74,8 +74,10 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
 
   /** Streams cut whose RST_STREAM grpc-java has not been handed yet (it must go in at a frame boundary). */
   private final List<Integer> owedCancels = new ArrayList<>();
-  /** Where to hand grpc-java the owed resets within the buffer being read: index, then the frames. */
-  private final List<Object> splices = new ArrayList<>();
+  /** Owed resets to hand grpc-java at a frame boundary: where in the buffer being read, and the frames. */
+  private record Splice(int at, ByteBuf frames) {}
+
+  private final List<Splice> splices = new ArrayList<>();
   private Http2HeadersEncoder trailerEncoder;
 
   private final Http2FrameScanner.Listener onClientBytes = new Http2FrameScanner.Listener() {
@@ -120,13 +122,12 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       return;
     }
     int from = buf.readerIndex();
-    for (int i = 0; i < splices.size(); i += 2) {
-      int at = (Integer) splices.get(i);
-      if (at > from) {
-        ctx.fireChannelRead(buf.retainedSlice(from, at - from));
-        from = at;
+    for (Splice splice : splices) {
+      if (splice.at() > from) {
+        ctx.fireChannelRead(buf.retainedSlice(from, splice.at() - from));
+        from = splice.at();
       }
-      ctx.fireChannelRead(splices.get(i + 1));
+      ctx.fireChannelRead(splice.frames());
     }
     splices.clear();
     if (from < buf.writerIndex()) {
@@ -276,8 +277,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     }
     frame = null;
     if (!owedCancels.isEmpty()) {
-      splices.add(index);
-      splices.add(cancelFrames());
+      splices.add(new Splice(index, cancelFrames()));
     }
   }
 

@@ -91,8 +91,9 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
     private void readTimedOut() {
       if (read.compareAndSet(false, true) && !cancelled) {
         try {
+          // In milliseconds: a timeout under a second would read "within 0 s" in seconds.
           call.close(Status.DEADLINE_EXCEEDED.withDescription("the request did not arrive within "
-              + TimeUnit.NANOSECONDS.toSeconds(readTimeoutNanos) + " s of the call's start"), new Metadata());
+              + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms of the call's start"), new Metadata());
         } catch (IllegalStateException e) {
           // closed meanwhile
         }

@@ -7,7 +7,6 @@ import io.junction.server.TestServer;
 import io.junction.server.config.InboundMemory;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +47,7 @@ class IncompleteMessagesTest {
       int third = c.open(INFER);
       sendPart(c, first, 5 * MIB, 3 * MIB);
       sendPart(c, second, 5 * MIB, 2 * MIB);
-      await().atMost(Duration.ofSeconds(10)).until(() -> metric(server, "junction_grpc_incomplete_message_bytes") >= 5 * MIB);
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.metric("junction_grpc_incomplete_message_bytes", -1) >= 5 * MIB);
       sendPart(c, third, 5 * MIB, 4 * MIB);
 
       assertThat(c.end(third).get(10, TimeUnit.SECONDS))
@@ -62,7 +61,7 @@ class IncompleteMessagesTest {
       c.send(first, new byte[2 * MIB], true);
       assertThat(c.end(first).get(10, TimeUnit.SECONDS)).startsWith("grpc-status 3: the ModelInfer request is not a valid message");
       assertThat(c.closedByServer()).isFalse();
-      assertThat(metric(server, "junction_grpc_incomplete_streams_cut_total{reason=\"connection_limit\"}")).isEqualTo(1);
+      assertThat(server.metric("junction_grpc_incomplete_streams_cut_total{reason=\"connection_limit\"}", -1)).isEqualTo(1);
     }
   }
 
@@ -76,7 +75,7 @@ class IncompleteMessagesTest {
         int firstOfB = b.open(INFER);
         sendPart(b, firstOfB, 5 * MIB, 4 * MIB);
         await().atMost(Duration.ofSeconds(10))
-            .until(() -> metric(server, "junction_grpc_incomplete_message_bytes") >= 11.5 * MIB);
+            .until(() -> server.metric("junction_grpc_incomplete_message_bytes", -1) >= 11.5 * MIB);
         int secondOfB = b.open(INFER);
         sendPart(b, secondOfB, 5 * MIB, MIB);
 
@@ -84,10 +83,10 @@ class IncompleteMessagesTest {
             .startsWith("grpc-status 8: requests not yet received whole hold")
             .contains("over its limit of 12582912 (--grpc-max-incomplete-bytes)");
         assertThat(b.end(firstOfB)).isNotDone();
-        assertThat(metric(server, "junction_grpc_incomplete_streams_cut_total{reason=\"server_limit\"}")).isEqualTo(1);
+        assertThat(server.metric("junction_grpc_incomplete_streams_cut_total{reason=\"server_limit\"}", -1)).isEqualTo(1);
       }
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-          assertThat(metric(server, "junction_grpc_incomplete_message_bytes")).as("freed with the connections").isZero());
+          assertThat(server.metric("junction_grpc_incomplete_message_bytes", -1)).as("freed with the connections").isZero());
     }
   }
 
@@ -102,20 +101,15 @@ class IncompleteMessagesTest {
           .startsWith("grpc-status 4: the message did not arrive whole within 500 ms of its first byte")
           .contains("cut after 505 of its 1005 bytes");
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-          assertThat(metric(server, "junction_grpc_incomplete_message_bytes")).isZero());
+          assertThat(server.metric("junction_grpc_incomplete_message_bytes", -1)).isZero());
 
       int next = c.open(INFER);
       c.send(next, RawHttp2Connection.prefix(10), false);
       c.send(next, new byte[10], true);
       assertThat(c.end(next).get(10, TimeUnit.SECONDS)).as("the same connection still serves")
           .startsWith("grpc-status 3:");
-      assertThat(metric(server, "junction_grpc_incomplete_streams_cut_total{reason=\"stalled\"}")).isEqualTo(1);
+      assertThat(server.metric("junction_grpc_incomplete_streams_cut_total{reason=\"stalled\"}", -1)).isEqualTo(1);
     }
   }
 
-  private static double metric(TestServer server, String series) throws Exception {
-    String text = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
-    return text.lines().filter(l -> l.startsWith(series + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
-  }
 }

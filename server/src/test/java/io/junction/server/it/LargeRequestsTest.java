@@ -10,7 +10,6 @@ import io.junction.proto.inference.ModelInferResponse;
 import io.junction.server.TestServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,18 +50,18 @@ class LargeRequestsTest {
           }
         });
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> metric(server, "junction_grpc_large_requests_waiting") >= 4);
+      await().atMost(Duration.ofSeconds(60)).until(() -> server.metric("junction_grpc_large_requests_waiting", -1) >= 4);
 
       for (int i = 0; i < 20; i++) {
         assertThat(server.blocking().withDeadlineAfter(5, TimeUnit.SECONDS)
             .modelInfer(rawFp32("mlp", "", "x", new float[8], 1, 8)).getOutputsCount()).isEqualTo(1);
       }
-      assertThat(metric(server, "junction_grpc_large_requests_waiting"))
+      assertThat(server.metric("junction_grpc_large_requests_waiting", -1))
           .as("small calls were answered while large ones still waited for the lane").isGreaterThanOrEqualTo(1);
 
       CompletableFuture.allOf(large.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
       assertThat(large).allSatisfy(f -> assertThat(f.join()).as("every large request answered").isEqualTo("INVALID_ARGUMENT"));
-      assertThat(metric(server, "junction_grpc_large_requests_waiting")).isZero();
+      assertThat(server.metric("junction_grpc_large_requests_waiting", -1)).isZero();
     }
   }
 
@@ -76,9 +75,4 @@ class LargeRequestsTest {
     return b.build();
   }
 
-  private static double metric(TestServer server, String series) throws Exception {
-    String text = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
-    return text.lines().filter(l -> l.startsWith(series + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
-  }
 }

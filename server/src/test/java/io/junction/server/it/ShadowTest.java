@@ -13,7 +13,6 @@ import io.junction.testkit.DeepMlp;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +45,8 @@ class ShadowTest {
         ModelInferResponse r = server.blocking().modelInfer(rawFp32("scorer", "", "x", x, 1, 8));
         DemoRepositoryEndToEndTest.assertClose(floats(r, 0), DemoRepository.mlp(1).expected(x, 1));
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> metric(server,
-          "junction_shadow_duration_seconds_count{model=\"broken\",outcome=\"failure\",route=\"scorer\"}") >= 50);
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.metric(
+          "junction_shadow_duration_seconds_count{model=\"broken\",outcome=\"failure\",route=\"scorer\"}", 0) >= 50);
     }
   }
 
@@ -61,12 +60,12 @@ class ShadowTest {
         Arrays.fill(x, i * 0.1f - 2);
         assertThat(server.blocking().modelInfer(rawFp32("scorer", "", "x", x, 2, 8)).getModelVersion()).isEqualTo("1");
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> metric(server,
-          "junction_shadow_max_abs_diff_count{model=\"mlp\",route=\"scorer\"}") >= 40);
-      double agreed = metric(server, "junction_shadow_argmax_rows_total{agree=\"true\",model=\"mlp\",route=\"scorer\"}");
-      double disagreed = metric(server, "junction_shadow_argmax_rows_total{agree=\"false\",model=\"mlp\",route=\"scorer\"}");
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.metric(
+          "junction_shadow_max_abs_diff_count{model=\"mlp\",route=\"scorer\"}", 0) >= 40);
+      double agreed = server.metric("junction_shadow_argmax_rows_total{agree=\"true\",model=\"mlp\",route=\"scorer\"}", 0);
+      double disagreed = server.metric("junction_shadow_argmax_rows_total{agree=\"false\",model=\"mlp\",route=\"scorer\"}", 0);
       assertThat(agreed + disagreed).as("two rows per request compared").isEqualTo(80);
-      assertThat(metric(server, "junction_shadow_max_abs_diff_sum{model=\"mlp\",route=\"scorer\"}"))
+      assertThat(server.metric("junction_shadow_max_abs_diff_sum{model=\"mlp\",route=\"scorer\"}", 0))
           .as("versions 1 and 2 have different weights").isPositive();
     }
   }
@@ -93,7 +92,7 @@ class ShadowTest {
       // the primary some CPU, hence the generous bound: what must not happen is waiting for the shadow
       // (several milliseconds per request).
       assertThat(with).as("median µs with a slow shadow vs %d without", without).isLessThan(3 * without + 1500);
-      assertThat(metric(server, "junction_shadow_duration_seconds_count{model=\"slow\",outcome=\"success\",route=\"scorer\"}"))
+      assertThat(server.metric("junction_shadow_duration_seconds_count{model=\"slow\",outcome=\"success\",route=\"scorer\"}", 0))
           .isPositive();
     }
   }
@@ -118,7 +117,7 @@ class ShadowTest {
       }
       double deepest = 0;
       while (done.stream().anyMatch(f -> !f.isDone())) {
-        deepest = Math.max(deepest, metric(server, "junction_queue_size{model=\"slow\",version=\"1\"}"));
+        deepest = Math.max(deepest, server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0));
         Thread.sleep(20);
       }
       for (var f : done) {
@@ -127,7 +126,7 @@ class ShadowTest {
       callers.shutdown();
       // 1,200 mirrored calls to a shadow that cannot keep up: at most 64 on the device at once, the rest dropped.
       assertThat(deepest).as("deepest shadow queue").isLessThanOrEqualTo(64);
-      assertThat(metric(server, "junction_shadow_dropped_total{model=\"slow\",route=\"scorer\"}")).isPositive();
+      assertThat(server.metric("junction_shadow_dropped_total{model=\"slow\",route=\"scorer\"}", 0)).isPositive();
     }
   }
 
@@ -143,11 +142,5 @@ class ShadowTest {
     }
     Arrays.sort(t);
     return t[t.length / 2];
-  }
-
-  private static double metric(TestServer server, String series) throws Exception {
-    String text = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
-    return text.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
-        .findFirst().orElse(0);
   }
 }
