@@ -4,6 +4,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
+import io.junction.golden.GoldenCase;
+import io.junction.golden.GoldenComparison;
+import io.junction.golden.GoldenFiles;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
@@ -21,13 +24,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code junction-loadtest check}: does the model still predict what it should? Sends each golden case
- * ({@link GoldenFile}) to the model and compares the answer within the case's tolerances; prints a line
+ * ({@link GoldenFiles}) to the model and compares the answer within the case's tolerances; prints a line
  * per case and exits 0 only when every case passed, so a CI job or a release script can gate on it.
  */
 @Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Sends golden inputs to a model and checks its answers against the expected outputs; "
         + "exit status 0 when all pass, 1 when any fails.")
 public final class CheckCommand implements Callable<Integer> {
+  /** The user's own files: a generous bound that still stops a zip bomb. */
+  private static final long MAX_GOLDEN_BYTES = 1L << 30;
+
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, description = "Model or route name.")
@@ -37,9 +43,10 @@ public final class CheckCommand implements Callable<Integer> {
   String version;
 
   @Option(names = "--golden", required = true, paramLabel = "FILE",
-      description = "Golden cases, JSON lines: inputs as in the KServe v2 REST protocol, expected outputs with "
-          + "atol/rtol or top_k.")
-  Path golden;
+      description = "Golden cases (repeatable): JSON lines (.jsonl; inputs as in the KServe v2 REST protocol, expected "
+          + "outputs with atol/rtol or top_k) or numpy .npz (arrays input.<tensor>, output.<tensor>, atol/rtol/top_k"
+          + ".<tensor>, optionally prefixed '<case>/').")
+  List<Path> golden;
 
   @Option(names = {"-t", "--timeout"}, defaultValue = "20", description = "Seconds per call (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
@@ -62,11 +69,13 @@ public final class CheckCommand implements Callable<Integer> {
     if (server == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
     }
-    List<GoldenCase> cases;
-    try {
-      cases = GoldenFile.read(golden);
-    } catch (IllegalArgumentException | java.io.IOException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + e.getMessage());
+    List<GoldenCase> cases = new java.util.ArrayList<>();
+    for (Path file : golden) {
+      try {
+        cases.addAll(GoldenFiles.read(file, MAX_GOLDEN_BYTES));
+      } catch (IllegalArgumentException | java.io.IOException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + e.getMessage());
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(server).maxInboundMessageSize(64 << 20);
@@ -76,7 +85,7 @@ public final class CheckCommand implements Callable<Integer> {
     try {
       var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
       for (GoldenCase c : cases) {
-        ModelInferRequest request = c.request().toBuilder().setModelName(model).setModelVersion(version).build();
+        ModelInferRequest request = ProtoGolden.request(c, model, version);
         ModelInferResponse answer;
         try {
           answer = stub.withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS).modelInfer(request);
@@ -85,8 +94,8 @@ public final class CheckCommand implements Callable<Integer> {
               ? "" : ": " + e.getStatus().getDescription()));
           continue;
         }
-        List<GoldenComparison.OutputVerdict> verdicts = GoldenComparison.compare(c, answer);
-        boolean ok = verdicts.stream().allMatch(GoldenComparison.OutputVerdict::passed);
+        List<GoldenComparison.OutputVerdict> verdicts = GoldenComparison.compare(c, ProtoGolden.outputs(answer));
+        boolean ok = GoldenComparison.allPassed(verdicts);
         passed += ok ? 1 : 0;
         for (GoldenComparison.OutputVerdict v : verdicts) {
           out.printf("%-5s %s %s: %s%n", v.passed() ? "PASS" : "FAIL", c.name(), v.output(), v.detail());

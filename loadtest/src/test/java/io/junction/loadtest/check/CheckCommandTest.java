@@ -6,6 +6,7 @@ import io.junction.loadtest.LoadTest;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.NpzWriter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -101,6 +102,22 @@ class CheckCommandTest {
     Run run = check(golden(0), "2");
     assertThat(run.exit()).as(run.out()).isEqualTo(1);
     assertThat(run.out()).contains("FAIL  one-row y: largest deviation");
+  }
+
+  @Test
+  void anNpzGoldenFileChecksTheModelAsTheJsonOneDoes() throws Exception {
+    float[] x = {1, -2, 3, -4, 5, -6, 7, -8};
+    float[] y = DemoRepository.mlp(1).expected(x, 1);
+    Path npz = new NpzWriter().floats("row/input.x", new long[] {1, 8}, x).floats("row/output.y", new long[] {1, y.length}, y)
+        .write(dir.resolve("golden.npz"), true);
+
+    Run one = check(npz, "1");
+    Run two = check(npz, "2");
+
+    assertThat(one.exit()).as(one.out()).isZero();
+    assertThat(one.out()).contains("PASS  row y: max |diff|", "1 of 1 golden cases passed");
+    assertThat(two.exit()).as(two.out()).isEqualTo(1);
+    assertThat(two.out()).contains("FAIL  row y: largest deviation");
   }
 
   @Test

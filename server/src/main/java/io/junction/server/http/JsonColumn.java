@@ -2,7 +2,7 @@ package io.junction.server.http;
 
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
-import io.junction.server.tensor.HalfFloats;
+import io.junction.golden.HalfFloats;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -559,6 +559,8 @@ public final class ModelManager implements AutoCloseable {
       for (ModelInstances copy : instances) {
         Warmup.run(label + " on " + copy.device(), effective, copy.model(), autoWarmup);
       }
+      GoldenGate.run(label, repository.goldenFiles(dir, version), ModelConfigResolver.servingSignature(label, effective),
+          instances);
       java.util.OptionalLong after = memory.residentBytes();
       long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
       ServedModel served = new ServedModel(dir.name(), version, effective, instances);

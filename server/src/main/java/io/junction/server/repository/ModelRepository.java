@@ -31,6 +31,7 @@ public final class ModelRepository {
   private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]{0,254}");
   private static final Pattern VERSION_DIR = Pattern.compile("[0-9]{1,18}");
   private static final String CONFIG_FILE = "config.pbtxt";
+  private static final String GOLDEN_PREFIX = "golden";
   /** A config.pbtxt larger than this is not a config. */
   private static final long MAX_CONFIG_BYTES = 1 << 20;
   /** A model directory with more files than this is not looked at in full for changes. */
@@ -116,6 +117,31 @@ public final class ModelRepository {
           + " links outside the model repository");
     }
     return file;
+  }
+
+  /**
+   * The golden files of a model version: regular files named {@code golden*.jsonl} or {@code golden*.npz}
+   * directly in its version directory, in name order. Links leading out of the repository are refused.
+   */
+  public List<Path> goldenFiles(ModelDirectory model, long version) throws ModelLoadException {
+    Path dir = model.path().resolve(Long.toString(version));
+    List<Path> files = new ArrayList<>();
+    try (Stream<Path> children = Files.list(dir)) {
+      for (Path p : children.sorted().toList()) {
+        String n = p.getFileName().toString();
+        if (n.startsWith(GOLDEN_PREFIX) && io.junction.golden.GoldenFiles.isGoldenFileName(n)) {
+          if (!isInsideRoot(p) || !Files.isRegularFile(p)) {
+            throw new ModelLoadException("model '" + model.name() + "' version " + version + ": " + n
+                + " is not a regular file inside the model repository");
+          }
+          files.add(p);
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      throw new ModelLoadException("model '" + model.name() + "' version " + version + ": cannot list its golden files: "
+          + e.getMessage(), e);
+    }
+    return files;
   }
 
   /**

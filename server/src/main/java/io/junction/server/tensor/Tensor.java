@@ -1,5 +1,6 @@
 package io.junction.server.tensor;
 
+import io.junction.golden.HalfFloats;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

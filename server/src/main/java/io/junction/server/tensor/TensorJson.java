@@ -1,6 +1,7 @@
 package io.junction.server.tensor;
 
 import com.google.gson.stream.JsonWriter;
+import io.junction.golden.HalfFloats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,9 @@
-package io.junction.server.tensor;
+package io.junction.golden;
 
-/** IEEE half precision and bfloat16 to and from float (Java 17 has neither). Round to nearest even. */
+/**
+ * IEEE half precision and bfloat16 to and from float (Java 17 has neither), rounding to nearest even.
+ * Golden files need them to read and write FP16/BF16 tensors; the server's tensors use the same.
+ */
 public final class HalfFloats {
   private HalfFloats() {}
 
