@@ -25,6 +25,7 @@ import io.junction.proto.inference.ModelReadyResponse;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.ModelStatisticsResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.proto.inference.ModelRepositoryParameter;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
@@ -39,12 +40,14 @@ import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.Parameter;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
 import io.opentelemetry.api.trace.Tracer;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -203,13 +206,21 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   @Override
   public void repositoryModelLoad(RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> out) {
     reply(out, () -> {
-      if (!request.getParametersMap().isEmpty()) {
-        throw new InvalidInputException("model '" + request.getModelName() + "': load parameters "
-            + request.getParametersMap().keySet() + " are not supported; Junction loads models from the repository as they are");
-      }
-      catalog.load(request.getModelName());
+      catalog.load(request.getModelName(), loadParameters(request.getParametersMap()));
       return RepositoryModelLoadResponse.getDefaultInstance();
     });
+  }
+
+  /** Load parameters as the catalog reads them; bytes as UTF-8 text (a config sent as bytes is still JSON). */
+  private static Map<String, Parameter> loadParameters(Map<String, ModelRepositoryParameter> parameters) {
+    Map<String, Parameter> out = new java.util.LinkedHashMap<>();
+    parameters.forEach((key, p) -> out.put(key, switch (p.getParameterChoiceCase()) {
+      case BOOL_PARAM -> Parameter.of(p.getBoolParam());
+      case INT64_PARAM -> Parameter.int64(p.getInt64Param());
+      case BYTES_PARAM -> Parameter.of(p.getBytesParam().toStringUtf8());
+      default -> Parameter.of(p.getStringParam());
+    }));
+    return out;
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
+import io.junction.server.inference.Parameter;
 import io.junction.server.inference.RequestContext;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
@@ -285,7 +286,7 @@ public final class RestApi {
       }
       String model = decode(parts.get(3));
       if (parts.get(4).equals("load")) {
-        catalog.load(model);
+        catalog.load(model, loadParameters(request));
       } else {
         catalog.unload(model);
       }
@@ -293,6 +294,33 @@ public final class RestApi {
       return;
     }
     throw new ModelNotFoundException("no REST resource /" + HttpErrors.bounded(String.join("/", parts)));
+  }
+
+  /**
+   * Triton's load request body, {@code {"parameters": {"config": "<model config as JSON>"}}}; parameters
+   * are strings, booleans or numbers as in an inference request.
+   */
+  private static Map<String, Parameter> loadParameters(FullHttpRequest request) {
+    if (request.content().readableBytes() == 0) {
+      return Map.of();
+    }
+    try (com.google.gson.stream.JsonReader reader = new com.google.gson.stream.JsonReader(new java.io.StringReader(
+        request.content().toString(StandardCharsets.UTF_8)))) {
+      Map<String, Parameter> parameters = Map.of();
+      reader.beginObject();
+      while (reader.hasNext()) {
+        if (reader.nextName().equals("parameters")) {
+          parameters = RestInferCodec.parameters(reader);
+        } else {
+          reader.skipValue();
+        }
+      }
+      reader.endObject();
+      return parameters;
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new InvalidInputException("the load request body is not JSON like {\"parameters\": {\"config\": \"...\"}}: "
+          + HttpErrors.bounded(String.valueOf(e.getMessage())));
+    }
   }
 
   /** Triton's index request body, {@code {"ready": true}}: list only ready versions. */

@@ -245,7 +245,7 @@ final class RestInferCodec {
     }
   }
 
-  private static Map<String, Parameter> parameters(JsonReader reader) throws IOException {
+  static Map<String, Parameter> parameters(JsonReader reader) throws IOException {
     Map<String, Parameter> out = new HashMap<>();
     reader.beginObject();
     while (reader.hasNext()) {

@@ -1,5 +1,7 @@
 package io.junction.server.inference;
 
+import io.junction.proto.inference.ModelConfig;
+import io.junction.server.backend.ModelLoadException;
 import io.junction.server.config.ModelControl;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.JunctionException;
@@ -10,6 +12,7 @@ import io.junction.server.routing.Route;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.Variant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,6 +21,9 @@ import java.util.Optional;
  * with its guards (explicit control mode; no unloading of a model a route sends traffic to).
  */
 public final class ModelCatalog {
+  /** Triton's load parameter that replaces a model's config.pbtxt. */
+  public static final String CONFIG_PARAMETER = "config";
+
   /**
    * A model's (or a route's) description.
    *
@@ -97,8 +103,35 @@ public final class ModelCatalog {
    * @throws InvalidInputException with every failed version's reason when the load failed
    */
   public void load(String name) {
+    load(name, Map.of());
+  }
+
+  /**
+   * Loads (or reloads) a model with Triton's load parameters: {@code config}, the model's config as JSON,
+   * takes the place of its config.pbtxt until the model is loaded again without one. Triton's {@code
+   * file:<version>/<name>} parameters are refused: no API writes files a client names.
+   *
+   * @throws InvalidInputException also for another parameter, or a config that is not valid
+   */
+  public void load(String name, Map<String, Parameter> parameters) {
     requireExplicitMode("load", name);
-    if (!models.load(name)) {
+    Optional<ModelConfig> config = Optional.empty();
+    for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
+      if (p.getKey().startsWith("file:")) {
+        throw new InvalidInputException("model '" + name + "': load parameter '" + p.getKey() + "' would write a file "
+            + "the client names, which Junction never does; copy model files into the model repository instead");
+      }
+      if (!p.getKey().equals(CONFIG_PARAMETER) || p.getValue().text() == null) {
+        throw new InvalidInputException("model '" + name + "': load parameter '" + p.getKey() + "' is not supported; "
+            + "the one load parameter is '" + CONFIG_PARAMETER + "', a string holding the model config as JSON");
+      }
+      try {
+        config = Optional.of(models.repository().parseConfigOverride(name, p.getValue().text()));
+      } catch (ModelLoadException e) {
+        throw new InvalidInputException(e.getMessage());
+      }
+    }
+    if (!models.load(name, config)) {
       throw new InvalidInputException("failed to load model '" + name + "': " + models.index().stream()
           .filter(e -> e.name().equals(name))
           .map(e -> (e.version().isEmpty() ? "" : "version " + e.version() + ": ") + e.reason())

@@ -65,6 +65,12 @@ public final class ModelManager implements AutoCloseable {
    */
   private final Map<String, Long> measured = new ConcurrentHashMap<>();
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
+  /**
+   * Configs an operator loaded models with in place of their config.pbtxt (RepositoryModelLoad's {@code
+   * config}): every later load of the model (a reload on demand after an eviction too) uses it, until an
+   * operator loads the model again without one.
+   */
+  private final Map<String, ModelConfig> configOverrides = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
   /** Each model's fingerprint at the last poll: a change is acted on only once the files stopped changing. */
   private final Map<String, String> lastPolled = new java.util.HashMap<>();
@@ -267,7 +273,7 @@ public final class ModelManager implements AutoCloseable {
   public Map<DeviceId, Long> estimateBytes(String name) {
     Map<DeviceId, Long> total = new TreeMap<>();
     try {
-      ModelDirectory dir = repository.open(name);
+      ModelDirectory dir = repository.open(name, configOverride(name));
       for (long v : dir.selectedVersions()) {
         Backend backend = backends.select(name, dir.config(), dir.path().resolve(Long.toString(v)));
         InstancePlacement placement = place(ServedModel.label(name, v),
@@ -298,6 +304,7 @@ public final class ModelManager implements AutoCloseable {
   private void forget(String name) {
     changeLock.lock();
     try {
+      configOverrides.remove(name);
       ModelRecord old = models.remove(name);
       changed();
       if (old != null) {
@@ -330,24 +337,60 @@ public final class ModelManager implements AutoCloseable {
   public boolean load(String name) {
     changeLock.lock();
     try {
-      ModelRecord previous = models.get(name);
-      try {
-        admission.admit(name, estimateBytes(name), heldBytes(name));
-      } catch (QueueFullException e) {
-        refused(name, previous, e.getMessage());
-        throw e;
-      }
-      ModelRecord record = loadRecord(name);
-      if (previous != null && previous.anyReady() && record.hasFailures()) {
-        keepServing(name, previous, record);
-        return false;
-      }
-      reportFailures(name, record);
-      swap(name, record);
-      return record.anyReady();
+      return loadNow(name);
     } finally {
       changeLock.unlock();
     }
+  }
+
+  /**
+   * An operator's load: as {@link #load(String)}, with {@code config} in place of the model's config.pbtxt
+   * from now on (empty: config.pbtxt again). When the load does not replace what serves (it failed, or the
+   * budget refused it), the config that was in effect stays in effect.
+   */
+  public boolean load(String name, Optional<ModelConfig> config) {
+    changeLock.lock();
+    ModelConfig before = configOverrides.get(name);
+    boolean replaced = false;
+    try {
+      config.ifPresentOrElse(c -> configOverrides.put(name, c), () -> configOverrides.remove(name));
+      boolean ready = loadNow(name);
+      boolean keptPrevious = !ready && isLoaded(name) && !models.get(name).reloadFailure().isEmpty();
+      replaced = !keptPrevious;
+      return ready;
+    } finally {
+      if (!replaced) {
+        if (before == null) {
+          configOverrides.remove(name);
+        } else {
+          configOverrides.put(name, before);
+        }
+      }
+      changeLock.unlock();
+    }
+  }
+
+  /** The config an operator loaded the model with in place of its config.pbtxt, if any. */
+  public Optional<ModelConfig> configOverride(String name) {
+    return Optional.ofNullable(configOverrides.get(name));
+  }
+
+  private boolean loadNow(String name) {
+    ModelRecord previous = models.get(name);
+    try {
+      admission.admit(name, estimateBytes(name), heldBytes(name));
+    } catch (QueueFullException e) {
+      refused(name, previous, e.getMessage());
+      throw e;
+    }
+    ModelRecord record = loadRecord(name);
+    if (previous != null && previous.anyReady() && record.hasFailures()) {
+      keepServing(name, previous, record);
+      return false;
+    }
+    reportFailures(name, record);
+    swap(name, record);
+    return record.anyReady();
   }
 
   /**
@@ -514,7 +557,7 @@ public final class ModelManager implements AutoCloseable {
     String fingerprint = repository.fingerprint(name);
     ModelDirectory dir;
     try {
-      dir = repository.open(name);
+      dir = repository.open(name, configOverride(name));
     } catch (ModelLoadException e) {
       return ModelRecord.failed(name, e.getMessage(), fingerprint);
     }

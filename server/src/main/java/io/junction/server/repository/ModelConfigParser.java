@@ -16,11 +16,33 @@ public final class ModelConfigParser {
 
   /** Deep nesting in a config is a mistake or an attack, never a real config. */
   private static final int RECURSION_LIMIT = 32;
+  /** As config.pbtxt's limit: a config is a page, not a megabyte. */
+  private static final int MAX_JSON_CHARS = 1 << 20;
 
   private final TextFormat.Parser strict = TextFormat.Parser.newBuilder()
       .setRecursionLimit(RECURSION_LIMIT).build();
   private final TextFormat.Parser lenient = TextFormat.Parser.newBuilder()
       .setRecursionLimit(RECURSION_LIMIT).setAllowUnknownFields(true).setAllowUnknownExtensions(true).build();
+
+  /**
+   * Parses a config given as JSON (Triton's {@code config} load parameter: protobuf's JSON mapping,
+   * field names as in config.pbtxt or in lowerCamelCase). Unknown fields are refused, since a JSON
+   * override comes from a person at a terminal who would want to hear of a typo.
+   */
+  public ModelConfig parseJson(String modelName, String json) throws ModelLoadException {
+    if (json.length() > MAX_JSON_CHARS) {
+      throw new ModelLoadException("model '" + modelName + "': the config override is longer than " + MAX_JSON_CHARS
+          + " characters");
+    }
+    ModelConfig.Builder builder = ModelConfig.newBuilder();
+    try {
+      com.google.protobuf.util.JsonFormat.parser().merge(json, builder);
+      return builder.build();
+    } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+      throw new ModelLoadException("model '" + modelName + "': the config override is not a valid model config: "
+          + e.getMessage(), e);
+    }
+  }
 
   public ModelConfig parse(String modelName, String text) throws ModelLoadException {
     ModelConfig.Builder builder = ModelConfig.newBuilder();

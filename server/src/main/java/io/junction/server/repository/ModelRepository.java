@@ -80,12 +80,34 @@ public final class ModelRepository {
    * @throws ModelLoadException if its config.pbtxt cannot be read or parsed
    */
   public ModelDirectory open(String name) throws ModelLoadException {
+    return open(name, Optional.empty());
+  }
+
+  /**
+   * A model's directory, with {@code override} (when present) in place of its config.pbtxt.
+   *
+   * @throws ModelLoadException also if the override names another model
+   */
+  public ModelDirectory open(String name, Optional<ModelConfig> override) throws ModelLoadException {
     Path dir = modelPath(name);
-    Optional<ModelConfig> config = readConfig(name, dir);
+    Optional<ModelConfig> config = override.isPresent() ? Optional.of(named(name, override.get())) : readConfig(name, dir);
     SortedSet<Long> available = versions(dir);
     VersionPolicy policy = config.filter(ModelConfig::hasVersionPolicy)
         .map(c -> VersionPolicy.from(c.getVersionPolicy())).orElse(VersionPolicy.DEFAULT);
     return new ModelDirectory(name, dir, config, available, policy.select(available));
+  }
+
+  /** Parses a config override given as JSON (Triton's {@code config} load parameter). */
+  public ModelConfig parseConfigOverride(String name, String json) throws ModelLoadException {
+    return named(name, parser.parseJson(name, json));
+  }
+
+  private static ModelConfig named(String name, ModelConfig config) throws ModelLoadException {
+    if (!config.getName().isEmpty() && !config.getName().equals(name)) {
+      throw new ModelLoadException("model '" + name + "': the config names the model '" + config.getName()
+          + "'; the name must match the directory");
+    }
+    return config;
   }
 
   /** The real path of a model directory, checked to be inside the repository. */
@@ -200,12 +222,7 @@ public final class ModelRepository {
       if (Files.size(file) > MAX_CONFIG_BYTES) {
         throw new ModelLoadException("model '" + name + "': config.pbtxt is larger than " + MAX_CONFIG_BYTES + " bytes");
       }
-      ModelConfig config = parser.parse(name, Files.readString(file, StandardCharsets.UTF_8));
-      if (!config.getName().isEmpty() && !config.getName().equals(name)) {
-        throw new ModelLoadException("model '" + name + "': config.pbtxt names the model '" + config.getName()
-            + "'; the name must match the directory");
-      }
-      return Optional.of(config);
+      return Optional.of(named(name, parser.parse(name, Files.readString(file, StandardCharsets.UTF_8))));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

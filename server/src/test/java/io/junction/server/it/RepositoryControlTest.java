@@ -25,6 +25,7 @@ import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.inference.ModelCatalog;
 import java.util.Set;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -82,8 +83,66 @@ class RepositoryControlTest {
                   .setBytesParam(com.google.protobuf.ByteString.copyFromUtf8("x")).build()).build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-            assertThat(e.getStatus().getDescription()).contains("file:1/model.onnx", "not supported");
+            assertThat(e.getStatus().getDescription()).contains("file:1/model.onnx", "would write a file the client names",
+                "never does");
           });
+    }
+  }
+
+  private static RepositoryModelLoadRequest loadWithConfig(String model, String json) {
+    return RepositoryModelLoadRequest.newBuilder().setModelName(model).putParameters(ModelCatalog.CONFIG_PARAMETER,
+        io.junction.proto.inference.ModelRepositoryParameter.newBuilder().setStringParam(json).build()).build();
+  }
+
+  private static ModelConfig config(TestServer server, String model) {
+    return server.blocking().modelConfig(ModelConfigRequest.newBuilder().setName(model).build()).getConfig();
+  }
+
+  @Test
+  void aConfigGivenWithTheLoadReplacesConfigPbtxtUntilTheNextLoadWithoutOne() throws Exception {
+    new ModelRepositoryWriter(repo).model("m", 1, Mlp.seeded(4, 2, 1).onnx()).config("m", "max_batch_size: 8\n");
+    try (TestServer server = TestServer.start(explicitAll())) {
+      admin(server, TOKEN).repositoryModelLoad(loadWithConfig("m",
+          "{\"max_batch_size\": 2, \"instance_group\": [{\"count\": 3, \"kind\": \"KIND_CPU\"}]}"));
+
+      assertThat(config(server, "m").getMaxBatchSize()).isEqualTo(2);
+      assertThat(config(server, "m").getInstanceGroup(0).getCount()).isEqualTo(3);
+      assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("m", "", "x", new float[12], 3, 4)))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+              .contains("batch size 3", "2"));
+
+      for (String bad : List.of("{\"max_batch_size\": \"many\"}", "{\"maxBatchSizes\": 2}", "not json",
+          "{\"name\": \"other\"}")) {
+        assertThatThrownBy(() -> admin(server, TOKEN).repositoryModelLoad(loadWithConfig("m", bad)))
+            .as(bad).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).contains("model 'm'", "config");
+            });
+      }
+      assertThat(config(server, "m").getMaxBatchSize()).as("refused configs changed nothing").isEqualTo(2);
+
+      admin(server, TOKEN).repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("m").build());
+      admin(server, TOKEN).repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m").build());
+      assertThat(config(server, "m").getMaxBatchSize()).as("a plain load reads config.pbtxt again").isEqualTo(8);
+      assertThat(server.blocking().modelInfer(rawFp32("m", "", "x", new float[12], 3, 4)).getOutputsCount()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aConfigThatDoesNotLoadLeavesTheServingConfigInPlace() throws Exception {
+    new ModelRepositoryWriter(repo).model("m", 1, Mlp.seeded(4, 2, 1).onnx()).config("m", "max_batch_size: 8\n");
+    try (TestServer server = TestServer.start(explicitAll())) {
+      admin(server, TOKEN).repositoryModelLoad(loadWithConfig("m", "{\"max_batch_size\": 4}"));
+
+      assertThatThrownBy(() -> admin(server, TOKEN).repositoryModelLoad(loadWithConfig("m",
+          "{\"max_batch_size\": 4, \"input\": [{\"name\": \"nope\", \"data_type\": \"TYPE_FP32\", \"dims\": [4]}]}")))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+              .contains("nope"));
+
+      assertThat(config(server, "m").getMaxBatchSize()).isEqualTo(4);
+      admin(server, TOKEN).repositoryModelLoad(loadWithConfig("m", "{\"max_batch_size\": 4, \"instance_group\": "
+          + "[{\"count\": 2}]}"));
+      assertThat(config(server, "m").getInstanceGroup(0).getCount()).isEqualTo(2);
     }
   }
 

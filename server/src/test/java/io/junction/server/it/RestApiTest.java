@@ -7,6 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
@@ -178,6 +179,23 @@ class RestApiTest {
           + "/v2/repository/models/mlp/unload")).header("Authorization", "Bearer rest-admin-token-0123456789")
           .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+      HttpResponse<String> configured = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"config\": \"{\\\"max_batch_size\\\": 3}\"}}"))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(configured.statusCode()).as(configured.body()).isEqualTo(200);
+      assertThat(explicit.blocking().modelConfig(ModelConfigRequest.newBuilder().setName("mlp").build()).getConfig()
+          .getMaxBatchSize()).isEqualTo(3);
+      HttpResponse<String> file = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"file:1/model.onnx\": \"AAAA\"}}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(file.statusCode()).isEqualTo(400);
+      assertThat(error(file)).contains("would write a file the client names");
+      HttpResponse<String> unload = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/unload")).header("Authorization", "Bearer rest-admin-token-0123456789")
+          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(unload.statusCode()).isEqualTo(200);
       assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/mlp/ready"))
           .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(400);
     }
