@@ -1,5 +1,17 @@
 package io.junction.loadtest;
 
+import static io.junction.loadtest.Svg.BOTTOM;
+import static io.junction.loadtest.Svg.H;
+import static io.junction.loadtest.Svg.LEFT;
+import static io.junction.loadtest.Svg.RIGHT;
+import static io.junction.loadtest.Svg.W;
+import static io.junction.loadtest.Svg.axes;
+import static io.junction.loadtest.Svg.esc;
+import static io.junction.loadtest.Svg.svgStart;
+import static io.junction.loadtest.Svg.x;
+import static io.junction.loadtest.Svg.xTicks;
+import static io.junction.loadtest.Svg.y;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,12 +26,6 @@ import java.util.Map;
  * page says so.
  */
 final class HtmlReport {
-  private static final int W = 760;
-  private static final int H = 240;
-  private static final int LEFT = 64;
-  private static final int RIGHT = 16;
-  private static final int TOP = 16;
-  private static final int BOTTOM = 44;
   /** Seconds at the start of a run that may not set the latency scale on their own. */
   private static final int WARM_SECONDS = 2;
 
@@ -165,43 +171,6 @@ final class HtmlReport {
     return svg.append("</svg>").toString();
   }
 
-  private static void xTicks(StringBuilder svg, int n, java.util.function.IntFunction<String> label) {
-    int every = n <= 20 ? 1 : n / 10 + 1;
-    for (int i = 0; i < n; i += every) {
-      svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
-          x(i, n), H - BOTTOM + 14, esc(label.apply(i))));
-    }
-  }
-
-  private static StringBuilder svgStart() {
-    return new StringBuilder("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + W + "\" height=\"" + H + "\">");
-  }
-
-  /** Both axes, the y scale at 0, half and full, and the axis titles. */
-  private static String axes(double max, String yTitle, String xTitle, boolean counts) {
-    StringBuilder a = new StringBuilder();
-    a.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>", LEFT, H - BOTTOM, W - RIGHT, H - BOTTOM));
-    a.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>", LEFT, TOP, LEFT, H - BOTTOM));
-    for (double f : new double[] {0, 0.5, 1}) {
-      String value = counts ? String.format(Locale.ROOT, "%.0f", max * f) : String.format(Locale.ROOT, "%.2f", max * f);
-      a.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>",
-          LEFT - 4, y(max * f, max) + 3, value));
-    }
-    a.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>",
-        LEFT + (W - LEFT - RIGHT) / 2.0, H - 8, esc(xTitle)));
-    a.append(String.format(Locale.ROOT, "<text x=\"12\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\" "
-        + "transform=\"rotate(-90 12 %.1f)\">%s</text>", (TOP + H - BOTTOM) / 2.0, (TOP + H - BOTTOM) / 2.0, esc(yTitle)));
-    return a.toString();
-  }
-
-  private static double x(int i, int n) {
-    return LEFT + (n <= 1 ? 0 : i * (W - LEFT - RIGHT) / (double) (n - 1));
-  }
-
-  private static double y(double v, double max) {
-    return H - BOTTOM - v / max * (H - BOTTOM - TOP);
-  }
-
   private static String td(Object v) {
     return "<td>" + v + "</td>";
   }
@@ -210,7 +179,4 @@ final class HtmlReport {
     return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
   }
 
-  private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-  }
 }

@@ -12,8 +12,9 @@ import org.HdrHistogram.Histogram;
  * one request over a channel for a while, measured with the same runner and report as the CLI.
  */
 public final class Load {
-  /** Calls per second and latency percentiles of a measured window. */
-  public record Result(double callsPerSecond, double p50Micros, double p99Micros, long failures) {}
+  /** Calls per second and latency percentiles of a measured window, and how many calls were answered and failed. */
+  public record Result(double callsPerSecond, double p50Micros, double p95Micros, double p99Micros, long answered,
+      long failures) {}
 
   private Load() {}
 
@@ -33,7 +34,7 @@ public final class Load {
     Histogram h = r.latencies();
     long failures = r.codes().entrySet().stream().filter(e -> !e.getKey().equals("OK")).mapToLong(e -> e.getValue()).sum();
     long ok = r.codes().getOrDefault("OK", 0L);
-    return new Result(ok / (r.totalNanos() / 1e9), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-        failures);
+    return new Result(ok / (r.totalNanos() / 1e9), h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(95) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0, ok, failures);
   }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  * Inputs are generated from the model's metadata.
  */
 @Command(name = "junction-loadtest", mixinStandardHelpOptions = true, sortOptions = false,
-    subcommands = io.junction.loadtest.check.CheckCommand.class,
+    subcommands = {io.junction.loadtest.check.CheckCommand.class, io.junction.loadtest.profile.ProfileCommand.class},
     description = "Load-tests an Open Inference Protocol server (Junction, Triton, KServe) over gRPC.")
 public final class LoadTest implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -209,7 +209,7 @@ public final class LoadTest implements Callable<Integer> {
     } else {
       what = e.toString();
     }
-    cli.getErr().println(cli.getCommandName() + ": " + what);
+    cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + what);
     cli.getErr().flush();
     return 1;
   }
@@ -484,7 +484,7 @@ public final class LoadTest implements Callable<Integer> {
       java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
-  static Duration parseDuration(String text) {
+  public static Duration parseDuration(String text) {
     String t = text.trim();
     if (t.equals("0")) {
       return Duration.ZERO;

@@ -11,10 +11,10 @@ import java.util.SplittableRandom;
  * Builds a request with random values of the right datatype and shape for every input of a model, from
  * its ModelMetadata: the first variable dimension is the batch ({@code --batch}), any other is 1.
  */
-final class RequestFactory {
+public final class RequestFactory {
   private RequestFactory() {}
 
-  static ModelInferRequest fromMetadata(ModelMetadataResponse metadata, String model, String version, int batch,
+  public static ModelInferRequest fromMetadata(ModelMetadataResponse metadata, String model, String version, int batch,
       long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(model).setModelVersion(version);

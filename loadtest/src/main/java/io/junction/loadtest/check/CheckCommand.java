@@ -2,9 +2,8 @@ package io.junction.loadtest.check;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyChannelBuilder;
 import io.junction.golden.GoldenCase;
+import io.junction.loadtest.Channels;
 import io.junction.golden.GoldenComparison;
 import io.junction.golden.GoldenFiles;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
@@ -78,9 +77,7 @@ public final class CheckCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = spec.commandLine().getOut();
-    NettyChannelBuilder builder = NettyChannelBuilder.forTarget(server).maxInboundMessageSize(64 << 20);
-    ManagedChannel channel = cacert == null ? builder.usePlaintext().build()
-        : builder.sslContext(GrpcSslContexts.forClient().trustManager(cacert).build()).build();
+    ManagedChannel channel = Channels.open(server, cacert);
     int passed = 0;
     try {
       var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);

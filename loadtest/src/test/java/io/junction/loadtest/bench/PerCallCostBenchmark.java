@@ -198,7 +198,7 @@ public final class PerCallCostBenchmark {
   private Load.Result[] interleaved(String section, ModelInferRequest request, int callers, Endpoint... servers)
       throws InterruptedException {
     if (!sections.contains(section)) {
-      Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, 0);
+      Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0);
       return java.util.Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
     }
     List<List<Load.Result>> windows = new ArrayList<>();
@@ -217,8 +217,10 @@ public final class PerCallCostBenchmark {
       List<Load.Result> w = windows.get(i);
       double[] rates = w.stream().mapToDouble(Load.Result::callsPerSecond).sorted().toArray();
       double[] p50s = w.stream().mapToDouble(Load.Result::p50Micros).sorted().toArray();
+      double[] p95s = w.stream().mapToDouble(Load.Result::p95Micros).sorted().toArray();
       double[] p99s = w.stream().mapToDouble(Load.Result::p99Micros).sorted().toArray();
-      medians[i] = new Load.Result(rates[rates.length / 2], p50s[p50s.length / 2], p99s[p99s.length / 2], 0);
+      medians[i] = new Load.Result(rates[rates.length / 2], p50s[p50s.length / 2], p95s[p95s.length / 2],
+          p99s[p99s.length / 2], w.stream().mapToLong(Load.Result::answered).sum(), 0);
     }
     return medians;
   }
