@@ -201,6 +201,41 @@ class TracingEndToEndTest {
   }
 
   @Test
+  void everyCallSampledOrNotReturnsItsTraceIdOnceAndAFailedCallInItsTrailers() throws Exception {
+    DemoRepository.write(repo);
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
+            Telemetry.autoconfigured(exportTo(receiver, "traceidratio", "0"))).start()) {
+      io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
+          .usePlaintext().build();
+      try {
+        var headers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
+        var trailers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
+        var stub = io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(headers, trailers));
+        var request = io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
+            .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+                .setDatatype("FP32").addShape(1).addShape(8).setContents(
+                    io.junction.proto.inference.InferTensorContents.newBuilder().addAllFp32Contents(
+                        java.util.Collections.nCopies(8, 1f))))
+            .build();
+
+        stub.modelInfer(request);
+        assertThat(headers.get().get(InferResult.TRACE_ID)).as("unsampled calls are still identified").hasSize(32);
+        assertThat(trailers.get().get(InferResult.TRACE_ID)).as("said once, in the headers").isNull();
+
+        assertThatThrownBy(() -> stub.modelInfer(request.toBuilder().setModelName("absent").build()));
+        assertThat(trailers.get().get(InferResult.TRACE_ID)).as("a failure has no headers: the trailers say it")
+            .hasSize(32);
+      } finally {
+        channel.shutdownNow();
+      }
+      server.close();
+      assertThat(receiver.spans).as("ratio 0 exports nothing").isEmpty();
+    }
+  }
+
+  @Test
   void batchesOfUnsampledCallsStartNoTrace() throws Exception {
     DemoRepository.write(repo);
     new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx()).config("batched", """

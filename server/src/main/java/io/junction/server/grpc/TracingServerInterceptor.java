@@ -72,6 +72,19 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     this.propagator = propagator;
   }
 
+  private static void setAddresses(Span span, ServerCall<?, ?> call) {
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    if (remote instanceof InetSocketAddress inet) {
+      span.setAttribute(PEER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      span.setAttribute(PEER_PORT, (long) inet.getPort());
+    }
+    SocketAddress local = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
+    if (local instanceof InetSocketAddress inet) {
+      span.setAttribute(SERVER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      span.setAttribute(SERVER_PORT, (long) inet.getPort());
+    }
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
@@ -79,37 +92,35 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     String service = call.getMethodDescriptor().getServiceName();
     String method = call.getMethodDescriptor().getBareMethodName();
     Context parent = propagator.extract(Context.root(), headers, GETTER);
-    var builder = tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent)
-        .setAttribute(RPC_SYSTEM, "grpc")
-        .setAttribute(RPC_SERVICE, service == null ? "" : service)
-        .setAttribute(RPC_METHOD, method == null ? "" : method);
-    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    if (remote instanceof InetSocketAddress inet) {
-      builder.setAttribute(PEER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
-      builder.setAttribute(PEER_PORT, (long) inet.getPort());
+    Span span = tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent).startSpan();
+    if (span.isRecording()) {
+      // Set after the sampling decision (the sampler is ratio- or parent-based and reads no attributes), so that
+      // the calls that are not sampled do not pay for attributes nobody exports.
+      span.setAttribute(RPC_SYSTEM, "grpc");
+      span.setAttribute(RPC_SERVICE, service == null ? "" : service);
+      span.setAttribute(RPC_METHOD, method == null ? "" : method);
+      setAddresses(span, call);
     }
-    SocketAddress local = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
-    if (local instanceof InetSocketAddress inet) {
-      builder.setAttribute(SERVER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
-      builder.setAttribute(SERVER_PORT, (long) inet.getPort());
-    }
-    Span span = builder.startSpan();
     Context context = parent.with(span);
     String traceId = span.getSpanContext().isValid() ? span.getSpanContext().getTraceId() : null;
 
     ServerCall<Q, R> traced = new SimpleForwardingServerCall<>(call) {
+      /** Whether the headers carried the trace id; then the trailers need not (HPACK cannot index a new id). */
+      private volatile boolean headersSent;
+
       @Override
       public void sendHeaders(Metadata responseHeaders) {
         if (traceId != null) {
           responseHeaders.put(TRACE_ID, traceId);
         }
+        headersSent = true;
         super.sendHeaders(responseHeaders);
       }
 
       @Override
       public void close(Status status, Metadata trailers) {
-        if (traceId != null && !trailers.containsKey(TRACE_ID)) {
-          trailers.put(TRACE_ID, traceId);
+        if (traceId != null && !headersSent && !trailers.containsKey(TRACE_ID)) {
+          trailers.put(TRACE_ID, traceId); // a call that fails before answering: trailers only
         }
         span.setAttribute(RPC_STATUS, (long) status.getCode().value());
         if (SERVER_ERRORS.contains(status.getCode())) {
