@@ -111,7 +111,7 @@ public final class JunctionServer implements AutoCloseable {
     this.backends = backends;
     this.telemetry = telemetry;
     this.devices = new DeviceRegistry(config.devices().declared()
-        .orElseGet(() -> DeviceRegistry.discover(JunctionServer.class.getClassLoader())),
+        .orElseGet(() -> DeviceRegistry.discover(JunctionServer.class.getClassLoader(), metrics.registry())),
         config.cpuSlots(), config.devices().gpuSlots(), metrics.registry());
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
         new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry(),

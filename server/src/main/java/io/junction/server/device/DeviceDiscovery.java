@@ -14,4 +14,10 @@ public interface DeviceDiscovery {
 
   /** The devices found; empty when there are none. */
   List<Device> discover() throws Exception;
+
+  /**
+   * Registers gauges of what the devices found are doing (memory in use, utilisation), read when scraped;
+   * called once after {@link #discover()} found {@code devices}. By default there are none.
+   */
+  default void registerMetrics(io.prometheus.metrics.model.registry.PrometheusRegistry registry, List<Device> devices) {}
 }

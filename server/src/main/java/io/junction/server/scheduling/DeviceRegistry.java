@@ -69,6 +69,11 @@ public final class DeviceRegistry implements AutoCloseable {
    * carries on with the devices it has.
    */
   public static List<Device> discover(ClassLoader loader) {
+    return discover(loader, new PrometheusRegistry());
+  }
+
+  /** As {@link #discover(ClassLoader)}, each provider registering its devices' gauges in {@code metrics}. */
+  public static List<Device> discover(ClassLoader loader, PrometheusRegistry metrics) {
     List<Device> found = new ArrayList<>();
     ServiceLoader<DeviceDiscovery> providers = ServiceLoader.load(DeviceDiscovery.class, loader);
     for (ServiceLoader.Provider<DeviceDiscovery> provider : providers.stream().toList()) {
@@ -79,6 +84,13 @@ public final class DeviceRegistry implements AutoCloseable {
         List<Device> devices = discovery.discover();
         log.info("{}: {} device(s) found{}", name, devices.size(), devices.isEmpty() ? "" : ": " + devices);
         found.addAll(devices);
+        if (!devices.isEmpty()) {
+          try {
+            discovery.registerMetrics(metrics, devices);
+          } catch (Exception | LinkageError e) {
+            log.warn("{}: devices found, but no metrics of them ({})", name, e.toString());
+          }
+        }
       } catch (Exception | LinkageError e) {
         log.warn("{}: no devices ({}); carrying on without them", name, e.toString());
       }

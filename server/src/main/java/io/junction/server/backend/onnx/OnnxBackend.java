@@ -23,7 +23,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Runs ONNX models on the CPU with ONNX Runtime's Java API.
+ * Runs ONNX models with ONNX Runtime's Java API: on the CPU, and on GPUs through the CUDA execution
+ * provider when the ONNX Runtime on the class path has it ({@code onnxruntime_gpu}, the build's {@code -Pgpu}
+ * profile). Without it, a model placed on a GPU fails to load with that reason, never runs on the CPU.
  *
  * <p>Each model version gets its own session. By default a session uses one intra-op thread: the
  * server already runs requests of many models in parallel on its own executor, and on small models
@@ -37,6 +39,8 @@ public final class OnnxBackend implements Backend {
   static final String INTER_OP_THREADS = "inter_op_thread_count";
 
   private final OrtEnvironment environment;
+  /** Whether this ONNX Runtime build has the CUDA execution provider. */
+  private final boolean cuda;
 
   public OnnxBackend() {
     if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -45,6 +49,13 @@ public final class OnnxBackend implements Backend {
     }
     // ONNX Runtime keeps one environment per process; it is shared, never closed by us.
     this.environment = OrtEnvironment.getEnvironment();
+    this.cuda = OrtEnvironment.getAvailableProviders().contains(ai.onnxruntime.OrtProvider.CUDA);
+  }
+
+  @Override
+  public Set<io.junction.server.device.DeviceId.Kind> deviceKinds() {
+    return cuda ? Set.of(io.junction.server.device.DeviceId.Kind.CPU, io.junction.server.device.DeviceId.Kind.GPU)
+        : Set.of(io.junction.server.device.DeviceId.Kind.CPU);
   }
 
   @Override
@@ -64,12 +75,16 @@ public final class OnnxBackend implements Backend {
 
   @Override
   public LoadedModel load(ModelLoadRequest request) throws ModelLoadException {
-    String label = "model '" + request.modelName() + "' version " + request.version();
+    String label = "model '" + request.modelName() + "' version " + request.version()
+        + (request.device().isGpu() ? " on " + request.device() : "");
     if (!Files.isRegularFile(request.modelFile())) {
       throw new ModelLoadException(label + ": model file " + request.modelFile().getFileName() + " is missing");
     }
     OrtSession session = null;
     try (OrtSession.SessionOptions options = sessionOptions(request.config(), label)) {
+      if (request.device().isGpu()) {
+        options.addCUDA(request.device().index()); // ONNX Runtime falls back to the CPU for nodes CUDA lacks
+      }
       session = environment.createSession(request.modelFile().toString(), options);
       ModelSignature signature = new ModelSignature(
           specs(label, "input", session.getInputInfo()), specs(label, "output", session.getOutputInfo()));
