@@ -82,9 +82,7 @@ public final class OnnxBackend implements Backend {
     }
     OrtSession session = null;
     try (OrtSession.SessionOptions options = sessionOptions(request.config(), label)) {
-      if (request.device().isGpu()) {
-        options.addCUDA(request.device().index()); // ONNX Runtime falls back to the CPU for nodes CUDA lacks
-      }
+      ExecutionProviders.add(options, request.config(), request.device(), label);
       session = environment.createSession(request.modelFile().toString(), options);
       ModelSignature signature = new ModelSignature(
           specs(label, "input", session.getInputInfo()), specs(label, "output", session.getOutputInfo()));
@@ -103,7 +101,7 @@ public final class OnnxBackend implements Backend {
       throws OrtException, ModelLoadException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      options.setOptimizationLevel(ExecutionProviders.graphLevel(config));
       options.setIntraOpNumThreads(threadParameter(config, INTRA_OP_THREADS, 1, label));
       options.setInterOpNumThreads(threadParameter(config, INTER_OP_THREADS, 1, label));
       return options;

@@ -1,0 +1,65 @@
+package io.junction.server.backend.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelOptimizationPolicy;
+import io.junction.proto.inference.ModelOptimizationPolicy.ExecutionAccelerators.Accelerator;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.device.DeviceId;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Triton's {@code optimization} for ONNX Runtime: the graph optimization level, and the execution
+ * providers in Triton's order of priority — on a GPU instance the {@code gpu_execution_accelerator}s
+ * ({@code tensorrt}), then CUDA; on the CPU the {@code cpu_execution_accelerator}s ({@code openvino}), then
+ * ONNX Runtime's default. An accelerator this ONNX Runtime build lacks fails the load with that reason.
+ */
+final class ExecutionProviders {
+  private ExecutionProviders() {}
+
+  static OrtSession.SessionOptions.OptLevel graphLevel(Optional<ModelConfig> config) {
+    int level = config.map(c -> c.getOptimization().getGraph().getLevel()).orElse(0);
+    if (level < 0) {
+      return OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+    }
+    return level == 1 ? OrtSession.SessionOptions.OptLevel.EXTENDED_OPT : OrtSession.SessionOptions.OptLevel.ALL_OPT;
+  }
+
+  static void add(OrtSession.SessionOptions options, Optional<ModelConfig> config, DeviceId device, String label)
+      throws OrtException, ModelLoadException {
+    ModelOptimizationPolicy.ExecutionAccelerators accelerators = config
+        .map(c -> c.getOptimization().getExecutionAccelerators())
+        .orElse(ModelOptimizationPolicy.ExecutionAccelerators.getDefaultInstance());
+    List<Accelerator> chosen = device.isGpu() ? accelerators.getGpuExecutionAcceleratorList()
+        : accelerators.getCpuExecutionAcceleratorList();
+    for (Accelerator a : chosen) {
+      switch (a.getName()) {
+        case "tensorrt" -> {
+          require(OrtProvider.TENSOR_RT, a, label);
+          options.addTensorrt(device.index());
+        }
+        case "openvino" -> {
+          require(OrtProvider.OPEN_VINO, a, label);
+          options.addOpenVINO(a.getParametersOrDefault("device_type", "CPU"));
+        }
+        default -> throw new ModelLoadException(label + ": execution accelerator '" + a.getName() + "' is not one "
+            + "ONNX Runtime offers here; " + (device.isGpu() ? "on a GPU: tensorrt" : "on the CPU: openvino"));
+      }
+    }
+    if (device.isGpu()) {
+      options.addCUDA(device.index()); // ONNX Runtime runs the nodes CUDA lacks on the CPU
+    }
+  }
+
+  private static void require(OrtProvider provider, Accelerator a, String label) throws ModelLoadException {
+    if (!OrtEnvironment.getAvailableProviders().contains(provider)) {
+      throw new ModelLoadException(label + ": execution accelerator '" + a.getName() + "' needs ONNX Runtime's "
+          + provider + " provider, which this build does not have (available: "
+          + OrtEnvironment.getAvailableProviders() + ")");
+    }
+  }
+}
