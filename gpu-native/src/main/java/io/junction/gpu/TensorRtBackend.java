@@ -1,5 +1,6 @@
 package io.junction.gpu;
 
+import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.Backend;
 import io.junction.server.backend.LoadedModel;
 import io.junction.server.backend.ModelLoadException;
@@ -86,6 +87,7 @@ public final class TensorRtBackend implements Backend {
       ModelSignature signature;
       try {
         signature = signature(label, engine);
+        checkProfile(label, engine, signature, request.config().map(ModelConfig::getMaxBatchSize).orElse(0));
       } catch (ModelLoadException e) {
         engine.close();
         runtime.close();
@@ -121,6 +123,29 @@ public final class TensorRtBackend implements Backend {
       }
     }
     return new ModelSignature(inputs, outputs);
+  }
+
+  /**
+   * Executions use the engine's first optimization profile: a {@code max_batch_size} above what it allows for
+   * an input's batch dimension would let the batcher form batches TensorRT refuses, so the load fails instead.
+   */
+  private static void checkProfile(String label, ICudaEngine engine, ModelSignature signature, int maxBatchSize)
+      throws ModelLoadException {
+    if (maxBatchSize <= 0 || engine.getNbOptimizationProfiles() == 0) {
+      return;
+    }
+    for (TensorSpec input : signature.inputs()) {
+      long[] shape = input.shape();
+      if (shape.length == 0 || shape[0] >= 0) {
+        continue;
+      }
+      long most = engine.getProfileShape(input.name(), 0, nvinfer.OptProfileSelector.kMAX).d(0);
+      if (most < maxBatchSize) {
+        throw new ModelLoadException(label + ": max_batch_size " + maxBatchSize + " is more than the engine's "
+            + "optimization profile allows for input '" + input.name() + "' (" + most + " rows); lower max_batch_size "
+            + "or build the plan with a larger profile");
+      }
+    }
   }
 
   static long[] dims(Dims64 dims) {
