@@ -3,23 +3,21 @@ package io.junction.loadtest.check;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.junction.golden.GoldenCase;
-import io.junction.loadtest.Channels;
 import io.junction.golden.GoldenComparison;
 import io.junction.golden.GoldenFiles;
+import io.junction.loadtest.ServerOptions;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
-import java.io.File;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest check}: does the model still predict what it should? Sends each golden case
@@ -50,24 +48,11 @@ public final class CheckCommand implements Callable<Integer> {
   @Option(names = {"-t", "--timeout"}, defaultValue = "20", description = "Seconds per call (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
 
-  @Option(names = "--insecure", description = "Plaintext (the default unless --cacert is given).")
-  boolean insecure;
-
-  @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
-  File cacert;
-
-  @Option(names = "--target", description = "host:port (or give it last).")
-  String target;
-
-  @Parameters(arity = "0..1", paramLabel = "HOST:PORT")
-  String positionalTarget;
+  @CommandLine.Mixin ServerOptions connection;
 
   @Override
   public Integer call() throws Exception {
-    String server = target != null ? target : positionalTarget;
-    if (server == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
-    }
+    String server = connection.target(spec.commandLine());
     List<GoldenCase> cases = new java.util.ArrayList<>();
     for (Path file : golden) {
       try {
@@ -77,7 +62,7 @@ public final class CheckCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = spec.commandLine().getOut();
-    ManagedChannel channel = Channels.open(server, cacert);
+    ManagedChannel channel = connection.open(server);
     int passed = 0;
     try {
       var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);

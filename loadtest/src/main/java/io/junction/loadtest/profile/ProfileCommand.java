@@ -3,12 +3,12 @@ package io.junction.loadtest.profile;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
-import io.junction.loadtest.Channels;
 import io.junction.loadtest.Load;
 import io.junction.loadtest.LoadTest;
 import io.junction.loadtest.RequestFactory;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.loadtest.ServerOptions;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferRequest;
@@ -18,7 +18,6 @@ import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelRepositoryParameter;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -29,11 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest profile}: how fast, and how much memory? Sweeps concurrency and request batch
@@ -105,27 +103,14 @@ public final class ProfileCommand implements Callable<Integer> {
   @Option(names = "--html", paramLabel = "FILE", description = "Write the profile as an HTML page.")
   Path html;
 
-  @Option(names = "--insecure", description = "Plaintext (the default unless --cacert is given).")
-  boolean insecure;
-
-  @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
-  File cacert;
-
-  @Option(names = "--target", description = "host:port (or give it last).")
-  String target;
-
-  @Parameters(arity = "0..1", paramLabel = "HOST:PORT")
-  String positionalTarget;
+  @CommandLine.Mixin ServerOptions connection;
 
   /** One server configuration the sweep loads: -1 for "as configured". */
   private record Setup(int instances, long queueDelayMicros) {}
 
   @Override
   public Integer call() throws Exception {
-    String server = target != null ? target : positionalTarget;
-    if (server == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
-    }
+    String server = connection.target(spec.commandLine());
     if (percentile != 50 && percentile != 95 && percentile != 99) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--percentile is 50, 95 or 99, got " + percentile);
     }
@@ -141,7 +126,7 @@ public final class ProfileCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ServerMemory memory = new ServerMemory(metrics != null ? metrics
         : URI.create("http://" + host(server) + ":8002/metrics"));
-    ManagedChannel channel = Channels.open(server, cacert);
+    ManagedChannel channel = connection.open(server);
     try {
       GRPCInferenceServiceBlockingStub stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
       ModelConfig configured = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
