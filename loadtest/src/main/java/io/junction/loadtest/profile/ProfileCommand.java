@@ -7,8 +7,8 @@ import io.junction.loadtest.Load;
 import io.junction.loadtest.LoadTest;
 import io.junction.loadtest.RequestFactory;
 import io.junction.loadtest.ServerOptions;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferRequest;
@@ -28,10 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest profile}: how fast, and how much memory? Sweeps concurrency and request batch
