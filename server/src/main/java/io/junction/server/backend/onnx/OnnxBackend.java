@@ -3,6 +3,7 @@ package io.junction.server.backend.onnx;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.junction.proto.inference.ModelConfig;
@@ -13,6 +14,7 @@ import io.junction.server.backend.ModelLoadException;
 import io.junction.server.backend.ModelLoadRequest;
 import io.junction.server.backend.ModelSignature;
 import io.junction.server.backend.TensorSpec;
+import io.junction.server.device.DeviceId;
 import io.junction.server.tensor.DataType;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -49,13 +51,12 @@ public final class OnnxBackend implements Backend {
     }
     // ONNX Runtime keeps one environment per process; it is shared, never closed by us.
     this.environment = OrtEnvironment.getEnvironment();
-    this.cuda = OrtEnvironment.getAvailableProviders().contains(ai.onnxruntime.OrtProvider.CUDA);
+    this.cuda = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
   }
 
   @Override
-  public Set<io.junction.server.device.DeviceId.Kind> deviceKinds() {
-    return cuda ? Set.of(io.junction.server.device.DeviceId.Kind.CPU, io.junction.server.device.DeviceId.Kind.GPU)
-        : Set.of(io.junction.server.device.DeviceId.Kind.CPU);
+  public Set<DeviceId.Kind> deviceKinds() {
+    return cuda ? Set.of(DeviceId.Kind.CPU, DeviceId.Kind.GPU) : Set.of(DeviceId.Kind.CPU);
   }
 
   @Override
