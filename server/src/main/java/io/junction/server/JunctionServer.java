@@ -107,6 +107,12 @@ public final class JunctionServer implements AutoCloseable {
 
   /** Takes ownership of {@code backends} and {@code telemetry}: {@link #close()} closes them. */
   public JunctionServer(ServerConfig config, BackendRegistry backends, Telemetry telemetry) {
+    this(config, backends, telemetry, config.control().measureFootprints() ? ProcessMemory.procfs()
+        : java.util.OptionalLong::empty);
+  }
+
+  /** @param memory where loads read the process's resident memory, to measure what each holds */
+  public JunctionServer(ServerConfig config, BackendRegistry backends, Telemetry telemetry, ProcessMemory memory) {
     this.config = config;
     this.backends = backends;
     this.telemetry = telemetry;
@@ -115,7 +121,7 @@ public final class JunctionServer implements AutoCloseable {
         config.cpuSlots(), config.devices().gpuSlots(), metrics.registry());
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
         new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry(),
-        config.control().measureFootprints() ? ProcessMemory.procfs() : java.util.OptionalLong::empty, devices.ids());
+        memory, devices.ids());
     this.scheduler = new BatchingScheduler(devices, config.maxQueueSize(), telemetry.tracer(), metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
         (name, version) -> versionServed(models, name, version));

@@ -18,7 +18,7 @@ package io.junction.loadtest.profile;
  * @param meanExecutedBatch rows per execution: how much the server's batcher merged
  * @param modelFootprintBytes what the model's versions hold as the server measured them at load (resident
  *     growth); -1 when the server's metrics could not be read
- * @param serverMemoryBytes the server process's memory after the point; -1 when unknown
+ * @param serverMemoryBytes the server process's resident memory after the point; -1 when unknown
  */
 public record ProfilePoint(int instances, long maxQueueDelayMicros, int batchSize, int concurrency,
     double inferencesPerSecond, double requestsPerSecond, double p50Ms, double p95Ms, double p99Ms, long answered,

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * The server's memory as its Prometheus endpoint reports it: what a model's versions hold
  * ({@code junction_model_footprint_bytes{measure="resident"}}, measured at load) and the process's
- * memory ({@code nv_cpu_memory_used_bytes}). Servers without these series read as unknown (-1).
+ * resident memory ({@code process_resident_memory_bytes}). Servers without these series read as unknown (-1).
  */
 final class ServerMemory {
   /** One reading; -1 for what the endpoint did not say. */
@@ -63,7 +63,7 @@ final class ServerMemory {
       if (m.group(1).equals("junction_model_footprint_bytes") && labels.contains(modelLabel)
           && labels.contains("measure=\"resident\"")) {
         footprint = Math.max(0, footprint) + value;
-      } else if (m.group(1).equals("nv_cpu_memory_used_bytes")) {
+      } else if (m.group(1).equals("process_resident_memory_bytes")) {
         process = value;
       }
     }

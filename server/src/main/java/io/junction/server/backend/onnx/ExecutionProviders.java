@@ -16,9 +16,13 @@ import java.util.Optional;
  * Triton's {@code optimization} for ONNX Runtime: the graph optimization level, and the execution
  * providers in Triton's order of priority — on a GPU instance the {@code gpu_execution_accelerator}s
  * ({@code tensorrt}), then CUDA; on the CPU the {@code cpu_execution_accelerator}s ({@code openvino}), then
- * ONNX Runtime's default. An accelerator this ONNX Runtime build lacks fails the load with that reason.
+ * ONNX Runtime's default. An accelerator this ONNX Runtime build lacks is a warning, and the model runs on
+ * the providers it has (a repository written for a Triton with OpenVINO still loads); a name that is no
+ * accelerator at all fails the load, as a typo should.
  */
 final class ExecutionProviders {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecutionProviders.class);
+
   private ExecutionProviders() {}
 
   static OrtSession.SessionOptions.OptLevel graphLevel(Optional<ModelConfig> config) {
@@ -39,12 +43,14 @@ final class ExecutionProviders {
     for (Accelerator a : chosen) {
       switch (a.getName()) {
         case "tensorrt" -> {
-          require(OrtProvider.TENSOR_RT, a, label);
-          options.addTensorrt(device.index());
+          if (available(OrtProvider.TENSOR_RT, a, label)) {
+            options.addTensorrt(device.index());
+          }
         }
         case "openvino" -> {
-          require(OrtProvider.OPEN_VINO, a, label);
-          options.addOpenVINO(a.getParametersOrDefault("device_type", "CPU"));
+          if (available(OrtProvider.OPEN_VINO, a, label)) {
+            options.addOpenVINO(a.getParametersOrDefault("device_type", "CPU"));
+          }
         }
         default -> throw new ModelLoadException(label + ": execution accelerator '" + a.getName() + "' is not one "
             + "ONNX Runtime offers here; " + (device.isGpu() ? "on a GPU: tensorrt" : "on the CPU: openvino"));
@@ -55,11 +61,13 @@ final class ExecutionProviders {
     }
   }
 
-  private static void require(OrtProvider provider, Accelerator a, String label) throws ModelLoadException {
-    if (!OrtEnvironment.getAvailableProviders().contains(provider)) {
-      throw new ModelLoadException(label + ": execution accelerator '" + a.getName() + "' needs ONNX Runtime's "
-          + provider + " provider, which this build does not have (available: "
-          + OrtEnvironment.getAvailableProviders() + ")");
+  private static boolean available(OrtProvider provider, Accelerator a, String label) {
+    if (OrtEnvironment.getAvailableProviders().contains(provider)) {
+      return true;
     }
+    log.warn("{}: execution accelerator '{}' needs ONNX Runtime's {} provider, which this build does not have "
+        + "(available: {}); the model runs without it", label, a.getName(), provider,
+        OrtEnvironment.getAvailableProviders());
+    return false;
   }
 }
