@@ -255,9 +255,9 @@ class MemoryBudgetTest {
 
   @Test
   void aFootprintMeasuredWithTheKernelsFiguresIsShownAsMeasured() throws Exception {
-    // The real procfs: what it measures depends on the machine (sandboxes such as gVisor report figures that
-    // do not follow the process; an allocator may reuse freed memory), so this checks that whatever was
-    // measured is what the budget, the metrics and the index show.
+    // The real procfs: what it measures depends on the machine and on what ran before in this JVM (the
+    // allocator reuses memory that unloaded models freed, and the growth reads 0: "not measured"), so this
+    // checks that whatever was measured is what the budget, the metrics and the index show.
     Mlp big = Mlp.seeded(3200, 3200, 7);
     new ModelRepositoryWriter(repo).model("big", 1, big.onnx()).config("big", "max_batch_size: 4\n");
     long fileBytes = Files.size(repo.resolve("big/1/model.onnx"));
@@ -280,7 +280,7 @@ class MemoryBudgetTest {
     assertThat(value(metrics, "junction_model_memory_bytes{device=\"cpu\"}"))
         .as("the budget counts the larger figure").isEqualTo(Math.max(fileBytes, footprint.measuredBytes()));
     assertThat(server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModels(0).getReason())
-        .contains(fileBytes + " bytes of files", footprint.measuredBytes() + " bytes resident (measured)");
+        .contains("footprint: " + footprint);
   }
 
   private static long loadedBytes(TestServer server) {
