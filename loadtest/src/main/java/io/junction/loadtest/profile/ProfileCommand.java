@@ -77,6 +77,11 @@ public final class ProfileCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "1s", description = "Unmeasured load before each point (default: ${DEFAULT-VALUE}).")
   String warmup;
 
+  @Option(names = "--warmup-first", defaultValue = "60s", description = "At most this much unmeasured load before "
+      + "the first configuration, in 2 s windows until three in a row agree within 5%%, so that neither JVM is still "
+      + "compiling and the first configuration is not measured colder than the others (default: ${DEFAULT-VALUE}).")
+  String warmupFirst;
+
   @Option(names = "--setup-warmup", defaultValue = "3s", description = "Unmeasured load at the highest concurrency "
       + "before each configuration's first point, so that neither JVM is still compiling (default: ${DEFAULT-VALUE}).")
   String setupWarmup;
@@ -122,6 +127,7 @@ public final class ProfileCommand implements Callable<Integer> {
     long durationMillis = LoadTest.parseDuration(duration).toMillis();
     long warmupMillis = LoadTest.parseDuration(warmup).toMillis();
     long setupWarmupMillis = LoadTest.parseDuration(setupWarmup).toMillis();
+    long firstWarmupMillis = LoadTest.parseDuration(warmupFirst).toMillis();
     double budgetMs = LoadTest.parseDuration(latencyBudget).toNanos() / 1e6;
     PrintWriter out = spec.commandLine().getOut();
     ServerMemory memory = new ServerMemory(metrics != null ? metrics
@@ -159,9 +165,13 @@ public final class ProfileCommand implements Callable<Integer> {
           ModelMetadataResponse metadata = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
               .modelMetadata(ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
           List<Integer> levels = concurrency.stream().sorted().distinct().toList();
+          ModelInferRequest warmRequest = RequestFactory.fromMetadata(metadata, model, version, batches.get(0), 1);
+          int warmCallers = levels.get(levels.size() - 1);
+          if (points.isEmpty() && firstWarmupMillis > 0) {
+            warmUntilSteady(channel, warmRequest, warmCallers, firstWarmupMillis, out);
+          }
           if (setupWarmupMillis > 0) {
-            Load.closedLoop(channel, RequestFactory.fromMetadata(metadata, model, version, batches.get(0), 1),
-                levels.get(levels.size() - 1), 0, setupWarmupMillis);
+            Load.closedLoop(channel, warmRequest, warmCallers, 0, setupWarmupMillis);
           }
           for (int batch : batches) {
             ModelInferRequest request = RequestFactory.fromMetadata(metadata, model, version, batch, 1);
@@ -221,6 +231,33 @@ public final class ProfileCommand implements Callable<Integer> {
       return points.stream().anyMatch(p -> p.answered() > 0) ? 0 : 1;
     } finally {
       channel.shutdownNow();
+    }
+  }
+
+  /**
+   * Load in 2 s windows until three in a row agree within 5 % (a JIT warms in steps, and two windows on one
+   * step agree too), or {@code maxMillis} passed.
+   */
+  private static void warmUntilSteady(ManagedChannel channel, ModelInferRequest request, int callers, long maxMillis,
+      PrintWriter out) throws InterruptedException {
+    long window = Math.min(2000, maxMillis);
+    long start = System.nanoTime();
+    java.util.Deque<Double> last = new java.util.ArrayDeque<>();
+    while (true) {
+      last.addLast(Load.closedLoop(channel, request, callers, 0, window).callsPerSecond());
+      if (last.size() > 3) {
+        last.removeFirst();
+      }
+      long spent = (System.nanoTime() - start) / 1_000_000;
+      double high = last.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+      double low = last.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+      boolean steady = last.size() == 3 && high - low <= 0.05 * high;
+      if (steady || spent + window > maxMillis) {
+        out.printf("warmed up for %.0f s (%s; %.0f calls/s at concurrency %d)%n", spent / 1000.0,
+            steady ? "throughput steady" : "not yet steady: the first points may read slow", last.getLast(), callers);
+        out.flush();
+        return;
+      }
     }
   }
 

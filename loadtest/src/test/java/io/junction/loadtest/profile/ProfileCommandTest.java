@@ -65,7 +65,7 @@ class ProfileCommandTest {
 
       Run run = profile("profile", "--model", "mlp", "--instances", "1,2", "--max-queue-delays", "0,200",
           "--batch-sizes", "1,2", "--concurrency", "1,4", "--duration", "300ms", "--warmup", "100ms", "--setup-warmup",
-          "200ms", "--latency-budget", "10s", "--admin-token", TOKEN, "--metrics",
+          "200ms", "--warmup-first", "500ms", "--latency-budget", "10s", "--admin-token", TOKEN, "--metrics",
           "http://127.0.0.1:" + server.httpPort().orElseThrow() + "/metrics", "-o", json.toString(), "--html",
           html.toString(), "127.0.0.1:" + server.grpcPort());
 
@@ -111,7 +111,7 @@ class ProfileCommandTest {
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))))
         .start()) {
       Run run = profile("profile", "--model", "mlp", "--instances", "2", "--concurrency", "1", "--duration", "100ms",
-          "--warmup", "0", "--setup-warmup", "0", "127.0.0.1:" + server.grpcPort());
+          "--warmup", "0", "--setup-warmup", "0", "--warmup-first", "0", "127.0.0.1:" + server.grpcPort());
 
       assertThat(run.exit()).isEqualTo(1);
       assertThat(run.err().strip()).startsWith("junction-loadtest profile: the server answered").contains("explicit")
@@ -124,7 +124,7 @@ class ProfileCommandTest {
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))))
         .start()) {
       Run run = profile("profile", "--model", "mlp", "--concurrency", "1,2", "--duration", "200ms", "--warmup", "50ms",
-          "--setup-warmup", "100ms", "--latency-budget", "10s", "--metrics", "http://127.0.0.1:1/metrics",
+          "--setup-warmup", "100ms", "--warmup-first", "0", "--latency-budget", "10s", "--metrics", "http://127.0.0.1:1/metrics",
           "127.0.0.1:" + server.grpcPort());
 
       assertThat(run.exit()).as(run.out() + run.err()).isZero();
