@@ -113,6 +113,88 @@ public final class ProfileCommand implements Callable<Integer> {
   /** One server configuration the sweep loads: -1 for "as configured". */
   private record Setup(int instances, long queueDelayMicros) {}
 
+  private long durationMillis;
+  private long warmupMillis;
+  private long setupWarmupMillis;
+  private long firstWarmupMillis;
+  private double budgetMs;
+
+  /** The points of each configuration: batch sizes × concurrency levels, each with the server's side. */
+  private final class Sweep {
+    private final ManagedChannel channel;
+    private final GRPCInferenceServiceBlockingStub stub;
+    private final ServerMemory memory;
+    private final List<Integer> batches;
+    private final List<String> notes;
+    private final PrintWriter out;
+    private final List<Integer> levels;
+    private boolean memoryKnown = true;
+
+    Sweep(ManagedChannel channel, GRPCInferenceServiceBlockingStub stub, ServerMemory memory, List<Integer> batches,
+        List<String> notes, PrintWriter out) {
+      this.channel = channel;
+      this.stub = stub;
+      this.memory = memory;
+      this.batches = batches;
+      this.notes = notes;
+      this.out = out;
+      this.levels = concurrency.stream().sorted().distinct().toList();
+    }
+
+    void measure(Setup setup, List<ProfilePoint> points) throws InterruptedException {
+      ModelMetadataResponse metadata = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+          .modelMetadata(ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
+      ModelInferRequest warmRequest = RequestFactory.fromMetadata(metadata, model, version, batches.get(0), 1);
+      int warmCallers = levels.get(levels.size() - 1);
+      if (points.isEmpty() && firstWarmupMillis > 0) {
+        warmUntilSteady(channel, warmRequest, warmCallers, firstWarmupMillis, out);
+      }
+      if (setupWarmupMillis > 0) {
+        Load.closedLoop(channel, warmRequest, warmCallers, 0, setupWarmupMillis);
+      }
+      for (int batch : batches) {
+        ModelInferRequest request = RequestFactory.fromMetadata(metadata, model, version, batch, 1);
+        ProfilePoint previous = null;
+        for (int callers : levels) {
+          ProfilePoint p = point(setup, request, batch, callers);
+          points.add(p);
+          out.println(ProfileText.row(p));
+          out.flush();
+          if (previous != null && p.latencyMs(percentile) > budgetMs
+              && p.inferencesPerSecond() < previous.inferencesPerSecond() * 1.05) {
+            out.printf("  (p%d over budget and throughput no longer growing: higher concurrency only queues)%n",
+                percentile);
+            break;
+          }
+          previous = p;
+        }
+      }
+    }
+
+    private ProfilePoint point(Setup setup, ModelInferRequest request, int batch, int callers)
+        throws InterruptedException {
+      if (warmupMillis > 0) {
+        Load.closedLoop(channel, request, callers, 0, warmupMillis);
+      }
+      ServerStatistics before = statistics(stub);
+      Load.Result r = Load.closedLoop(channel, request, callers, 0, Math.max(1, durationMillis));
+      ServerStatistics during = statistics(stub).since(before);
+      ServerMemory.Reading mem = ServerMemory.Reading.UNKNOWN;
+      if (memoryKnown) {
+        try {
+          mem = memory.read(model);
+        } catch (IOException e) {
+          memoryKnown = false;
+          notes.add("memory unknown: " + e.getMessage() + " (give --metrics URL)");
+        }
+      }
+      return new ProfilePoint(setup.instances(), setup.queueDelayMicros(), batch, callers, r.callsPerSecond() * batch,
+          r.callsPerSecond(), r.p50Micros() / 1000, r.p95Micros() / 1000, r.p99Micros() / 1000, r.answered(),
+          r.failures(), during.requests(), during.meanQueueMs(), during.meanComputeMs(), during.meanExecutedBatch(),
+          mem.modelFootprintBytes(), mem.processBytes());
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     String server = connection.target(spec.commandLine());
@@ -124,11 +206,11 @@ public final class ProfileCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "concurrency, batch sizes and instance counts are "
           + "positive, queue delays not negative");
     }
-    long durationMillis = LoadTest.parseDuration(duration).toMillis();
-    long warmupMillis = LoadTest.parseDuration(warmup).toMillis();
-    long setupWarmupMillis = LoadTest.parseDuration(setupWarmup).toMillis();
-    long firstWarmupMillis = LoadTest.parseDuration(warmupFirst).toMillis();
-    double budgetMs = LoadTest.parseDuration(latencyBudget).toNanos() / 1e6;
+    durationMillis = LoadTest.parseDuration(duration).toMillis();
+    warmupMillis = LoadTest.parseDuration(warmup).toMillis();
+    setupWarmupMillis = LoadTest.parseDuration(setupWarmup).toMillis();
+    firstWarmupMillis = LoadTest.parseDuration(warmupFirst).toMillis();
+    budgetMs = LoadTest.parseDuration(latencyBudget).toNanos() / 1e6;
     PrintWriter out = spec.commandLine().getOut();
     ServerMemory memory = new ServerMemory(metrics != null ? metrics
         : URI.create("http://" + host(server) + ":8002/metrics"));
@@ -145,69 +227,16 @@ public final class ProfileCommand implements Callable<Integer> {
       }
       boolean sweepsConfig = !instances.isEmpty() || !queueDelays.isEmpty();
       List<ProfilePoint> points = new ArrayList<>();
-      boolean memoryKnown = true;
       out.println(ProfileText.header());
       try {
+        Sweep sweep = new Sweep(channel, stub, memory, batches, notes, out);
         for (Setup setup : setups()) {
           if (sweepsConfig) {
-            load(channel, override(configured, setup));
-            ModelConfig served = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-                .modelConfig(ModelConfigRequest.newBuilder().setName(model).setVersion(version).build()).getConfig();
-            if (!servedAsAsked(served, setup)) {
-              throw new IllegalStateException("the server loaded " + model + " for " + label(setup) + " but reports "
-                  + served.getInstanceGroupList().stream().map(g -> g.getCount() + " " + g.getKind()).toList()
-                  + " instances and max_queue_delay_microseconds "
-                  + served.getDynamicBatching().getMaxQueueDelayMicroseconds());
-            }
+            loadChecked(channel, stub, configured, setup);
             out.printf("loaded %s with %s%n", model, label(setup));
             out.flush();
           }
-          ModelMetadataResponse metadata = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-              .modelMetadata(ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
-          List<Integer> levels = concurrency.stream().sorted().distinct().toList();
-          ModelInferRequest warmRequest = RequestFactory.fromMetadata(metadata, model, version, batches.get(0), 1);
-          int warmCallers = levels.get(levels.size() - 1);
-          if (points.isEmpty() && firstWarmupMillis > 0) {
-            warmUntilSteady(channel, warmRequest, warmCallers, firstWarmupMillis, out);
-          }
-          if (setupWarmupMillis > 0) {
-            Load.closedLoop(channel, warmRequest, warmCallers, 0, setupWarmupMillis);
-          }
-          for (int batch : batches) {
-            ModelInferRequest request = RequestFactory.fromMetadata(metadata, model, version, batch, 1);
-            ProfilePoint previous = null;
-            for (int callers : levels) {
-              if (warmupMillis > 0) {
-                Load.closedLoop(channel, request, callers, 0, warmupMillis);
-              }
-              ServerStatistics before = statistics(stub);
-              Load.Result r = Load.closedLoop(channel, request, callers, 0, Math.max(1, durationMillis));
-              ServerStatistics during = statistics(stub).since(before);
-              ServerMemory.Reading mem = ServerMemory.Reading.UNKNOWN;
-              if (memoryKnown) {
-                try {
-                  mem = memory.read(model);
-                } catch (IOException e) {
-                  memoryKnown = false;
-                  notes.add("memory unknown: " + e.getMessage() + " (give --metrics URL)");
-                }
-              }
-              ProfilePoint p = new ProfilePoint(setup.instances(), setup.queueDelayMicros(), batch, callers,
-                  r.callsPerSecond() * batch, r.callsPerSecond(), r.p50Micros() / 1000, r.p95Micros() / 1000,
-                  r.p99Micros() / 1000, r.answered(), r.failures(), during.requests(), during.meanQueueMs(),
-                  during.meanComputeMs(), during.meanExecutedBatch(), mem.modelFootprintBytes(), mem.processBytes());
-              points.add(p);
-              out.println(ProfileText.row(p));
-              out.flush();
-              if (previous != null && p.latencyMs(percentile) > budgetMs
-                  && p.inferencesPerSecond() < previous.inferencesPerSecond() * 1.05) {
-                out.printf("  (p%d over budget and throughput no longer growing: higher concurrency only queues)%n",
-                    percentile);
-                break;
-              }
-              previous = p;
-            }
-          }
+          sweep.measure(setup, points);
         }
       } finally {
         if (sweepsConfig) {
@@ -322,6 +351,19 @@ public final class ProfileCommand implements Callable<Integer> {
     Metadata md = new Metadata();
     md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + adminToken);
     return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
+  /** Loads the setup's config and checks that the server reports it before anything is measured. */
+  private void loadChecked(ManagedChannel channel, GRPCInferenceServiceBlockingStub stub, ModelConfig configured,
+      Setup setup) throws IOException {
+    load(channel, override(configured, setup));
+    ModelConfig served = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+        .modelConfig(ModelConfigRequest.newBuilder().setName(model).setVersion(version).build()).getConfig();
+    if (!servedAsAsked(served, setup)) {
+      throw new IllegalStateException("the server loaded " + model + " for " + label(setup) + " but reports "
+          + served.getInstanceGroupList().stream().map(g -> g.getCount() + " " + g.getKind()).toList()
+          + " instances and max_queue_delay_microseconds " + served.getDynamicBatching().getMaxQueueDelayMicroseconds());
+    }
   }
 
   private void load(ManagedChannel channel, ModelConfig config) throws IOException {
