@@ -41,13 +41,13 @@ final class GhzConfig {
       try {
         switch (key) {
           case "host" -> {
-            if (t.target == null && t.positionalTarget == null) {
-              t.target = v.getAsString();
+            if (t.connection.target == null && t.connection.positionalTarget == null) {
+              t.connection.target = v.getAsString();
             }
           }
           case "call" -> t.call = v.getAsString();
-          case "insecure" -> t.insecure = v.getAsBoolean();
-          case "cacert" -> t.cacert = new java.io.File(v.getAsString());
+          case "insecure" -> t.connection.insecure = v.getAsBoolean();
+          case "cacert" -> t.connection.cacert = new java.io.File(v.getAsString());
           case "concurrency" -> t.concurrency = v.getAsInt();
           case "connections" -> t.connections = v.getAsInt();
           case "total" -> t.total = v.getAsLong();

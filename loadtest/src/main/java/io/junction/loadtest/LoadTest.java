@@ -2,14 +2,11 @@ package io.junction.loadtest;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
-import java.io.File;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -30,11 +27,7 @@ import picocli.CommandLine.Spec;
 public final class LoadTest implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--target", description = "host:port (or give it last, as ghz does).")
-  String target;
-
-  @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "HOST:PORT", description = "The server, as in ghz.")
-  String positionalTarget;
+  @CommandLine.Mixin ServerOptions connection;
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "A ghz configuration file (JSON): its settings apply where the command line gives none.")
@@ -159,27 +152,6 @@ public final class LoadTest implements Callable<Integer> {
       description = "Connections to spread the calls over, round robin (default: ${DEFAULT-VALUE}).")
   int connections;
 
-  @Option(names = "--insecure", description = "Plaintext (no TLS).")
-  boolean insecure;
-
-  @Option(names = "--cert", paramLabel = "FILE", description = "Client certificate (PEM) to present (mTLS), with --key.")
-  File cert;
-
-  @Option(names = "--key", paramLabel = "FILE", description = "The client certificate's private key (PKCS#8 PEM).")
-  File key;
-
-  @Option(names = "--cname", paramLabel = "NAME", description = "The server name to verify the server's certificate against.")
-  String cname;
-
-  @Option(names = "--skipTLS", description = "TLS without verifying the server's certificate (tests only).")
-  boolean skipTls;
-
-  @Option(names = "--authority", paramLabel = "VALUE", description = "The :authority the calls carry.")
-  String authority;
-
-  @Option(names = "--cacert", description = "PEM file of certificates to trust for TLS.")
-  File cacert;
-
   @Option(names = {"-O", "--format"}, defaultValue = "summary", description = "summary, json, pretty, csv, influx-summary, influx-details, prometheus (ghz's formats) or html "
           + "(one self-contained page with charts; default: ${DEFAULT-VALUE}).")
   String format;
@@ -214,9 +186,10 @@ public final class LoadTest implements Callable<Integer> {
     return 1;
   }
 
-  /** ghz names the method; only ModelInfer is load-tested, in either of grpc's spellings. */
+  /** The deadline of the calls before the load (metadata): -t is the load's, and -t 0 means none. */
   private static final long PREFLIGHT_SECONDS = 30;
 
+  /** ghz names the method; only ModelInfer is load-tested, in either of grpc's spellings. */
   private static final java.util.Set<String> MODEL_INFER = java.util.Set.of("inference.GRPCInferenceService/ModelInfer",
       "inference.GRPCInferenceService.ModelInfer");
 
@@ -225,12 +198,7 @@ public final class LoadTest implements Callable<Integer> {
     if (config != null) {
       GhzConfig.apply(config, this, spec);
     }
-    if (target == null) {
-      target = positionalTarget;
-    }
-    if (target == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "give the server: --target HOST:PORT, or HOST:PORT last");
-    }
+    String target = connection.target(spec.commandLine());
     if (call != null && !MODEL_INFER.contains(call)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--call " + call + ": only "
           + "inference.GRPCInferenceService/ModelInfer is load-tested");
@@ -270,7 +238,9 @@ public final class LoadTest implements Callable<Integer> {
     }
     java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
     for (int i = 0; i < connections; i++) {
-      channels.add(channel());
+      // Answers are handled on the transport's own thread: recording a latency costs less than the hand-off
+      // to an executor thread would, and every microsecond spent here lowers the rate one core can drive.
+      channels.add(connection.open(spec.commandLine(), true));
     }
     ManagedChannel channel = channels.get(0);
     try {
@@ -384,8 +354,8 @@ public final class LoadTest implements Callable<Integer> {
       // ghz's option keys and types first (host, call, total, timeout in ns, ...), then Junction's own.
       report.options.put("host", target);
       report.options.put("call", "inference.GRPCInferenceService.ModelInfer");
-      report.options.put("insecure", insecure);
-      report.options.put("skipTLS", skipTls);
+      report.options.put("insecure", connection.insecure);
+      report.options.put("skipTLS", connection.skipTls);
       report.options.put("total", calls);
       report.options.put("timeout", timeoutNanos);
       report.options.put("skipFirst", skipFirst);
@@ -441,37 +411,6 @@ public final class LoadTest implements Callable<Integer> {
     new Runner(stubs, request.toBuilder().setModelName(NO_MODEL).build(), TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))
         .closedLoop(Math.max(1, Math.min(4, concurrency)), 0, CLIENT_WARMUP_NANOS);
   }
-
-  private ManagedChannel channel() throws javax.net.ssl.SSLException {
-    // Answers are handled on the transport's own thread: recording a latency costs less than the hand-off
-    // to an executor thread would, and every microsecond spent here lowers the rate one core can drive.
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).maxInboundMessageSize(256 << 20).directExecutor();
-    // grpc-java has one authority for both the :authority header and the name TLS verifies; --authority wins.
-    String override = authority != null ? authority : cname;
-    if (override != null) {
-      b.overrideAuthority(override);
-    }
-    if (insecure) {
-      return b.usePlaintext().build();
-    }
-    if (cacert == null && cert == null && !skipTls) {
-      return b.useTransportSecurity().build();
-    }
-    io.netty.handler.ssl.SslContextBuilder ssl = GrpcSslContexts.forClient();
-    if (skipTls) {
-      ssl.trustManager(io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE);
-    } else if (cacert != null) {
-      ssl.trustManager(cacert);
-    }
-    if (cert != null) {
-      if (key == null) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--cert needs --key");
-      }
-      ssl.keyManager(cert, key);
-    }
-    return b.sslContext(ssl.build()).build();
-  }
-
 
   private Metadata parseMetadata(String json) {
     Metadata md = new Metadata();

@@ -62,7 +62,7 @@ public final class CheckCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = spec.commandLine().getOut();
-    ManagedChannel channel = connection.open(server);
+    ManagedChannel channel = connection.open(spec.commandLine(), false);
     int passed = 0;
     try {
       var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);

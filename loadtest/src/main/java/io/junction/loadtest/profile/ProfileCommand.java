@@ -214,7 +214,7 @@ public final class ProfileCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     ServerMemory memory = new ServerMemory(metrics != null ? metrics
         : URI.create("http://" + host(server) + ":8002/metrics"));
-    ManagedChannel channel = connection.open(server);
+    ManagedChannel channel = connection.open(spec.commandLine(), false);
     try {
       GRPCInferenceServiceBlockingStub stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
       ModelConfig configured = stub.withDeadlineAfter(10, TimeUnit.SECONDS)

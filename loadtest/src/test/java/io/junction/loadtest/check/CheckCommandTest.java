@@ -42,7 +42,7 @@ class CheckCommandTest {
     CommandLine cli = LoadTest.commandLine();
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(out));
-    int exit = cli.execute("check", "--model", "mlp", "--model-version", version, "--golden", golden.toString(),
+    int exit = cli.execute("check", "--insecure", "--model", "mlp", "--model-version", version, "--golden", golden.toString(),
         "127.0.0.1:" + server.grpcPort());
     return new Run(exit, out.toString());
   }

@@ -63,7 +63,7 @@ class ProfileCommandTest {
       Path json = dir.resolve("profile.json");
       Path html = dir.resolve("profile.html");
 
-      Run run = profile("profile", "--model", "mlp", "--instances", "1,2", "--max-queue-delays", "0,200",
+      Run run = profile("profile", "--insecure", "--model", "mlp", "--instances", "1,2", "--max-queue-delays", "0,200",
           "--batch-sizes", "1,2", "--concurrency", "1,4", "--duration", "300ms", "--warmup", "100ms", "--setup-warmup",
           "200ms", "--warmup-first", "500ms", "--latency-budget", "10s", "--admin-token", TOKEN, "--metrics",
           "http://127.0.0.1:" + server.httpPort().orElseThrow() + "/metrics", "-o", json.toString(), "--html",
@@ -110,7 +110,7 @@ class ProfileCommandTest {
   void sweepingTheConfigOfAServerThatRefusesLoadsIsAOneLineError() throws Exception {
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))))
         .start()) {
-      Run run = profile("profile", "--model", "mlp", "--instances", "2", "--concurrency", "1", "--duration", "100ms",
+      Run run = profile("profile", "--insecure", "--model", "mlp", "--instances", "2", "--concurrency", "1", "--duration", "100ms",
           "--warmup", "0", "--setup-warmup", "0", "--warmup-first", "0", "127.0.0.1:" + server.grpcPort());
 
       assertThat(run.exit()).isEqualTo(1);
@@ -123,7 +123,7 @@ class ProfileCommandTest {
   void aModelWithoutDynamicBatchingIsProfiledAsConfiguredAndTheAnalysisSaysWhatWasNotMeasured() throws Exception {
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))))
         .start()) {
-      Run run = profile("profile", "--model", "mlp", "--concurrency", "1,2", "--duration", "200ms", "--warmup", "50ms",
+      Run run = profile("profile", "--insecure", "--model", "mlp", "--concurrency", "1,2", "--duration", "200ms", "--warmup", "50ms",
           "--setup-warmup", "100ms", "--warmup-first", "0", "--latency-budget", "10s", "--metrics", "http://127.0.0.1:1/metrics",
           "127.0.0.1:" + server.grpcPort());
 

@@ -271,9 +271,13 @@ public final class ModelManager implements AutoCloseable {
    * its files.
    */
   public Map<DeviceId, Long> estimateBytes(String name) {
+    return estimateBytes(name, configOverride(name));
+  }
+
+  private Map<DeviceId, Long> estimateBytes(String name, Optional<ModelConfig> config) {
     Map<DeviceId, Long> total = new TreeMap<>();
     try {
-      ModelDirectory dir = repository.open(name, configOverride(name));
+      ModelDirectory dir = repository.open(name, config);
       for (long v : dir.selectedVersions()) {
         Backend backend = backends.select(name, dir.config(), dir.path().resolve(Long.toString(v)));
         InstancePlacement placement = place(ServedModel.label(name, v),
@@ -337,7 +341,7 @@ public final class ModelManager implements AutoCloseable {
   public boolean load(String name) {
     changeLock.lock();
     try {
-      return loadNow(name);
+      return loadNow(name, configOverride(name)).ready();
     } finally {
       changeLock.unlock();
     }
@@ -350,22 +354,13 @@ public final class ModelManager implements AutoCloseable {
    */
   public boolean load(String name, Optional<ModelConfig> config) {
     changeLock.lock();
-    ModelConfig before = configOverrides.get(name);
-    boolean replaced = false;
     try {
-      config.ifPresentOrElse(c -> configOverrides.put(name, c), () -> configOverrides.remove(name));
-      boolean ready = loadNow(name);
-      boolean keptPrevious = !ready && isLoaded(name) && !models.get(name).reloadFailure().isEmpty();
-      replaced = !keptPrevious;
-      return ready;
-    } finally {
-      if (!replaced) {
-        if (before == null) {
-          configOverrides.remove(name);
-        } else {
-          configOverrides.put(name, before);
-        }
+      Loaded loaded = loadNow(name, config);
+      if (!loaded.keptPrevious()) {
+        config.ifPresentOrElse(c -> configOverrides.put(name, c), () -> configOverrides.remove(name));
       }
+      return loaded.ready();
+    } finally {
       changeLock.unlock();
     }
   }
@@ -375,22 +370,26 @@ public final class ModelManager implements AutoCloseable {
     return Optional.ofNullable(configOverrides.get(name));
   }
 
-  private boolean loadNow(String name) {
+  /** What a load did: whether a version is ready from it, and whether a failed reload left the previous serving. */
+  private record Loaded(boolean ready, boolean keptPrevious) {}
+
+  /** @throws QueueFullException if the memory budget refused the load (then nothing changed) */
+  private Loaded loadNow(String name, Optional<ModelConfig> config) {
     ModelRecord previous = models.get(name);
     try {
-      admission.admit(name, estimateBytes(name), heldBytes(name));
+      admission.admit(name, estimateBytes(name, config), heldBytes(name));
     } catch (QueueFullException e) {
       refused(name, previous, e.getMessage());
       throw e;
     }
-    ModelRecord record = loadRecord(name);
+    ModelRecord record = loadRecord(name, config);
     if (previous != null && previous.anyReady() && record.hasFailures()) {
       keepServing(name, previous, record);
-      return false;
+      return new Loaded(false, true);
     }
     reportFailures(name, record);
     swap(name, record);
-    return record.anyReady();
+    return new Loaded(record.anyReady(), false);
   }
 
   /**
@@ -553,11 +552,11 @@ public final class ModelManager implements AutoCloseable {
     return record.unloadedFor(java.util.Set.of(UNLOADED, EVICTED));
   }
 
-  private ModelRecord loadRecord(String name) {
+  private ModelRecord loadRecord(String name, Optional<ModelConfig> config) {
     String fingerprint = repository.fingerprint(name);
     ModelDirectory dir;
     try {
-      dir = repository.open(name, configOverride(name));
+      dir = repository.open(name, config);
     } catch (ModelLoadException e) {
       return ModelRecord.failed(name, e.getMessage(), fingerprint);
     }

@@ -66,13 +66,9 @@ public final class DeviceRegistry implements AutoCloseable {
   /**
    * The devices the installed {@link DeviceDiscovery} providers find. A provider that fails (no driver,
    * native libraries missing, even a linkage error) is logged in one line and skipped: the server
-   * carries on with the devices it has.
+   * carries on with the devices it has. Each provider that found devices registers their gauges in
+   * {@code metrics}.
    */
-  public static List<Device> discover(ClassLoader loader) {
-    return discover(loader, new PrometheusRegistry());
-  }
-
-  /** As {@link #discover(ClassLoader)}, each provider registering its devices' gauges in {@code metrics}. */
   public static List<Device> discover(ClassLoader loader, PrometheusRegistry metrics) {
     List<Device> found = new ArrayList<>();
     ServiceLoader<DeviceDiscovery> providers = ServiceLoader.load(DeviceDiscovery.class, loader);

@@ -48,7 +48,7 @@ class DeviceDiscoveryTest {
     Files.writeString(services.resolve(DeviceDiscovery.class.getName()),
         NoDriver.class.getName() + "\n" + TwoGpus.class.getName() + "\n");
     try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
-      List<Device> found = DeviceRegistry.discover(loader);
+      List<Device> found = DeviceRegistry.discover(loader, new PrometheusRegistry());
       assertThat(found).extracting(Device::id).containsExactly(DeviceId.gpu(0), DeviceId.gpu(1));
       try (DeviceRegistry registry = new DeviceRegistry(found, 2, 3, new PrometheusRegistry())) {
         assertThat(registry.ids()).containsExactly(DeviceId.CPU, DeviceId.gpu(0), DeviceId.gpu(1));
@@ -60,6 +60,6 @@ class DeviceDiscoveryTest {
 
   @Test
   void withoutDiscoveriesOnlyTheCpuIsThere() {
-    assertThat(DeviceRegistry.discover(getClass().getClassLoader())).isEmpty();
+    assertThat(DeviceRegistry.discover(getClass().getClassLoader(), new PrometheusRegistry())).isEmpty();
   }
 }
