@@ -29,6 +29,7 @@ import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
+import io.junction.server.tensor.BufferPool;
 import io.junction.server.http.HttpEndpoint;
 import io.junction.server.drift.DriftMonitor;
 import io.junction.server.http.RestApi;
@@ -230,9 +231,15 @@ public final class JunctionServer implements AutoCloseable {
       io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_large_requests_waiting")
           .help("Large ModelInfer requests waiting to be parsed or being parsed")
           .callback(cb -> cb.call(largeRequests.waiting())).register(metrics.registry());
+      // Requests from 64 KiB are copied once into these buffers; at most 64 MiB of them wait idle.
+      BufferPool requestBuffers = new BufferPool(64L << 20, 64L << 20);
+      io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("junction_request_buffers_allocated")
+          .help("Direct buffers allocated for requests of 64 KiB and more, which are copied once into pooled buffers; "
+              + "flat under steady load while the pool reuses them")
+          .callback(cb -> cb.call(requestBuffers.allocations())).register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
-              config.limits(), readTimeouts, largeRequests, telemetry.tracer())
+              config.limits(), readTimeouts, largeRequests, requestBuffers, telemetry.tracer())
               .definition(repositoryGuard),
           health.getHealthService().bindService(), new FeedbackGrpcService(outcomes).bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {

@@ -1,6 +1,5 @@
 package io.junction.server.grpc;
 
-import com.google.protobuf.ByteString;
 import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
@@ -9,6 +8,7 @@ import io.junction.server.inference.InferenceCall;
 import io.junction.server.inference.InputTensor;
 import io.junction.server.inference.Parameter;
 import io.junction.server.inference.TensorPayload;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,37 +16,38 @@ import java.util.Map;
 
 /**
  * A {@code ModelInferRequest} to a transport-neutral {@link InferenceCall}. Nothing is copied: raw
- * contents stay the bytes protobuf holds until the pipeline, having validated the call against the
+ * contents stay the bytes protobuf holds (or views of the pooled buffer a large request was read into) until the pipeline, having validated the call against the
  * model, asks for the tensors. Structural faults of the message (raw and typed contents mixed, a raw
  * count that does not match the inputs) surface then too, with the model's name in the message.
  */
 final class InferCallDecoder {
   private InferCallDecoder() {}
 
-  static InferenceCall decode(ModelInferRequest request) {
+  static InferenceCall decode(ReceivedRequest.Parsed parsed) {
+    ModelInferRequest request = parsed.request();
     int inputCount = request.getInputsCount();
-    int rawCount = request.getRawInputContentsCount();
-    boolean raw = rawCount > 0;
+    boolean raw = parsed.rawCount() > 0;
     List<InputTensor> inputs = new ArrayList<>(inputCount);
     for (int i = 0; i < inputCount; i++) {
       InferInputTensor input = request.getInputs(i);
-      inputs.add(new InputTensor(input.getName(), input.getDatatype(), shape(input), payload(request, i, raw)));
+      inputs.add(new InputTensor(input.getName(), input.getDatatype(), shape(input), payload(parsed, i, raw)));
     }
     List<String> outputs = request.getOutputsCount() == 0 ? List.of() : new ArrayList<>(request.getOutputsCount());
     for (int i = 0; i < request.getOutputsCount(); i++) {
       outputs.add(request.getOutputs(i).getName());
     }
     return new InferenceCall(request.getId(), request.getModelName(), request.getModelVersion(), inputs, outputs,
-        parameters(request.getParametersMap()));
+        parameters(request.getParametersMap()), parsed.memory());
   }
 
-  private static TensorPayload payload(ModelInferRequest request, int index, boolean raw) {
+  private static TensorPayload payload(ReceivedRequest.Parsed parsed, int index, boolean raw) {
+    ModelInferRequest request = parsed.request();
     InferInputTensor input = request.getInputs(index);
     if (!raw) {
       return (label, name, type, shape) -> TensorDecoder.fromTyped(label, name, type, shape, input.getContents());
     }
     int inputCount = request.getInputsCount();
-    int rawCount = request.getRawInputContentsCount();
+    int rawCount = parsed.rawCount();
     if (rawCount != inputCount) {
       return (label, name, type, shape) -> {
         throw new InvalidInputException(label + ": the request has " + inputCount + " inputs but " + rawCount
@@ -59,7 +60,7 @@ final class InferCallDecoder {
             + "raw_input_contents; use one or the other for all inputs");
       };
     }
-    ByteString contents = request.getRawInputContents(index);
+    ByteBuffer contents = parsed.raw(index);
     return (label, name, type, shape) -> TensorDecoder.fromRaw(label, name, type, shape, contents);
   }
 

@@ -57,6 +57,12 @@ import java.util.Optional;
  * its headers can name the serving route and variant.
  */
 public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+  /**
+   * The size from which a request is copied once into a pooled direct buffer and parsed there (below it,
+   * grpc-java's parser, which copies twice, costs less than the pool's bookkeeping).
+   */
+  public static final int POOLED_REQUEST_BYTES = 64 * 1024;
+
   private final ModelManager models;
   private final ModelCatalog catalog;
   private final InferencePipeline pipeline;
@@ -74,16 +80,18 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * @param limits the typed-contents cap, the size from which requests are large, and the request read timeout
    * @param timers where ModelInfer's read timeouts wait (owned by the caller)
    * @param lane where large requests are parsed and handed on (owned by the caller)
+   * @param requestBuffers where requests of {@link #POOLED_REQUEST_BYTES} and more are copied to be parsed
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
       int streamWindow, io.junction.server.config.GrpcLimits limits, java.util.concurrent.ScheduledExecutorService timers,
-      LargeRequestLane lane, Tracer tracer) {
+      LargeRequestLane lane, io.junction.server.tensor.BufferPool requestBuffers, Tracer tracer) {
     this.models = models;
     this.catalog = catalog;
     this.pipeline = pipeline;
     this.info = info;
     this.streamWindow = streamWindow;
-    this.parser = new InferRequestMarshaller(limits.maxTypedContentsBytes(), limits.inboundMemory().largeMessageBytes());
+    this.parser = new InferRequestMarshaller(limits.maxTypedContentsBytes(), limits.inboundMemory().largeMessageBytes(),
+        POOLED_REQUEST_BYTES, requestBuffers);
     this.lane = lane;
     this.readTimeout = limits.requestReadTimeout();
     this.timers = timers;

@@ -71,10 +71,10 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
     io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
     CompletableFuture<ModelStreamInferResponse> answer;
     if (received instanceof ReceivedRequest.Parsed parsed) {
-      answer = answer(parsed.request(), trace);
+      answer = answer(parsed, trace);
     } else if (received instanceof ReceivedRequest.Large large) {
       answer = lane.parse(large, parser::parseLarge, context::isCancelled).thenCompose(r -> r instanceof ReceivedRequest.Parsed p
-          ? answer(p.request(), trace) : CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) r)))
+          ? answer(p, trace) : CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) r)))
           .exceptionally(failure -> ModelStreamInferResponse.newBuilder() // never break the chain of answers
               .setErrorMessage("INTERNAL: the request could not be parsed: " + failure).build());
     } else {
@@ -94,11 +94,12 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
   }
 
   /** Runs one request; its answer, or null when the stream was cancelled meanwhile. */
-  private CompletableFuture<ModelStreamInferResponse> answer(ModelInferRequest request,
+  private CompletableFuture<ModelStreamInferResponse> answer(ReceivedRequest.Parsed parsed,
       io.opentelemetry.context.Context trace) {
+    ModelInferRequest request = parsed.request();
     // Each streamed request gets its own span under the stream's server span.
     Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan();
-    CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(request),
+    CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(parsed),
         new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span));
     inFlight.add(outcome);
     return outcome.handle((o, cancelled) -> {

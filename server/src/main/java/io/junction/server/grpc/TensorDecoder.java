@@ -19,9 +19,9 @@ import java.util.List;
 final class TensorDecoder {
   private TensorDecoder() {}
 
-  /** Raw little-endian contents: a read-only view of the bytes protobuf already holds, no copy. */
-  static Tensor fromRaw(String label, String name, DataType type, long[] shape, ByteString raw) {
-    return RawTensors.decode(label, name, type, shape, raw.asReadOnlyByteBuffer(), "raw_input_contents");
+  /** Raw little-endian contents: a read-only view of the bytes already received, no copy. */
+  static Tensor fromRaw(String label, String name, DataType type, long[] shape, ByteBuffer raw) {
+    return RawTensors.decode(label, name, type, shape, raw, "raw_input_contents");
   }
 
   /** Typed contents: each datatype reads exactly one field of {@link InferTensorContents}. */

@@ -142,13 +142,14 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
         refuse(Status.fromCode(refused.code()).withDescription(StatusTranslator.bounded(refused.message())));
         return;
       }
+      ReceivedRequest.Parsed parsed = (ReceivedRequest.Parsed) received;
       if (cancelled) {
+        parsed.memory().release();
         return;
       }
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
           RequestMetadata.deadlineNanos(context), () -> cancelled, span);
-      CompletableFuture<InferenceOutcome> pending = pipeline.infer(
-          InferCallDecoder.decode(((ReceivedRequest.Parsed) received).request()), requestContext);
+      CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(parsed), requestContext);
       answer = pending;
       if (cancelled) {
         pending.cancel(false);

@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #infer} never throws and its future never completes exceptionally: every failure is an
  * outcome, carrying the routing decision made before it. Cancelling the returned future (the caller
  * went away) takes the request out of the queue if it has not run yet.
+ *
+ * <p>A call whose inputs are views of a pooled buffer ({@link InferenceCall#memory()}) gives it back once
+ * the listeners have read the call and the scheduler has finished every request made from it. A request
+ * cancelled while its batch may still be reading it, and a call mirrored to a shadow, abandon the buffer
+ * to the garbage collector instead: the pool never hands out memory that someone may still read.
  */
 public final class InferencePipeline {
   private static final Logger log = LoggerFactory.getLogger(InferencePipeline.class);
@@ -50,6 +55,7 @@ public final class InferencePipeline {
     this.listeners = List.copyOf(listeners);
   }
 
+  /** Runs a call; takes over the caller's hold on the call's {@linkplain InferenceCall#memory() memory}. */
   public CompletableFuture<InferenceOutcome> infer(InferenceCall call, RequestContext context) {
     long arrival = System.nanoTime();
     long arrivalMillis = System.currentTimeMillis();
@@ -133,8 +139,24 @@ public final class InferencePipeline {
       }
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
-      CompletableFuture<InferenceResult> queued = admitted.submit(request);
-      queued.whenComplete((r, e) -> model.release());
+      var memory = call.memory();
+      memory.retain(); // the scheduler reads the inputs until this request's batch has run
+      CompletableFuture<InferenceResult> queued;
+      try {
+        queued = admitted.submit(request);
+      } catch (RuntimeException e) {
+        memory.release(); // refused: the scheduler did not take the request
+        throw e;
+      }
+      queued.whenComplete((r, e) -> {
+        model.release();
+        // A cancelled request's future completes at once, even while its batch still reads the inputs.
+        if (queued.isCancelled()) {
+          memory.abandon();
+        } else {
+          memory.release();
+        }
+      });
       if (validated != null) {
         validated.queued(queued);
       }
@@ -210,7 +232,10 @@ public final class InferencePipeline {
         }
       }
       if (route != null && result != null && shadows.sample(route.route())) {
+        call.memory().abandon(); // the shadow reads the inputs later, for as long as its own request takes
         mirror(route, call, result);
+      } else {
+        call.memory().release();
       }
     }
   }

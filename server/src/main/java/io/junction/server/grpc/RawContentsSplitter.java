@@ -1,0 +1,89 @@
+package io.junction.server.grpc;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a {@code ModelInferRequest}'s wire bytes into its {@code raw_input_contents} (views of the
+ * bytes, not copied) and everything else (copied; small). Protobuf-java parses a direct buffer by first
+ * copying all of it to the heap, so a request held in direct memory is parsed this way instead: the
+ * rest by protobuf, the raw contents left where they are. Only the top level is read here, field by
+ * field as the wire format frames them; what the fields hold is protobuf's to judge.
+ */
+final class RawContentsSplitter {
+  /** {@code ModelInferRequest.raw_input_contents}. */
+  static final int RAW_INPUT_CONTENTS = 7;
+
+  /** The request without its raw contents, and the raw contents in the order they came. */
+  record Split(byte[] rest, List<ByteBuffer> rawContents) {}
+
+  private RawContentsSplitter() {}
+
+  static Split split(ByteBuffer message) throws InvalidProtocolBufferException {
+    ByteBuffer in = message.duplicate();
+    ByteArrayOutputStream rest = new ByteArrayOutputStream(Math.min(in.remaining(), 4096));
+    List<ByteBuffer> raw = new ArrayList<>(4);
+    byte[] scratch = new byte[256];
+    while (in.hasRemaining()) {
+      int start = in.position();
+      long tag = readVarint(in);
+      int field = (int) (tag >>> 3);
+      int type = (int) (tag & 7);
+      if (field <= 0 || tag > 0xFFFF_FFFFL) {
+        throw new InvalidProtocolBufferException("field number " + field + " is not valid");
+      }
+      switch (type) {
+        case WireFormat.WIRETYPE_VARINT -> readVarint(in);
+        case WireFormat.WIRETYPE_FIXED64 -> skip(in, 8);
+        case WireFormat.WIRETYPE_FIXED32 -> skip(in, 4);
+        case WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
+          long length = readVarint(in);
+          if (length > in.remaining()) {
+            throw new InvalidProtocolBufferException("field " + field + " claims " + length + " bytes, only "
+                + in.remaining() + " follow");
+          }
+          if (field == RAW_INPUT_CONTENTS) {
+            raw.add(in.slice(in.position(), (int) length));
+            in.position(in.position() + (int) length);
+            continue;
+          }
+          skip(in, length);
+        }
+        default -> throw new InvalidProtocolBufferException("field " + field + " has wire type " + type
+            + ", which a ModelInferRequest never uses");
+      }
+      for (int at = start; at < in.position(); at += scratch.length) {
+        int n = Math.min(scratch.length, in.position() - at);
+        in.get(at, scratch, 0, n);
+        rest.write(scratch, 0, n);
+      }
+    }
+    return new Split(rest.toByteArray(), raw);
+  }
+
+  private static long readVarint(ByteBuffer in) throws InvalidProtocolBufferException {
+    long value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (!in.hasRemaining()) {
+        throw new InvalidProtocolBufferException("the message ends inside a varint");
+      }
+      byte b = in.get();
+      value |= (long) (b & 0x7F) << shift;
+      if (b >= 0) {
+        return value;
+      }
+    }
+    throw new InvalidProtocolBufferException("a varint longer than ten bytes");
+  }
+
+  private static void skip(ByteBuffer in, long bytes) throws InvalidProtocolBufferException {
+    if (bytes > in.remaining()) {
+      throw new InvalidProtocolBufferException("the message ends inside a field");
+    }
+    in.position(in.position() + (int) bytes);
+  }
+}
