@@ -137,9 +137,10 @@ public final class PerCallCostBenchmark {
 
     System.out.println();
     System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
-        + "| tiny c=16 J / E /s | ratio | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
+        + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
+        + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | payload log off / 100 % /s | ratio |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
@@ -162,13 +163,16 @@ public final class PerCallCostBenchmark {
       Load.Result b = bigPair[1];
       Load.Result n = plain[0];
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
-      System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f "
-              + "| %.0f / %.0f | %.2f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f | %.0f / %.0f | %.2f |%n",
+      System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f "
+              + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
+              + "| %.0f / %.0f | %.2f |%n",
           r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
           n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
           small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
+          small[1].serverCpuMicrosPerCall(), small[0].serverCpuMicrosPerCall(),
           one[1].p50Micros(), one[0].p50Micros(), one[1].p50Micros() - one[0].p50Micros(),
           large[1].callsPerSecond(), large[0].callsPerSecond(), large[1].callsPerSecond() / large[0].callsPerSecond(),
+          large[1].serverCpuMicrosPerCall(), large[0].serverCpuMicrosPerCall(),
           tracing[0].callsPerSecond(), tracing[1].callsPerSecond(), tracing[2].callsPerSecond(),
           tracing[3].callsPerSecond(), tracing[2].callsPerSecond() / tracing[0].callsPerSecond(),
           tracing[3].callsPerSecond() / tracing[0].callsPerSecond(),
@@ -184,7 +188,13 @@ public final class PerCallCostBenchmark {
     }
   }
 
-  private record Endpoint(ManagedChannel channel) {}
+  /** A server: its channel, and its process (taskset execs the JVM, so the pid is the server's). */
+  private record Endpoint(ManagedChannel channel, ProcessHandle process) {
+    /** The server's CPU time so far (user and system, all threads), or -1. */
+    long cpuNanos() {
+      return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+    }
+  }
 
   /** True during repetition 0, which warms each server's JIT for longer and is not reported. */
   private boolean warming;
@@ -198,7 +208,7 @@ public final class PerCallCostBenchmark {
   private Load.Result[] interleaved(String section, ModelInferRequest request, int callers, Endpoint... servers)
       throws InterruptedException {
     if (!sections.contains(section)) {
-      Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0);
+      Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN);
       return java.util.Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
     }
     List<List<Load.Result>> windows = new ArrayList<>();
@@ -219,8 +229,9 @@ public final class PerCallCostBenchmark {
       double[] p50s = w.stream().mapToDouble(Load.Result::p50Micros).sorted().toArray();
       double[] p95s = w.stream().mapToDouble(Load.Result::p95Micros).sorted().toArray();
       double[] p99s = w.stream().mapToDouble(Load.Result::p99Micros).sorted().toArray();
+      double[] cpus = w.stream().mapToDouble(Load.Result::serverCpuMicrosPerCall).sorted().toArray();
       medians[i] = new Load.Result(rates[rates.length / 2], p50s[p50s.length / 2], p95s[p95s.length / 2],
-          p99s[p99s.length / 2], w.stream().mapToLong(Load.Result::answered).sum(), 0);
+          p99s[p99s.length / 2], w.stream().mapToLong(Load.Result::answered).sum(), 0, cpus[cpus.length / 2]);
     }
     return medians;
   }
@@ -228,7 +239,7 @@ public final class PerCallCostBenchmark {
   private Load.Result load(Endpoint endpoint, ModelInferRequest request, int callers) throws InterruptedException {
     // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
     return Load.closedLoop(endpoint.channel(), request, callers, warming ? 4 * warmupMillis : warmupMillis / 2,
-        measureMillis);
+        measureMillis, endpoint::cpuNanos);
   }
 
   /** [inference_count, execution_count] of a model's version 1. */
@@ -293,11 +304,12 @@ public final class PerCallCostBenchmark {
     return port;
   }
 
-  private static Endpoint ready(int port) throws Exception {
+  /** The server started last, once it answers on {@code port}. */
+  private Endpoint ready(int port) throws Exception {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
     Servers.awaitReady(channel, "server on port " + port);
-    return new Endpoint(channel);
+    return new Endpoint(channel, processes.get(processes.size() - 1).toHandle());
   }
 
   /** Runs a JVM to completion and returns its output. */
