@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * A {@code ModelInferRequest} to a transport-neutral {@link InferenceCall}. Nothing is copied: raw
- * contents stay the bytes protobuf holds (or views of the pooled buffer a large request was read into) until the pipeline, having validated the call against the
- * model, asks for the tensors. Structural faults of the message (raw and typed contents mixed, a raw
+ * contents stay the bytes protobuf holds (or views of the pooled buffer a request of 64 KiB or more was
+ * read into) until the pipeline, having validated the call against the model, asks for the tensors. Structural faults of the message (raw and typed contents mixed, a raw
  * count that does not match the inputs) surface then too, with the model's name in the message.
  */
 final class InferCallDecoder {

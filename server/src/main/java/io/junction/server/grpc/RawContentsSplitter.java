@@ -2,7 +2,6 @@ package io.junction.server.grpc;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,9 +24,10 @@ final class RawContentsSplitter {
 
   static Split split(ByteBuffer message) throws InvalidProtocolBufferException {
     ByteBuffer in = message.duplicate();
-    ByteArrayOutputStream rest = new ByteArrayOutputStream(Math.min(in.remaining(), 4096));
     List<ByteBuffer> raw = new ArrayList<>(4);
-    byte[] scratch = new byte[256];
+    // The other fields as [start, end) ranges of the message, neighbours merged: usually one or two.
+    List<int[]> kept = new ArrayList<>(4);
+    int keptBytes = 0;
     while (in.hasRemaining()) {
       int start = in.position();
       long tag = readVarint(in);
@@ -56,13 +56,21 @@ final class RawContentsSplitter {
         default -> throw new InvalidProtocolBufferException("field " + field + " has wire type " + type
             + ", which a ModelInferRequest never uses");
       }
-      for (int at = start; at < in.position(); at += scratch.length) {
-        int n = Math.min(scratch.length, in.position() - at);
-        in.get(at, scratch, 0, n);
-        rest.write(scratch, 0, n);
+      int[] last = kept.isEmpty() ? null : kept.get(kept.size() - 1);
+      if (last != null && last[1] == start) {
+        last[1] = in.position();
+      } else {
+        kept.add(new int[] {start, in.position()});
       }
+      keptBytes += in.position() - start;
     }
-    return new Split(rest.toByteArray(), raw);
+    byte[] rest = new byte[keptBytes];
+    int at = 0;
+    for (int[] range : kept) {
+      message.get(range[0], rest, at, range[1] - range[0]);
+      at += range[1] - range[0];
+    }
+    return new Split(rest, raw);
   }
 
   private static long readVarint(ByteBuffer in) throws InvalidProtocolBufferException {
