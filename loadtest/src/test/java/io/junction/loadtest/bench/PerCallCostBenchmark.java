@@ -139,8 +139,9 @@ public final class PerCallCostBenchmark {
     System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
         + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
-        + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | payload log off / 100 % /s | ratio |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
+        + "| payload log off / 100 % /s | ratio |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
@@ -165,7 +166,7 @@ public final class PerCallCostBenchmark {
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
       System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
-              + "| %.0f / %.0f | %.2f |%n",
+              + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f |%n",
           r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
           n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
           small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
@@ -176,6 +177,7 @@ public final class PerCallCostBenchmark {
           tracing[0].callsPerSecond(), tracing[1].callsPerSecond(), tracing[2].callsPerSecond(),
           tracing[3].callsPerSecond(), tracing[2].callsPerSecond() / tracing[0].callsPerSecond(),
           tracing[3].callsPerSecond() / tracing[0].callsPerSecond(),
+          tracing[0].serverCpuMicrosPerCall(), tracing[2].serverCpuMicrosPerCall(), tracing[3].serverCpuMicrosPerCall(),
           payload[0].callsPerSecond(), payload[1].callsPerSecond(),
           payload[1].callsPerSecond() / payload[0].callsPerSecond());
       if (failures > 0) {
