@@ -30,9 +30,11 @@ import org.slf4j.LoggerFactory;
  * went away) takes the request out of the queue if it has not run yet.
  *
  * <p>A call whose inputs are views of a pooled buffer ({@link InferenceCall#memory()}) gives it back once
- * the listeners have read the call and the scheduler has finished every request made from it. A request
- * cancelled while its batch may still be reading it, and a call mirrored to a shadow, abandon the buffer
- * to the garbage collector instead: the pool never hands out memory that someone may still read.
+ * the listeners have read the call and the scheduler no longer reads any request made from it (it holds
+ * its own reference for that, released when the request ran, failed, expired or left the queue; a
+ * cancelled request's future completes at once, even while its batch may still be reading). A call
+ * mirrored to a shadow abandons the buffer to the garbage collector: the pool never hands out memory that
+ * someone may still read.
  */
 public final class InferencePipeline {
   private static final Logger log = LoggerFactory.getLogger(InferencePipeline.class);
@@ -139,24 +141,16 @@ public final class InferencePipeline {
       }
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
-      var memory = call.memory();
-      memory.retain(); // the scheduler reads the inputs until this request's batch has run
+      // The scheduler's own hold on the inputs' memory, which it releases once no batch will read them.
+      call.memory().retain();
       CompletableFuture<InferenceResult> queued;
       try {
         queued = admitted.submit(request);
       } catch (RuntimeException e) {
-        memory.release(); // refused: the scheduler did not take the request
+        call.memory().release(); // refused: the scheduler did not take the request
         throw e;
       }
-      queued.whenComplete((r, e) -> {
-        model.release();
-        // A cancelled request's future completes at once, even while its batch still reads the inputs.
-        if (queued.isCancelled()) {
-          memory.abandon();
-        } else {
-          memory.release();
-        }
-      });
+      queued.whenComplete((r, e) -> model.release());
       if (validated != null) {
         validated.queued(queued);
       }

@@ -79,7 +79,7 @@ final class RequestValidator {
       span.setAttribute(SpanNames.ROWS, rows);
     }
     return new InferenceRequest(call.id(), model, tensors, outputs, rows, arrivalNanos, context.deadlineNanos(),
-        context.cancelled(), priority, queueTimeoutNanos, span);
+        context.cancelled(), priority, queueTimeoutNanos, span, call.memory());
   }
 
   /** A non-negative integer request parameter, as Triton's clients send it (int64 or uint64); 0 when absent. */

@@ -55,8 +55,16 @@ final class BatchExecution {
     this.batchSize = batchSize;
   }
 
-  /** Runs on a device thread. */
+  /** Runs on a device thread; when it returns, no request of the batch has its inputs read any more. */
   void run(List<PendingRequest> batch) {
+    try {
+      runBatch(batch);
+    } finally {
+      batch.forEach(PendingRequest::inputsDone);
+    }
+  }
+
+  private void runBatch(List<PendingRequest> batch) {
     long start = System.nanoTime();
     List<PendingRequest> live = new ArrayList<>(batch.size());
     for (PendingRequest p : batch) {
@@ -121,11 +129,12 @@ final class BatchExecution {
     }
   }
 
-  /** Answers a request that will not run; counted once, whoever gets there first. */
+  /** Answers a request that will not run (or whose batch failed); counted once, whoever gets there first. */
   void fail(PendingRequest p, JunctionException e) {
     if (p.claimOutcome()) {
       model.stats().recordFailure(System.nanoTime() - p.request.arrivalNanos(), FailureReason.of(e));
     }
+    p.inputsDone();
     p.future.completeExceptionally(e);
   }
 

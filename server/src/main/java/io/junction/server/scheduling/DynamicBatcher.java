@@ -151,7 +151,9 @@ public final class DynamicBatcher implements AutoCloseable {
     // it counts as one failure (and the execution, if it ran, does not count it again).
     pending.future.whenComplete((r, e) -> {
       if (pending.future.isCancelled()) {
-        remove(pending);
+        if (remove(pending)) {
+          pending.inputsDone(); // out of the queue: no batch will read it (one that took it releases it itself)
+        }
         if (pending.claimOutcome()) {
           model.stats().recordFailure(System.nanoTime() - request.arrivalNanos(), FailureReason.CANCELED);
         }
@@ -174,12 +176,15 @@ public final class DynamicBatcher implements AutoCloseable {
     return request.priority();
   }
 
-  private void remove(PendingRequest pending) {
+  /** Takes a request out of the queue; false when it was not there (taken for a batch, or never queued). */
+  private boolean remove(PendingRequest pending) {
     lock.lock();
     try {
       if (queue.remove(pending)) {
         changed.signal();
+        return true;
       }
+      return false;
     } finally {
       lock.unlock();
     }

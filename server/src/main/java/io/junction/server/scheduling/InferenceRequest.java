@@ -1,6 +1,7 @@
 package io.junction.server.scheduling;
 
 import io.junction.server.model.ServedModel;
+import io.junction.server.tensor.BufferLease;
 import io.junction.server.tensor.Tensor;
 import io.opentelemetry.api.trace.Span;
 import java.util.List;
@@ -22,10 +23,12 @@ import java.util.function.BooleanSupplier;
  * @param queueTimeoutNanos the queue timeout asked for; 0 for the model's default
  * @param span the request's span, where scheduling records queue, batch and compute; never null
  *     ({@link Span#getInvalid()} when not traced)
+ * @param inputsMemory the pooled buffer the inputs are views of: the scheduler that accepts the request holds
+ *     one reference on it and releases it once no batch will read the inputs
  */
 public record InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
     long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
-    long queueTimeoutNanos, Span span) {
+    long queueTimeoutNanos, Span span, BufferLease inputsMemory) {
   public static final long NO_DEADLINE = Long.MAX_VALUE;
 
   public InferenceRequest {
@@ -35,12 +38,21 @@ public record InferenceRequest(String id, ServedModel model, Map<String, Tensor>
     outputs = List.copyOf(outputs);
     Objects.requireNonNull(cancelled, "cancelled");
     Objects.requireNonNull(span, "span");
+    Objects.requireNonNull(inputsMemory, "inputsMemory");
     if (priority < 0 || queueTimeoutNanos < 0) {
       throw new IllegalArgumentException("priority and queueTimeoutNanos must be non-negative");
     }
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("a request must ask for at least one output");
     }
+  }
+
+  /** A request whose inputs live on the heap. */
+  public InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
+      long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
+      long queueTimeoutNanos, Span span) {
+    this(id, model, inputs, outputs, batchSize, arrivalNanos, deadlineNanos, cancelled, priority, queueTimeoutNanos,
+        span, BufferLease.none());
   }
 
   public boolean expiredAt(long nowNanos) {

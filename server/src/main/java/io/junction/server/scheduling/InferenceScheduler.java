@@ -16,9 +16,11 @@ public interface InferenceScheduler extends AutoCloseable {
   /** One admitted request; exactly one of its methods must be called, once. */
   interface Ticket {
     /**
-     * Queues the decoded request. On success the scheduler owns it until the returned future completes;
+     * Queues the decoded request. On success the scheduler owns it until the returned future completes,
+     * and takes over one reference on its {@link InferenceRequest#inputsMemory()}, which it releases once no
+     * batch will read the inputs (after the future completed, when that was cancelled while its batch ran);
      * on failure (an exception thrown, e.g. {@link io.junction.server.errors.QueueFullException}) the
-     * caller still owns it.
+     * caller still owns both.
      *
      * @return completes with the result, or exceptionally with a
      *     {@link io.junction.server.errors.JunctionException} that says what went wrong; cancelling it

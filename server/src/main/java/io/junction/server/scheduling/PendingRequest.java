@@ -17,6 +17,8 @@ final class PendingRequest {
   final ShapeKey shape;
   /** Its queue timeout passed under the DELAY policy: it runs only when nothing else waits. */
   boolean delayed;
+  /** Set once no batch will read the request's inputs any more (their memory released). */
+  private final java.util.concurrent.atomic.AtomicBoolean inputsDone = new java.util.concurrent.atomic.AtomicBoolean();
   /** Set by whoever records this request's one outcome in the statistics first. */
   private final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -26,6 +28,16 @@ final class PendingRequest {
    */
   boolean claimOutcome() {
     return counted.compareAndSet(false, true);
+  }
+
+  /**
+   * No batch reads this request's inputs any more: it ran, failed, expired or was taken out of the queue.
+   * Releases the scheduler's hold on their memory, once, whoever gets here first.
+   */
+  void inputsDone() {
+    if (inputsDone.compareAndSet(false, true)) {
+      request.inputsMemory().release();
+    }
   }
 
   PendingRequest(InferenceRequest request, int level, long enqueuedNanos, long queueTimeoutNanos) {

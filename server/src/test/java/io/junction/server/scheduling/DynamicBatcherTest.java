@@ -13,6 +13,7 @@ import io.junction.server.errors.RequestTimeoutException;
 import io.junction.server.device.DeviceId;
 import io.junction.server.model.ModelInstances;
 import io.junction.server.model.ServedModel;
+import io.junction.server.tensor.BufferLease;
 import io.junction.server.tensor.BufferPool;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
@@ -69,6 +70,11 @@ class DynamicBatcherTest {
   /** A request of {@code rows} rows and {@code cols} columns whose every value is {@code value}. */
   private static InferenceRequest request(DynamicBatcher b, ServedModel model, int rows, int cols, float value,
       int priority, long deadline) {
+    return request(b, model, rows, cols, value, priority, deadline, BufferLease.none());
+  }
+
+  private static InferenceRequest request(DynamicBatcher b, ServedModel model, int rows, int cols, float value,
+      int priority, long deadline, BufferLease memory) {
     ByteBuffer data = ByteBuffer.allocate(rows * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < rows * cols; i++) {
       data.putFloat(value);
@@ -76,7 +82,7 @@ class DynamicBatcherTest {
     data.flip();
     Tensor x = Tensor.fixed("x", DataType.FP32, new long[] {rows, cols}, data);
     return new InferenceRequest("r" + value, model, Map.of("x", x), List.of("y"), rows, System.nanoTime(), deadline,
-        () -> false, priority, 0, Span.getInvalid());
+        () -> false, priority, 0, Span.getInvalid(), memory);
   }
 
   private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value) {
@@ -303,6 +309,29 @@ class DynamicBatcherTest {
       assertThat(stats.success().count()).as("successes").isEqualTo(1);
       assertThat(stats.fail().count()).as("failures").isEqualTo(2);
     });
+  }
+
+  @Test
+  void theInputsMemoryGoesBackOnceNoBatchReadsItNotWhenTheCallerLeaves() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 4\ndynamic_batching { }");
+    BufferPool pool = new BufferPool(1 << 20, 1 << 20);
+    ByteBuffer runningBuffer = pool.acquire(8 << 10);
+    ByteBuffer waitingBuffer = pool.acquire(16 << 10);
+    backend.hold();
+    CompletableFuture<InferenceResult> running = b.admit().submit(request(b, modelOf(b), 1, 2, 1f, 0,
+        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, runningBuffer)));
+    await().until(() -> backend.runs.size() == 1);
+    CompletableFuture<InferenceResult> waiting = b.admit().submit(request(b, modelOf(b), 1, 2, 2f, 0,
+        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, waitingBuffer)));
+    await().until(() -> b.waiting() == 1);
+
+    waiting.cancel(false); // out of the queue: no batch will read it
+    assertThat(pool.acquire(16 << 10)).as("the waiting request's buffer, back at once").isSameAs(waitingBuffer);
+    running.cancel(false); // its batch still runs: the buffer stays out of the pool until the run ends
+    assertThat(pool.acquire(8 << 10)).as("a new buffer while the batch still reads the old one").isNotSameAs(runningBuffer);
+    backend.open();
+    await().untilAsserted(() -> assertThat(pool.acquire(8 << 10)).as("back once the run ended").isSameAs(runningBuffer));
   }
 
   @Test
