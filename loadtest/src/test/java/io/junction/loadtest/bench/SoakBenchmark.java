@@ -33,14 +33,15 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A soak of hostile-but-honest traffic: many calls to the demo {@code mlp}, half of them cancelled by
+ * A soak of hostile-but-honest traffic: many calls to the demo {@code mlp} (or {@code image_classifier}, whose
+ * 110 KB images the server copies into pooled buffers), half of them cancelled by
  * the client a random 0–2 ms after they start, sent in an open loop at half the server's measured
  * capacity with a burst of ten times that rate for 2 s in every 10 s. While it runs it samples the
  * server's resident memory, heap, direct memory (JVM buffers and Netty's own) and the bytes held by
  * messages still arriving, from the server's {@code /metrics}; at the end it says whether memory stayed
  * flat (the last quarter against the second), and whether every call ended with a status.
  *
- * <p>Run with {@code loadtest/bench/soak.sh [calls] [server heap]}: the server (the built jar, on core 1
+ * <p>Run with {@code loadtest/bench/soak.sh [calls] [server heap] [mlp|image_classifier]}: the server (the built jar, on core 1
  * where the machine has two) gets {@code -Xmx} of that size, so a leak shows within the run.
  */
 public final class SoakBenchmark {
@@ -54,10 +55,12 @@ public final class SoakBenchmark {
   public static void main(String[] args) throws Exception {
     long calls = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000;
     String heap = args.length > 1 ? args[1] : "512m";
-    new SoakBenchmark().run(calls, heap);
+    // mlp: 32-byte tensors; image_classifier: 110,592-byte images, which the server copies into pooled buffers.
+    String model = args.length > 2 ? args[2] : DemoRepository.MLP;
+    new SoakBenchmark().run(calls, heap, model);
   }
 
-  private void run(long calls, String heap) throws Exception {
+  private void run(long calls, String heap, String model) throws Exception {
     Path repo = Files.createTempDirectory("junction-soak");
     DemoRepository.write(repo);
     int grpcPort = Servers.freePort();
@@ -81,8 +84,8 @@ public final class SoakBenchmark {
     });
     try {
       Servers.awaitReady(channel, "the server");
-      ModelInferRequest request = request();
-      System.out.printf("soak: %,d calls to mlp, half cancelled after 0-2 ms, server -Xmx%s%s; log %s%n", calls, heap,
+      ModelInferRequest request = request(model);
+      System.out.printf("soak: %,d calls to %s, half cancelled after 0-2 ms, server -Xmx%s%s; log %s%n", calls, model, heap,
           cores == null ? " (not pinned)" : ", server on core " + cores, repo.resolve("server.log"));
       // 10 s of warm-up first: on one core the JIT compilers compete with the calls for a while.
       double capacity = Load.closedLoop(channel, request, 16, 10_000, 5_000).callsPerSecond();
@@ -208,14 +211,23 @@ public final class SoakBenchmark {
         .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
   }
 
-  private static ModelInferRequest request() {
-    ByteBuffer data = ByteBuffer.allocate(DemoRepository.MLP_INPUTS * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < DemoRepository.MLP_INPUTS; i++) {
+  private static ModelInferRequest request(String model) {
+    long[] shape = switch (model) {
+      case DemoRepository.MLP -> new long[] {1, DemoRepository.MLP_INPUTS};
+      case DemoRepository.IMAGE_CLASSIFIER -> new long[] {1, 3, 48, 192};
+      default -> throw new IllegalArgumentException("soaks mlp or image_classifier, not " + model);
+    };
+    int count = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    ByteBuffer data = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
       data.putFloat((float) Math.cos(i));
     }
-    return ModelInferRequest.newBuilder().setModelName(DemoRepository.MLP)
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32")
-            .addShape(1).addShape(DemoRepository.MLP_INPUTS))
+    ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
+        .setName(model.equals(DemoRepository.MLP) ? "x" : "image").setDatatype("FP32");
+    for (long d : shape) {
+      input.addShape(d);
+    }
+    return ModelInferRequest.newBuilder().setModelName(model).addInputs(input)
         .addRawInputContents(ByteString.copyFrom(data.array())).build();
   }
 }
