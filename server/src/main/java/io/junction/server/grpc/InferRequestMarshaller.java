@@ -69,10 +69,10 @@ final class InferRequestMarshaller implements MethodDescriptor.Marshaller<Receiv
   /** Only the client side streams requests; the server never does. */
   @Override
   public InputStream stream(ReceivedRequest value) {
-    if (value instanceof ReceivedRequest.Parsed parsed) {
+    if (value instanceof ReceivedRequest.Parsed parsed && parsed.rawContents().isEmpty()) {
       return strict.stream(parsed.request());
     }
-    throw new IllegalArgumentException("only parsed requests can be sent");
+    throw new IllegalArgumentException("only parsed requests that hold their raw contents can be sent");
   }
 
   @Override
