@@ -75,14 +75,19 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   private static void setAddresses(Span span, ServerCall<?, ?> call) {
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     if (remote instanceof InetSocketAddress inet) {
-      span.setAttribute(PEER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      span.setAttribute(PEER_ADDRESS, host(inet));
       span.setAttribute(PEER_PORT, (long) inet.getPort());
     }
     SocketAddress local = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
     if (local instanceof InetSocketAddress inet) {
-      span.setAttribute(SERVER_ADDRESS, inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress());
+      span.setAttribute(SERVER_ADDRESS, host(inet));
       span.setAttribute(SERVER_PORT, (long) inet.getPort());
     }
+  }
+
+  /** The address as text, without a reverse lookup. */
+  private static String host(InetSocketAddress inet) {
+    return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
   }
 
   @Override

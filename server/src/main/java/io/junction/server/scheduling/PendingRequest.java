@@ -3,6 +3,7 @@ package io.junction.server.scheduling;
 import io.junction.server.tensor.Tensor;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /** A request waiting in a {@link DynamicBatcher}, with what batch formation needs to know about it. */
 final class PendingRequest {
@@ -17,17 +18,22 @@ final class PendingRequest {
   final ShapeKey shape;
   /** Its queue timeout passed under the DELAY policy: it runs only when nothing else waits. */
   boolean delayed;
-  /** Set once no batch will read the request's inputs any more (their memory released). */
-  private final java.util.concurrent.atomic.AtomicBoolean inputsDone = new java.util.concurrent.atomic.AtomicBoolean();
-  /** Set by whoever records this request's one outcome in the statistics first. */
-  private final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean();
+  // Once-only flags as fields set through updaters: no objects of their own on the per-request path.
+  private static final AtomicIntegerFieldUpdater<PendingRequest> COUNTED =
+      AtomicIntegerFieldUpdater.newUpdater(PendingRequest.class, "counted");
+  private static final AtomicIntegerFieldUpdater<PendingRequest> INPUTS_DONE =
+      AtomicIntegerFieldUpdater.newUpdater(PendingRequest.class, "inputsDone");
+  /** 1 once whoever records this request's one outcome in the statistics first has claimed it. */
+  private volatile int counted;
+  /** 1 once no batch will read the request's inputs any more (their memory released). */
+  private volatile int inputsDone;
 
   /**
    * Claims the right to record this request's outcome: true once, for the first caller. The statistics
    * are recorded before the answer is given, so a caller that has its answer finds it counted.
    */
   boolean claimOutcome() {
-    return counted.compareAndSet(false, true);
+    return COUNTED.compareAndSet(this, 0, 1);
   }
 
   /**
@@ -35,7 +41,7 @@ final class PendingRequest {
    * Releases the scheduler's hold on their memory, once, whoever gets here first.
    */
   void inputsDone() {
-    if (inputsDone.compareAndSet(false, true)) {
+    if (INPUTS_DONE.compareAndSet(this, 0, 1)) {
       request.inputsMemory().release();
     }
   }
