@@ -19,6 +19,9 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.MDC;
 
 /**
@@ -51,7 +54,33 @@ public final class TracingServerInterceptor implements ServerInterceptor {
       Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
       Status.Code.DATA_LOSS);
 
-  private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
+  private final Tracer tracer;
+  private final TextMapPropagator propagator;
+  private final TextMapGetter<Metadata> getter;
+
+  public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator) {
+    this.tracer = tracer;
+    this.propagator = propagator;
+    this.getter = new MetadataGetter(propagator.fields());
+  }
+
+  /**
+   * Reads the propagator's headers from a call's metadata. The keys of the headers the propagator names are
+   * made once: a key checks and encodes its name when made, and every call looks up each field.
+   */
+  private static final class MetadataGetter implements TextMapGetter<Metadata> {
+    private final Map<String, Metadata.Key<String>> known;
+
+    MetadataGetter(Collection<String> fields) {
+      Map<String, Metadata.Key<String>> keys = new HashMap<>();
+      for (String field : fields) {
+        if (!field.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+          keys.put(field, Metadata.Key.of(field, Metadata.ASCII_STRING_MARSHALLER));
+        }
+      }
+      this.known = Map.copyOf(keys);
+    }
+
     @Override
     public Iterable<String> keys(Metadata carrier) {
       return carrier.keys();
@@ -59,17 +88,12 @@ public final class TracingServerInterceptor implements ServerInterceptor {
 
     @Override
     public String get(Metadata carrier, String key) {
-      return key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX) ? null
-          : carrier.get(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+      if (key == null || key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+        return null;
+      }
+      Metadata.Key<String> k = known.get(key);
+      return carrier.get(k != null ? k : Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
     }
-  };
-
-  private final Tracer tracer;
-  private final TextMapPropagator propagator;
-
-  public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator) {
-    this.tracer = tracer;
-    this.propagator = propagator;
   }
 
   private static void setAddresses(Span span, ServerCall<?, ?> call) {
@@ -96,7 +120,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     String fullName = call.getMethodDescriptor().getFullMethodName();
     String service = call.getMethodDescriptor().getServiceName();
     String method = call.getMethodDescriptor().getBareMethodName();
-    Context parent = propagator.extract(Context.root(), headers, GETTER);
+    Context parent = propagator.extract(Context.root(), headers, getter);
     Span span = tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent).startSpan();
     if (span.isRecording()) {
       // Set after the sampling decision (the sampler is ratio- or parent-based and reads no attributes), so that
