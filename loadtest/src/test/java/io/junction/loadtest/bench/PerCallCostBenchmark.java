@@ -52,12 +52,15 @@ public final class PerCallCostBenchmark {
   private final List<String> pin;
   private final List<Process> processes = new ArrayList<>();
   private final long warmupMillis;
+  /** Each server's own load in the unreported first repetition, before any window is measured. */
+  private final long firstWarmupMillis;
   private final long measureMillis;
 
   private final java.util.Set<String> sections;
 
-  private PerCallCostBenchmark(Path jar, List<String> pin, long warmupMillis, long measureMillis,
-      java.util.Set<String> sections) {
+  private PerCallCostBenchmark(Path jar, List<String> pin, long warmupMillis, long firstWarmupMillis,
+      long measureMillis, java.util.Set<String> sections) {
+    this.firstWarmupMillis = firstWarmupMillis;
     this.sections = sections;
     this.jar = jar;
     this.pin = pin;
@@ -71,17 +74,21 @@ public final class PerCallCostBenchmark {
     // Optional: the comparisons to run (big, plain, small, one, large, tracing, payload); all by default.
     java.util.Set<String> sections = args.length > 2 ? java.util.Set.of(args[2].split(",")) : java.util.Set.of(
         "big", "plain", "small", "one", "large", "tracing", "payload");
+    // Optional: seconds of each server's own load before its first measured window. On one shared core C2
+    // keeps compiling for about a minute (BENCHMARKS.md, "JIT"); 20 s is enough for ratios of servers that run
+    // the same code, not for comparing a server that exports spans (more code) with one that does not.
+    long firstWarmup = args.length > 3 ? Long.parseLong(args[3]) : 4 * Math.max(5, seconds);
     Path jar = Path.of(System.getProperty("junction.jar", "server/target/junction-server.jar"));
     // The script pins this driver to the load generator's core and names the servers' core, when the
     // machine has two or more cores and taskset; this JVM then sees only its own core.
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
-    System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%d s warm-up); servers %s, "
-        + "load generator on %s%n", repeats, seconds, Math.max(5, seconds),
+    System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%.1f s warm-up), %d s of warm-up per server "
+        + "first; servers %s, load generator on %s%n", repeats, seconds, Math.max(5, seconds) / 2.0, firstWarmup,
         pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores,
         pin.isEmpty() ? "any core" : "the cores this driver was started on");
-    PerCallCostBenchmark bench = new PerCallCostBenchmark(jar, pin, Math.max(5, seconds) * 1000, seconds * 1000,
-        sections);
+    PerCallCostBenchmark bench = new PerCallCostBenchmark(jar, pin, Math.max(5, seconds) * 1000, firstWarmup * 1000,
+        seconds * 1000, sections);
     try {
       bench.run(repeats);
     } finally {
@@ -240,7 +247,7 @@ public final class PerCallCostBenchmark {
 
   private Load.Result load(Endpoint endpoint, ModelInferRequest request, int callers) throws InterruptedException {
     // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
-    return Load.closedLoop(endpoint.channel(), request, callers, warming ? 4 * warmupMillis : warmupMillis / 2,
+    return Load.closedLoop(endpoint.channel(), request, callers, warming ? firstWarmupMillis : warmupMillis / 2,
         measureMillis, endpoint::cpuNanos);
   }
 
