@@ -82,6 +82,11 @@ final class BatchQueue {
     return false;
   }
 
+  /** The earliest deadline or queue timeout among waiting requests ({@link Long#MAX_VALUE}: none). */
+  long nextExpiry() {
+    return nextExpiry;
+  }
+
   /**
    * Moves requests whose queue timeout passed under DELAY to the delayed queue, and takes out those past
    * their deadline or their REJECT queue timeout, into {@code expired}.

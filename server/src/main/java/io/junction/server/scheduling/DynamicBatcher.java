@@ -19,9 +19,13 @@ import java.util.function.LongSupplier;
  * {@link BatchExecution} runs them on the model's copy there. At most a lane's instance count of this
  * model's batches run on its device at once; a batch goes to the least busy lane with room.
  *
- * <p>One more rule keeps latency low when load is light: a request that finds nothing waiting, nothing
- * on its way and an instance idle goes to the device at once, without a hop through the worker thread
- * ({@code junction-batcher-<model>-v<version>}, which this class owns).
+ * <p>Two rules keep the worker thread ({@code junction-batcher-<model>-v<version>}, which this class owns)
+ * off the path of a request when it has nothing to decide. When load is light, a request that finds nothing
+ * waiting, nothing on its way and an instance idle goes to the device at once. When load is heavy, the
+ * device thread that finishes a batch takes the next one itself when it is due now, and an arrival or an
+ * admission wakes the worker only when the worker could act on it: an instance is free, or the request
+ * expires before the worker would next wake by itself. While every instance is busy, nothing but an expiry
+ * is the worker's to act on, and a finished batch frees an instance.
  */
 public final class DynamicBatcher implements AutoCloseable {
   /**
@@ -52,6 +56,11 @@ public final class DynamicBatcher implements AutoCloseable {
   /** Batches of this model handed to each lane's device and not finished. */
   private final int[] busy;
   private boolean closed;
+  /**
+   * When the worker, waiting, wakes by itself next ({@link Long#MAX_VALUE}: only when signalled); set before
+   * each wait, read by arrivals to tell whether they must wake it.
+   */
+  private long workerWakesAt = Long.MAX_VALUE;
 
   DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution) {
     this(model, policy, device, execution, System::nanoTime);
@@ -112,8 +121,8 @@ public final class DynamicBatcher implements AutoCloseable {
         used = true;
         lock.lock();
         try {
-          incoming--;
-          changed.signal();
+          incoming--; // matters to the worker only when it could dispatch: an instance is free
+          wakeWorkerIfItCouldAct();
         } finally {
           lock.unlock();
         }
@@ -142,7 +151,7 @@ public final class DynamicBatcher implements AutoCloseable {
         busy[lane]++;
       } else {
         queue.add(pending);
-        changed.signal();
+        wakeWorkerIfItCouldAct();
       }
     } finally {
       lock.unlock();
@@ -213,7 +222,9 @@ public final class DynamicBatcher implements AutoCloseable {
             batch = decision.batch();
             break;
           }
-          await(decision.waitNanos());
+          long wait = decision.waitNanos();
+          workerWakesAt = wait == Long.MAX_VALUE || now + wait < now ? Long.MAX_VALUE : now + wait;
+          await(wait);
         }
       } finally {
         lock.unlock();
@@ -248,22 +259,50 @@ public final class DynamicBatcher implements AutoCloseable {
         try {
           on.execution().run(batch);
         } finally {
-          finished(lane);
+          finished(lane, true);
         }
       });
     } catch (IllegalStateException e) {
-      finished(lane);
+      finished(lane, false);
       batch.forEach(p -> on.execution().fail(p, new ModelUnavailableException(model.label() + " is shutting down")));
     }
   }
 
-  private void finished(int lane) {
+  /**
+   * A batch on {@code lane} is done. With {@code takeNext} (on the device thread that ran it), the batch due
+   * now, if there is one, is dispatched from here rather than by waking the worker: under load that saves the
+   * worker a wake-up for every batch. Expiries, waits for a fuller batch and closing stay the worker's.
+   */
+  private void finished(int lane, boolean takeNext) {
+    List<PendingRequest> next = null;
+    int nextLane = -1;
     lock.lock();
     try {
       busy[lane]--;
-      changed.signal();
+      long now = clock.getAsLong();
+      if (takeNext && !closed && queue.waiting() > 0 && now - queue.nextExpiry() < 0) {
+        nextLane = freeLane();
+        BatchQueue.Decision decision = queue.next(now, true, incoming, false);
+        if (decision.dispatch()) {
+          busy[nextLane]++;
+          next = decision.batch();
+        }
+      }
+      if (next == null || closed || freeLane() >= 0) {
+        changed.signal();
+      }
     } finally {
       lock.unlock();
+    }
+    if (next != null) {
+      dispatch(nextLane, next);
+    }
+  }
+
+  /** Wakes the worker if it could act on what changed; called with the lock held, after a change. */
+  private void wakeWorkerIfItCouldAct() {
+    if (closed || freeLane() >= 0 || queue.nextExpiry() < workerWakesAt) {
+      changed.signal();
     }
   }
 

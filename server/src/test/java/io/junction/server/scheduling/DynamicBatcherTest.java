@@ -366,6 +366,33 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void underLoadTheDeviceThreadTakesTheNextRequestWithoutWakingTheWorker() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    // The worker reads the clock each time it wakes; counting its reads counts its wake-ups.
+    AtomicLong workerReads = new AtomicLong();
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8", () -> {
+      if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
+        workerReads.incrementAndGet();
+      }
+      return System.nanoTime();
+    });
+    CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
+    List<CompletableFuture<InferenceResult>> queued = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      queued.add(submit(b, 1, 2, i));
+    }
+    long readsBefore = workerReads.get();
+    backend.open();
+    for (int i = 0; i < 20; i++) {
+      assertOwnRows(queued.get(i).get(5, TimeUnit.SECONDS), 1, 2, i);
+    }
+    blocker.get(5, TimeUnit.SECONDS);
+    // Twenty batches ran one after another; a worker woken for each would have read the clock twenty times.
+    assertThat(workerReads.get() - readsBefore).isLessThan(5);
+    assertThat(backend.runs).hasSize(21);
+  }
+
+  @Test
   void instancesBoundConcurrentBatchesOfOneModel() throws Exception {
     IdentityRunner backend = new IdentityRunner(20);
     DynamicBatcher b = batcher(backend, "max_batch_size: 1\ninstance_group [ { count: 2, kind: KIND_CPU } ]");
