@@ -2,9 +2,17 @@ package io.junction.loadtest.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import com.sun.management.ThreadMXBean;
+import static io.junction.server.grpc.TracingServerInterceptor.PEER_ADDRESS;
+import static io.junction.server.grpc.TracingServerInterceptor.PEER_PORT;
+import static io.junction.server.grpc.TracingServerInterceptor.RPC_METHOD;
+import static io.junction.server.grpc.TracingServerInterceptor.RPC_SERVICE;
+import static io.junction.server.grpc.TracingServerInterceptor.RPC_STATUS;
+import static io.junction.server.grpc.TracingServerInterceptor.RPC_SYSTEM;
+import static io.junction.server.grpc.TracingServerInterceptor.SERVER_ADDRESS;
+import static io.junction.server.grpc.TracingServerInterceptor.SERVER_PORT;
+
 import io.junction.server.telemetry.SpanNames;
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
@@ -61,14 +69,6 @@ public final class SpanCostProbe {
     OTLP_HTTP_JDK
   }
 
-  private static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
-  private static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
-  private static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
-  private static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
-  private static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
-  private static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
-  private static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
-  private static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
 
   private SpanCostProbe() {}
 

@@ -65,19 +65,28 @@ public final class LargeRequestLane implements AutoCloseable {
     CompletableFuture<ReceivedRequest> parsed = new CompletableFuture<>();
     try {
       threads.execute(() -> {
+        ReceivedRequest result = null;
+        Throwable failure = null;
         try {
           if (abandoned.getAsBoolean()) {
             large.close();
-            parsed.complete(new ReceivedRequest.Refused(Status.Code.CANCELLED, "the call was cancelled"));
+            result = new ReceivedRequest.Refused(Status.Code.CANCELLED, "the call was cancelled");
           } else {
-            parsed.complete(parser.apply(large));
+            result = parser.apply(large);
           }
         } catch (RuntimeException | Error e) {
           large.close();
-          parsed.completeExceptionally(e);
+          failure = e;
         } finally {
+          // Counted out before the call goes on (and may be answered) from here: the gauge never shows a
+          // request waiting whose caller already has its answer.
           waitingBytes.addAndGet(-large.size());
           waiting.decrementAndGet();
+        }
+        if (failure != null) {
+          parsed.completeExceptionally(failure);
+        } else {
+          parsed.complete(result);
         }
       });
     } catch (RejectedExecutionException e) { // closing

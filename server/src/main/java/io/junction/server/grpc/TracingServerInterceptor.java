@@ -36,14 +36,14 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   public static final String MDC_TRACE_ID = "trace_id";
   public static final String MDC_SPAN_ID = "span_id";
 
-  static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
-  static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
-  static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
-  static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
-  static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
-  static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
-  static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
-  static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  public static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+  public static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  public static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
+  public static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+  public static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+  public static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  public static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
   static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
   /**

@@ -279,8 +279,9 @@ public final class DynamicBatcher implements AutoCloseable {
     lock.lock();
     try {
       busy[lane]--;
-      long now = clock.getAsLong();
-      if (takeNext && !closed && queue.waiting() > 0 && now - queue.nextExpiry() < 0) {
+      boolean mayTakeNext = takeNext && !closed && queue.waiting() > 0;
+      long now = mayTakeNext ? clock.getAsLong() : 0; // no clock read when there is nothing to take
+      if (mayTakeNext && now - queue.nextExpiry() < 0) {
         nextLane = freeLane();
         BatchQueue.Decision decision = queue.next(now, true, incoming, false);
         if (decision.dispatch()) {
