@@ -23,9 +23,10 @@ import java.util.function.LongSupplier;
  * off the path of a request when it has nothing to decide. When load is light, a request that finds nothing
  * waiting, nothing on its way and an instance idle goes to the device at once. When load is heavy, the
  * device thread that finishes a batch takes the next one itself when it is due now, and an arrival or an
- * admission wakes the worker only when the worker could act on it: an instance is free, or the request
- * expires before the worker would next wake by itself. While every instance is busy, nothing but an expiry
- * is the worker's to act on, and a finished batch frees an instance.
+ * admission wakes the worker only when the worker could act on it: requests wait, and an instance is free or
+ * one expires before the worker would next wake by itself. While every instance is busy, nothing but an expiry
+ * is the worker's to act on, and a finished batch frees an instance; while nothing waits, nothing is. A lone
+ * call on an idle instance thus wakes the device's thread and no other.
  */
 public final class DynamicBatcher implements AutoCloseable {
   /**
@@ -121,7 +122,7 @@ public final class DynamicBatcher implements AutoCloseable {
         used = true;
         lock.lock();
         try {
-          incoming--; // matters to the worker only when it could dispatch: an instance is free
+          incoming--; // matters to the worker only when requests wait and it could dispatch them
           wakeWorkerIfItCouldAct();
         } finally {
           lock.unlock();
@@ -289,7 +290,8 @@ public final class DynamicBatcher implements AutoCloseable {
           next = decision.batch();
         }
       }
-      if (next == null || closed || freeLane() >= 0) {
+      // With nothing waiting, a free instance gives the worker nothing to do: a lone call wakes no one.
+      if (closed || (queue.waiting() > 0 && (next == null || freeLane() >= 0))) {
         changed.signal();
       }
     } finally {
@@ -300,9 +302,12 @@ public final class DynamicBatcher implements AutoCloseable {
     }
   }
 
-  /** Wakes the worker if it could act on what changed; called with the lock held, after a change. */
+  /**
+   * Wakes the worker if it could act on what changed: there is something waiting, and an instance is free or
+   * it expires before the worker would wake by itself. Called with the lock held, after a change.
+   */
   private void wakeWorkerIfItCouldAct() {
-    if (closed || freeLane() >= 0 || queue.nextExpiry() < workerWakesAt) {
+    if (closed || (queue.waiting() > 0 && (freeLane() >= 0 || queue.nextExpiry() < workerWakesAt))) {
       changed.signal();
     }
   }

@@ -393,6 +393,28 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void aLoneRequestOnAnIdleInstanceWakesOnlyTheDeviceThread() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    AtomicLong workerReads = new AtomicLong();
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 100 }", () -> {
+      if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
+        workerReads.incrementAndGet();
+      }
+      return System.nanoTime();
+    });
+    submit(b, 1, 2, -1f).get(5, TimeUnit.SECONDS);
+    Thread.sleep(20); // the worker's first look at the empty queue
+    long readsBefore = workerReads.get();
+    for (int i = 0; i < 20; i++) {
+      assertOwnRows(submit(b, 1, 2, i).get(5, TimeUnit.SECONDS), 1, 2, i);
+    }
+    // Twenty calls one after another, each on an idle instance; a worker woken by their admissions or by
+    // their finishing would have read the clock at least twenty times.
+    assertThat(workerReads.get() - readsBefore).isLessThan(5);
+    assertThat(backend.runs).hasSize(21);
+  }
+
+  @Test
   void instancesBoundConcurrentBatchesOfOneModel() throws Exception {
     IdentityRunner backend = new IdentityRunner(20);
     DynamicBatcher b = batcher(backend, "max_batch_size: 1\ninstance_group [ { count: 2, kind: KIND_CPU } ]");
