@@ -26,6 +26,16 @@ public interface LoadedModel extends AutoCloseable {
   List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings);
 
   /**
+   * Runs the model as {@link #run(Map, List, ExecutionTimings)} does, writing outputs whose size it knows
+   * before running into buffers from {@code buffers} where it can (the returned tensors are then views of
+   * them). Backends that cannot write into given memory ignore it, as this default does.
+   */
+  default List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings,
+      OutputBuffers buffers) {
+    return run(inputs, outputs, timings);
+  }
+
+  /**
    * Bytes of device memory this copy holds (a GPU backend's engine, weights and buffers), for the memory
    * budget of its device; 0 when unknown, and for the CPU, whose cost the server measures itself.
    */

@@ -69,32 +69,38 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
     // Each answer is chained behind the previous one, whichever thread finishes it.
     // The stream's server span is current here, not on the lane's threads.
     io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.current();
-    CompletableFuture<ModelStreamInferResponse> answer;
+    CompletableFuture<Answer> answer;
     if (received instanceof ReceivedRequest.Parsed parsed) {
       answer = answer(parsed, trace);
     } else if (received instanceof ReceivedRequest.Large large) {
       answer = lane.parse(large, parser::parseLarge, context::isCancelled).thenCompose(r -> r instanceof ReceivedRequest.Parsed p
           ? answer(p, trace) : CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) r)))
-          .exceptionally(failure -> ModelStreamInferResponse.newBuilder() // never break the chain of answers
-              .setErrorMessage("INTERNAL: the request could not be parsed: " + failure).build());
+          .exceptionally(failure -> new Answer(ModelStreamInferResponse.newBuilder() // never break the chain of answers
+              .setErrorMessage("INTERNAL: the request could not be parsed: " + failure).build()));
     } else {
       answer = CompletableFuture.completedFuture(refusal((ReceivedRequest.Refused) received));
     }
-    sent = sent.thenCombine(answer, (ignored, response) -> {
-      if (response != null && !context.isCancelled()) {
-        send(response);
+    sent = sent.thenCombine(answer, (ignored, next) -> {
+      if (next != null) {
+        try {
+          if (!context.isCancelled()) {
+            send(next.response());
+          }
+        } finally {
+          next.sentOrDropped().run();
+        }
       }
       return null;
     });
   }
 
-  private static ModelStreamInferResponse refusal(ReceivedRequest.Refused refused) {
-    return ModelStreamInferResponse.newBuilder()
-        .setErrorMessage(refused.code() + ": " + StatusTranslator.bounded(refused.message())).build();
+  private static Answer refusal(ReceivedRequest.Refused refused) {
+    return new Answer(ModelStreamInferResponse.newBuilder()
+        .setErrorMessage(refused.code() + ": " + StatusTranslator.bounded(refused.message())).build());
   }
 
   /** Runs one request; its answer, or null when the stream was cancelled meanwhile. */
-  private CompletableFuture<ModelStreamInferResponse> answer(ReceivedRequest.Parsed parsed,
+  private CompletableFuture<Answer> answer(ReceivedRequest.Parsed parsed,
       io.opentelemetry.context.Context trace) {
     ModelInferRequest request = parsed.request();
     // Each streamed request gets its own span under the stream's server span.
@@ -113,13 +119,24 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
       }
       span.end();
       return o.succeeded()
-          ? ModelStreamInferResponse.newBuilder().setInferResponse(InferResponseEncoder.encode(o)).build()
-          : ModelStreamInferResponse.newBuilder()
+          ? new Answer(ModelStreamInferResponse.newBuilder().setInferResponse(InferResponseEncoder.encode(o)).build(),
+              o::releaseOutputs)
+          : new Answer(ModelStreamInferResponse.newBuilder()
               .setErrorMessage(errorMessage(o.failure()))
               .setInferResponse(ModelInferResponse.newBuilder().setModelName(request.getModelName())
                   .setModelVersion(request.getModelVersion()).setId(request.getId()))
-              .build();
+              .build());
     });
+  }
+
+  /**
+   * A response waiting for its turn, and what to do once it was sent (or will not be): its outputs may be
+   * views of pooled memory, which goes back only after the response has been serialised.
+   */
+  private record Answer(ModelStreamInferResponse response, Runnable sentOrDropped) {
+    Answer(ModelStreamInferResponse response) {
+      this(response, () -> {});
+    }
   }
 
   /** Sends an answer and takes the next request, or owes it while the client is not reading. */

@@ -191,9 +191,16 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
 
     /** Runs once, on whichever thread finished the call; nothing else touches {@code call} by then. */
     private void respond(InferenceOutcome outcome) {
-      if (cancelled) {
-        return;
+      try {
+        if (!cancelled) {
+          write(outcome);
+        }
+      } finally {
+        outcome.releaseOutputs(); // sendMessage has serialised the response: its outputs are read
       }
+    }
+
+    private void write(InferenceOutcome outcome) {
       try {
         RouteDecision route = outcome.route();
         if (outcome.succeeded()) {

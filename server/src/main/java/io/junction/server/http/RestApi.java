@@ -385,6 +385,7 @@ public final class RestApi {
         return;
       } finally {
         span.end();
+        o.releaseOutputs(); // the body holds its own copy of them
       }
     });
   }

@@ -69,4 +69,14 @@ public record InferenceOutcome(InferenceCall call, RouteDecision route, ServedMo
   public List<Tensor> outputs() {
     return result == null ? List.of() : result.outputs();
   }
+
+  /**
+   * The taker of this outcome from {@link InferencePipeline#infer}'s future has written the answer and reads
+   * its outputs no more: their pooled memory may go back. Call once; a failed outcome has nothing to release.
+   */
+  public void releaseOutputs() {
+    if (result != null) {
+      result.outputsMemory().release();
+    }
+  }
 }

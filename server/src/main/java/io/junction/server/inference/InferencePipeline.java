@@ -12,6 +12,7 @@ import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
 import io.junction.server.telemetry.SpanNames;
+import io.junction.server.tensor.BufferLease;
 import io.opentelemetry.api.trace.Span;
 import java.util.List;
 import java.util.Optional;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * cancelled request's future completes at once, even while its batch may still be reading). A call
  * mirrored to a shadow abandons the buffer to the garbage collector: the pool never hands out memory that
  * someone may still read.
+ *
+ * <p>Likewise an answer's outputs may be views of pooled memory ({@link InferenceResult#outputsMemory()}).
+ * Whoever takes an outcome from {@link #infer}'s future holds one reference on it and must
+ * {@linkplain InferenceOutcome#releaseOutputs() release} it once the answer is written (a transport that
+ * forgets costs the pool a buffer, never correctness); listeners read the outputs while the pipeline holds
+ * its own.
  */
 public final class InferencePipeline {
   private static final Logger log = LoggerFactory.getLogger(InferencePipeline.class);
@@ -217,7 +224,11 @@ public final class InferencePipeline {
           ? failure.getCause() : failure;
       InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, result, cause, arrival, System.nanoTime(),
           arrivalMillis, context.traceId(), context.spanId());
-      answer.complete(outcome);
+      BufferLease outputs = result == null ? BufferLease.none() : result.outputsMemory();
+      outputs.retain(); // the answer's reader's hold, released by it once it has written the answer
+      if (!answer.complete(outcome)) {
+        outputs.release(); // the caller went away: nobody takes the answer
+      }
       for (InferenceListener l : listeners) {
         try {
           l.completed(outcome);
@@ -226,10 +237,13 @@ public final class InferencePipeline {
         }
       }
       if (route != null && result != null && shadows.sample(route.route())) {
-        call.memory().abandon(); // the shadow reads the inputs later, for as long as its own request takes
+        // The shadow reads the inputs, and compares the outputs, later, for as long as its own request takes.
+        call.memory().abandon();
+        outputs.abandon();
         mirror(route, call, result);
       } else {
         call.memory().release();
+        outputs.release();
       }
     }
   }

@@ -99,9 +99,14 @@ public final class ShadowTraffic implements AutoCloseable {
           inFlight.release();
           if (closed && failure != null) {
             drop(route.name(), shadow.model()); // dropped at shutdown, not a failure of the shadow
+          } else if (failure != null) {
+            record(route.name(), shadow.model(), false, System.nanoTime() - start, null);
           } else {
-            record(route.name(), shadow.model(), failure == null, System.nanoTime() - start,
-                failure == null ? ShadowCompare.compare(primary, result) : null);
+            try {
+              record(route.name(), shadow.model(), true, System.nanoTime() - start, ShadowCompare.compare(primary, result));
+            } finally {
+              result.outputsMemory().release(); // compared: the shadow's outputs are read
+            }
           }
         });
       });

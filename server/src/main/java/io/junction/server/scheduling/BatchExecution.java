@@ -10,6 +10,7 @@ import io.junction.server.errors.RequestTimeoutException;
 import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
 import io.junction.server.telemetry.SpanNames;
+import io.junction.server.tensor.BufferLease;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
@@ -115,17 +116,25 @@ final class BatchExecution {
       batchSpan.setAttribute(SpanNames.COMPUTE_OUTPUT_US, t.outputNanos() / 1000);
     }
     endBatchSpan(batchSpan, null);
-    for (int i = 0; i < live.size(); i++) {
-      PendingRequest p = live.get(i);
-      InferenceRequest r = p.request;
-      recordOnRequestSpan(r, batchSpan, start, outcome.rows(), t);
-      // Every request ends in exactly one outcome: one cancelled while it ran was counted as failed then.
-      if (p.claimOutcome()) {
-        stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
-            t.inferNanos(), t.outputNanos());
+    BufferLease memory = outcome.outputsMemory();
+    try {
+      for (int i = 0; i < live.size(); i++) {
+        PendingRequest p = live.get(i);
+        InferenceRequest r = p.request;
+        recordOnRequestSpan(r, batchSpan, start, outcome.rows(), t);
+        // Every request ends in exactly one outcome: one cancelled while it ran was counted as failed then.
+        if (p.claimOutcome()) {
+          stats.recordSuccess(r.batchSize(), end - r.arrivalNanos(), start - r.arrivalNanos(), t.inputNanos(),
+              t.inferNanos(), t.outputNanos());
+        }
+        memory.retain(); // the request's answer reads its slice of the batch's outputs
+        if (!p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i),
+            start - r.arrivalNanos(), t.inputNanos(), t.inferNanos(), t.outputNanos(), memory))) {
+          memory.release(); // cancelled meanwhile: nobody will read it
+        }
       }
-      p.future.complete(new InferenceResult(r.id(), model.name(), model.version(), outcome.outputs().get(i),
-          start - r.arrivalNanos(), t.inputNanos(), t.inferNanos(), t.outputNanos()));
+    } finally {
+      memory.release(); // the batch's own hold
     }
   }
 

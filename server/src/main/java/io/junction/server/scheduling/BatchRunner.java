@@ -2,10 +2,12 @@ package io.junction.server.scheduling;
 
 import io.junction.server.backend.ExecutionTimings;
 import io.junction.server.backend.LoadedModel;
+import io.junction.server.backend.OutputBuffers;
 import io.junction.server.errors.InferenceFailedException;
 import io.junction.server.model.ServedModel;
 import io.junction.server.model.ServingSignature;
 import io.junction.server.model.ServingTensor;
+import io.junction.server.tensor.BufferLease;
 import io.junction.server.tensor.BufferPool;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
@@ -20,11 +22,20 @@ import java.util.Set;
 /**
  * Runs one batch: each request's input bytes are written once into one pooled direct buffer per
  * tensor (concatenated along dimension 0), the backend reads those buffers in place, and its outputs
- * are sliced per request without another copy.
+ * are sliced per request without another copy. Outputs of {@value #POOLED_OUTPUT_MIN_BYTES} bytes and more
+ * are written by the backend, where it can, into pooled buffers too, so that they reach the response
+ * without being copied out of the backend first; the outcome's lease holds them.
  */
 final class BatchRunner {
-  /** The outputs of one execution, per request in batch order, and where the time went. */
-  record Outcome(List<List<Tensor>> outputs, ExecutionTimings timings, long rows) {}
+  /** Below this, copying an output out of the backend costs less than handing it a buffer to write into. */
+  static final int POOLED_OUTPUT_MIN_BYTES = 64 * 1024;
+
+  /**
+   * The outputs of one execution, per request in batch order, and where the time went.
+   *
+   * @param outputsMemory the pooled buffers the outputs are views of, held once by whoever has the outcome
+   */
+  record Outcome(List<List<Tensor>> outputs, ExecutionTimings timings, long rows, BufferLease outputsMemory) {}
 
   private final BufferPool pool;
 
@@ -45,8 +56,10 @@ final class BatchRunner {
     }
     List<String> outputs = unionOfOutputs(signature, batch);
     List<ByteBuffer> borrowed = new ArrayList<>();
+    PooledOutputs pooledOutputs = new PooledOutputs(signature.batched() ? rows : -1);
     ExecutionTimings timings = new ExecutionTimings();
     List<Tensor> produced;
+    BufferLease outputsMemory = null;
     try {
       long start = System.nanoTime();
       Map<String, Tensor> inputs = new HashMap<>();
@@ -54,14 +67,43 @@ final class BatchRunner {
         inputs.put(name, concatenate(name, batch, rows, signature.batched(), borrowed));
       }
       timings.recordInput(System.nanoTime() - start);
-      produced = copy.run(inputs, outputs, timings);
+      produced = copy.run(inputs, outputs, timings, pooledOutputs);
+      long splitStart = System.nanoTime();
+      List<List<Tensor>> perRequest = split(model, batch, outputs, produced, rows, signature.batched());
+      timings.recordOutput(System.nanoTime() - splitStart);
+      outputsMemory = BufferLease.of(pool, pooledOutputs.taken);
+      return new Outcome(perRequest, timings, rows, outputsMemory);
     } finally {
       borrowed.forEach(pool::release);
+      if (outputsMemory == null) {
+        pooledOutputs.taken.forEach(pool::release); // the run failed: nobody reads what it wrote
+      }
     }
-    long splitStart = System.nanoTime();
-    List<List<Tensor>> perRequest = split(model, batch, outputs, produced, rows, signature.batched());
-    timings.recordOutput(System.nanoTime() - splitStart);
-    return new Outcome(perRequest, timings, rows);
+  }
+
+  /** Pooled buffers for the outputs worth writing in place, all of them kept for the outcome's lease. */
+  private final class PooledOutputs implements OutputBuffers {
+    private final long batchRows;
+    final List<ByteBuffer> taken = new ArrayList<>(2);
+
+    PooledOutputs(long batchRows) {
+      this.batchRows = batchRows;
+    }
+
+    @Override
+    public long batchRows() {
+      return batchRows;
+    }
+
+    @Override
+    public ByteBuffer allocate(String output, int bytes) {
+      if (bytes < POOLED_OUTPUT_MIN_BYTES) {
+        return null;
+      }
+      ByteBuffer buffer = pool.acquire(bytes);
+      taken.add(buffer);
+      return buffer;
+    }
   }
 
   private Tensor concatenate(String name, List<InferenceRequest> batch, long rows, boolean batched,

@@ -6,6 +6,7 @@ import io.junction.server.model.ServedModel;
 import io.junction.server.telemetry.Buckets;
 import io.junction.server.tensor.BufferPool;
 import io.opentelemetry.api.trace.Tracer;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -31,7 +32,9 @@ public final class BatchingScheduler implements InferenceScheduler {
   private final DeviceRegistry devices;
   /** Whether {@link #devices} was made here, and so is closed here. */
   private final boolean ownsDevices;
-  private final BatchRunner runner = new BatchRunner(new BufferPool(POOLED_BYTES, MAX_POOLED_BUFFER));
+  /** Batch inputs concatenated from several requests, and outputs written in place. */
+  private final BufferPool batchBuffers = new BufferPool(POOLED_BYTES, MAX_POOLED_BUFFER);
+  private final BatchRunner runner = new BatchRunner(batchBuffers);
   private final int defaultMaxQueueSize;
   private final Map<ServedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -88,6 +91,11 @@ public final class BatchingScheduler implements InferenceScheduler {
         .labelNames("model", "version")
         .callback(cb -> batchers.forEach((m, b) -> cb.call(b.policy().queueCapacity(), m.name(),
             Long.toString(m.version()))))
+        .register(metrics);
+    CounterWithCallback.builder().name("junction_batch_buffers_allocated")
+        .help("Direct buffers allocated for batch inputs merged from several requests and for outputs of 64 KiB and "
+            + "more, which the backend writes in place; flat under steady load while the pool reuses them")
+        .callback(cb -> cb.call(batchBuffers.allocations()))
         .register(metrics);
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);

@@ -1,10 +1,11 @@
 package io.junction.server.tensor;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A pooled buffer that several readers share: it goes back to its {@link BufferPool} when the last of them
+ * Pooled buffers that several readers share: they go back to their {@link BufferPool} when the last of them
  * releases it, or never, once one of them {@linkplain #abandon abandons} it because it cannot tell when it
  * stops reading (then the garbage collector frees it like any buffer).
  *
@@ -13,16 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * still reads it. Hence the rule: release only when certainly done; when unsure, abandon.
  */
 public final class BufferLease {
-  private static final BufferLease NONE = new BufferLease(null, null);
+  private static final BufferLease NONE = new BufferLease(null, List.of());
 
   private final BufferPool pool;
-  private final ByteBuffer buffer;
+  private final List<ByteBuffer> buffers;
   private final AtomicInteger readers = new AtomicInteger(1);
   private volatile boolean abandoned;
 
-  private BufferLease(BufferPool pool, ByteBuffer buffer) {
+  private BufferLease(BufferPool pool, List<ByteBuffer> buffers) {
     this.pool = pool;
-    this.buffer = buffer;
+    this.buffers = buffers;
   }
 
   /** Memory nobody pools (the heap): every method does nothing. */
@@ -32,7 +33,12 @@ public final class BufferLease {
 
   /** A lease of {@code buffer}, acquired from {@code pool}, held by one reader: the caller. */
   public static BufferLease of(BufferPool pool, ByteBuffer buffer) {
-    return new BufferLease(pool, buffer);
+    return new BufferLease(pool, List.of(buffer));
+  }
+
+  /** One lease of several buffers acquired from {@code pool} (a batch's outputs), held by the caller; none when empty. */
+  public static BufferLease of(BufferPool pool, List<ByteBuffer> buffers) {
+    return buffers.isEmpty() ? NONE : new BufferLease(pool, List.copyOf(buffers));
   }
 
   /** One more reader; it must {@link #release} or {@link #abandon} once, later. */
@@ -46,14 +52,14 @@ public final class BufferLease {
     }
   }
 
-  /** The caller has stopped reading: the last reader to release gives the buffer back to its pool. */
+  /** The caller has stopped reading: the last reader to release gives the buffers back to their pool. */
   public void release() {
     if (this == NONE) {
       return;
     }
     int left = readers.decrementAndGet();
     if (left == 0 && !abandoned) {
-      pool.release(buffer);
+      buffers.forEach(pool::release);
     } else if (left < 0 && !abandoned) {
       throw new IllegalStateException("released more often than retained");
     }

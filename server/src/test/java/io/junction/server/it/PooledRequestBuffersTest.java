@@ -1,20 +1,27 @@
 package io.junction.server.it;
 
 import static io.junction.server.InferRequests.floats;
+import static io.junction.server.InferRequests.input;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.server.TestServer;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,8 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Requests of 64 KiB and more are copied once into pooled direct buffers that the backend reads in place
- * and that go back to the pool once the request is done. A buffer handed out again too early would show
- * as another call's numbers in an answer; one never given back, as an allocation per call.
+ * and that go back to the pool once the request is done; outputs of 64 KiB and more whose shape the model
+ * fixes are written by ONNX Runtime into pooled buffers that go back once the answer is written. A buffer
+ * handed out again too early would show as another call's numbers in an answer; one never given back, as an
+ * allocation per call.
  */
 class PooledRequestBuffersTest {
   /** 40,000 rows of 4 FP32: 640 KB, pooled but parsed on the transport's threads. */
@@ -35,6 +44,8 @@ class PooledRequestBuffersTest {
   /** 512 → 1024 → 512: 64 rows are 128 KB of input and take milliseconds to run. */
   private static final DeepMlp DEEP = DeepMlp.seeded(3, 512, 1024, 512);
   private static final int DEEP_ROWS = 64;
+  /** 8,192 rows of 4 FP32: a 128 KB output. */
+  private static final int RESHAPED_ROWS = 8192;
 
   @TempDir Path dir;
 
@@ -96,6 +107,81 @@ class PooledRequestBuffersTest {
   }
 
   @Test
+  void largeOutputsAreWrittenIntoPooledBuffersThatGoBackOnceAnswered() throws Exception {
+    try (TestServer server = TestServer.start(repository())) {
+      call(server, "batched", 0, MEDIUM_ROWS);
+      // A batch of one request needs no merged input: what the batch pool holds here are its outputs.
+      double before = server.metric("junction_batch_buffers_allocated_total", -1);
+      assertThat(before).as("the 640 KB output was written into a pooled buffer").isPositive();
+      for (int i = 0; i < 40; i++) {
+        call(server, "batched", i, MEDIUM_ROWS);
+      }
+      assertThat(server.metric("junction_batch_buffers_allocated_total", -1) - before)
+          .as("buffers allocated for 40 more calls of the same size").isLessThanOrEqualTo(4);
+    }
+  }
+
+  @Test
+  void streamedAnswersKeepTheirOutputsUntilSentInOrder() throws Exception {
+    try (TestServer server = TestServer.start(repository())) {
+      int requests = 24;
+      List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      StreamObserver<ModelInferRequest> stream = server.async().modelStreamInfer(new StreamObserver<>() {
+        @Override
+        public void onNext(ModelStreamInferResponse value) {
+          answers.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          done.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          done.complete(null);
+        }
+      });
+      // Requests run concurrently and in shared batches; answers wait for those before them, their outputs
+      // views of batch buffers that other batches would reuse if they went back before being sent.
+      for (int i = 0; i < requests; i++) {
+        stream.onNext(rawFp32("batched", "", FixtureModels.IDENTITY_INPUT, numbers(i, MEDIUM_ROWS), MEDIUM_ROWS,
+            FixtureModels.IDENTITY_COLUMNS).toBuilder().setId("r" + i).build());
+      }
+      stream.onCompleted();
+      done.get(120, TimeUnit.SECONDS);
+      assertThat(answers).hasSize(requests);
+      for (int i = 0; i < requests; i++) {
+        ModelStreamInferResponse answer = answers.get(i);
+        assertThat(answer.getErrorMessage()).isEmpty();
+        assertThat(answer.getInferResponse().getId()).isEqualTo("r" + i);
+        assertThat(floats(answer.getInferResponse(), 0)).as("streamed answer %d", i).isEqualTo(numbers(i, MEDIUM_ROWS));
+      }
+    }
+  }
+
+  @Test
+  void anOutputShapedOtherwiseThanItsModelDeclaresIsCopiedOutInstead() throws Exception {
+    try (TestServer server = TestServer.start(repository())) {
+      for (int i = 0; i < 3; i++) {
+        float[] sent = numbers(i, RESHAPED_ROWS);
+        // Declared [8192, 4], computed [4096, 8]: ONNX Runtime refuses the buffer sized from the declaration,
+        // and the call is answered from its own memory (as is every later call of this model).
+        ModelInferRequest request = rawFp32("reshaped", "", FixtureModels.IDENTITY_INPUT, sent, RESHAPED_ROWS,
+            FixtureModels.IDENTITY_COLUMNS).toBuilder()
+            .addInputs(input("shape", "INT64", 2))
+            .addRawInputContents(int64(RESHAPED_ROWS / 2, 2L * FixtureModels.IDENTITY_COLUMNS))
+            .build();
+        ModelInferResponse answer = server.blocking().modelInfer(request);
+        assertThat(answer.getOutputs(0).getShapeList()).as("call %d", i)
+            .containsExactly((long) RESHAPED_ROWS / 2, 2L * FixtureModels.IDENTITY_COLUMNS);
+        assertThat(floats(answer, 0)).as("call %d", i).isEqualTo(sent);
+      }
+    }
+  }
+
+  @Test
   void callsThatFailOrAreCancelledLeaveTheOthersCorrect() throws Exception {
     try (TestServer server = TestServer.start(repository())) {
       for (int i = 0; i < 20; i++) {
@@ -142,6 +228,27 @@ class PooledRequestBuffersTest {
   }
 
   /**
+   * Declares a fixed output shape, {@code [8192, 4]}, but reshapes its input to the shape the caller sends: ONNX
+   * Runtime's shape inference cannot tell, so it reports the declared shape.
+   */
+  private static byte[] reshapedToWhatTheCallerSays() {
+    return new OnnxModelBuilder("reshaped")
+        .input(FixtureModels.IDENTITY_INPUT, OnnxType.FLOAT, RESHAPED_ROWS, FixtureModels.IDENTITY_COLUMNS)
+        .input("shape", OnnxType.INT64, 2)
+        .output(FixtureModels.IDENTITY_OUTPUT, OnnxType.FLOAT, RESHAPED_ROWS, FixtureModels.IDENTITY_COLUMNS)
+        .node("Reshape", List.of(FixtureModels.IDENTITY_INPUT, "shape"), List.of(FixtureModels.IDENTITY_OUTPUT))
+        .build();
+  }
+
+  private static com.google.protobuf.ByteString int64(long... values) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      b.putLong(v);
+    }
+    return com.google.protobuf.ByteString.copyFrom(b.flip());
+  }
+
+  /**
    * The identity model twice: without batching (each request runs alone) and with dynamic batching; and an
    * MLP slow enough that requests queue behind each other.
    */
@@ -152,6 +259,8 @@ class PooledRequestBuffersTest {
         .config("alone", "max_batch_size: 0\n")
         .model("batched", 1, identity)
         .config("batched", "max_batch_size: 400000\ndynamic_batching { max_queue_delay_microseconds: 3000 }\n")
+        .model("reshaped", 1, reshapedToWhatTheCallerSays())
+        .config("reshaped", "max_batch_size: 0\n")
         .model("deep", 1, DEEP.onnx())
         .config("deep", "max_batch_size: 256\ndynamic_batching { max_queue_delay_microseconds: 2000 }\n")
         .root();

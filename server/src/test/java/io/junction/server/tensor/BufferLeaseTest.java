@@ -45,6 +45,20 @@ class BufferLeaseTest {
   }
 
   @Test
+  void aLeaseOfSeveralBuffersGivesThemAllBackTogether() {
+    ByteBuffer first = pool.acquire(70_000);
+    ByteBuffer second = pool.acquire(200_000);
+    BufferLease lease = BufferLease.of(pool, java.util.List.of(first, second));
+    lease.retain();
+    lease.release();
+    assertThat(pool.acquire(70_000)).as("still held by a reader").isNotSameAs(first);
+    lease.release();
+    assertThat(pool.acquire(200_000)).isSameAs(second);
+    assertThat(pool.acquire(70_000)).isSameAs(first);
+    assertThat(BufferLease.of(pool, java.util.List.of())).as("nothing pooled").isSameAs(BufferLease.none());
+  }
+
+  @Test
   void heapMemoryNeedsNoBookkeeping() {
     BufferLease none = BufferLease.none();
     none.retain();

@@ -9,9 +9,12 @@ import ai.onnxruntime.TensorInfo;
 import io.junction.server.backend.ExecutionTimings;
 import io.junction.server.backend.LoadedModel;
 import io.junction.server.backend.ModelSignature;
+import io.junction.server.backend.OutputBuffers;
+import io.junction.server.backend.TensorSpec;
 import io.junction.server.errors.InferenceFailedException;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Shapes;
 import io.junction.server.tensor.Tensor;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
@@ -26,13 +29,27 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One ONNX Runtime session. ONNX Runtime allows concurrent {@code run} calls on a session. */
+/**
+ * One ONNX Runtime session. ONNX Runtime allows concurrent {@code run} calls on a session.
+ *
+ * <p>Outputs whose shape the model fixes (but for a dynamic batch dimension) can be written by ONNX Runtime
+ * straight into buffers the caller provides, rather than into its own memory and then copied out. Should
+ * ONNX Runtime refuse such a buffer (a model whose declared output shape is not what it computes), the run
+ * is repeated the ordinary way and this model stops offering buffers.
+ */
 final class OnnxLoadedModel implements LoadedModel {
+  private static final Logger log = LoggerFactory.getLogger(OnnxLoadedModel.class);
+
   private final String label;
   private final OrtEnvironment environment;
   private final OrtSession session;
   private final ModelSignature signature;
+  /** Cleared for good the first time ONNX Runtime refuses to write into given buffers. */
+  private volatile boolean writesIntoGivenBuffers = true;
 
   OnnxLoadedModel(String label, OrtEnvironment environment, OrtSession session, ModelSignature signature) {
     this.label = label;
@@ -48,31 +65,117 @@ final class OnnxLoadedModel implements LoadedModel {
 
   @Override
   public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings) {
+    return run(inputs, outputs, timings, OutputBuffers.NONE);
+  }
+
+  @Override
+  public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings,
+      OutputBuffers buffers) {
     Map<String, OnnxTensor> ortInputs = new HashMap<>(inputs.size() * 2);
+    Map<String, Tensor> given = new HashMap<>();
+    Map<String, OnnxTensor> ortGiven = new HashMap<>();
     try {
       long start = System.nanoTime();
       for (Tensor input : inputs.values()) {
         ortInputs.put(input.name(), toOrt(input));
       }
+      if (writesIntoGivenBuffers && buffers != OutputBuffers.NONE) {
+        giveBuffers(outputs, buffers, given, ortGiven);
+      }
       long created = System.nanoTime();
       timings.recordInput(created - start);
-      try (OrtSession.Result result = session.run(ortInputs, new LinkedHashSet<>(outputs))) {
-        long ran = System.nanoTime();
-        timings.recordInfer(ran - created);
-        List<Tensor> produced = new ArrayList<>(outputs.size());
-        for (String name : outputs) {
-          OnnxValue value = result.get(name).orElseThrow(() -> new InferenceFailedException(
-              label + ": ONNX Runtime produced no output '" + name + "'"));
-          produced.add(fromOrt(name, (OnnxTensor) value));
+      if (!ortGiven.isEmpty()) {
+        OrtSession.Result ran;
+        try {
+          ran = session.run(ortInputs, without(outputs, ortGiven.keySet()), ortGiven);
+        } catch (OrtException refused) {
+          // Either the buffers were refused or the run fails anyway: running the ordinary way tells which.
+          long again = System.nanoTime();
+          OrtSession.Result plain = session.run(ortInputs, new LinkedHashSet<>(outputs));
+          writesIntoGivenBuffers = false;
+          log.warn("{}: ONNX Runtime would not write outputs {} into buffers shaped as the model declares them ({}); "
+              + "they are copied out of its memory from now on", label, ortGiven.keySet(), refused.getMessage());
+          return collect(outputs, plain, Map.of(), again, timings);
         }
-        timings.recordOutput(System.nanoTime() - ran);
-        return produced;
+        return collect(outputs, ran, given, created, timings);
       }
+      return collect(outputs, session.run(ortInputs, new LinkedHashSet<>(outputs)), Map.of(), created, timings);
     } catch (OrtException e) {
       throw new InferenceFailedException(label + ": ONNX Runtime failed: " + e.getMessage(), e);
     } finally {
       ortInputs.values().forEach(OnnxTensor::close);
+      ortGiven.values().forEach(OnnxTensor::close); // ONNX Runtime's handles only: the buffers stay the caller's
     }
+  }
+
+  /** The outputs in the order asked for: those written into given buffers, the rest read out of {@code result}. */
+  private List<Tensor> collect(List<String> outputs, OrtSession.Result ran, Map<String, Tensor> given, long created,
+      ExecutionTimings timings) throws OrtException {
+    try (OrtSession.Result result = ran) {
+      long done = System.nanoTime();
+      timings.recordInfer(done - created);
+      List<Tensor> produced = new ArrayList<>(outputs.size());
+      for (String name : outputs) {
+        Tensor written = given.get(name);
+        if (written != null) {
+          produced.add(written);
+          continue;
+        }
+        OnnxValue value = result.get(name).orElseThrow(() -> new InferenceFailedException(
+            label + ": ONNX Runtime produced no output '" + name + "'"));
+        produced.add(fromOrt(name, (OnnxTensor) value));
+      }
+      timings.recordOutput(System.nanoTime() - done);
+      return produced;
+    }
+  }
+
+  /**
+   * Takes a buffer for every requested output whose shape is known before running: fixed by the model but
+   * for a dynamic first dimension, which a batched run fills with its rows.
+   */
+  private void giveBuffers(List<String> outputs, OutputBuffers buffers, Map<String, Tensor> given,
+      Map<String, OnnxTensor> ortGiven) throws OrtException {
+    for (String name : outputs) {
+      TensorSpec spec = signature.output(name).orElse(null);
+      if (spec == null || !spec.dataType().isFixedSize()) {
+        continue;
+      }
+      long[] shape = knownShape(spec.shape(), buffers.batchRows());
+      if (shape == null) {
+        continue;
+      }
+      long bytes = Shapes.elementCount(shape) * spec.dataType().byteSize();
+      if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+        continue;
+      }
+      ByteBuffer buffer = buffers.allocate(name, (int) bytes);
+      if (buffer == null) {
+        continue;
+      }
+      ortGiven.put(name, OnnxTensor.createTensor(environment, buffer, shape, OnnxTypes.toJavaType(spec.dataType())));
+      given.put(name, Tensor.fixed(name, spec.dataType(), shape, buffer));
+    }
+  }
+
+  /** The shape an output will have, or null when the model leaves more than a batch dimension open. */
+  private static long[] knownShape(long[] declared, long batchRows) {
+    long[] shape = declared.clone();
+    for (int d = 0; d < shape.length; d++) {
+      if (shape[d] == Shapes.DYNAMIC) {
+        if (d != 0 || batchRows < 0) {
+          return null;
+        }
+        shape[d] = batchRows;
+      }
+    }
+    return shape;
+  }
+
+  private static Set<String> without(List<String> outputs, Set<String> given) {
+    Set<String> rest = new LinkedHashSet<>(outputs);
+    rest.removeAll(given);
+    return rest;
   }
 
   private OnnxTensor toOrt(Tensor tensor) throws OrtException {
