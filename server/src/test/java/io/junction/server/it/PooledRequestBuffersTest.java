@@ -122,6 +122,42 @@ class PooledRequestBuffersTest {
   }
 
   @Test
+  void restAnswersGiveTheirOutputBuffersBackToo() throws Exception {
+    try (TestServer server = TestServer.start(repository())) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow()
+          + "/v2/models/batched/infer");
+      int rows = 5_000; // an 80 KB output
+      double before = -1;
+      for (int i = 0; i < 12; i++) {
+        float[] sent = numbers(i, rows);
+        StringBuilder body = new StringBuilder("{\"inputs\":[{\"name\":\"" + FixtureModels.IDENTITY_INPUT
+            + "\",\"datatype\":\"FP32\",\"shape\":[" + rows + "," + FixtureModels.IDENTITY_COLUMNS + "],\"data\":[");
+        for (int j = 0; j < sent.length; j++) {
+          body.append(j == 0 ? "" : ",").append((long) sent[j]);
+        }
+        body.append("]}]}");
+        var answer = http.send(java.net.http.HttpRequest.newBuilder(uri)
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        com.google.gson.JsonArray data = com.google.gson.JsonParser.parseString(answer.body()).getAsJsonObject()
+            .getAsJsonArray("outputs").get(0).getAsJsonObject().getAsJsonArray("data");
+        assertThat(data.size()).isEqualTo(sent.length);
+        for (int j = 0; j < sent.length; j += 331) {
+          assertThat(data.get(j).getAsFloat()).as("REST call %d, element %d", i, j).isEqualTo(sent[j]);
+        }
+        if (i == 1) {
+          before = server.metric("junction_batch_buffers_allocated_total", -1);
+        }
+      }
+      assertThat(before).as("outputs written into pooled buffers").isPositive();
+      assertThat(server.metric("junction_batch_buffers_allocated_total", -1) - before)
+          .as("buffers allocated for 10 more REST calls of the same size").isLessThanOrEqualTo(2);
+    }
+  }
+
+  @Test
   void streamedAnswersKeepTheirOutputsUntilSentInOrder() throws Exception {
     try (TestServer server = TestServer.start(repository())) {
       int requests = 24;
