@@ -10,9 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=gpu-native/target/verify
-javacpp=1.5.14
-cuda=13.3-9.25-1.5.14
-tensorrt=11.2-1.5.14
 
 prepare() {
   for jar in server/target/junction-server.jar gpu-native/target/junction-gpu.jar; do
@@ -37,10 +34,9 @@ prepare() {
   # Packed: the runtime is most of what travels, and xz halves it.
   tar -C "$bundle" -cJf "$bundle/jre.tar.xz" jre
   rm -rf "$bundle/jre"
-  for artifact in "org.bytedeco:javacpp:$javacpp" "org.bytedeco:cuda:$cuda" "org.bytedeco:tensorrt:$tensorrt"; do
-    mvn -q -B dependency:copy -Dartifact="$artifact:jar:linux-x86_64" -DoutputDirectory="$bundle/lib" \
-      -Dmdep.useBaseVersion=true
-  done
+  # JavaCPP's JNI jars for linux-x86_64, at the versions the parent pom pins.
+  mvn -q -B -pl gpu-native -Pnatives package -DskipTests
+  cp gpu-native/target/natives/*.jar "$bundle/lib/"
   mkdir -p "$bundle/repo"
   cp -r server/target/classes/demo-repository/mlp "$bundle/repo/mlp"
   mkdir -p "$bundle/repo/mlp_gpu/1"

@@ -141,8 +141,8 @@ public final class JunctionServer implements AutoCloseable {
       healthPublisher.serverReady(false);
       models.addListener(healthPublisher);
       models.addListener((name, ready) -> healthPublisher.serverReady(isReady()));
-      log.info("loading models from {} (model control mode {})", models.repository().root(),
-          config.control().mode());
+      log.info("loading models from {} (model control mode {}; backends: {})", models.repository().root(),
+          config.control().mode(), backends.names());
       models.autoWarmup(config.control().autoWarmup());
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {

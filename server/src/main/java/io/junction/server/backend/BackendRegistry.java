@@ -53,7 +53,8 @@ public final class BackendRegistry implements AutoCloseable {
                 .collect(Collectors.joining(", ")) + ")"));
   }
 
-  private String names() {
+  /** The backends' names, comma-separated, as the server's messages list them. */
+  public String names() {
     return backends.stream().map(Backend::name).collect(Collectors.joining(", "));
   }
 
