@@ -20,4 +20,16 @@ final class Cuda {
   static void useDevice(int index) {
     check(cudart.cudaSetDevice(index), "cudaSetDevice(" + index + ")");
   }
+
+  /**
+   * What a failed native load was missing. JavaCPP reports the last place it looked ("no jnicudart in
+   * java.library.path"); the library that could not be opened (the driver's libcuda.so.1, say) is in its causes.
+   */
+  static String linkFailure(LinkageError e) {
+    Throwable innermost = e;
+    while (innermost.getCause() != null && innermost.getCause() != innermost) {
+      innermost = innermost.getCause();
+    }
+    return innermost == e ? e.toString() : innermost.getMessage() + "; " + e.getMessage();
+  }
 }

@@ -27,7 +27,8 @@ public final class CudaDeviceDiscovery implements DeviceDiscovery {
       status = cudart.cudaGetDeviceCount(count);
     } catch (LinkageError e) {
       throw new IllegalStateException("the CUDA runtime cannot be loaded: JavaCPP's cuda jar for this platform "
-          + "(cuda-*-linux-x86_64.jar) and libcudart must be on this machine (" + e + ")", e);
+          + "(cuda-*-linux-x86_64.jar), libcudart and the NVIDIA driver's libcuda must be on this machine ("
+          + Cuda.linkFailure(e) + ")", e);
     }
     if (status == cudart.cudaErrorNoDevice) {
       return List.of();

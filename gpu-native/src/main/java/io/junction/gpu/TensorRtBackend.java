@@ -97,8 +97,8 @@ public final class TensorRtBackend implements Backend {
     } catch (CudaException e) {
       throw new ModelLoadException(label + ": " + e.getMessage(), e);
     } catch (LinkageError e) {
-      throw new ModelLoadException(label + ": the TensorRT or CUDA libraries are not on this machine (" + e.getMessage()
-          + ")", e);
+      throw new ModelLoadException(label + ": the TensorRT or CUDA libraries are not on this machine ("
+          + Cuda.linkFailure(e) + ")", e);
     }
   }
 

@@ -170,7 +170,7 @@ public final class VerifyGpu {
       line("OK", "TensorRT", "libraries present, version " + v / 10000 + "." + v / 100 % 100 + "." + v % 100
           + "; serving a plan needs one built for this GPU (trtexec), which this check does not build");
     } catch (LinkageError e) {
-      line("SKIP", "TensorRT", "its libraries are not on this machine (" + e.getMessage() + ")");
+      line("SKIP", "TensorRT", "its libraries are not on this machine (" + Cuda.linkFailure(e) + ")");
     }
   }
 
