@@ -11,6 +11,7 @@ import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.FixtureModels;
@@ -20,8 +21,6 @@ import io.junction.testkit.OnnxType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -161,24 +160,8 @@ class PooledRequestBuffersTest {
   void streamedAnswersKeepTheirOutputsUntilSentInOrder() throws Exception {
     try (TestServer server = TestServer.start(repository())) {
       int requests = 24;
-      List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      StreamObserver<ModelInferRequest> stream = server.async().modelStreamInfer(new StreamObserver<>() {
-        @Override
-        public void onNext(ModelStreamInferResponse value) {
-          answers.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          done.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-          done.complete(null);
-        }
-      });
+      StreamAnswers collected = new StreamAnswers();
+      StreamObserver<ModelInferRequest> stream = server.async().modelStreamInfer(collected);
       // Requests run concurrently and in shared batches; answers wait for those before them, their outputs
       // views of batch buffers that other batches would reuse if they went back before being sent.
       for (int i = 0; i < requests; i++) {
@@ -186,7 +169,7 @@ class PooledRequestBuffersTest {
             FixtureModels.IDENTITY_COLUMNS).toBuilder().setId("r" + i).build());
       }
       stream.onCompleted();
-      done.get(120, TimeUnit.SECONDS);
+      List<ModelStreamInferResponse> answers = collected.await(120);
       assertThat(answers).hasSize(requests);
       for (int i = 0; i < requests; i++) {
         ModelStreamInferResponse answer = answers.get(i);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DemoRepository;
 import java.nio.file.Path;
@@ -30,24 +31,8 @@ class StreamInferTest {
   void answersInRequestOrderWithErrorsInline() throws Exception {
     DemoRepository.write(repo);
     try (TestServer server = TestServer.start(repo)) {
-      List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      StreamObserver<ModelInferRequest> requests = server.async().modelStreamInfer(new StreamObserver<>() {
-        @Override
-        public void onNext(ModelStreamInferResponse value) {
-          answers.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          done.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-          done.complete(null);
-        }
-      });
+      StreamAnswers collected = new StreamAnswers();
+      StreamObserver<ModelInferRequest> requests = server.async().modelStreamInfer(collected);
       for (int i = 0; i < REQUESTS; i++) {
         float[] x = new float[8];
         x[0] = i;
@@ -55,7 +40,7 @@ class StreamInferTest {
         requests.onNext(rawFp32("mlp", "1", input, x, 1, 8).toBuilder().setId("r" + i).build());
       }
       requests.onCompleted();
-      done.get(60, TimeUnit.SECONDS);
+      List<ModelStreamInferResponse> answers = collected.await(60);
 
       assertThat(answers).hasSize(REQUESTS);
       for (int i = 0; i < REQUESTS; i++) {

@@ -85,6 +85,19 @@ class DynamicBatcherTest {
         () -> false, priority, 0, Span.getInvalid(), memory);
   }
 
+  /**
+   * A model without dynamic batching (so the device thread takes queued requests itself) whose worker counts into
+   * {@code reads} each clock read: it reads the clock each time it wakes, so the count is its wake-ups.
+   */
+  private DynamicBatcher batcherCountingWorkerWakeUps(IdentityRunner backend, AtomicLong reads) throws Exception {
+    return batcher(backend, "max_batch_size: 8", () -> {
+      if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
+        reads.incrementAndGet();
+      }
+      return System.nanoTime();
+    });
+  }
+
   private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value) {
     return submit(b, rows, cols, value, 0, InferenceRequest.NO_DEADLINE);
   }
@@ -368,14 +381,8 @@ class DynamicBatcherTest {
   @Test
   void underLoadTheDeviceThreadTakesTheNextRequestWithoutWakingTheWorker() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
-    // The worker reads the clock each time it wakes; counting its reads counts its wake-ups.
     AtomicLong workerReads = new AtomicLong();
-    DynamicBatcher b = batcher(backend, "max_batch_size: 8", () -> {
-      if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
-        workerReads.incrementAndGet();
-      }
-      return System.nanoTime();
-    });
+    DynamicBatcher b = batcherCountingWorkerWakeUps(backend, workerReads);
     CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
     List<CompletableFuture<InferenceResult>> queued = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -396,14 +403,7 @@ class DynamicBatcherTest {
   void aLoneRequestOnAnIdleInstanceWakesOnlyTheDeviceThread() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
     AtomicLong workerReads = new AtomicLong();
-    // Without dynamic batching, so that a call arriving in the moment between its predecessor's answer and the
-    // instance being marked free (queued, then taken by the device thread) does not count as the worker's.
-    DynamicBatcher b = batcher(backend, "max_batch_size: 8", () -> {
-      if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
-        workerReads.incrementAndGet();
-      }
-      return System.nanoTime();
-    });
+    DynamicBatcher b = batcherCountingWorkerWakeUps(backend, workerReads);
     submit(b, 1, 2, -1f).get(5, TimeUnit.SECONDS);
     Thread.sleep(20); // the worker's first look at the empty queue
     long readsBefore = workerReads.get();
