@@ -271,9 +271,10 @@ public final class DynamicBatcher implements AutoCloseable {
   }
 
   /**
-   * A batch on {@code lane} is done. With {@code takeNext} (on the device thread that ran it), the batch due
-   * now, if there is one, is dispatched from here rather than by waking the worker: under load that saves the
-   * worker a wake-up for every batch. Expiries, waits for a fuller batch and closing stay the worker's.
+   * A batch on {@code lane} is done. With {@code takeNext} (on the device thread that ran it), a model without
+   * dynamic batching has its next request, if one waits, dispatched from here rather than by waking the worker:
+   * under load that saves the worker a wake-up for every request. Expiries, forming batches and closing stay
+   * the worker's.
    */
   private void finished(int lane, boolean takeNext) {
     List<PendingRequest> next = null;
