@@ -84,7 +84,8 @@ final class BatchRunner {
   /** Pooled buffers for the outputs worth writing in place, all of them kept for the outcome's lease. */
   private final class PooledOutputs implements OutputBuffers {
     private final long batchRows;
-    final List<ByteBuffer> taken = new ArrayList<>(2);
+    /** Made by the first buffer taken: a batch whose outputs are all small allocates no list. */
+    List<ByteBuffer> taken = List.of();
 
     PooledOutputs(long batchRows) {
       this.batchRows = batchRows;
@@ -101,6 +102,9 @@ final class BatchRunner {
         return null;
       }
       ByteBuffer buffer = pool.acquire(bytes);
+      if (taken.isEmpty()) {
+        taken = new ArrayList<>(2);
+      }
       taken.add(buffer);
       return buffer;
     }

@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,14 +49,61 @@ final class OnnxLoadedModel implements LoadedModel {
   private final OrtEnvironment environment;
   private final OrtSession session;
   private final ModelSignature signature;
+  /** The outputs whose shape is known before a run, by name: the ones ONNX Runtime may write into given buffers. */
+  private final Map<String, Writable> writable;
   /** Cleared for good the first time ONNX Runtime refuses to write into given buffers. */
-  private volatile boolean writesIntoGivenBuffers = true;
+  private volatile boolean writesIntoGivenBuffers;
 
   OnnxLoadedModel(String label, OrtEnvironment environment, OrtSession session, ModelSignature signature) {
     this.label = label;
     this.environment = environment;
     this.session = session;
     this.signature = signature;
+    Map<String, Writable> known = new HashMap<>();
+    for (TensorSpec spec : signature.outputs()) {
+      Writable.of(spec).ifPresent(w -> known.put(spec.name(), w));
+    }
+    this.writable = Map.copyOf(known);
+    this.writesIntoGivenBuffers = !writable.isEmpty();
+  }
+
+  /**
+   * An output of fixed-size elements whose dimensions the model fixes, but for a dynamic first one, which a
+   * batched run fills with its rows.
+   */
+  private record Writable(DataType type, long[] declared, boolean batchDimension, long elementsPerRow) {
+    static Optional<Writable> of(TensorSpec spec) {
+      long[] shape = spec.shape();
+      if (!spec.dataType().isFixedSize()) {
+        return Optional.empty();
+      }
+      long elements = 1;
+      for (int d = 0; d < shape.length; d++) {
+        if (shape[d] == Shapes.DYNAMIC && d != 0) {
+          return Optional.empty();
+        }
+        elements *= shape[d] == Shapes.DYNAMIC ? 1 : shape[d];
+      }
+      return Optional.of(new Writable(spec.dataType(), shape,
+          shape.length > 0 && shape[0] == Shapes.DYNAMIC, elements));
+    }
+
+    /** Bytes of this output for a run of {@code batchRows} rows (-1: not batched), or -1 when not known. */
+    long bytes(long batchRows) {
+      if (batchDimension && batchRows < 0) {
+        return -1;
+      }
+      long bytes = elementsPerRow * (batchDimension ? batchRows : 1) * type.byteSize();
+      return bytes > 0 && bytes <= Integer.MAX_VALUE ? bytes : -1;
+    }
+
+    long[] shape(long batchRows) {
+      long[] shape = declared.clone();
+      if (batchDimension) {
+        shape[0] = batchRows;
+      }
+      return shape;
+    }
   }
 
   @Override
@@ -72,15 +120,30 @@ final class OnnxLoadedModel implements LoadedModel {
   public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings,
       OutputBuffers buffers) {
     Map<String, OnnxTensor> ortInputs = new HashMap<>(inputs.size() * 2);
-    Map<String, Tensor> given = new HashMap<>();
-    Map<String, OnnxTensor> ortGiven = new HashMap<>();
+    // Made only when a buffer is taken: a run whose outputs are all small allocates nothing for them.
+    Map<String, Tensor> given = Map.of();
+    Map<String, OnnxTensor> ortGiven = Map.of();
     try {
       long start = System.nanoTime();
       for (Tensor input : inputs.values()) {
         ortInputs.put(input.name(), toOrt(input));
       }
       if (writesIntoGivenBuffers && buffers != OutputBuffers.NONE) {
-        giveBuffers(outputs, buffers, given, ortGiven);
+        for (String name : outputs) {
+          Writable w = writable.get(name);
+          long bytes = w == null ? -1 : w.bytes(buffers.batchRows());
+          ByteBuffer buffer = bytes < 0 ? null : buffers.allocate(name, (int) bytes);
+          if (buffer == null) {
+            continue;
+          }
+          if (given.isEmpty()) {
+            given = new HashMap<>();
+            ortGiven = new HashMap<>();
+          }
+          long[] shape = w.shape(buffers.batchRows());
+          given.put(name, Tensor.fixed(name, w.type(), shape, buffer));
+          ortGiven.put(name, OnnxTensor.createTensor(environment, buffer, shape, OnnxTypes.toJavaType(w.type())));
+        }
       }
       long created = System.nanoTime();
       timings.recordInput(created - start);
@@ -128,48 +191,6 @@ final class OnnxLoadedModel implements LoadedModel {
       timings.recordOutput(System.nanoTime() - done);
       return produced;
     }
-  }
-
-  /**
-   * Takes a buffer for every requested output whose shape is known before running: fixed by the model but
-   * for a dynamic first dimension, which a batched run fills with its rows.
-   */
-  private void giveBuffers(List<String> outputs, OutputBuffers buffers, Map<String, Tensor> given,
-      Map<String, OnnxTensor> ortGiven) throws OrtException {
-    for (String name : outputs) {
-      TensorSpec spec = signature.output(name).orElse(null);
-      if (spec == null || !spec.dataType().isFixedSize()) {
-        continue;
-      }
-      long[] shape = knownShape(spec.shape(), buffers.batchRows());
-      if (shape == null) {
-        continue;
-      }
-      long bytes = Shapes.elementCount(shape) * spec.dataType().byteSize();
-      if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
-        continue;
-      }
-      ByteBuffer buffer = buffers.allocate(name, (int) bytes);
-      if (buffer == null) {
-        continue;
-      }
-      ortGiven.put(name, OnnxTensor.createTensor(environment, buffer, shape, OnnxTypes.toJavaType(spec.dataType())));
-      given.put(name, Tensor.fixed(name, spec.dataType(), shape, buffer));
-    }
-  }
-
-  /** The shape an output will have, or null when the model leaves more than a batch dimension open. */
-  private static long[] knownShape(long[] declared, long batchRows) {
-    long[] shape = declared.clone();
-    for (int d = 0; d < shape.length; d++) {
-      if (shape[d] == Shapes.DYNAMIC) {
-        if (d != 0 || batchRows < 0) {
-          return null;
-        }
-        shape[d] = batchRows;
-      }
-    }
-    return shape;
   }
 
   private static Set<String> without(List<String> outputs, Set<String> given) {
