@@ -12,6 +12,9 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxModelBuilder;
+import io.junction.testkit.OnnxType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,7 +44,12 @@ import java.util.concurrent.locks.LockSupport;
  * messages still arriving, from the server's {@code /metrics}; at the end it says whether memory stayed
  * flat (the last quarter against the second), and whether every call ended with a status.
  *
- * <p>Run with {@code loadtest/bench/soak.sh [calls] [server heap] [mlp|image_classifier]}: the server (the built jar, on core 1
+ * <p>With {@code large_echo}, an identity model of 128 KiB rows with dynamic batching, the server's answers come from
+ * pooled batch buffers that several requests share and that cancelled requests abandon: every answer is then
+ * compared with the request it answers (sixteen different ones take turns), so that a buffer handed out again while
+ * an answer still reads it shows as a wrong answer, not only as memory.
+ *
+ * <p>Run with {@code loadtest/bench/soak.sh [calls] [server heap] [mlp|image_classifier|large_echo]}: the server (the built jar, on core 1
  * where the machine has two) gets {@code -Xmx} of that size, so a leak shows within the run.
  */
 public final class SoakBenchmark {
@@ -51,6 +59,14 @@ public final class SoakBenchmark {
 
   private final Map<Status.Code, LongAdder> outcomes = new ConcurrentHashMap<>();
   private final LongAdder ended = new LongAdder();
+  /** Answers compared with what they should hold, and those that held something else. */
+  private final LongAdder checked = new LongAdder();
+  private final LongAdder wrong = new LongAdder();
+
+  /** The soak's own model: y = x, 32,768 FP32 values (128 KiB) a row, batched. */
+  static final String LARGE_ECHO = "large_echo";
+  private static final int ECHO_VALUES = 32_768;
+  private static final int ECHO_VARIANTS = 16;
 
   public static void main(String[] args) throws Exception {
     long calls = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000;
@@ -63,6 +79,12 @@ public final class SoakBenchmark {
   private void run(long calls, String heap, String model) throws Exception {
     Path repo = Files.createTempDirectory("junction-soak");
     DemoRepository.write(repo);
+    new ModelRepositoryWriter(repo)
+        .model(LARGE_ECHO, 1, new OnnxModelBuilder(LARGE_ECHO)
+            .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, ECHO_VALUES)
+            .output("y", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, ECHO_VALUES)
+            .node("Identity", List.of("x"), List.of("y")).build())
+        .config(LARGE_ECHO, "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 500 }\n");
     int grpcPort = Servers.freePort();
     int httpPort = Servers.freePort();
     List<String> command = new ArrayList<>();
@@ -84,7 +106,8 @@ public final class SoakBenchmark {
     });
     try {
       Servers.awaitReady(channel, "the server");
-      ModelInferRequest request = request(model);
+      List<ModelInferRequest> requests = requests(model);
+      ModelInferRequest request = requests.get(0);
       System.out.printf("soak: %,d calls to %s, half cancelled after 0-2 ms, server -Xmx%s%s; log %s%n", calls, model, heap,
           cores == null ? " (not pinned)" : ", server on core " + cores, repo.resolve("server.log"));
       // 10 s of warm-up first: on one core the JIT compilers compete with the calls for a while.
@@ -111,7 +134,8 @@ public final class SoakBenchmark {
           sendAt = now; // the client itself fell behind: no catching up in a rush
         }
         inFlight.acquire();
-        call(channel, request, i % 2 == 0, cancels, inFlight);
+        call(channel, requests.get((int) (i % requests.size())), model.equals(LARGE_ECHO), i % 2 == 0, cancels,
+            inFlight);
         sentInWindow++;
         if (System.nanoTime() >= nextSample) {
           double seconds = (System.nanoTime() - start) / 1e9;
@@ -132,6 +156,13 @@ public final class SoakBenchmark {
       print(settled, 0);
       boolean served = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
           .modelInfer(request).getOutputsCount() == 1;
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      String labels = "{model=\"" + model + "\",version=\"1\"}";
+      System.out.printf("%s: %,.0f executions, mean batch %.2f rows; pooled buffers allocated: %,.0f for requests, %,.0f "
+          + "for batches%n", model, value(metrics, "junction_batch_size_count" + labels),
+          value(metrics, "junction_batch_size_sum" + labels) / value(metrics, "junction_batch_size_count" + labels),
+          value(metrics, "junction_request_buffers_allocated_total"), value(metrics, "junction_batch_buffers_allocated_total"));
       report(calls, seconds, samples, settled, served);
     } finally {
       channel.shutdownNow();
@@ -141,11 +172,23 @@ public final class SoakBenchmark {
     }
   }
 
-  private void call(ManagedChannel channel, ModelInferRequest request, boolean cancel, ScheduledExecutorService cancels,
-      Semaphore inFlight) {
+  /** One call; with {@code check}, its answer must hold the request's own raw contents (an identity model). */
+  private void call(ManagedChannel channel, ModelInferRequest request, boolean check, boolean cancel,
+      ScheduledExecutorService cancels, Semaphore inFlight) {
     ClientCall<ModelInferRequest, ModelInferResponse> call = channel.newCall(
         GRPCInferenceServiceGrpc.getModelInferMethod(), CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS));
     call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(ModelInferResponse response) {
+        if (check) {
+          checked.increment();
+          if (response.getRawOutputContentsCount() != 1
+              || !response.getRawOutputContents(0).equals(request.getRawInputContents(0))) {
+            wrong.increment();
+          }
+        }
+      }
+
       @Override
       public void onClose(Status status, Metadata trailers) {
         outcomes.computeIfAbsent(status.getCode(), c -> new LongAdder()).increment();
@@ -199,7 +242,11 @@ public final class SoakBenchmark {
     }
     System.out.printf("incomplete-message bytes after the run: %.0f; a normal call after the soak answered: %s%n",
         settled[6], served);
-    System.out.println(flat && served && settled[6] == 0 && ended.sum() == calls ? "VERDICT: flat" : "VERDICT: NOT FLAT");
+    if (checked.sum() > 0) {
+      System.out.printf("answers compared with their requests: %,d, wrong: %,d%n", checked.sum(), wrong.sum());
+    }
+    System.out.println(wrong.sum() > 0 ? "VERDICT: WRONG ANSWERS"
+        : flat && served && settled[6] == 0 && ended.sum() == calls ? "VERDICT: flat" : "VERDICT: NOT FLAT");
   }
 
   private static double mean(List<double[]> rows, int column) {
@@ -211,19 +258,30 @@ public final class SoakBenchmark {
         .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(-1);
   }
 
-  private static ModelInferRequest request(String model) {
+  /** The requests the soak sends in turn: one, or for {@link #LARGE_ECHO} sixteen with different contents. */
+  private static List<ModelInferRequest> requests(String model) {
     long[] shape = switch (model) {
       case DemoRepository.MLP -> new long[] {1, DemoRepository.MLP_INPUTS};
       case DemoRepository.IMAGE_CLASSIFIER -> new long[] {1, 3, 48, 192};
-      default -> throw new IllegalArgumentException("soaks mlp or image_classifier, not " + model);
+      case LARGE_ECHO -> new long[] {1, ECHO_VALUES};
+      default -> throw new IllegalArgumentException("soaks mlp, image_classifier or " + LARGE_ECHO + ", not " + model);
     };
+    int variants = model.equals(LARGE_ECHO) ? ECHO_VARIANTS : 1;
+    List<ModelInferRequest> requests = new ArrayList<>(variants);
+    for (int v = 0; v < variants; v++) {
+      requests.add(request(model, shape, v));
+    }
+    return requests;
+  }
+
+  private static ModelInferRequest request(String model, long[] shape, int variant) {
     int count = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
     ByteBuffer data = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
-      data.putFloat((float) Math.cos(i));
+      data.putFloat((float) Math.cos(i + 1000.0 * variant));
     }
     ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
-        .setName(model.equals(DemoRepository.MLP) ? "x" : "image").setDatatype("FP32");
+        .setName(model.equals(DemoRepository.IMAGE_CLASSIFIER) ? "image" : "x").setDatatype("FP32");
     for (long d : shape) {
       input.addShape(d);
     }
