@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# CPU profile of a running JVM (e.g. a server under load from per-call-cost.sh or junction-loadtest) with
+# async-profiler, fetched from Maven Central on first use. JFR samples a busy server too rarely to split a call of
+# ~50 µs (a few hundred samples in 20 s); this takes one every 100 µs of CPU by default. Writes collapsed stacks, one
+# line per stack, the thread first and each frame marked _[j] compiled, _[i] inlined or _[k] kernel:
+# loadtest/bench/collapsed-summary.py summarises them, and any flame-graph tool draws them.
+# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us]
+set -euo pipefail
+pid=$1
+seconds=$2
+out=$(realpath -m "$3")
+interval=${4:-100us}
+version=4.1
+jar="$HOME/.m2/repository/tools/profiler/async-profiler/$version/async-profiler-$version.jar"
+[ -f "$jar" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$version"
+case "$(uname -m)" in
+  x86_64) platform=linux-x64 ;;
+  aarch64) platform=linux-arm64 ;;
+  *) echo "async-profiler has no library for $(uname -m)" >&2; exit 1 ;;
+esac
+lib_dir="${TMPDIR:-/tmp}/async-profiler-$version"
+lib="$lib_dir/$platform/libasyncProfiler.so"
+[ -f "$lib" ] || unzip -q -o "$jar" "$platform/libasyncProfiler.so" -d "$lib_dir"
+# jcmd splits its arguments at '=' unless the agent's options are quoted inside the argument.
+jcmd "$pid" JVMTI.agent_load "$lib" "\"start,event=cpu,interval=$interval,threads\"" >/dev/null
+sleep "$seconds"
+jcmd "$pid" JVMTI.agent_load "$lib" "\"stop,file=$out,collapsed,ann\"" >/dev/null
+echo "$out"
