@@ -23,8 +23,9 @@ import java.util.concurrent.Executors;
  *
  * <p>The ways compare where the cost is: making spans at all, the OTLP serialisation, the sending, the
  * senders (OkHttp for gRPC and HTTP, the JDK's HttpClient for HTTP), the number of attributes, the SDK's
- * attribute length limit and the size of export batches. Run with
- * {@code loadtest/bench/span-cost.sh [repeats] [seconds measured] [seconds of warm-up]}.
+ * attribute length limit and the size of export batches, and the SDK's OTLP marshaler against a hand-written
+ * serialiser ({@link HandWrittenOtlp}). Run with {@code loadtest/bench/span-cost.sh [repeats] [seconds measured]
+ * [seconds of warm-up] [ways, by number: e.g. 2,3,4]}.
  */
 public final class SpanCostBenchmark {
   private static final int RATE = 12_000;
@@ -36,6 +37,7 @@ public final class SpanCostBenchmark {
       new Variant("no-op tracer (the loop alone)", Way.NOOP, 18, 2048, 0),
       new Variant("SDK spans, dropped unread by the exporter", Way.MADE, 18, 2048, 0),
       new Variant("... and serialised to OTLP, not sent", Way.SERIALISED, 18, 2048, 0),
+      new Variant("... serialised by a hand-written writer, not sent", Way.HAND_SERIALISED, 18, 2048, 0),
       new Variant("OTLP/gRPC, OkHttp sender (Junction's)", Way.OTLP_GRPC, 18, 2048, 0),
       new Variant("OTLP/HTTP protobuf, OkHttp sender", Way.OTLP_HTTP_OKHTTP, 18, 2048, 0),
       new Variant("OTLP/HTTP protobuf, JDK HttpClient sender", Way.OTLP_HTTP_JDK, 18, 2048, 0),
@@ -52,6 +54,13 @@ public final class SpanCostBenchmark {
     // The exporter's code runs once per export batch, a few times a second: the JIT takes 15-20 s to compile
     // it, and until then its compilations cost as much CPU as the sending itself.
     long warmup = args.length > 2 ? Long.parseLong(args[2]) : 20;
+    // Optional: the ways to run, by their number in VARIANTS (1-based, e.g. "1,3,4"); the no-op loop always runs.
+    List<Variant> variants = new ArrayList<>(List.of(VARIANTS.get(0)));
+    for (int v = 1; v < VARIANTS.size(); v++) {
+      if (args.length <= 3 || Arrays.asList(args[3].split(",")).contains(Integer.toString(v + 1))) {
+        variants.add(VARIANTS.get(v));
+      }
+    }
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -59,16 +68,16 @@ public final class SpanCostBenchmark {
     System.out.printf("SpanCostBenchmark: %d repeats, %d s measured after %d s of warm-up, %,d spans/s; probes %s, "
         + "receivers on the driver's core(s)%n", repeats, seconds, warmup, RATE,
         pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores);
-    double[][] cpu = new double[VARIANTS.size()][repeats];
-    double[][] jvm = new double[VARIANTS.size()][repeats];
-    long[] bytes = new long[VARIANTS.size()];
+    double[][] cpu = new double[variants.size()][repeats];
+    double[][] jvm = new double[variants.size()][repeats];
+    long[] bytes = new long[variants.size()];
     ExecutorService httpThreads = Executors.newFixedThreadPool(2, r -> new Thread(r, "otlp-http-receiver"));
     HttpServer http = httpReceiver(httpThreads);
     try (OtlpReceiver grpc = new OtlpReceiver(0, false)) {
       String httpEndpoint = "http://127.0.0.1:" + http.getAddress().getPort() + "/v1/traces";
       for (int r = 0; r < repeats; r++) {
-        for (int v = 0; v < VARIANTS.size(); v++) {
-          Variant variant = VARIANTS.get(v);
+        for (int v = 0; v < variants.size(); v++) {
+          Variant variant = variants.get(v);
           String[] result = run(SpanCostProbe.command(java, classPath, pin, variant.way(), variant.attributes(),
               variant.exportBatch(), warmup, seconds, RATE, grpc.endpoint(), httpEndpoint, variant.lengthLimit()));
           cpu[v][r] = Double.parseDouble(result[1]);
@@ -89,8 +98,8 @@ public final class SpanCostBenchmark {
     System.out.printf("%n| way | CPU µs/span, median (lowest) | over the loop alone, median | of which JIT, GC, median "
         + "| heap B/span |%n|---|---|---|---|---|%n");
     double loop = median(cpu[0]);
-    for (int v = 0; v < VARIANTS.size(); v++) {
-      System.out.printf("| %s | %.2f (%.2f) | %s | %.2f | %d |%n", VARIANTS.get(v).label(), median(cpu[v]),
+    for (int v = 0; v < variants.size(); v++) {
+      System.out.printf("| %s | %.2f (%.2f) | %s | %.2f | %d |%n", variants.get(v).label(), median(cpu[v]),
           Arrays.stream(cpu[v]).min().orElseThrow(), v == 0 ? "" : String.format("%.2f", median(cpu[v]) - loop),
           median(jvm[v]), bytes[v]);
     }

@@ -61,6 +61,8 @@ public final class SpanCostProbe {
     MADE,
     /** As the OTLP/gRPC exporter, with a sender that serialises each export and writes the bytes nowhere. */
     SERIALISED,
+    /** Serialised to the same OTLP bytes by {@link HandWrittenOtlp} instead of the SDK's marshaler, not sent. */
+    HAND_SERIALISED,
     /** OTLP/gRPC with the SDK's default sender (OkHttp). */
     OTLP_GRPC,
     /** OTLP/HTTP (protobuf) with the OkHttp sender. */
@@ -182,6 +184,8 @@ public final class SpanCostProbe {
       case SERIALISED:
         return OtlpGrpcSpanExporter.builder().setEndpoint(grpcEndpoint)
             .setComponentLoader(only(GrpcSenderProvider.class, config -> new SerialisingSender())).build();
+      case HAND_SERIALISED:
+        return new HandSerialising();
       case OTLP_GRPC:
         return OtlpGrpcSpanExporter.builder().setEndpoint(grpcEndpoint).build();
       case OTLP_HTTP_OKHTTP:
@@ -267,6 +271,48 @@ public final class SpanCostProbe {
     @Override
     public CompletableResultCode shutdown() {
       return delegate == null ? CompletableResultCode.ofSuccess() : delegate.shutdown();
+    }
+  }
+
+  /**
+   * Writes each export with {@link HandWrittenOtlp} and keeps nothing; the first export is also written by the SDK's
+   * marshaler, and the probe stops unless both parse to the same request.
+   */
+  private static final class HandSerialising implements SpanExporter {
+    private final HandWrittenOtlp writer = new HandWrittenOtlp();
+    private boolean checked;
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      int length = writer.write(spans);
+      if (!checked) {
+        checked = true;
+        try {
+          java.io.ByteArrayOutputStream sdk = new java.io.ByteArrayOutputStream();
+          io.opentelemetry.exporter.internal.otlp.traces.TraceRequestMarshaler.create(spans).writeBinaryTo(sdk);
+          var expected = io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.parseFrom(sdk.toByteArray());
+          var actual = io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.parseFrom(
+              java.util.Arrays.copyOf(writer.bytes(), length));
+          if (!expected.equals(actual)) {
+            System.err.println("the hand-written OTLP differs from the SDK's:\n" + expected.getResourceSpans(0)
+                .getScopeSpans(0).getSpans(0) + "\nagainst\n" + actual.getResourceSpans(0).getScopeSpans(0).getSpans(0));
+            System.exit(2);
+          }
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
     }
   }
 
