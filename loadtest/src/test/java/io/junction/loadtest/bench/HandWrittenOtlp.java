@@ -10,8 +10,11 @@ import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -198,6 +201,11 @@ final class HandWrittenOtlp {
 
   /** KeyValue { key(1), value(2): AnyValue { string(1) | bool(2) | int(3) | double(4) } }, one per attribute. */
   private static final class AttributeWriter implements BiConsumer<AttributeKey<?>, Object> {
+    /**
+     * The keys' UTF-8 bytes, made once: protobuf's writeString encodes a string anew on every call. Keyed by
+     * identity, as the probe's keys are constants.
+     */
+    private final Map<AttributeKey<?>, byte[]> keys = new IdentityHashMap<>();
     private CodedOutputStream out;
     private int field;
     private int size;
@@ -231,7 +239,8 @@ final class HandWrittenOtlp {
         case DOUBLE -> CodedOutputStream.computeDoubleSize(4, (Double) value);
         default -> throw new IllegalArgumentException("the comparison covers scalar attributes, not " + key);
       };
-      int pairSize = CodedOutputStream.computeStringSize(1, key.getKey()) + 1
+      byte[] name = keys.computeIfAbsent(key, k -> k.getKey().getBytes(StandardCharsets.UTF_8));
+      int pairSize = CodedOutputStream.computeByteArraySize(1, name) + 1
           + CodedOutputStream.computeUInt32SizeNoTag(valueSize) + valueSize;
       if (out == null) {
         size += 1 + CodedOutputStream.computeUInt32SizeNoTag(pairSize) + pairSize;
@@ -240,7 +249,7 @@ final class HandWrittenOtlp {
       try {
         out.writeTag(field, LENGTH_DELIMITED);
         out.writeUInt32NoTag(pairSize);
-        out.writeString(1, key.getKey());
+        out.writeByteArray(1, name);
         out.writeTag(2, LENGTH_DELIMITED);
         out.writeUInt32NoTag(valueSize);
         switch (key.getType()) {
