@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks deploy/ with the tools at hand, no cluster and no container engine needed:
-#   1. lint: shellcheck, yamllint
+#   1. lint: shellcheck of every tracked shell script, yamllint, the Python tools compile
 #   2. render every kustomize overlay; validate each object against the Kubernetes (and Prometheus
 #      Operator) schemas; check the references between objects
 #   3. run the server jar with the Deployment's own arguments and routes ConfigMap; check its probe paths
@@ -37,8 +37,17 @@ need python3 "apt-get install python3"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 step "lint"
-shellcheck deploy/verify.sh .ci/run
-ok "shellcheck"
+# Every shell script the repository keeps (deploy, GPU check, benchmarks), and CI's own.
+mapfile -t scripts < <(git ls-files '*.sh' 2>/dev/null || ls deploy/*.sh gpu-native/*.sh loadtest/bench/*.sh)
+shellcheck "${scripts[@]}" .ci/run
+ok "shellcheck (${#scripts[@]} scripts and .ci/run)"
+# The Python tools (benchmark summaries, capacity planning) at least compile.
+python3 - deploy/*.py loadtest/bench/*.py <<'PY'
+import sys
+for path in sys.argv[1:]:
+    compile(open(path, encoding="utf-8").read(), path, "exec")
+PY
+ok "python tools compile"
 yamllint -c deploy/.yamllint deploy
 ok "yamllint"
 
