@@ -158,10 +158,9 @@ public final class SoakBenchmark {
           .modelInfer(request).getOutputsCount() == 1;
       String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
-      String labels = "{model=\"" + model + "\",version=\"1\"}";
+      double executions = sumForModel(metrics, "junction_batch_size_count", model);
       System.out.printf("%s: %,.0f executions, mean batch %.2f rows; pooled buffers allocated: %,.0f for requests, %,.0f "
-          + "for batches%n", model, value(metrics, "junction_batch_size_count" + labels),
-          value(metrics, "junction_batch_size_sum" + labels) / value(metrics, "junction_batch_size_count" + labels),
+          + "for batches%n", model, executions, sumForModel(metrics, "junction_batch_size_sum", model) / executions,
           value(metrics, "junction_request_buffers_allocated_total"), value(metrics, "junction_batch_buffers_allocated_total"));
       report(calls, seconds, samples, settled, served);
     } finally {
@@ -251,6 +250,13 @@ public final class SoakBenchmark {
 
   private static double mean(List<double[]> rows, int column) {
     return rows.stream().mapToDouble(r -> r[column]).average().orElse(0);
+  }
+
+  /** A series summed over every version of {@code model} (the demo mlp serves version 2, the soak's own model 1). */
+  private static double sumForModel(String metrics, String name, String model) {
+    String modelLabel = "model=\"" + model + "\"";
+    return metrics.lines().filter(l -> l.startsWith(name + "{") && l.contains(modelLabel))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
   private static double value(String metrics, String series) {
