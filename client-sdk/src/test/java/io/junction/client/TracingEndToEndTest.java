@@ -86,6 +86,41 @@ class TracingEndToEndTest {
     }
   }
 
+  /**
+   * What a client sends ends up in spans bounded (the server's default attribute length limit, 4,096 characters),
+   * however long it is: one request cannot make a span, and the export carrying it, as large as its message.
+   */
+  @Test
+  void clientTextInSpansIsBounded() throws Exception {
+    DemoRepository.write(repo);
+    String longId = "i".repeat(10_000);
+    String longModel = "m".repeat(10_000);
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
+            Telemetry.autoconfigured(exportTo(receiver, "always_on", null))).start();
+        JunctionClient client = JunctionClient.builder("127.0.0.1:" + server.grpcPort()).plaintext()
+            .defaultDeadline(Duration.ofSeconds(20)).build()) {
+      SpanContext parent = clientSpan();
+      try (Scope ignored = Span.wrap(parent).makeCurrent()) {
+        client.infer(InferRequest.builder("mlp").id(longId).input(InferInput.fp32("x", new float[8], 1, 8)).build());
+      }
+      SpanContext missingParent = clientSpan();
+      try (Scope ignored = Span.wrap(missingParent).makeCurrent()) {
+        assertThatThrownBy(() -> client.infer(InferRequest.builder(longModel)
+            .input(InferInput.fp32("x", new float[8], 1, 8)).build())).isInstanceOf(JunctionException.class);
+      }
+      var served = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
+          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      assertThat(attribute(served, "junction.request.id")).contains("i".repeat(4096));
+      var missing = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+          .filter(s -> hex(s.getTraceId()).equals(missingParent.getTraceId()) && s.getName().equals(MODEL_INFER))
+          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      assertThat(attribute(missing, "rpc.grpc.status_code")).contains("5");
+      assertThat(attribute(missing, "junction.model.name")).contains("m".repeat(4096));
+    }
+  }
+
   @Test
   void callsContinueTheClientsTraceWithServerAndBatchSpans() throws Exception {
     DemoRepository.write(repo);

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Compares server configurations by the CPU each spends per answered call, measured over the same windows: all of
+# them run at once, pinned together to core 1, each under its own closed-loop load (junction-loadtest, demo `mlp`)
+# from core 0. A drift of this VM's speed then hits every configuration alike, which alternating windows
+# (per-call-cost.sh) cannot promise; the price is that the servers share the core, so each runs below its peak.
+# For every window it prints each configuration's CPU per call, its calls per second and its busiest thread groups
+# (loadtest/bench/thread-cpu.py), from /proc and the servers' own success counters.
+#
+# Usage, from the repository root after `mvn -q -B install -DskipTests`:
+#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] CONFIG...
+# CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server and @JAR for another build:
+#   off      --tracing false
+#   default  --tracing true, no exporter (the SDK's configuration without OTEL_* settings)
+#   otlp     every call traced (always_on), exported over OTLP/gRPC to a receiver on core 0 that only counts
+#   otlp1    1 % of calls traced (traceidratio 0.01), exported the same way
+# e.g. loadtest/bench/side-by-side.sh -w 150 -m 30 -r 2 off otlp otlp1
+#      loadtest/bench/side-by-side.sh otlp otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+warm=150
+window=30
+windows=1
+callers=16
+while getopts "w:m:r:c:" opt; do
+  case $opt in
+    w) warm=$OPTARG ;;
+    m) window=$OPTARG ;;
+    r) windows=$OPTARG ;;
+    c) callers=$OPTARG ;;
+    *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+
+server_core=()
+load_core=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  server_core=(taskset -c 1)
+  load_core=(taskset -c 0)
+fi
+repo=server/target/classes/demo-repository
+loadtest=loadtest/target/junction-loadtest.jar
+if [ ! -d "$repo" ] || [ ! -f "$loadtest" ]; then
+  echo "build first: mvn -q -B install -DskipTests" >&2
+  exit 1
+fi
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+children=()
+cleanup() {
+  for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+receiver=""
+if printf '%s\n' "$@" | grep -q '^otlp'; then
+  cp_file="$PWD/loadtest/target/bench.classpath"
+  mvn -q -B -o -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" \
+    || mvn -q -B -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+  port=$(free_port)
+  "${load_core[@]}" java -cp "$(cat "$cp_file")" io.junction.testkit.OtlpReceiver "$port" >/dev/null 2>&1 &
+  children+=($!)
+  receiver="http://127.0.0.1:$port"
+fi
+
+names=()
+pids=()
+http_ports=()
+grpc_ports=()
+for config in "$@"; do
+  jar=server/target/junction-server.jar
+  spec=$config
+  if [[ $spec == *@* ]]; then
+    jar=${spec#*@}
+    spec=${spec%%@*}
+  fi
+  preset=${spec%%+*}
+  settings=()
+  if [[ $spec == *+* ]]; then
+    IFS=+ read -r -a settings <<<"${spec#*+}"
+  fi
+  tracing=true
+  case $preset in
+    off) tracing=false ;;
+    default) ;;
+    otlp) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$receiver" OTEL_TRACES_SAMPLER=always_on
+      "${settings[@]}") ;;
+    otlp1) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$receiver" OTEL_TRACES_SAMPLER=traceidratio
+      OTEL_TRACES_SAMPLER_ARG=0.01 "${settings[@]}") ;;
+    *) echo "unknown preset '$preset' in '$config'" >&2; exit 2 ;;
+  esac
+  grpc=$(free_port)
+  http=$(free_port)
+  env "${settings[@]}" "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$repo" \
+    --grpc-address 127.0.0.1 --grpc-port "$grpc" --http-port "$http" --cpu-slots 1 --tracing "$tracing" \
+    >"${TMPDIR:-/tmp}/side-by-side-${#names[@]}.log" 2>&1 &
+  children+=($!)
+  pids+=($!)
+  names+=("$config")
+  grpc_ports+=("$grpc")
+  http_ports+=("$http")
+done
+
+for port in "${http_ports[@]}"; do
+  for _ in $(seq 120); do
+    curl -sf "localhost:$port/v2/health/ready" >/dev/null && break
+    sleep 0.5
+  done
+done
+duration=$((warm + windows * (window + 2) + 10))
+for port in "${grpc_ports[@]}"; do
+  "${load_core[@]}" java -jar "$loadtest" --target "127.0.0.1:$port" --insecure --model mlp -c "$callers" \
+    -z "${duration}s" >/dev/null 2>&1 &
+  children+=($!)
+done
+
+answered() {
+  curl -sf "localhost:$1/metrics" | awk '/^nv_inference_request_success\{/ { n += $2 } END { printf "%d", n }'
+}
+
+echo "side by side: ${names[*]}; $callers callers each, ${warm} s of warm-up, $windows window(s) of ${window} s"
+sleep "$warm"
+for w in $(seq "$windows"); do
+  before=()
+  for port in "${http_ports[@]}"; do before+=("$(answered "$port")"); done
+  samplers=()
+  for i in "${!pids[@]}"; do
+    python3 loadtest/bench/thread-cpu.py "${pids[$i]}" "$window" >"${TMPDIR:-/tmp}/side-by-side-threads-$i.txt" &
+    samplers+=($!)
+  done
+  wait "${samplers[@]}"
+  for i in "${!pids[@]}"; do
+    calls=$(( $(answered "${http_ports[$i]}") - before[i] ))
+    awk -v name="${names[$i]}" -v calls="$calls" -v window="$window" -v w="$w" '
+      NR == 1 { cpu = $1; printf "window %d  %-28s %6.1f µs/call  %7.0f calls/s |", w, name, cpu * 1e6 / calls, calls / window; next }
+      NR <= 7 { printf " %s %.1f", $3, $1 * cpu * 1e4 / calls }
+      END { print "" }' "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt"
+  done
+done
