@@ -4,7 +4,8 @@
 # from core 0. A drift of this VM's speed then hits every configuration alike, which alternating windows
 # (per-call-cost.sh) cannot promise; the price is that the servers share the core, so each runs below its peak.
 # For every window it prints each configuration's CPU per call, its calls per second and its busiest thread groups
-# (loadtest/bench/thread-cpu.py), from /proc and the servers' own success counters.
+# (loadtest/bench/thread-cpu.py), from /proc and the servers' own success counters; at the end, each one's median and
+# its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer).
 #
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] CONFIG...
@@ -124,6 +125,8 @@ answered() {
 }
 
 echo "side by side: ${names[*]}; $callers callers each, ${warm} s of warm-up, $windows window(s) of ${window} s"
+results="${TMPDIR:-/tmp}/side-by-side-results.tsv"
+: >"$results"
 sleep "$warm"
 for w in $(seq "$windows"); do
   before=()
@@ -140,5 +143,28 @@ for w in $(seq "$windows"); do
       NR == 1 { cpu = $1; printf "window %d  %-28s %6.1f µs/call  %7.0f calls/s |", w, name, cpu * 1e6 / calls, calls / window; next }
       NR <= 7 { printf " %s %.1f", $3, $1 * cpu * 1e4 / calls }
       END { print "" }' "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt"
+    awk -v i="$i" -v w="$w" -v calls="$calls" 'NR == 1 { printf "%d\t%d\t%.3f\n", w, i, $1 * 1e6 / calls }' \
+      "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt" >>"$results"
   done
 done
+# The first configuration is the baseline: each other one's CPU per call against it, window by window.
+python3 - "$results" "${names[@]}" <<'SUMMARY'
+import collections
+import statistics
+import sys
+
+per_window = collections.defaultdict(dict)
+for line in open(sys.argv[1]):
+    window, config, micros = line.split()
+    per_window[int(window)][int(config)] = float(micros)
+names = sys.argv[2:]
+print(f"\nCPU per call, median of {len(per_window)} window(s); ratio = {names[0]}'s CPU per call / this one's, per window:")
+for i, name in enumerate(names):
+    micros = [w[i] for w in per_window.values() if i in w]
+    ratios = [w[0] / w[i] for w in per_window.values() if i in w and 0 in w]
+    line = f"  {name:<28} {statistics.median(micros):6.1f} µs/call"
+    if i > 0:
+        line += f"  ratio {statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
+        line += f"  {statistics.median(micros) - statistics.median([w[0] for w in per_window.values()]):+.1f} µs"
+    print(line)
+SUMMARY
