@@ -86,6 +86,13 @@ class TracingEndToEndTest {
     }
   }
 
+  /** The ModelInfer server span of the trace {@code parent} started, once the receiver has it. */
+  private static io.opentelemetry.proto.trace.v1.Span serverSpan(OtlpReceiver receiver, SpanContext parent) {
+    return await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
+        .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
+        .findFirst(), java.util.Optional::isPresent).orElseThrow();
+  }
+
   /**
    * What a client sends ends up in spans bounded (the server's default attribute length limit, 4,096 characters),
    * however long it is: one request cannot make a span, and the export carrying it, as large as its message.
@@ -109,13 +116,9 @@ class TracingEndToEndTest {
         assertThatThrownBy(() -> client.infer(InferRequest.builder(longModel)
             .input(InferInput.fp32("x", new float[8], 1, 8)).build())).isInstanceOf(JunctionException.class);
       }
-      var served = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
-          .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
-          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      var served = serverSpan(receiver, parent);
       assertThat(attribute(served, "junction.request.id")).contains("i".repeat(4096));
-      var missing = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
-          .filter(s -> hex(s.getTraceId()).equals(missingParent.getTraceId()) && s.getName().equals(MODEL_INFER))
-          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      var missing = serverSpan(receiver, missingParent);
       assertThat(attribute(missing, "rpc.grpc.status_code")).contains("5");
       assertThat(attribute(missing, "junction.model.name")).contains("m".repeat(4096));
     }
@@ -142,9 +145,7 @@ class TracingEndToEndTest {
             .input(InferInput.fp32("x", new float[8], 1, 8)).build());
       }
       assertThat(result.traceId()).contains(parent.getTraceId());
-      var serverSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
-          .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
-          .findFirst(), java.util.Optional::isPresent).orElseThrow();
+      var serverSpan = serverSpan(receiver, parent);
       assertThat(hex(serverSpan.getParentSpanId())).isEqualTo(parent.getSpanId());
       assertThat(serverSpan.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
       assertThat(attribute(serverSpan, "rpc.system")).contains("grpc");
