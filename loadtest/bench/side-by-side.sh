@@ -107,11 +107,17 @@ for config in "$@"; do
   http_ports+=("$http")
 done
 
-for port in "${http_ports[@]}"; do
+for i in "${!http_ports[@]}"; do
   for _ in $(seq 120); do
-    curl -sf "localhost:$port/v2/health/ready" >/dev/null && break
+    curl -sf "localhost:${http_ports[$i]}/v2/health/ready" >/dev/null && break
+    kill -0 "${pids[$i]}" 2>/dev/null || break # it exited
     sleep 0.5
   done
+  if ! curl -sf "localhost:${http_ports[$i]}/v2/health/ready" >/dev/null; then
+    echo "server '${names[$i]}' did not become ready; the end of its log:" >&2
+    tail -20 "${TMPDIR:-/tmp}/side-by-side-$i.log" >&2
+    exit 1
+  fi
 done
 duration=$((warm + windows * (window + 2) + 10))
 for port in "${grpc_ports[@]}"; do
