@@ -8,10 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 main=$1
 shift
-cp_file="$PWD/loadtest/target/bench.classpath"
-mvn -q -B -o -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" \
-  || mvn -q -B -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
-cp="loadtest/target/test-classes:loadtest/target/classes:$(cat "$cp_file")"
+cp=$(loadtest/bench/bench-classpath.sh)
 pin=()
 servers=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then

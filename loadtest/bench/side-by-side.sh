@@ -60,11 +60,9 @@ trap cleanup EXIT
 
 receiver=""
 if printf '%s\n' "$@" | grep -q '^otlp'; then
-  cp_file="$PWD/loadtest/target/bench.classpath"
-  mvn -q -B -o -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" \
-    || mvn -q -B -pl loadtest dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+  cp=$(loadtest/bench/bench-classpath.sh)
   port=$(free_port)
-  "${load_core[@]}" java -cp "$(cat "$cp_file")" io.junction.testkit.OtlpReceiver "$port" >/dev/null 2>&1 &
+  "${load_core[@]}" java -cp "$cp" io.junction.testkit.OtlpReceiver "$port" >/dev/null 2>&1 &
   children+=($!)
   receiver="http://127.0.0.1:$port"
 fi

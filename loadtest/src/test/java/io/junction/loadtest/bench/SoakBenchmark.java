@@ -160,7 +160,8 @@ public final class SoakBenchmark {
           HttpResponse.BodyHandlers.ofString()).body();
       double executions = sumForModel(metrics, "junction_batch_size_count", model);
       System.out.printf("%s: %,.0f executions, mean batch %.2f rows; pooled buffers allocated: %,.0f for requests, %,.0f "
-          + "for batches%n", model, executions, sumForModel(metrics, "junction_batch_size_sum", model) / executions,
+          + "for batches%n", model, executions,
+          executions == 0 ? 0 : sumForModel(metrics, "junction_batch_size_sum", model) / executions,
           value(metrics, "junction_request_buffers_allocated_total"), value(metrics, "junction_batch_buffers_allocated_total"));
       report(calls, seconds, samples, settled, served);
     } finally {
