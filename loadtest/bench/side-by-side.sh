@@ -52,9 +52,15 @@ free_port() {
 }
 
 children=()
+receiver_pid=""
+# Servers and load generators first, then the receiver: a traced server flushes its last spans as it stops.
 cleanup() {
   for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$receiver_pid" ]; then
+    kill "$receiver_pid" 2>/dev/null || true
+    wait "$receiver_pid" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
@@ -63,7 +69,7 @@ if printf '%s\n' "$@" | grep -q '^otlp'; then
   cp=$(loadtest/bench/bench-classpath.sh)
   port=$(free_port)
   "${load_core[@]}" java -cp "$cp" io.junction.testkit.OtlpReceiver "$port" >/dev/null 2>&1 &
-  children+=($!)
+  receiver_pid=$!
   receiver="http://127.0.0.1:$port"
 fi
 
