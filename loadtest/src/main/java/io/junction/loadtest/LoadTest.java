@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code junction-loadtest}: calls ModelInfer on a model or route with ghz's options and report format.
+ * {@code junction-loadtest}: calls ModelInfer (or sends requests over ModelStreamInfer) on a model or route with
+ * ghz's options and report format.
  * Inputs are generated from the model's metadata.
  */
 @Command(name = "junction-loadtest", mixinStandardHelpOptions = true, sortOptions = false,
@@ -33,7 +34,10 @@ public final class LoadTest implements Callable<Integer> {
       description = "A ghz configuration file (JSON): its settings apply where the command line gives none.")
   java.nio.file.Path config;
 
-  @Option(names = "--call", description = "ghz's method name; only inference.GRPCInferenceService/ModelInfer is load-tested.")
+  @Option(names = "--call", description = "ghz's method name: inference.GRPCInferenceService/ModelInfer (the default), or "
+      + "inference.GRPCInferenceService/ModelStreamInfer to send the requests over streams, as perf_analyzer's --streaming "
+      + "does: each caller keeps one stream open and sends its next request when the previous one is answered (an open "
+      + "loop, one stream per connection); each request counts as a call, and -t bounds each request, not the stream.")
   String call;
 
   @Option(names = "--model", description = "Model or route name (default: the model_name of --data).")
@@ -189,9 +193,11 @@ public final class LoadTest implements Callable<Integer> {
   /** The deadline of the calls before the load (metadata): -t is the load's, and -t 0 means none. */
   private static final long PREFLIGHT_SECONDS = 30;
 
-  /** ghz names the method; only ModelInfer is load-tested, in either of grpc's spellings. */
+  /** ghz names the method, in either of grpc's spellings. */
   private static final java.util.Set<String> MODEL_INFER = java.util.Set.of("inference.GRPCInferenceService/ModelInfer",
       "inference.GRPCInferenceService.ModelInfer");
+  private static final java.util.Set<String> MODEL_STREAM_INFER = java.util.Set.of(
+      "inference.GRPCInferenceService/ModelStreamInfer", "inference.GRPCInferenceService.ModelStreamInfer");
 
   @Override
   public Integer call() throws Exception {
@@ -199,10 +205,11 @@ public final class LoadTest implements Callable<Integer> {
       GhzConfig.apply(config, this, spec);
     }
     String target = connection.target(spec.commandLine());
-    if (call != null && !MODEL_INFER.contains(call)) {
+    if (call != null && !MODEL_INFER.contains(call) && !MODEL_STREAM_INFER.contains(call)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--call " + call + ": only "
-          + "inference.GRPCInferenceService/ModelInfer is load-tested");
+          + "inference.GRPCInferenceService/ModelInfer and inference.GRPCInferenceService/ModelStreamInfer are load-tested");
     }
+    boolean streaming = call != null && MODEL_STREAM_INFER.contains(call);
     if (dataFile != null) {
       if (data != null) {
         throw new CommandLine.ParameterException(spec.commandLine(), "give the request once: -d or -D, not both");
@@ -290,35 +297,40 @@ public final class LoadTest implements Callable<Integer> {
             ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
         requests.add(RequestFactory.fromMetadata(meta, model, version, batch, 42));
       }
-      java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs = new java.util.ArrayList<>();
+      java.util.List<io.grpc.Channel> withMetadata = new java.util.ArrayList<>();
       for (ManagedChannel c : channels) {
-        var stub = GRPCInferenceServiceGrpc.newFutureStub(c);
-        if (metadata != null) {
-          stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
-        }
-        stubs.add(stub);
+        withMetadata.add(metadata == null ? c
+            : io.grpc.ClientInterceptors.intercept(c, MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata))));
       }
+      java.util.function.LongFunction<Calls> newCalls = timeoutOfEach -> streaming
+          ? new StreamCalls(withMetadata, timeoutOfEach) : new UnaryCalls(withMetadata, timeoutOfEach);
       LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9)
           .withMaxRamp(concurrencyMaxDuration == null ? 0 : parseDuration(concurrencyMaxDuration).toNanos() / 1e9);
       long warmupNanos = parseDuration(warmup).toNanos();
       if (warmupNanos > 0) {
-        Runner warming = source != null ? new Runner(stubs, source, timeoutNanos, 0, false)
-            : new Runner(stubs, requests, timeoutNanos, 0, false);
-        if (scheduled) {
-          warming.openLoop(new LoadSchedule("const", schedule.rateAt(0), 0, 0, 1), 0, warmupNanos);
-        } else {
-          warming.closedLoop(callers, 0, warmupNanos);
+        try (Calls warmingCalls = newCalls.apply(timeoutNanos)) {
+          Runner warming = source != null ? new Runner(warmingCalls, source, 0, false)
+              : new Runner(warmingCalls, requests, 0, false);
+          if (scheduled) {
+            warming.openLoop(new LoadSchedule("const", schedule.rateAt(0), 0, 0, 1), 0, warmupNanos);
+          } else {
+            warming.closedLoop(callers, 0, warmupNanos);
+          }
         }
       }
-      warmTheClient(stubs, source != null ? source.apply(0) : requests.get(0), concurrency);
-      Runner runner = source != null ? new Runner(stubs, source, timeoutNanos, skipFirst, countErrors)
-          : new Runner(stubs, requests, timeoutNanos, skipFirst, countErrors);
-      if (ReportFormats.WITH_DETAILS.contains(format)) {
-        runner.keepDetails(); // ghz lists every call in these formats
+      try (Calls warmingCalls = newCalls.apply(TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))) {
+        warmTheClient(warmingCalls, source != null ? source.apply(0) : requests.get(0), concurrency);
       }
-      Runner.Result result = scheduled ? runner.openLoop(schedule, calls, durationNanos)
-          : runner.closedLoop(callers, calls, durationNanos);
+      Runner.Result result;
+      try (Calls measured = newCalls.apply(timeoutNanos)) {
+        Runner runner = source != null ? new Runner(measured, source, skipFirst, countErrors)
+            : new Runner(measured, requests, skipFirst, countErrors);
+        if (ReportFormats.WITH_DETAILS.contains(format)) {
+          runner.keepDetails(); // ghz lists every call in these formats
+        }
+        result = scheduled ? runner.openLoop(schedule, calls, durationNanos) : runner.closedLoop(callers, calls, durationNanos);
+      }
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       result.details().forEach(d -> {
         Map<String, Object> detail = new java.util.LinkedHashMap<>();
@@ -353,7 +365,8 @@ public final class LoadTest implements Callable<Integer> {
       });
       // ghz's option keys and types first (host, call, total, timeout in ns, ...), then Junction's own.
       report.options.put("host", target);
-      report.options.put("call", "inference.GRPCInferenceService.ModelInfer");
+      report.options.put("call", streaming ? "inference.GRPCInferenceService.ModelStreamInfer"
+          : "inference.GRPCInferenceService.ModelInfer");
       report.options.put("insecure", connection.insecure);
       report.options.put("skipTLS", connection.skipTls);
       report.options.put("total", calls);
@@ -406,9 +419,8 @@ public final class LoadTest implements Callable<Integer> {
    * the client's cost, not the server's. The calls name a model that cannot exist, so the server
    * refuses them at once and no model's statistics change.
    */
-  private static void warmTheClient(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
-      ModelInferRequest request, int concurrency) throws InterruptedException {
-    new Runner(stubs, request.toBuilder().setModelName(NO_MODEL).build(), TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))
+  private static void warmTheClient(Calls calls, ModelInferRequest request, int concurrency) throws InterruptedException {
+    new Runner(calls, request.toBuilder().setModelName(NO_MODEL).build())
         .closedLoop(Math.max(1, Math.min(4, concurrency)), 0, CLIENT_WARMUP_NANOS);
   }
 

@@ -1,10 +1,6 @@
 package io.junction.loadtest;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Status;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import java.util.Map;
@@ -30,13 +26,11 @@ final class Runner {
   /** One call, as ghz's {@code details} list has it: when it started, how long it took, how it ended. */
   record Detail(java.time.Instant timestamp, long latencyNanos, String status, String error) {}
 
-  /** One stub per connection; calls go round robin. */
-  private final java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs;
-  private final AtomicLong nextStub = new AtomicLong();
+  /** How each request reaches the server. */
+  private final Calls calls;
   /** The request of each call, by its number (0, 1, ...). */
   private final java.util.function.LongFunction<ModelInferRequest> requests;
   private final AtomicLong nextRequest = new AtomicLong();
-  private final long timeoutNanos;
   private final long skipFirst;
   private final boolean countErrors;
   /** Answers so far, to leave the first {@link #skipFirst} out. */
@@ -59,9 +53,8 @@ final class Runner {
   /** Highest number of callers active in each second of a closed-loop run. */
   private final Map<Long, Long> activeCallers = new ConcurrentHashMap<>();
 
-  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs, ModelInferRequest request,
-      long timeoutNanos) {
-    this(stubs, java.util.List.of(request), timeoutNanos, 0, false);
+  Runner(Calls calls, ModelInferRequest request) {
+    this(calls, java.util.List.of(request), 0, false);
   }
 
   /**
@@ -70,17 +63,14 @@ final class Runner {
    * @param countErrors whether failed calls' latencies count in the latency figures (ghz's --count-errors);
    *     they are always counted by status and message
    */
-  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
-      java.util.List<ModelInferRequest> requests, long timeoutNanos, long skipFirst, boolean countErrors) {
-    this(stubs, inTurn(requests), timeoutNanos, skipFirst, countErrors);
+  Runner(Calls calls, java.util.List<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
+    this(calls, inTurn(requests), skipFirst, countErrors);
   }
 
   /** @param requests the request of each call by its number, e.g. a template rendered per call */
-  Runner(java.util.List<GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub> stubs,
-      java.util.function.LongFunction<ModelInferRequest> requests, long timeoutNanos, long skipFirst, boolean countErrors) {
-    this.stubs = java.util.List.copyOf(stubs);
+  Runner(Calls calls, java.util.function.LongFunction<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
+    this.calls = calls;
     this.requests = requests;
-    this.timeoutNanos = timeoutNanos;
     this.skipFirst = skipFirst;
     this.countErrors = countErrors;
   }
@@ -174,7 +164,7 @@ final class Runner {
       activeCallers.merge((now - start) / 1_000_000_000L, worker + 1L, Math::max);
       calling.set(true);
       try {
-        call(now, () -> next(worker));
+        call(worker, now, () -> next(worker));
       } finally {
         calling.set(false);
       }
@@ -214,58 +204,55 @@ final class Runner {
       pending.incrementAndGet();
       long second = (scheduled - start) / 1_000_000_000L;
       timeline.computeIfAbsent(second, k -> new AtomicLong()).incrementAndGet();
-      call(scheduled, pending::decrementAndGet);
+      call(-1, scheduled, pending::decrementAndGet);
       sent++;
       scheduled += (long) (1e9 / schedule.rateAt((scheduled - start) / 1e9));
     }
     // Calls still out get their timeout and 10 s more; without a timeout (-t 0), as long as they take.
-    long giveUp = System.nanoTime() + timeoutNanos + TimeUnit.SECONDS.toNanos(10);
-    while (pending.get() > 0 && (timeoutNanos == 0 || System.nanoTime() - giveUp < 0)) {
+    long giveUp = System.nanoTime() + calls.timeoutNanos() + TimeUnit.SECONDS.toNanos(10);
+    while (pending.get() > 0 && (calls.timeoutNanos() == 0 || System.nanoTime() - giveUp < 0)) {
       Thread.sleep(1);
     }
     return result(System.nanoTime() - start, lateness);
   }
 
-  private void call(long scheduledNanos, Runnable whenDone) {
-    var stub = stubs.get((int) (nextStub.getAndIncrement() % stubs.size()));
-    var withDeadline = timeoutNanos > 0 ? stub.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS) : stub;
+  /** @param caller the closed loop's caller making the call, or -1 in an open loop */
+  private void call(int caller, long scheduledNanos, Runnable whenDone) {
     ModelInferRequest request = requests.apply(nextRequest.getAndIncrement());
-    Futures.addCallback(withDeadline.modelInfer(request),
-        new FutureCallback<ModelInferResponse>() {
-          @Override
-          public void onSuccess(ModelInferResponse response) {
-            if (answers.incrementAndGet() <= skipFirst) {
-              whenDone.run();
-              return;
-            }
-            recordLatency(scheduledNanos);
-            count(codes, "OK");
-            detail(scheduledNanos, "OK", "");
-            var variant = response.getParametersMap().get("junction_variant");
-            if (variant != null) {
-              count(variants, variant.getStringParam());
-            }
-            whenDone.run();
-          }
+    calls.send(caller, request, new Calls.Outcome() {
+      @Override
+      public void answered(ModelInferResponse response) {
+        if (answers.incrementAndGet() <= skipFirst) {
+          whenDone.run();
+          return;
+        }
+        recordLatency(scheduledNanos);
+        count(codes, "OK");
+        detail(scheduledNanos, "OK", "");
+        var variant = response.getParametersMap().get("junction_variant");
+        if (variant != null) {
+          count(variants, variant.getStringParam());
+        }
+        whenDone.run();
+      }
 
-          @Override
-          public void onFailure(Throwable t) {
-            if (answers.incrementAndGet() <= skipFirst) {
-              whenDone.run();
-              return;
-            }
-            if (countErrors) {
-              recordLatency(scheduledNanos);
-            }
-            failuresPerSecond.computeIfAbsent((System.nanoTime() - runStart) / 1_000_000_000L, k -> new AtomicLong())
-                .incrementAndGet();
-            Status status = Status.fromThrowable(t);
-            count(codes, GhzNames.code(status.getCode()));
-            count(errors, GhzNames.error(status));
-            detail(scheduledNanos, GhzNames.code(status.getCode()), GhzNames.error(status));
-            whenDone.run();
-          }
-        }, MoreExecutors.directExecutor());
+      @Override
+      public void failed(Status status) {
+        if (answers.incrementAndGet() <= skipFirst) {
+          whenDone.run();
+          return;
+        }
+        if (countErrors) {
+          recordLatency(scheduledNanos);
+        }
+        failuresPerSecond.computeIfAbsent((System.nanoTime() - runStart) / 1_000_000_000L, k -> new AtomicLong())
+            .incrementAndGet();
+        count(codes, GhzNames.code(status.getCode()));
+        count(errors, GhzNames.error(status));
+        detail(scheduledNanos, GhzNames.code(status.getCode()), GhzNames.error(status));
+        whenDone.run();
+      }
+    });
   }
 
   private void recordLatency(long scheduledNanos) {

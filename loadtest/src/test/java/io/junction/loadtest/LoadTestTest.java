@@ -119,7 +119,104 @@ class LoadTestTest {
     wrong.setErr(new PrintWriter(err));
     assertThat(wrong.execute("--insecure", "--call", "inference.GRPCInferenceService/ServerLive",
         "127.0.0.1:" + server.grpcPort())).isNotZero();
-    assertThat(err.toString()).contains("only inference.GRPCInferenceService/ModelInfer is load-tested");
+    assertThat(err.toString()).contains("only inference.GRPCInferenceService/ModelInfer and "
+        + "inference.GRPCInferenceService/ModelStreamInfer are load-tested");
+  }
+
+  @Test
+  void requestsGoOverStreamsWhenTheCallIsModelStreamInfer() throws Exception {
+    long before = successes("add_sub");
+    JsonObject report = run("--call", "inference.GRPCInferenceService/ModelStreamInfer", "--model", "add_sub",
+        "-c", "4", "-n", "300", "--connections", "2");
+    assertThat(report.get("count").getAsLong()).isEqualTo(300);
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(300);
+    assertThat(successes("add_sub") - before).as("the server saw exactly the requests sent").isEqualTo(300);
+    assertThat(report.getAsJsonObject("options").get("call").getAsString())
+        .isEqualTo("inference.GRPCInferenceService.ModelStreamInfer");
+    // Each request over a stream is counted on its own, as the server's statistics count it, not the stream.
+    assertThat(report.get("fastest").getAsLong()).isPositive().isLessThanOrEqualTo(report.get("slowest").getAsLong());
+
+    JsonObject open = run("--call", "inference.GRPCInferenceService.ModelStreamInfer", "--model", "add_sub",
+        "--rps", "400", "-n", "200");
+    assertThat(open.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(200);
+  }
+
+  @Test
+  void aStreamedRequestThatFailsIsCountedByItsStatusAndTheStreamGoesOn() {
+    // Every request fails (a batch of 100 rows is over the model's limit); the server answers each with an
+    // error_message on the stream, which stays open for the next request.
+    JsonObject report = run("--call", "inference.GRPCInferenceService/ModelStreamInfer", "--model", "mlp",
+        "-c", "2", "-n", "20", "--batch", "100");
+    assertThat(report.getAsJsonObject("statusCodeDistribution").get("InvalidArgument").getAsLong()).isEqualTo(20);
+    assertThat(report.getAsJsonObject("errorDistribution").keySet()).singleElement()
+        .asString().startsWith("rpc error: code = InvalidArgument desc = ").contains("batch size 100");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(60) // without its deadline, the run would wait for answers forever
+  void aStreamedRequestUnansweredPastTheTimeoutFailsAndItsStreamIsOpenedAnew() throws Exception {
+    // A server that never answers streamed requests, but for the client's own warm-up calls, which it refuses.
+    java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
+    io.grpc.Server silent = io.grpc.netty.NettyServerBuilder.forAddress(
+            new java.net.InetSocketAddress("127.0.0.1", 0))
+        .addService(new GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase() {
+          @Override
+          public io.grpc.stub.StreamObserver<io.junction.proto.inference.ModelInferRequest> modelStreamInfer(
+              io.grpc.stub.StreamObserver<io.junction.proto.inference.ModelStreamInferResponse> answers) {
+            return new io.grpc.stub.StreamObserver<>() {
+              private boolean counted;
+
+              @Override
+              public void onNext(io.junction.proto.inference.ModelInferRequest request) {
+                if (!request.getModelName().equals("mlp")) {
+                  answers.onNext(io.junction.proto.inference.ModelStreamInferResponse.newBuilder()
+                      .setErrorMessage("NOT_FOUND: no such model").build());
+                } else if (!counted) {
+                  counted = true;
+                  streams.incrementAndGet();
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            };
+          }
+        }).build().start();
+    try {
+      StringWriter out = new StringWriter();
+      CommandLine cli = LoadTest.commandLine();
+      cli.setOut(new PrintWriter(out));
+      int exit = cli.execute("--target", "127.0.0.1:" + silent.getPort(), "--insecure", "--format", "json",
+          "--call", "inference.GRPCInferenceService/ModelStreamInfer", "-t", "200ms", "-c", "2", "-n", "4",
+          "-d", "{\"model_name\":\"mlp\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],"
+              + "\"contents\":{\"fp32_contents\":[1,2,3,4,5,6,7,8]}}]}");
+      assertThat(exit).as(out.toString()).isZero();
+      JsonObject report = JsonParser.parseString(out.toString()).getAsJsonObject();
+      assertThat(report.getAsJsonObject("statusCodeDistribution").get("DeadlineExceeded").getAsLong()).isEqualTo(4);
+      assertThat(report.getAsJsonObject("errorDistribution").keySet()).containsExactly(
+          "rpc error: code = DeadlineExceeded desc = context deadline exceeded");
+      // One stream per request: each expired request's stream was cancelled, and its caller's next request
+      // opened a new one.
+      assertThat(streams.get()).isEqualTo(4);
+    } finally {
+      silent.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aStreamsErrorMessageNamesItsStatus() {
+    assertThat(StreamCalls.status("NOT_FOUND: model 'x' is not loaded").getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+    assertThat(StreamCalls.status("NOT_FOUND: model 'x' is not loaded").getDescription())
+        .isEqualTo("model 'x' is not loaded");
+    assertThat(StreamCalls.status("RESOURCE_EXHAUSTED").getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+    // Triton's messages carry no code: the whole message, as UNKNOWN; "OK" is never a failure's status.
+    assertThat(StreamCalls.status("in ensemble 'e': unexpected shape").getCode()).isEqualTo(io.grpc.Status.Code.UNKNOWN);
+    assertThat(StreamCalls.status("in ensemble 'e': unexpected shape").getDescription())
+        .isEqualTo("in ensemble 'e': unexpected shape");
+    assertThat(StreamCalls.status("OK: fine").getCode()).isEqualTo(io.grpc.Status.Code.UNKNOWN);
   }
 
   @Test

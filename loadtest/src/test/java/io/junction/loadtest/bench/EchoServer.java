@@ -6,6 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
 import java.net.InetSocketAddress;
@@ -13,7 +14,7 @@ import java.net.InetSocketAddress;
 /**
  * The floor E of the per-call benchmark: a plain grpc-java server (the library's defaults) whose
  * ModelInfer answers each request with its own inputs as outputs, so it parses and writes the same
- * bytes Junction does and does nothing else. {@code EchoServer <port>}; runs until killed.
+ * bytes Junction does and does nothing else; ModelStreamInfer answers each request of a stream the same way. {@code EchoServer <port>}; runs until killed.
  */
 public final class EchoServer {
   private EchoServer() {}
@@ -30,16 +31,38 @@ public final class EchoServer {
 
           @Override
           public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
-            ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
-                .setModelName(request.getModelName()).setModelVersion("1").setId(request.getId());
-            request.getInputsList().forEach(in -> response.addOutputs(ModelInferResponse.InferOutputTensor.newBuilder()
-                .setName(in.getName()).setDatatype(in.getDatatype()).addAllShape(in.getShapeList())));
-            response.addAllRawOutputContents(request.getRawInputContentsList());
-            out.onNext(response.build());
+            out.onNext(echo(request));
             out.onCompleted();
+          }
+
+          @Override
+          public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(ModelInferRequest request) {
+                out.onNext(ModelStreamInferResponse.newBuilder().setInferResponse(echo(request)).build());
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                out.onCompleted();
+              }
+            };
           }
         }).build().start();
     System.out.println("echo server on port " + server.getPort());
     server.awaitTermination();
+  }
+
+  private static ModelInferResponse echo(ModelInferRequest request) {
+    ModelInferResponse.Builder response = ModelInferResponse.newBuilder()
+        .setModelName(request.getModelName()).setModelVersion("1").setId(request.getId());
+    request.getInputsList().forEach(in -> response.addOutputs(ModelInferResponse.InferOutputTensor.newBuilder()
+        .setName(in.getName()).setDatatype(in.getDatatype()).addAllShape(in.getShapeList())));
+    response.addAllRawOutputContents(request.getRawInputContentsList());
+    return response.build();
   }
 }

@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>L1: in-process ONNX Runtime, one thread, best batch size ({@link OrtLimit}), on the server core;
  *   <li>Junction (one process per telemetry setting, all on the server core, {@code --cpu-slots 1}):
  *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
- *       batching off; the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E; a 1 MiB
+ *       batching off; the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
+ *       over ModelStreamInfer (one stream per caller) against E's streams; a 1 MiB
  *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC;
  *       payload logging of every call (inputs and outputs) to gzip JSON-lines files against logging off.
  * </ul>
@@ -71,9 +72,9 @@ public final class PerCallCostBenchmark {
   public static void main(String[] args) throws Exception {
     int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     long seconds = args.length > 1 ? Long.parseLong(args[1]) : 5;
-    // Optional: the comparisons to run (big, plain, small, one, large, tracing, payload); all by default.
+    // Optional: the comparisons to run (big, plain, small, one, stream, large, tracing, payload); all by default.
     java.util.Set<String> sections = args.length > 2 ? java.util.Set.of(args[2].split(",")) : java.util.Set.of(
-        "big", "plain", "small", "one", "large", "tracing", "payload");
+        "big", "plain", "small", "one", "stream", "large", "tracing", "payload");
     // Optional: seconds of each server's own load before its first measured window. On one shared core C2
     // keeps compiling for about a minute (BENCHMARKS.md, "JIT"); 20 s is enough for ratios of servers that run
     // the same code, not for comparing a server that exports spans (more code) with one that does not.
@@ -144,11 +145,12 @@ public final class PerCallCostBenchmark {
 
     System.out.println();
     System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
-        + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added | 1 MiB c=4 J / E /s | ratio "
+        + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added "
+        + "| tiny streams c=16 J / E /s | ratio | CPU µs/call J / E | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
         + "| payload log off / 100 % /s | ratio |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
@@ -161,6 +163,7 @@ public final class PerCallCostBenchmark {
       Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
       Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
+      Load.Result[] streams = interleaved("stream", Load.Method.MODEL_STREAM_INFER, tiny, 16, echo, junction);
       Load.Result[] large = interleaved("large", image, 4, echo, junction);
       Load.Result[] tracing = interleaved("tracing", tiny, 16, off, junction, all, some);
       Load.Result[] payload = interleaved("payload", tiny, 16, off, logged);
@@ -172,13 +175,16 @@ public final class PerCallCostBenchmark {
       Load.Result n = plain[0];
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
       System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f "
-              + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
+              + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
+              + "| %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
               + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f |%n",
           r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
           n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
           small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
           small[1].serverCpuMicrosPerCall(), small[0].serverCpuMicrosPerCall(),
           one[1].p50Micros(), one[0].p50Micros(), one[1].p50Micros() - one[0].p50Micros(),
+          streams[1].callsPerSecond(), streams[0].callsPerSecond(), streams[1].callsPerSecond() / streams[0].callsPerSecond(),
+          streams[1].serverCpuMicrosPerCall(), streams[0].serverCpuMicrosPerCall(),
           large[1].callsPerSecond(), large[0].callsPerSecond(), large[1].callsPerSecond() / large[0].callsPerSecond(),
           large[1].serverCpuMicrosPerCall(), large[0].serverCpuMicrosPerCall(),
           tracing[0].callsPerSecond(), tracing[1].callsPerSecond(), tracing[2].callsPerSecond(),
@@ -216,6 +222,11 @@ public final class PerCallCostBenchmark {
   /** Median throughput and median p50 over {@link #WINDOWS} windows per server, servers alternating. */
   private Load.Result[] interleaved(String section, ModelInferRequest request, int callers, Endpoint... servers)
       throws InterruptedException {
+    return interleaved(section, Load.Method.MODEL_INFER, request, callers, servers);
+  }
+
+  private Load.Result[] interleaved(String section, Load.Method method, ModelInferRequest request, int callers,
+      Endpoint... servers) throws InterruptedException {
     if (!sections.contains(section)) {
       Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN);
       return java.util.Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
@@ -226,7 +237,7 @@ public final class PerCallCostBenchmark {
     }
     for (int w = 0; w < (warming ? 1 : WINDOWS); w++) {
       for (int i = 0; i < servers.length; i++) {
-        Load.Result result = load(servers[i], request, callers);
+        Load.Result result = load(servers[i], method, request, callers);
         failures += result.failures();
         windows.get(i).add(result);
       }
@@ -245,9 +256,10 @@ public final class PerCallCostBenchmark {
     return medians;
   }
 
-  private Load.Result load(Endpoint endpoint, ModelInferRequest request, int callers) throws InterruptedException {
+  private Load.Result load(Endpoint endpoint, Load.Method method, ModelInferRequest request, int callers)
+      throws InterruptedException {
     // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
-    return Load.closedLoop(endpoint.channel(), request, callers, warming ? firstWarmupMillis : warmupMillis / 2,
+    return Load.closedLoop(endpoint.channel(), method, request, callers, warming ? firstWarmupMillis : warmupMillis / 2,
         measureMillis, endpoint::cpuNanos);
   }
 

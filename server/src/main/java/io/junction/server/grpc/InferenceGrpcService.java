@@ -98,7 +98,6 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     this.tracer = tracer;
   }
 
-  /** The generated binding, with ModelInfer and ModelStreamInfer served by handlers that see the call's metadata. */
   /**
    * The service, with ModelInfer and ModelStreamInfer on Junction's own handlers.
    *
