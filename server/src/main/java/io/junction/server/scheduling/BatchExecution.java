@@ -56,7 +56,10 @@ final class BatchExecution {
     this.batchSize = batchSize;
   }
 
-  /** Runs on a device thread; when it returns, no request of the batch has its inputs read any more. */
+  /**
+   * Runs on a device's thread, or on the thread that submitted a lone request ({@link DynamicBatcher}); when it
+   * returns, no request of the batch has its inputs read any more.
+   */
   void run(List<PendingRequest> batch) {
     try {
       runBatch(batch);

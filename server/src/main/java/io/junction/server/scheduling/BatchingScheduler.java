@@ -28,6 +28,13 @@ public final class BatchingScheduler implements InferenceScheduler {
   /** Idle batch buffers kept for reuse, across all models. */
   private static final long POOLED_BYTES = 256L << 20;
   private static final long MAX_POOLED_BUFFER = 64L << 20;
+  /**
+   * A lone request of a model whose batches run shorter than this runs on the thread that submitted it (see
+   * DynamicBatcher). Handing a request to the device's thread costs a wake-up and a context switch each way, a few
+   * µs of CPU and tens of µs of latency on a busy core (BENCHMARKS.md, "A lone call runs where it arrives"): a large
+   * share of a run this short, a small one of anything longer, which then should not hold gRPC's shared threads.
+   */
+  static final long RUN_HERE_BELOW_NANOS = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(100);
 
   private final DeviceRegistry devices;
   /** Whether {@link #devices} was made here, and so is closed here. */
@@ -122,7 +129,7 @@ public final class BatchingScheduler implements InferenceScheduler {
             new BatchExecution(m, copy.model(), runner, tracer, device.device(), rows), copy.count()));
       }
       DynamicBatcher b = new DynamicBatcher(m, BatchPolicy.from(m.config(), defaultMaxQueueSize), lanes,
-          System::nanoTime);
+          System::nanoTime, RUN_HERE_BELOW_NANOS);
       m.onClose(() -> {
         DynamicBatcher gone = batchers.remove(m);
         if (gone != null) {

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * saturating load cannot starve another. Each model's own executions run in the order submitted.
  *
  * <p>Owns {@code slots} threads named {@code junction-<device>-N}; {@link #close()} runs what was
- * submitted, then stops them.
+ * submitted, then stops them. {@link #runHere} lets a caller run an execution on its own thread when a slot is
+ * free and nothing waits for one, sparing the hand-off; it holds its slot like any other execution.
  */
 public final class DeviceScheduler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeviceScheduler.class);
@@ -76,6 +77,42 @@ public final class DeviceScheduler implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code task} on the calling thread, now, if a slot is free and no execution waits for one (so that it
+   * overtakes nothing); returns whether it did. Refused on this device's own threads, whose slot is their own
+   * execution's, and after {@link #close()} (where {@link #execute} says why). The task holds a slot while it
+   * runs, as one run by {@link #execute} does.
+   */
+  public boolean runHere(Runnable task) {
+    if (threads.contains(Thread.currentThread())) {
+      return false;
+    }
+    lock.lock();
+    try {
+      if (closed || running >= slots || !turn.isEmpty()) {
+        return false;
+      }
+      running++;
+      peakRunning = Math.max(peakRunning, running);
+    } finally {
+      lock.unlock();
+    }
+    try {
+      task.run();
+    } finally {
+      lock.lock();
+      try {
+        running--;
+        if (!turn.isEmpty()) {
+          workAvailable.signal(); // a thread of this device waits for the slot this task held
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+    return true;
+  }
+
   public int slots() {
     return slots;
   }
@@ -105,7 +142,8 @@ public final class DeviceScheduler implements AutoCloseable {
       Runnable task;
       lock.lock();
       try {
-        while (turn.isEmpty() && !closed) {
+        // Work, and a slot for it: one may be held by a task run on its caller's thread (runHere).
+        while (turn.isEmpty() ? !closed : running >= slots) {
           workAvailable.awaitUninterruptibly();
         }
         if (turn.isEmpty()) {

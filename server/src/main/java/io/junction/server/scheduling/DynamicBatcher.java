@@ -26,8 +26,14 @@ import java.util.function.LongSupplier;
  * dynamic batching, forming the next batch stays the worker's), and an arrival or an admission wakes the
  * worker only when the worker could act on it: requests wait, and an instance is free or one expires before the
  * worker would next wake by itself. While every instance is busy, nothing but an expiry is the worker's to act
- * on, and a finished batch frees an instance; while nothing waits, nothing is. A lone call on an idle instance
- * thus wakes the device's thread and no other.
+ * on, and a finished batch frees an instance; while nothing waits, nothing is.
+ *
+ * <p>A lone request of a model whose runs are short (below {@code runHereBelowNanos}, on average over its recent
+ * batches) runs on the thread that submitted it when its device has a slot free and nothing waiting
+ * ({@link DeviceScheduler#runHere}): a lone call on an idle instance then wakes no thread at all, where handing it
+ * to the device's thread costs a wake-up and a switch each way, more than the run itself for a small model. A
+ * longer run goes to the device's thread, so that the submitting thread (gRPC's, shared by every call) is never
+ * held for long.
  */
 public final class DynamicBatcher implements AutoCloseable {
   /**
@@ -47,6 +53,13 @@ public final class DynamicBatcher implements AutoCloseable {
   private final List<Lane> lanes;
   private final LongSupplier clock;
   private final Thread worker;
+  /** Lone requests of a model whose batches take less than this on average run where they were submitted. */
+  private final long runHereBelowNanos;
+  /**
+   * This model's recent batches' run time, a moving average (0: none ran yet). Written by whichever thread ran one,
+   * without a lock: a lost update only delays the average by one batch.
+   */
+  private volatile long typicalRunNanos;
 
   /** Guards everything below and the queue; held only to queue, decide or account, never while running a model. */
   private final ReentrantLock lock = new ReentrantLock();
@@ -68,14 +81,22 @@ public final class DynamicBatcher implements AutoCloseable {
     this(model, policy, device, execution, System::nanoTime);
   }
 
-  /** @param clock {@link System#nanoTime()}, or a test's clock */
+  /**
+   * Every batch on the device's thread, none where it was submitted.
+   *
+   * @param clock {@link System#nanoTime()}, or a test's clock
+   */
   DynamicBatcher(ServedModel model, BatchPolicy policy, DeviceScheduler device, BatchExecution execution,
       LongSupplier clock) {
-    this(model, policy, List.of(new Lane(device, execution, policy.instances())), clock);
+    this(model, policy, List.of(new Lane(device, execution, policy.instances())), clock, 0);
   }
 
-  /** @param lanes the devices the model runs on, with its instance count on each */
-  DynamicBatcher(ServedModel model, BatchPolicy policy, List<Lane> lanes, LongSupplier clock) {
+  /**
+   * @param lanes the devices the model runs on, with its instance count on each
+   * @param runHereBelowNanos a lone request runs on the thread that submitted it while this model's batches take
+   *     less than this on average; 0: never
+   */
+  DynamicBatcher(ServedModel model, BatchPolicy policy, List<Lane> lanes, LongSupplier clock, long runHereBelowNanos) {
     if (lanes.isEmpty()) {
       throw new IllegalArgumentException(model.label() + " needs a device to run on");
     }
@@ -84,6 +105,7 @@ public final class DynamicBatcher implements AutoCloseable {
     this.lanes = List.copyOf(lanes);
     this.busy = new int[lanes.size()];
     this.clock = clock;
+    this.runHereBelowNanos = runHereBelowNanos;
     this.queue = new BatchQueue(policy, model.label());
     this.worker = new Thread(this::loop, "junction-batcher-" + model.name() + "-v" + model.version());
     worker.setDaemon(true);
@@ -170,7 +192,7 @@ public final class DynamicBatcher implements AutoCloseable {
         }
       }
     });
-    if (alone) {
+    if (alone && !runHere(lane, pending)) {
       dispatch(lane, List.of(pending));
     }
     return pending.future;
@@ -254,24 +276,39 @@ public final class DynamicBatcher implements AutoCloseable {
     return best;
   }
 
+  /** Runs a lone request on this thread if its model's runs are short and its device has a slot; false if not. */
+  private boolean runHere(int lane, PendingRequest pending) {
+    long typical = typicalRunNanos;
+    if (typical == 0 || typical >= runHereBelowNanos) {
+      return false; // never ran yet (its time unknown), or too long to hold the submitting thread
+    }
+    return lanes.get(lane).device().runHere(() -> run(lane, List.of(pending)));
+  }
+
   private void dispatch(int lane, List<PendingRequest> batch) {
     Lane on = lanes.get(lane);
     try {
-      on.device().execute(this, () -> {
-        try {
-          on.execution().run(batch);
-        } finally {
-          finished(lane, true);
-        }
-      });
+      on.device().execute(this, () -> run(lane, batch));
     } catch (IllegalStateException e) {
       finished(lane, false);
       batch.forEach(p -> on.execution().fail(p, new ModelUnavailableException(model.label() + " is shutting down")));
     }
   }
 
+  private void run(int lane, List<PendingRequest> batch) {
+    long start = System.nanoTime();
+    try {
+      lanes.get(lane).execution().run(batch);
+    } finally {
+      long took = System.nanoTime() - start;
+      long typical = typicalRunNanos;
+      typicalRunNanos = Math.max(1, typical == 0 ? took : typical + (took - typical) / 8);
+      finished(lane, true);
+    }
+  }
+
   /**
-   * A batch on {@code lane} is done. With {@code takeNext} (on the device thread that ran it), a model without
+   * A batch on {@code lane} is done. With {@code takeNext} (on the thread that ran it), a model without
    * dynamic batching has its next request, if one waits, dispatched from here rather than by waking the worker:
    * under load that saves the worker a wake-up for every request. Expiries, forming batches and closing stay
    * the worker's.
@@ -339,6 +376,20 @@ public final class DynamicBatcher implements AutoCloseable {
     lock.lock();
     try {
       return queue.waiting();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Batches of this model handed to its devices (or running where they were submitted) and not finished. */
+  int running() {
+    lock.lock();
+    try {
+      int n = 0;
+      for (int b : busy) {
+        n += b;
+      }
+      return n;
     } finally {
       lock.unlock();
     }

@@ -59,6 +59,66 @@ class DeviceSchedulerTest {
     }
   }
 
+  @Test
+  void aTaskRunsOnItsCallersThreadOnlyWhenASlotIsFreeAndNothingWaits() throws Exception {
+    try (DeviceScheduler device = new DeviceScheduler("cpu", 1)) {
+      List<String> ranOn = new CopyOnWriteArrayList<>();
+      assertThat(device.runHere(() -> ranOn.add(Thread.currentThread().getName()))).isTrue();
+      assertThat(ranOn).containsExactly(Thread.currentThread().getName());
+
+      // The only slot busy on the device's thread: refused, nothing run.
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      device.execute("a", () -> {
+        started.countDown();
+        await(release);
+      });
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(device.runHere(() -> ranOn.add("overtook"))).isFalse();
+      // Work queued behind it: still refused once the slot is free, until the queue is served.
+      CountDownLatch queuedRan = new CountDownLatch(1);
+      device.execute("b", queuedRan::countDown);
+      release.countDown();
+      assertThat(queuedRan.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(ranOn).doesNotContain("overtook");
+
+      // A task run here holds the slot: the device's thread waits for it before starting queued work.
+      AtomicInteger active = new AtomicInteger();
+      AtomicInteger peak = new AtomicInteger();
+      CountDownLatch queuedDone = new CountDownLatch(1);
+      assertThat(device.runHere(() -> {
+        peak.accumulateAndGet(active.incrementAndGet(), Math::max);
+        device.execute("c", () -> {
+          peak.accumulateAndGet(active.incrementAndGet(), Math::max);
+          active.decrementAndGet();
+          queuedDone.countDown();
+        });
+        sleep(50);
+        active.decrementAndGet();
+      })).isTrue();
+      assertThat(queuedDone.await(10, TimeUnit.SECONDS)).as("started once the slot came back").isTrue();
+      assertThat(peak.get()).isEqualTo(1);
+      assertThat(device.peakConcurrency()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theDevicesOwnThreadsAndAClosedDeviceRunNothingHere() throws Exception {
+    DeviceScheduler device = new DeviceScheduler("cpu", 2);
+    CountDownLatch asked = new CountDownLatch(1);
+    AtomicInteger ranHere = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean answer = new java.util.concurrent.atomic.AtomicBoolean(true);
+    device.execute("a", () -> {
+      answer.set(device.runHere(ranHere::incrementAndGet)); // a slot is free, but this thread holds its own
+      asked.countDown();
+    });
+    assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(answer.get()).isFalse();
+    device.close();
+    assertThat(device.runHere(ranHere::incrementAndGet)).isFalse();
+    assertThat(ranHere.get()).isZero();
+  }
+
   private static void sleep(long millis) {
     try {
       Thread.sleep(millis);

@@ -52,6 +52,12 @@ class DynamicBatcherTest {
   }
 
   private DynamicBatcher batcher(IdentityRunner backend, String configText, LongSupplier clock) throws Exception {
+    return batcher(backend, configText, clock, 0);
+  }
+
+  /** @param runHereBelowNanos see {@link DynamicBatcher}; 0 runs every batch on the device's thread */
+  private DynamicBatcher batcher(IdentityRunner backend, String configText, LongSupplier clock, long runHereBelowNanos)
+      throws Exception {
     ModelConfig.Builder config = ModelConfig.newBuilder();
     TextFormat.merge("""
         name: "fake"
@@ -62,7 +68,9 @@ class DynamicBatcherTest {
     ServedModel model = new ServedModel("fake", 1, config.build(), List.of(new ModelInstances(DeviceId.CPU, backend, 1)));
     BatchExecution execution = new BatchExecution(model, runner, TracerProvider.noop().get("test"), "cpu",
         Histogram.builder().name("test_batch_size").build().labelValues());
-    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100), device, execution, clock);
+    DynamicBatcher b = new DynamicBatcher(model, BatchPolicy.from(model.config(), 100),
+        List.of(new DynamicBatcher.Lane(device, execution, BatchPolicy.from(model.config(), 100).instances())), clock,
+        runHereBelowNanos);
     batchers.add(b);
     return b;
   }
@@ -414,6 +422,44 @@ class DynamicBatcherTest {
     // their finishing would have read the clock at least twenty times.
     assertThat(workerReads.get() - readsBefore).isLessThan(5);
     assertThat(backend.runs).hasSize(21);
+  }
+
+  @Test
+  void aLoneRequestOfAModelWhoseRunsAreShortRunsOnTheThreadThatSubmittedIt() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8", System::nanoTime, TimeUnit.SECONDS.toNanos(1));
+    submit(b, 1, 2, 0).get(5, TimeUnit.SECONDS); // its run time unknown yet: the device's thread runs it
+    assertThat(backend.threads.get(0).getName()).startsWith("junction-cpu");
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.running() == 0); // it answers just before it finishes
+    for (int i = 1; i <= 5; i++) {
+      CompletableFuture<InferenceResult> answer = submit(b, 1, 2, i);
+      assertThat(answer).as("answered before submit returned").isDone();
+      assertOwnRows(answer.get(), 1, 2, i);
+      assertThat(backend.threads.get(i)).isSameAs(Thread.currentThread());
+    }
+    // Another thread's lone request holds the instance (running where it was submitted); one that finds the
+    // instance busy queues, and the device's thread runs it, not the thread that submitted it.
+    backend.hold();
+    CompletableFuture<CompletableFuture<InferenceResult>> blocker = CompletableFuture.supplyAsync(() -> submit(b, 1, 2, 6));
+    assertThat(backend.firstStarted.await(5, TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> backend.runs.size() == 7);
+    CompletableFuture<InferenceResult> queued = submit(b, 1, 2, 7);
+    assertThat(queued).isNotDone();
+    backend.open();
+    assertOwnRows(queued.get(5, TimeUnit.SECONDS), 1, 2, 7);
+    assertOwnRows(blocker.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS), 1, 2, 6);
+    assertThat(backend.threads.get(6)).isNotSameAs(Thread.currentThread());
+    assertThat(backend.threads.get(7).getName()).startsWith("junction-cpu");
+  }
+
+  @Test
+  void aLoneRequestOfAModelWhoseRunsAreLongerRunsOnTheDevicesThread() throws Exception {
+    IdentityRunner backend = new IdentityRunner(2);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8", System::nanoTime, TimeUnit.MILLISECONDS.toNanos(1));
+    for (int i = 0; i < 5; i++) {
+      assertOwnRows(submit(b, 1, 2, i).get(5, TimeUnit.SECONDS), 1, 2, i);
+    }
+    assertThat(backend.threads).hasSize(5).allSatisfy(t -> assertThat(t.getName()).startsWith("junction-cpu"));
   }
 
   @Test

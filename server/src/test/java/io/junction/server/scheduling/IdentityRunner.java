@@ -22,6 +22,8 @@ final class IdentityRunner implements LoadedModel {
   record Run(long rows, float first) {}
 
   final List<Run> runs = new CopyOnWriteArrayList<>();
+  /** The thread that ran each batch, in execution order. */
+  final List<Thread> threads = new CopyOnWriteArrayList<>();
   final AtomicInteger active = new AtomicInteger();
   final AtomicInteger peak = new AtomicInteger();
   final CountDownLatch firstStarted = new CountDownLatch(1);
@@ -53,6 +55,7 @@ final class IdentityRunner implements LoadedModel {
       Tensor x = inputs.get("x");
       ByteBuffer data = x.data();
       runs.add(new Run(x.dim(0), data.getFloat(0)));
+      threads.add(Thread.currentThread());
       firstStarted.countDown();
       gate.await(10, TimeUnit.SECONDS);
       if (delayMillis > 0) {
