@@ -92,25 +92,34 @@ public final class DeviceScheduler implements AutoCloseable {
       if (closed || running >= slots || !turn.isEmpty()) {
         return false;
       }
-      running++;
-      peakRunning = Math.max(peakRunning, running);
+      takeSlot();
     } finally {
       lock.unlock();
     }
     try {
       task.run();
     } finally {
-      lock.lock();
-      try {
-        running--;
-        if (!turn.isEmpty()) {
-          workAvailable.signal(); // a thread of this device waits for the slot this task held
-        }
-      } finally {
-        lock.unlock();
-      }
+      releaseSlot();
     }
     return true;
+  }
+
+  /** Called with the lock held. */
+  private void takeSlot() {
+    running++;
+    peakRunning = Math.max(peakRunning, running);
+  }
+
+  private void releaseSlot() {
+    lock.lock();
+    try {
+      running--;
+      if (!turn.isEmpty()) {
+        workAvailable.signal(); // a thread of this device may wait for the slot just freed (see runHere)
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   public int slots() {
@@ -157,8 +166,7 @@ public final class DeviceScheduler implements AutoCloseable {
         } else {
           turn.addLast(owner); // the next execution of this owner waits for everyone else's turn
         }
-        running++;
-        peakRunning = Math.max(peakRunning, running);
+        takeSlot();
       } finally {
         lock.unlock();
       }
@@ -167,12 +175,7 @@ public final class DeviceScheduler implements AutoCloseable {
       } catch (RuntimeException | Error e) {
         log.error("an execution on {} failed outside its own error handling", device, e);
       } finally {
-        lock.lock();
-        try {
-          running--;
-        } finally {
-          lock.unlock();
-        }
+        releaseSlot();
       }
     }
   }
