@@ -36,29 +36,24 @@ public final class Load {
    */
   public static Result closedLoop(ManagedChannel channel, ModelInferRequest request, int concurrency, long warmupMillis,
       long measureMillis, LongSupplier serverCpuNanos) throws InterruptedException {
-    return closedLoop(channel, Method.MODEL_INFER, request, concurrency, warmupMillis, measureMillis, serverCpuNanos);
+    return closedLoop(channel, InferMethod.MODEL_INFER, request, concurrency, warmupMillis, measureMillis, serverCpuNanos);
   }
 
-  /** How the requests are sent: each its own ModelInfer call, or over one ModelStreamInfer stream per caller. */
-  public enum Method { MODEL_INFER, MODEL_STREAM_INFER }
-
   /** As {@link #closedLoop(ManagedChannel, ModelInferRequest, int, long, long, LongSupplier)}, by {@code method}. */
-  public static Result closedLoop(ManagedChannel channel, Method method, ModelInferRequest request, int concurrency,
+  public static Result closedLoop(ManagedChannel channel, InferMethod method, ModelInferRequest request, int concurrency,
       long warmupMillis, long measureMillis, LongSupplier serverCpuNanos) throws InterruptedException {
     if (measureMillis <= 0) {
       throw new IllegalArgumentException("measureMillis must be positive, got " + measureMillis);
     }
     long timeout = TimeUnit.MINUTES.toNanos(1);
-    java.util.function.Supplier<Calls> calls = () -> method == Method.MODEL_STREAM_INFER
-        ? new StreamCalls(List.of(channel), timeout) : new UnaryCalls(List.of(channel), timeout);
     if (warmupMillis > 0) { // the runner reads a duration of 0 as "no limit"
-      try (Calls warming = calls.get()) {
+      try (Calls warming = method.open(List.of(channel), timeout)) {
         new Runner(warming, request).closedLoop(concurrency, 0, TimeUnit.MILLISECONDS.toNanos(warmupMillis));
       }
     }
     long cpuBefore = serverCpuNanos.getAsLong();
     Runner.Result r;
-    try (Calls measured = calls.get()) {
+    try (Calls measured = method.open(List.of(channel), timeout)) {
       r = new Runner(measured, request).closedLoop(concurrency, 0, TimeUnit.MILLISECONDS.toNanos(measureMillis));
     }
     long cpuAfter = serverCpuNanos.getAsLong();

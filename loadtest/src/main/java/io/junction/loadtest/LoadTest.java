@@ -193,11 +193,6 @@ public final class LoadTest implements Callable<Integer> {
   /** The deadline of the calls before the load (metadata): -t is the load's, and -t 0 means none. */
   private static final long PREFLIGHT_SECONDS = 30;
 
-  /** ghz names the method, in either of grpc's spellings. */
-  private static final java.util.Set<String> MODEL_INFER = java.util.Set.of("inference.GRPCInferenceService/ModelInfer",
-      "inference.GRPCInferenceService.ModelInfer");
-  private static final java.util.Set<String> MODEL_STREAM_INFER = java.util.Set.of(
-      "inference.GRPCInferenceService/ModelStreamInfer", "inference.GRPCInferenceService.ModelStreamInfer");
 
   @Override
   public Integer call() throws Exception {
@@ -205,11 +200,9 @@ public final class LoadTest implements Callable<Integer> {
       GhzConfig.apply(config, this, spec);
     }
     String target = connection.target(spec.commandLine());
-    if (call != null && !MODEL_INFER.contains(call) && !MODEL_STREAM_INFER.contains(call)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--call " + call + ": only "
-          + "inference.GRPCInferenceService/ModelInfer and inference.GRPCInferenceService/ModelStreamInfer are load-tested");
-    }
-    boolean streaming = call != null && MODEL_STREAM_INFER.contains(call);
+    InferMethod method = call == null ? InferMethod.MODEL_INFER : InferMethod.named(call).orElseThrow(() ->
+        new CommandLine.ParameterException(spec.commandLine(), "--call " + call + ": only "
+            + "inference.GRPCInferenceService/ModelInfer and inference.GRPCInferenceService/ModelStreamInfer are load-tested"));
     if (dataFile != null) {
       if (data != null) {
         throw new CommandLine.ParameterException(spec.commandLine(), "give the request once: -d or -D, not both");
@@ -302,14 +295,12 @@ public final class LoadTest implements Callable<Integer> {
         withMetadata.add(metadata == null ? c
             : io.grpc.ClientInterceptors.intercept(c, MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata))));
       }
-      java.util.function.LongFunction<Calls> newCalls = timeoutOfEach -> streaming
-          ? new StreamCalls(withMetadata, timeoutOfEach) : new UnaryCalls(withMetadata, timeoutOfEach);
       LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9)
           .withMaxRamp(concurrencyMaxDuration == null ? 0 : parseDuration(concurrencyMaxDuration).toNanos() / 1e9);
       long warmupNanos = parseDuration(warmup).toNanos();
       if (warmupNanos > 0) {
-        try (Calls warmingCalls = newCalls.apply(timeoutNanos)) {
+        try (Calls warmingCalls = method.open(withMetadata, timeoutNanos)) {
           Runner warming = source != null ? new Runner(warmingCalls, source, 0, false)
               : new Runner(warmingCalls, requests, 0, false);
           if (scheduled) {
@@ -319,11 +310,11 @@ public final class LoadTest implements Callable<Integer> {
           }
         }
       }
-      try (Calls warmingCalls = newCalls.apply(TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))) {
+      try (Calls warmingCalls = method.open(withMetadata, TimeUnit.SECONDS.toNanos(PREFLIGHT_SECONDS))) {
         warmTheClient(warmingCalls, source != null ? source.apply(0) : requests.get(0), concurrency);
       }
       Runner.Result result;
-      try (Calls measured = newCalls.apply(timeoutNanos)) {
+      try (Calls measured = method.open(withMetadata, timeoutNanos)) {
         Runner runner = source != null ? new Runner(measured, source, skipFirst, countErrors)
             : new Runner(measured, requests, skipFirst, countErrors);
         if (ReportFormats.WITH_DETAILS.contains(format)) {
@@ -365,8 +356,7 @@ public final class LoadTest implements Callable<Integer> {
       });
       // ghz's option keys and types first (host, call, total, timeout in ns, ...), then Junction's own.
       report.options.put("host", target);
-      report.options.put("call", streaming ? "inference.GRPCInferenceService.ModelStreamInfer"
-          : "inference.GRPCInferenceService.ModelInfer");
+      report.options.put("call", method.reportName());
       report.options.put("insecure", connection.insecure);
       report.options.put("skipTLS", connection.skipTls);
       report.options.put("total", calls);

@@ -3,6 +3,7 @@ package io.junction.loadtest.bench;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.junction.loadtest.InferMethod;
 import io.junction.loadtest.Load;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
@@ -163,7 +164,7 @@ public final class PerCallCostBenchmark {
       Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
       Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
-      Load.Result[] streams = interleaved("stream", Load.Method.MODEL_STREAM_INFER, tiny, 16, echo, junction);
+      Load.Result[] streams = interleaved("stream", InferMethod.MODEL_STREAM_INFER, tiny, 16, echo, junction);
       Load.Result[] large = interleaved("large", image, 4, echo, junction);
       Load.Result[] tracing = interleaved("tracing", tiny, 16, off, junction, all, some);
       Load.Result[] payload = interleaved("payload", tiny, 16, off, logged);
@@ -222,10 +223,10 @@ public final class PerCallCostBenchmark {
   /** Median throughput and median p50 over {@link #WINDOWS} windows per server, servers alternating. */
   private Load.Result[] interleaved(String section, ModelInferRequest request, int callers, Endpoint... servers)
       throws InterruptedException {
-    return interleaved(section, Load.Method.MODEL_INFER, request, callers, servers);
+    return interleaved(section, InferMethod.MODEL_INFER, request, callers, servers);
   }
 
-  private Load.Result[] interleaved(String section, Load.Method method, ModelInferRequest request, int callers,
+  private Load.Result[] interleaved(String section, InferMethod method, ModelInferRequest request, int callers,
       Endpoint... servers) throws InterruptedException {
     if (!sections.contains(section)) {
       Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN);
@@ -256,7 +257,7 @@ public final class PerCallCostBenchmark {
     return medians;
   }
 
-  private Load.Result load(Endpoint endpoint, Load.Method method, ModelInferRequest request, int callers)
+  private Load.Result load(Endpoint endpoint, InferMethod method, ModelInferRequest request, int callers)
       throws InterruptedException {
     // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
     return Load.closedLoop(endpoint.channel(), method, request, callers, warming ? firstWarmupMillis : warmupMillis / 2,
