@@ -482,7 +482,17 @@ public final class Main implements Callable<Integer> {
   /** Standard output's appender with logback's JSON encoder: one JSON object per event, MDC included. */
   private static void jsonLogs() {
     ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-    var appender = (ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) root.getAppender("STDOUT");
+    // logback.xml: root -> TRACE_CONTEXT (adds the current span's ids to the MDC) -> STDOUT
+    @SuppressWarnings("unchecked")
+    var traced = (ch.qos.logback.core.spi.AppenderAttachable<ch.qos.logback.classic.spi.ILoggingEvent>)
+        root.getAppender("TRACE_CONTEXT");
+    var appender = traced == null ? null
+        : (ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) traced.getAppender("STDOUT");
+    if (appender == null) {
+      LoggerFactory.getLogger(Main.class).warn("--log-format json applies to Junction's logback.xml; the logging "
+          + "configuration in use has no TRACE_CONTEXT appender holding STDOUT, so it is left as it is");
+      return;
+    }
     ch.qos.logback.classic.encoder.JsonEncoder json = new ch.qos.logback.classic.encoder.JsonEncoder();
     json.setContext(root.getLoggerContext());
     json.setWithFormattedMessage(true);

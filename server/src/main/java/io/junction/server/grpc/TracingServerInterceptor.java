@@ -22,19 +22,22 @@ import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import org.slf4j.MDC;
 
 /**
  * One SERVER span per RPC, following OpenTelemetry's gRPC conventions, continuing the caller's trace
  * when its metadata carries W3C {@code traceparent}/{@code tracestate} (and baggage). The span is the
- * current context while the call's callbacks run, the trace id is put in the log context
- * ({@code trace_id}) and returned to the caller in the {@code x-trace-id} header (and trailer).
+ * current context while the handler starts the call and while it takes a message, a half-close or a
+ * cancellation (the callbacks in which handlers do a call's work and log about it), and its trace id is
+ * returned to the caller in the {@code x-trace-id} header (or trailer).
+ *
+ * <p>Log lines name the call through the current context: logback.xml's {@code TRACE_CONTEXT} appender adds
+ * {@code trace_id} and {@code span_id} to an event's MDC when it is written, so a call that logs nothing
+ * pays nothing for them (putting them in the MDC around each callback cost every call ~0.13 µs, most of
+ * what an unsampled call paid for tracing).
  */
 public final class TracingServerInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> TRACE_ID =
       Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER);
-  public static final String MDC_TRACE_ID = "trace_id";
-  public static final String MDC_SPAN_ID = "span_id";
 
   public static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
   public static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
@@ -174,43 +177,30 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     return new SimpleForwardingServerCallListener<>(delegate) {
       @Override
       public void onMessage(Q message) {
-        inContext(() -> super.onMessage(message));
+        try (Scope ignored = context.makeCurrent()) {
+          super.onMessage(message);
+        }
       }
 
       @Override
       public void onHalfClose() {
-        inContext(super::onHalfClose);
+        try (Scope ignored = context.makeCurrent()) {
+          super.onHalfClose();
+        }
       }
 
       @Override
       public void onCancel() {
         span.setAttribute(RPC_STATUS, (long) Status.Code.CANCELLED.value()); // the client's doing: not an error
-        inContext(super::onCancel);
-        span.end();
-      }
-
-      @Override
-      public void onComplete() {
-        inContext(super::onComplete);
-      }
-
-      @Override
-      public void onReady() {
-        inContext(super::onReady);
-      }
-
-      private void inContext(Runnable callback) {
         try (Scope ignored = context.makeCurrent()) {
-          if (traceId != null) {
-            MDC.put(MDC_TRACE_ID, traceId);
-            MDC.put(MDC_SPAN_ID, span.getSpanContext().getSpanId());
-          }
-          callback.run();
+          super.onCancel();
         } finally {
-          MDC.remove(MDC_TRACE_ID);
-          MDC.remove(MDC_SPAN_ID);
+          span.end();
         }
       }
+
+      // onReady and onComplete pass straight through: Junction's handlers at most ask for more messages in
+      // them, and making the context current costs every call each time.
     };
   }
 }

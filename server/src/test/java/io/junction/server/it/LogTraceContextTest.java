@@ -1,0 +1,153 @@
+package io.junction.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.core.spi.AppenderAttachable;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.admin.v1.PutRouteRequest;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
+import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.proto.admin.v1.VariantSpec;
+import io.junction.server.JunctionServer;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.grpc.TracingServerInterceptor;
+import io.junction.server.telemetry.Telemetry;
+import io.junction.testkit.DemoRepository;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A line logged while a call is served names the call's trace and span in its MDC ({@code trace_id},
+ * {@code span_id}: what the text pattern and the JSON encoder write), sampled or not; a line logged outside any
+ * call names none. The events are read where logback.xml's TRACE_CONTEXT appender hands them to standard output.
+ */
+class LogTraceContextTest {
+  private static final String TOKEN = "test-admin-token-0123456789";
+  private static final String CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  @TempDir Path dir;
+
+  private final ListAppender<ILoggingEvent> written = new ListAppender<>();
+  private AppenderAttachable<ILoggingEvent> traceContext;
+
+  @BeforeEach
+  @SuppressWarnings("unchecked")
+  void listenWhereLinesAreWritten() {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    traceContext = (AppenderAttachable<ILoggingEvent>) root.getAppender("TRACE_CONTEXT");
+    assertThat(traceContext).as("logback.xml routes the root logger through TRACE_CONTEXT").isNotNull();
+    written.start();
+    traceContext.addAppender(written);
+  }
+
+  @AfterEach
+  void stopListening() {
+    traceContext.detachAppender(written);
+  }
+
+  @Test
+  void linesLoggedWhileACallIsServedNameItsTraceSampledOrNot() throws Exception {
+    List<SpanData> exported = new CopyOnWriteArrayList<>();
+    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+        .setTracerProvider(SdkTracerProvider.builder()
+            // Calls are sampled only when their caller's trace is: one call of each kind below.
+            .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(0)))
+            .addSpanProcessor(SimpleSpanProcessor.create(collect(exported))).build())
+        .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    try (TestServer server = TestServer.start(new JunctionServer(ServerConfig.loopback(repo).withAdminToken(TOKEN),
+        Telemetry.of(sdk)))) {
+      AtomicReference<Metadata> headers = new AtomicReference<>();
+      Metadata sampled = authorised();
+      sampled.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+          "00-" + CLIENT_TRACE + "-00f067aa0ba902b7-01");
+      admin(server, sampled, headers).putRoute(route("traced"));
+      String sampledSpan = exported.stream().filter(s -> s.getName().endsWith("/PutRoute")).findFirst()
+          .orElseThrow().getSpanId();
+      assertThat(line("route 'traced' set").getMDCPropertyMap())
+          .containsEntry("trace_id", CLIENT_TRACE)
+          .containsEntry("span_id", sampledSpan);
+
+      admin(server, authorised(), headers).putRoute(route("untraced"));
+      String unsampledTrace = headers.get().get(TracingServerInterceptor.TRACE_ID);
+      assertThat(unsampledTrace).hasSize(32).isNotEqualTo(CLIENT_TRACE);
+      assertThat(line("route 'untraced' set").getMDCPropertyMap())
+          .as("an unsampled call is named by the trace id it was answered with")
+          .containsEntry("trace_id", unsampledTrace)
+          .hasEntrySatisfying("span_id", id -> assertThat(id).hasSize(16).isNotEqualTo(sampledSpan));
+      assertThat(exported).as("only the sampled call was exported").hasSize(1);
+    } finally {
+      sdk.close();
+    }
+
+    LoggerFactory.getLogger(LogTraceContextTest.class).info("outside any call");
+    assertThat(line("outside any call").getMDCPropertyMap()).doesNotContainKeys("trace_id", "span_id");
+  }
+
+  private ILoggingEvent line(String text) {
+    return written.list.stream().filter(e -> e.getFormattedMessage().contains(text)).findFirst()
+        .orElseThrow(() -> new AssertionError("no line containing \"" + text + "\" among " + written.list.size()));
+  }
+
+  private static SpanExporter collect(List<SpanData> into) {
+    return new SpanExporter() {
+      @Override
+      public CompletableResultCode export(Collection<SpanData> spans) {
+        into.addAll(spans);
+        return CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public CompletableResultCode flush() {
+        return CompletableResultCode.ofSuccess();
+      }
+
+      @Override
+      public CompletableResultCode shutdown() {
+        return CompletableResultCode.ofSuccess();
+      }
+    };
+  }
+
+  private static Metadata authorised() {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+    return md;
+  }
+
+  private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server, Metadata md,
+      AtomicReference<Metadata> headers) {
+    return RouteServiceGrpc.newBlockingStub(server.channel())
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md),
+            MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private static PutRouteRequest route(String name) {
+    return PutRouteRequest.newBuilder().setRoute(RouteSpec.newBuilder().setName(name)
+        .addVariants(VariantSpec.newBuilder().setName("a").setModel("mlp").setVersion("1").setWeight(100))).build();
+  }
+}
