@@ -78,7 +78,7 @@ public final class SpanCostBenchmark {
       for (int r = 0; r < repeats; r++) {
         for (int v = 0; v < variants.size(); v++) {
           Variant variant = variants.get(v);
-          String[] result = run(SpanCostProbe.command(java, classPath, pin, variant.way(), variant.attributes(),
+          String[] result = Probes.run(SpanCostProbe.command(java, classPath, pin, variant.way(), variant.attributes(),
               variant.exportBatch(), warmup, seconds, RATE, grpc.endpoint(), httpEndpoint, variant.lengthLimit()));
           cpu[v][r] = Double.parseDouble(result[1]);
           jvm[v][r] = cpu[v][r] - Double.parseDouble(result[5]);
@@ -97,11 +97,11 @@ public final class SpanCostBenchmark {
     }
     System.out.printf("%n| way | CPU µs/span, median (lowest) | over the loop alone, median | of which JIT, GC, median "
         + "| heap B/span |%n|---|---|---|---|---|%n");
-    double loop = median(cpu[0]);
+    double loop = Probes.median(cpu[0]);
     for (int v = 0; v < variants.size(); v++) {
-      System.out.printf("| %s | %.2f (%.2f) | %s | %.2f | %d |%n", variants.get(v).label(), median(cpu[v]),
-          Arrays.stream(cpu[v]).min().orElseThrow(), v == 0 ? "" : String.format("%.2f", median(cpu[v]) - loop),
-          median(jvm[v]), bytes[v]);
+      System.out.printf("| %s | %.2f (%.2f) | %s | %.2f | %d |%n", variants.get(v).label(), Probes.median(cpu[v]),
+          Arrays.stream(cpu[v]).min().orElseThrow(), v == 0 ? "" : String.format("%.2f", Probes.median(cpu[v]) - loop),
+          Probes.median(jvm[v]), bytes[v]);
     }
   }
 
@@ -119,31 +119,5 @@ public final class SpanCostBenchmark {
     server.setExecutor(threads);
     server.start();
     return server;
-  }
-
-  /** Runs a probe to completion; its {@code result ...} line, split. */
-  private static String[] run(List<String> command) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) {
-      throw new IllegalStateException("probe failed: " + out);
-    }
-    List<String> results = new ArrayList<>();
-    for (String line : out.split("\n")) {
-      if (line.startsWith("result ")) {
-        results.add(line.strip());
-      }
-    }
-    if (results.size() != 1) {
-      throw new IllegalStateException("probe printed no result: " + out);
-    }
-    return results.get(0).split(" ");
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }
