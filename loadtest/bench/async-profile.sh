@@ -4,12 +4,14 @@
 # ~50 µs (a few hundred samples in 20 s); this takes one every 100 µs of CPU by default. Writes collapsed stacks, one
 # line per stack, the thread first and each frame marked _[j] compiled, _[i] inlined or _[k] kernel:
 # loadtest/bench/collapsed-summary.py summarises them, and any flame-graph tool draws them.
-# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us]
+# With EVENT alloc it samples heap allocations instead, each stack counted in bytes (alloc-summary.py reads them).
+# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us] [EVENT: cpu (default) | alloc]
 set -euo pipefail
 pid=$1
 seconds=$2
 out=$(realpath -m "$3")
 interval=${4:-100us}
+event=${5:-cpu}
 version=4.1
 jar="$HOME/.m2/repository/tools/profiler/async-profiler/$version/async-profiler-$version.jar"
 [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$version"
@@ -22,7 +24,12 @@ lib_dir="${TMPDIR:-/tmp}/async-profiler-$version"
 lib="$lib_dir/$platform/libasyncProfiler.so"
 [ -f "$lib" ] || unzip -q -o "$jar" "$platform/libasyncProfiler.so" -d "$lib_dir"
 # jcmd splits its arguments at '=' unless the agent's options are quoted inside the argument.
-jcmd "$pid" JVMTI.agent_load "$lib" "\"start,event=cpu,interval=$interval,threads\"" >/dev/null
+case $event in
+  cpu) start="event=cpu,interval=$interval,threads" stop="collapsed,ann" ;;
+  alloc) start="event=alloc,total,threads" stop="collapsed,total" ;;
+  *) echo "EVENT must be cpu or alloc, got '$event'" >&2; exit 2 ;;
+esac
+jcmd "$pid" JVMTI.agent_load "$lib" "\"start,$start\"" >/dev/null
 sleep "$seconds"
-jcmd "$pid" JVMTI.agent_load "$lib" "\"stop,file=$out,collapsed,ann\"" >/dev/null
+jcmd "$pid" JVMTI.agent_load "$lib" "\"stop,file=$out,$stop\"" >/dev/null
 echo "$out"

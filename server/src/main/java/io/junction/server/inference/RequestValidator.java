@@ -103,7 +103,11 @@ final class RequestValidator {
 
   private static List<String> requestedOutputs(String label, InferenceCall call, ServingSignature signature) {
     if (call.requestedOutputs().isEmpty()) {
-      return signature.outputs().stream().map(ServingTensor::name).toList();
+      List<String> all = new ArrayList<>(signature.outputs().size());
+      for (ServingTensor t : signature.outputs()) {
+        all.add(t.name());
+      }
+      return all;
     }
     List<String> names = new ArrayList<>(call.requestedOutputs().size());
     Set<String> seen = new HashSet<>();

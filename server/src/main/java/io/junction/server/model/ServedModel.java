@@ -23,6 +23,8 @@ public final class ServedModel {
 
   private final String name;
   private final long version;
+  /** Made once: error messages and validation name the model on every request. */
+  private final String label;
   private final ModelConfig config;
   private final ServingSignature signature;
   private final List<ModelInstances> instances;
@@ -43,9 +45,10 @@ public final class ServedModel {
     this.stats = new ModelStats();
     this.name = name;
     this.version = version;
+    this.label = label(name, version);
     this.config = config;
     this.instances = List.copyOf(instances);
-    this.signature = ModelConfigResolver.servingSignature(label(name, version), config);
+    this.signature = ModelConfigResolver.servingSignature(label, config);
   }
 
   public static String label(String name, long version) {
@@ -61,7 +64,7 @@ public final class ServedModel {
   }
 
   public String label() {
-    return label(name, version);
+    return label;
   }
 
   public ModelConfig config() {

@@ -38,11 +38,21 @@ public record ServingSignature(String label, int maxBatchSize, List<ServingTenso
   }
 
   public Optional<ServingTensor> input(String name) {
-    return inputs.stream().filter(t -> t.name().equals(name)).findFirst();
+    return named(inputs, name);
   }
 
   public Optional<ServingTensor> output(String name) {
-    return outputs.stream().filter(t -> t.name().equals(name)).findFirst();
+    return named(outputs, name);
+  }
+
+  /** A loop rather than a stream: every request looks its tensors up here. */
+  private static Optional<ServingTensor> named(List<ServingTensor> tensors, String name) {
+    for (ServingTensor t : tensors) {
+      if (t.name().equals(name)) {
+        return Optional.of(t);
+      }
+    }
+    return Optional.empty();
   }
 
   /**

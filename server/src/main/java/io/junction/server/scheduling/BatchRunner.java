@@ -62,7 +62,7 @@ final class BatchRunner {
     BufferLease outputsMemory = null;
     try {
       long start = System.nanoTime();
-      Map<String, Tensor> inputs = new HashMap<>();
+      Map<String, Tensor> inputs = new HashMap<>(batch.get(0).inputs().size() * 2);
       for (String name : batch.get(0).inputs().keySet()) {
         inputs.put(name, concatenate(name, batch, rows, signature.batched(), borrowed));
       }
@@ -142,6 +142,9 @@ final class BatchRunner {
   }
 
   private static List<String> unionOfOutputs(ServingSignature signature, List<InferenceRequest> batch) {
+    if (batch.size() == 1) {
+      return batch.get(0).outputs(); // in the order the request wants them, which split then keeps as they are
+    }
     Set<String> wanted = new LinkedHashSet<>();
     batch.forEach(r -> wanted.addAll(r.outputs()));
     List<String> ordered = new ArrayList<>();
@@ -155,6 +158,9 @@ final class BatchRunner {
 
   private static List<List<Tensor>> split(ServedModel model, List<InferenceRequest> batch, List<String> names,
       List<Tensor> produced, long rows, boolean batched) {
+    if (batch.size() == 1 && names == batch.get(0).outputs()) {
+      return List.of(produced); // produced in the order the request asked: nothing to slice or reorder
+    }
     Map<String, Tensor> byName = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       Tensor t = produced.get(i);

@@ -25,6 +25,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -53,6 +54,11 @@ final class OnnxLoadedModel implements LoadedModel {
   private final Map<String, Writable> writable;
   /** Cleared for good the first time ONNX Runtime refuses to write into given buffers. */
   private volatile boolean writesIntoGivenBuffers;
+  /** Requests of one model mostly ask for the same outputs: their set is made once, not for every run. */
+  private volatile OutputNames lastOutputs = new OutputNames(List.of(), Set.of());
+
+  /** The outputs asked for last, as a list and as the set ONNX Runtime takes. */
+  private record OutputNames(List<String> list, Set<String> set) {}
 
   OnnxLoadedModel(String label, OrtEnvironment environment, OrtSession session, ModelSignature signature) {
     this.label = label;
@@ -162,13 +168,23 @@ final class OnnxLoadedModel implements LoadedModel {
         }
         return collect(outputs, ran, given, created, timings);
       }
-      return collect(outputs, session.run(ortInputs, new LinkedHashSet<>(outputs)), Map.of(), created, timings);
+      return collect(outputs, session.run(ortInputs, outputSet(outputs)), Map.of(), created, timings);
     } catch (OrtException e) {
       throw new InferenceFailedException(label + ": ONNX Runtime failed: " + e.getMessage(), e);
     } finally {
       ortInputs.values().forEach(OnnxTensor::close);
       ortGiven.values().forEach(OnnxTensor::close); // ONNX Runtime's handles only: the buffers stay the caller's
     }
+  }
+
+  private Set<String> outputSet(List<String> outputs) {
+    OutputNames last = lastOutputs;
+    if (last.list().equals(outputs)) {
+      return last.set();
+    }
+    OutputNames made = new OutputNames(List.copyOf(outputs), Collections.unmodifiableSet(new LinkedHashSet<>(outputs)));
+    lastOutputs = made;
+    return made.set();
   }
 
   /** The outputs in the order asked for: those written into given buffers, the rest read out of {@code result}. */
