@@ -1,6 +1,7 @@
 package io.junction.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -18,19 +19,10 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.DemoRepository;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
-import io.opentelemetry.context.propagation.ContextPropagators;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.common.CompletableResultCode;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
+import io.junction.testkit.OtlpReceiver;
 import java.nio.file.Path;
-import java.util.Collection;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -70,23 +62,21 @@ class LogTraceContextTest {
 
   @Test
   void linesLoggedWhileACallIsServedNameItsTraceSampledOrNot() throws Exception {
-    List<SpanData> exported = new CopyOnWriteArrayList<>();
-    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-        .setTracerProvider(SdkTracerProvider.builder()
-            // Calls are sampled only when their caller's trace is: one call of each kind below.
-            .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(0)))
-            .addSpanProcessor(SimpleSpanProcessor.create(collect(exported))).build())
-        .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
     Path repo = DemoRepository.write(dir.resolve("repo"));
-    try (TestServer server = TestServer.start(new JunctionServer(ServerConfig.loopback(repo).withAdminToken(TOKEN),
-        Telemetry.of(sdk)))) {
+    // Calls are sampled only when their caller's trace is: one call of each kind below.
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        TestServer server = TestServer.start(new JunctionServer(ServerConfig.loopback(repo).withAdminToken(TOKEN),
+            Telemetry.autoconfigured(Map.of("otel.traces.exporter", "otlp", "otel.exporter.otlp.protocol", "grpc",
+                "otel.exporter.otlp.endpoint", receiver.endpoint(), "otel.bsp.schedule.delay", "50",
+                "otel.traces.sampler", "parentbased_traceidratio", "otel.traces.sampler.arg", "0"))))) {
       AtomicReference<Metadata> headers = new AtomicReference<>();
       Metadata sampled = authorised();
       sampled.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
           "00-" + CLIENT_TRACE + "-00f067aa0ba902b7-01");
       admin(server, sampled, headers).putRoute(route("traced"));
-      String sampledSpan = exported.stream().filter(s -> s.getName().endsWith("/PutRoute")).findFirst()
-          .orElseThrow().getSpanId();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.spans.isEmpty());
+      String sampledSpan = OtlpReceiver.hex(receiver.spans.get(0).getSpanId());
+      assertThat(receiver.spans.get(0).getName()).endsWith("/PutRoute");
       assertThat(line("route 'traced' set").getMDCPropertyMap())
           .containsEntry("trace_id", CLIENT_TRACE)
           .containsEntry("span_id", sampledSpan);
@@ -98,9 +88,8 @@ class LogTraceContextTest {
           .as("an unsampled call is named by the trace id it was answered with")
           .containsEntry("trace_id", unsampledTrace)
           .hasEntrySatisfying("span_id", id -> assertThat(id).hasSize(16).isNotEqualTo(sampledSpan));
-      assertThat(exported).as("only the sampled call was exported").hasSize(1);
-    } finally {
-      sdk.close();
+      server.server().close(); // flushes the exporter
+      assertThat(receiver.spans).as("only the sampled call was exported").hasSize(1);
     }
 
     LoggerFactory.getLogger(LogTraceContextTest.class).info("outside any call");
@@ -110,26 +99,6 @@ class LogTraceContextTest {
   private ILoggingEvent line(String text) {
     return written.list.stream().filter(e -> e.getFormattedMessage().contains(text)).findFirst()
         .orElseThrow(() -> new AssertionError("no line containing \"" + text + "\" among " + written.list.size()));
-  }
-
-  private static SpanExporter collect(List<SpanData> into) {
-    return new SpanExporter() {
-      @Override
-      public CompletableResultCode export(Collection<SpanData> spans) {
-        into.addAll(spans);
-        return CompletableResultCode.ofSuccess();
-      }
-
-      @Override
-      public CompletableResultCode flush() {
-        return CompletableResultCode.ofSuccess();
-      }
-
-      @Override
-      public CompletableResultCode shutdown() {
-        return CompletableResultCode.ofSuccess();
-      }
-    };
   }
 
   private static Metadata authorised() {
