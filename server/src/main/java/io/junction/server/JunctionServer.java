@@ -202,10 +202,11 @@ public final class JunctionServer implements AutoCloseable {
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
-      java.util.concurrent.ScheduledThreadPoolExecutor readTimeouts = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
-          new io.junction.server.concurrent.NamedThreadFactory("junction-read-timeouts", true));
-      readTimeouts.setRemoveOnCancelPolicy(true); // one per call, nearly all cancelled: keep the queue short
-      opened.push(readTimeouts::shutdownNow);
+      // One read timeout per call, nearly all cancelled within microseconds: a timer wheel arms and cancels them
+      // without a lock or a wake-up, and its thread looks at them ten times a second (so they fire up to 0.1 s late).
+      io.netty.util.HashedWheelTimer readTimeouts = new io.netty.util.HashedWheelTimer(
+          new io.junction.server.concurrent.NamedThreadFactory("junction-read-timeouts", true), 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      opened.push(readTimeouts::stop);
       AdminAccess admin = config.admin();
       Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
           ? Optional.of(admin) : Optional.empty();

@@ -70,7 +70,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final int streamWindow;
   private final InferRequestMarshaller parser;
   private final LargeRequestLane lane;
-  private final java.util.concurrent.ScheduledExecutorService timers;
+  private final io.netty.util.Timer timers;
   private final java.time.Duration readTimeout;
   private final Tracer tracer;
 
@@ -83,7 +83,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * @param requestBuffers where requests of {@link #POOLED_REQUEST_BYTES} and more are copied to be parsed
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
-      int streamWindow, io.junction.server.config.GrpcLimits limits, java.util.concurrent.ScheduledExecutorService timers,
+      int streamWindow, io.junction.server.config.GrpcLimits limits, io.netty.util.Timer timers,
       LargeRequestLane lane, io.junction.server.tensor.BufferPool requestBuffers, Tracer tracer) {
     this.models = models;
     this.catalog = catalog;

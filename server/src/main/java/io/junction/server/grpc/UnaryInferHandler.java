@@ -10,11 +10,11 @@ import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.RequestContext;
 import io.junction.server.routing.RouteDecision;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
 import io.opentelemetry.api.trace.Span;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -28,18 +28,19 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
   private final InferencePipeline pipeline;
   private final LargeRequestLane lane;
   private final InferRequestMarshaller parser;
-  private final ScheduledExecutorService timers;
+  private final Timer timers;
   private final long readTimeoutNanos;
 
   /**
-   * @param timers where the read timeouts wait
+   * @param timers where the read timeouts wait: a timer wheel, since every call arms one and nearly every one is
+   *     cancelled microseconds later (a scheduled executor's queue woke its thread for each)
    * @param readTimeout how long a call may take to deliver its whole request: a sender that stalls
    *     mid-message (holding the part it sent in memory) is answered DEADLINE_EXCEEDED and its stream
    *     reset after it
    * @param lane where large requests are parsed and handed on, by {@code parser}
    */
   UnaryInferHandler(InferencePipeline pipeline, LargeRequestLane lane, InferRequestMarshaller parser,
-      ScheduledExecutorService timers, Duration readTimeout) {
+      Timer timers, Duration readTimeout) {
     this.pipeline = pipeline;
     this.lane = lane;
     this.parser = parser;
@@ -53,7 +54,7 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
     // Two, as grpc-java's own unary handler asks: a second message is a client error, answered as such.
     call.request(2);
     Listener listener = new Listener(call, headers, Context.current());
-    listener.readTimeout = timers.schedule(listener::readTimedOut, readTimeoutNanos, TimeUnit.NANOSECONDS);
+    listener.readTimeout = timers.newTimeout(expired -> listener.readTimedOut(), readTimeoutNanos, TimeUnit.NANOSECONDS);
     return listener;
   }
 
@@ -67,7 +68,7 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
     private volatile CompletableFuture<InferenceOutcome> answer;
     /** Set once: by the whole request arriving, or by the read timeout; whichever wins answers the call. */
     private final AtomicBoolean read = new AtomicBoolean();
-    private volatile ScheduledFuture<?> readTimeout;
+    private volatile Timeout readTimeout;
 
     Listener(ServerCall<ReceivedRequest, ModelInferResponse> call, Metadata headers, Context context) {
       this.call = call;
@@ -101,9 +102,9 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
     }
 
     private void stopReadTimeout() {
-      ScheduledFuture<?> timeout = readTimeout;
+      Timeout timeout = readTimeout;
       if (timeout != null) {
-        timeout.cancel(false);
+        timeout.cancel();
       }
     }
 
