@@ -35,7 +35,10 @@ class BatchingEndToEndTest {
 
   @Test
   void sixtyFourCallersAreBatchedAndEachGetsItsOwnRows() throws Exception {
-    DeepMlp mlp = DeepMlp.seeded(5, 64, 256, 256, 64);
+    // Runs of this width take a millisecond or more, so the instance is busy whenever callers send: requests must
+    // wait and be merged, whatever the machine's speed. (Narrower models ran faster than 64 callers could send on
+    // some machines; a request that finds its instance idle rightly runs alone.)
+    DeepMlp mlp = DeepMlp.seeded(5, 64, 1024, 1024, 64);
     new ModelRepositoryWriter(repo).model("deep", 1, mlp.onnx()).config("deep", BATCHING);
     int callers = 64;
     int calls = 20;
@@ -47,8 +50,7 @@ class BatchingEndToEndTest {
         int caller = c;
         done.add(pool.submit(() -> {
           // Inputs and answers are worked out before the start, so that the callers send as fast as the server
-          // answers: computing the MLP here between calls made them trickle in, and a model that finds its instance
-          // idle rightly runs a request alone.
+          // answers rather than computing the MLP between calls.
           float[][] inputs = new float[calls][];
           float[][] answers = new float[calls][];
           for (int i = 0; i < calls; i++) {
