@@ -1,7 +1,10 @@
 package io.junction.loadtest;
 
+import io.grpc.Channel;
 import io.grpc.Status;
 import io.junction.proto.inference.ModelInferResponse;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * How the requests of a load reach the server: each as its own ModelInfer call ({@link UnaryCalls}), or one
@@ -28,4 +31,12 @@ interface Calls extends AutoCloseable {
   /** Ends what this holds open (streams); requests still unanswered may fail. */
   @Override
   void close();
+
+  /** One stub per connection, in the order given; a load needs at least one connection. */
+  static <S> List<S> stubsOn(List<? extends Channel> channels, Function<Channel, S> stub) {
+    if (channels.isEmpty()) {
+      throw new IllegalArgumentException("calls need a connection");
+    }
+    return channels.stream().<S>map(stub).toList();
+  }
 }

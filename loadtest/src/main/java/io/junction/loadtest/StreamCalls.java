@@ -40,10 +40,7 @@ final class StreamCalls implements Calls {
 
   /** @param timeoutNanos how long a request may wait for its answer, 0 for no limit */
   StreamCalls(List<? extends Channel> channels, long timeoutNanos) {
-    this.stubs = channels.stream().map(GRPCInferenceServiceGrpc::newStub).toList();
-    if (stubs.isEmpty()) {
-      throw new IllegalArgumentException("calls need a connection");
-    }
+    this.stubs = Calls.stubsOn(channels, GRPCInferenceServiceGrpc::newStub);
     this.timeoutNanos = timeoutNanos;
     if (timeoutNanos > 0) {
       deadlines = Executors.newSingleThreadScheduledExecutor(r -> {

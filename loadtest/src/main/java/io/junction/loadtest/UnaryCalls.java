@@ -20,10 +20,7 @@ final class UnaryCalls implements Calls {
 
   /** @param timeoutNanos each call's deadline, 0 for none */
   UnaryCalls(List<? extends Channel> channels, long timeoutNanos) {
-    this.stubs = channels.stream().map(GRPCInferenceServiceGrpc::newFutureStub).toList();
-    if (stubs.isEmpty()) {
-      throw new IllegalArgumentException("calls need a connection");
-    }
+    this.stubs = Calls.stubsOn(channels, GRPCInferenceServiceGrpc::newFutureStub);
     this.timeoutNanos = timeoutNanos;
   }
 
