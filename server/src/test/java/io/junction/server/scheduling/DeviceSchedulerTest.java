@@ -2,6 +2,7 @@ package io.junction.server.scheduling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -81,6 +82,8 @@ class DeviceSchedulerTest {
       release.countDown();
       assertThat(queuedRan.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(ranOn).doesNotContain("overtook");
+      // The queued task counted down inside its run: its thread gives the slot back just after.
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> device.running() == 0);
 
       // A task run here holds the slot: the device's thread waits for it before starting queued work.
       AtomicInteger active = new AtomicInteger();
