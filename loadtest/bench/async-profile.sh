@@ -4,8 +4,14 @@
 # ~50 µs (a few hundred samples in 20 s); this takes one every 100 µs of CPU by default. Writes collapsed stacks, one
 # line per stack, the thread first and each frame marked _[j] compiled, _[i] inlined or _[k] kernel:
 # loadtest/bench/collapsed-summary.py summarises them, and any flame-graph tool draws them.
-# With EVENT alloc it samples heap allocations instead, each stack counted in bytes (alloc-summary.py reads them).
-# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us] [EVENT: cpu (default) | alloc]
+# EVENT cpu samples with perf events (kernel frames included); on this paravirtual VM every sample costs an interrupt
+# and a server sampled each 100 µs of CPU ran at a quarter of its speed (each 1 ms: 1.7x its CPU a call), which
+# inflates the kernel's share. EVENT ctimer samples with per-thread CPU timers: user frames only (time in a system call
+# is charged to the code that made it), no measurable overhead, but the kernel's tick (4 ms at 250 Hz) bounds the rate
+# whatever the interval, so profile for a minute rather than seconds. EVENT alloc samples heap allocations instead,
+# each stack counted in bytes (alloc-summary.py reads them).
+# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us] [EVENT: cpu (default) |
+#   ctimer | alloc]
 set -euo pipefail
 pid=$1
 seconds=$2
@@ -25,9 +31,9 @@ lib="$lib_dir/$platform/libasyncProfiler.so"
 [ -f "$lib" ] || unzip -q -o "$jar" "$platform/libasyncProfiler.so" -d "$lib_dir"
 # jcmd splits its arguments at '=' unless the agent's options are quoted inside the argument.
 case $event in
-  cpu) start="event=cpu,interval=$interval,threads" stop="collapsed,ann" ;;
+  cpu | ctimer) start="event=$event,interval=$interval,threads" stop="collapsed,ann" ;;
   alloc) start="event=alloc,total,threads" stop="collapsed,total" ;;
-  *) echo "EVENT must be cpu or alloc, got '$event'" >&2; exit 2 ;;
+  *) echo "EVENT must be cpu, ctimer or alloc, got '$event'" >&2; exit 2 ;;
 esac
 jcmd "$pid" JVMTI.agent_load "$lib" "\"start,$start\"" >/dev/null
 sleep "$seconds"
