@@ -7,22 +7,18 @@ import collections
 import re
 import sys
 
+from collapsed import plain, stacks
+
 profile, calls = sys.argv[1], int(sys.argv[2])
 top = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 LIBRARIES = r"(io\.junction|io\.grpc|io\.netty|com\.google\.protobuf|ai\.onnxruntime|io\.opentelemetry|io\.prometheus)"
 
 
-def plain(frame):
-    return re.sub(r"_\[[jik0]\]$", "", frame).replace("/", ".")
-
-
 total = 0
 by_library, junction_sites = collections.Counter(), collections.Counter()
-for line in open(profile):
-    stack, _, count = line.rstrip("\n").rpartition(" ")
-    n = int(count)
+for raw, n in stacks(profile):
     total += n
-    frames = [plain(f) for f in stack.split(";")]
+    frames = [plain(f) for f in raw]
     allocated, callers = frames[-1], frames[1:-1]
     owner = next((f for f in reversed(callers) if not re.match(r"(java|jdk|sun)\.", f)), "other")
     library = re.match(LIBRARIES, owner)

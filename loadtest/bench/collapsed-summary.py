@@ -8,32 +8,22 @@ import collections
 import re
 import sys
 
+from collapsed import plain, stacks, thread_group
+
 profile = sys.argv[1]
 top = int(sys.argv[2]) if len(sys.argv) > 2 else 25
 pattern = re.compile(sys.argv[3]) if len(sys.argv) > 3 else None
 
 
-def group(thread):
-    name = re.sub(r"^\[|\s*tid=\d+\]$", "", thread)
-    return re.sub(r"[-#_ ]?\d+$", "", name)
-
-
-def method(frame):
-    return re.sub(r"_\[[jik0]\]$", "", frame).replace("/", ".")
-
-
 total = 0
 threads, leaves, inclusive = collections.Counter(), collections.Counter(), collections.Counter()
-for line in open(profile):
-    stack, _, count = line.rstrip("\n").rpartition(" ")
-    n = int(count)
+for frames, n in stacks(profile):
     total += n
-    frames = stack.split(";")
     if pattern and not any(pattern.search(f) for f in frames):
         continue
-    threads[group(frames[0])] += n
-    leaves[method(frames[-1])] += n
-    for f in set(method(f) for f in frames[1:]):
+    threads[thread_group(frames[0])] += n
+    leaves[plain(frames[-1])] += n
+    for f in set(plain(f) for f in frames[1:]):
         inclusive[f] += n
 
 selected = sum(threads.values())

@@ -12,6 +12,8 @@ import collections
 import re
 import sys
 
+from collapsed import plain, stacks, thread_group
+
 profile, calls, cpu_micros = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 top = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 HAND_OFF = re.compile(r"java\.util\.concurrent\.locks\.LockSupport\.(park|unpark)")
@@ -27,12 +29,9 @@ LIBRARIES = [
 ]
 
 
-def plain(frame):
-    return re.sub(r"_\[[jik0]\]$", "", frame).replace("/", ".")
-
-
-def thread_group(thread):
-    name = re.sub(r"^\[|\s*tid=\d+\]$", "", thread)
+def runtime_threads(thread):
+    """The JIT's or the GC's (and the VM's) threads, by name; None for any other."""
+    name = thread_group(thread)
     if re.search(r"Compiler|Sweeper", name):
         return "JIT compiler threads"
     if re.search(r"GC|G1|Conc|Refine|VM Thread|Service Thread", name):
@@ -50,19 +49,17 @@ def library(frames):
 
 total = 0
 components, kernel, junction = collections.Counter(), collections.Counter(), collections.Counter()
-for line in open(profile):
-    stack, _, count = line.rstrip("\n").rpartition(" ")
-    n = int(count)
+for raw, n in stacks(profile):
     total += n
-    raw = stack.split(";")
     frames = [plain(f) for f in raw[1:]]
-    component = thread_group(raw[0]) \
+    component = runtime_threads(raw[0]) \
         or ("thread hand-offs (parking, waking)" if any(HAND_OFF.match(f) for f in frames) else library(frames))
     components[component] += n
     if raw[-1].endswith("_[k]"):
         kernel[component] += n
     if component == "Junction":
-        junction[next(f for f in reversed(frames) if f.startswith("io.junction.") and not f.startswith("io.junction.proto."))] += n
+        own = (f for f in reversed(frames) if f.startswith("io.junction.") and not f.startswith("io.junction.proto."))
+        junction[next(own)] += n
 
 scale = cpu_micros / total / calls if total and calls else 0.0
 print(f"{cpu_micros / calls:.1f} µs of CPU a call over {calls} calls ({total} samples)")
