@@ -12,9 +12,10 @@
 # counts). Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/profile-per-call.sh EVENT [server jar, default server/target/junction-server.jar]
 #     [callers, default 16] [seconds profiled, default 20] [seconds of load first, default 45] [TRACING, default off]
+# TOP=N lists Junction's N costliest methods or allocation sites (default 15); KEEP=FILE keeps the collapsed profile.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-event=${1:?EVENT: cpu or alloc}
+event=${1:?EVENT: ctimer, cpu or alloc}
 jar=${2:-server/target/junction-server.jar}
 callers=${3:-16}
 seconds=${4:-20}
