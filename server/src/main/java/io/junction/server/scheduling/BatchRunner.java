@@ -143,7 +143,7 @@ final class BatchRunner {
 
   private static List<String> unionOfOutputs(ServingSignature signature, List<InferenceRequest> batch) {
     if (batch.size() == 1) {
-      return batch.get(0).outputs(); // in the order the request wants them, which split then keeps as they are
+      return batch.get(0).outputs(); // in the order the request wants them: split hands them on as they are
     }
     Set<String> wanted = new LinkedHashSet<>();
     batch.forEach(r -> wanted.addAll(r.outputs()));
@@ -158,13 +158,13 @@ final class BatchRunner {
 
   private static List<List<Tensor>> split(ServedModel model, List<InferenceRequest> batch, List<String> names,
       List<Tensor> produced, long rows, boolean batched) {
-    if (batch.size() == 1 && names == batch.get(0).outputs()) {
-      return List.of(produced); // produced in the order the request asked: nothing to slice or reorder
+    if (batch.size() == 1) {
+      return List.of(produced); // asked for as the request wants them (unionOfOutputs): nothing to slice or reorder
     }
     Map<String, Tensor> byName = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
       Tensor t = produced.get(i);
-      if (batched && batch.size() > 1 && (t.rank() == 0 || t.dim(0) != rows)) {
+      if (batched && (t.rank() == 0 || t.dim(0) != rows)) {
         throw new InferenceFailedException(model.label() + ": output '" + t.name() + "' has shape "
             + java.util.Arrays.toString(t.shape()) + " for a batch of " + rows + " rows; cannot split it per request");
       }
@@ -176,7 +176,7 @@ final class BatchRunner {
       List<Tensor> mine = new ArrayList<>(r.outputs().size());
       for (String name : r.outputs()) {
         Tensor t = byName.get(name);
-        mine.add(batch.size() == 1 ? t : slice(t, offset, r.batchSize(), rows));
+        mine.add(slice(t, offset, r.batchSize(), rows));
       }
       perRequest.add(mine);
       offset += r.batchSize();
