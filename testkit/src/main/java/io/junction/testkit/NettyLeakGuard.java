@@ -22,8 +22,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * carries the leaked buffer's recorded accesses. A leak found after a class may have been made by an earlier one
  * whose garbage the collector had not reached yet.
  *
- * <p>Registered for every test class by JUnit's extension auto-detection (a module's {@code junit-platform.properties}
- * and {@code META-INF/services/org.junit.jupiter.api.extension.Extension}). Netty keeps its detectors in static fields
+ * <p>Registered for every test class of every module that tests with this kit: its jar lists the class in
+ * {@code META-INF/services/org.junit.jupiter.api.extension.Extension}, and the parent pom turns JUnit's extension
+ * auto-detection on for surefire. Netty keeps its detectors in static fields
  * made when its buffer classes load, so the recording factory is installed when this class loads, before any test;
  * {@link #beforeAll} checks that the buffers' detector is the recording one, so a guard that came too late fails
  * rather than passing unseen.
