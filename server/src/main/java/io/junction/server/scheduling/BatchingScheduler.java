@@ -104,6 +104,11 @@ public final class BatchingScheduler implements InferenceScheduler {
             + "more, which the backend writes in place; flat under steady load while the pool reuses them")
         .callback(cb -> cb.call(batchBuffers.allocations()))
         .register(metrics);
+    GaugeWithCallback.builder().name("junction_batch_buffers_idle_bytes")
+        .help("Bytes of batch buffers kept in the pool for reuse (at most " + (POOLED_BYTES >> 20) + " MiB): direct "
+            + "memory held on purpose after a peak, not a leak")
+        .callback(cb -> cb.call(batchBuffers.idleBytes()))
+        .register(metrics);
     if (defaultMaxQueueSize < 1) {
       throw new IllegalArgumentException("defaultMaxQueueSize must be positive, got " + defaultMaxQueueSize);
     }

@@ -102,6 +102,10 @@ class PooledRequestBuffersTest {
       // The answer can reach the client a moment before the buffer is back: a few more buffers, never one per call.
       assertThat(server.metric("junction_request_buffers_allocated_total", -1) - before)
           .as("buffers allocated for 40 more calls of the same sizes").isLessThanOrEqualTo(4);
+      // Once the answers are out the buffers wait in the pool, and its gauge says how much it holds that way.
+      double idle = server.metric("junction_request_buffers_idle_bytes", -1);
+      assertThat(idle).as("request buffers idle in the pool after the calls")
+          .isGreaterThanOrEqualTo(MEDIUM_ROWS * 4 * 4).isLessThanOrEqualTo(64 << 20);
     }
   }
 
@@ -117,6 +121,8 @@ class PooledRequestBuffersTest {
       }
       assertThat(server.metric("junction_batch_buffers_allocated_total", -1) - before)
           .as("buffers allocated for 40 more calls of the same size").isLessThanOrEqualTo(4);
+      assertThat(server.metric("junction_batch_buffers_idle_bytes", -1)).as("output buffers idle in the pool")
+          .isGreaterThanOrEqualTo(MEDIUM_ROWS * 4 * 4);
     }
   }
 
