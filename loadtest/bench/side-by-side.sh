@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compares server configurations by the CPU each spends per answered call, measured over the same windows: all of
-# them run at once, pinned together to core 1, each under its own closed-loop load (junction-loadtest, demo `mlp`)
+# them run at once, pinned together to core 1, each under its own closed-loop load (junction-loadtest, a demo model)
 # from core 0. A drift of this VM's speed then hits every configuration alike, which alternating windows
 # (per-call-cost.sh) cannot promise; the price is that the servers share the core, so each runs below its peak.
 # For every window it prints each configuration's CPU per call, its calls per second and its busiest thread groups
@@ -8,7 +8,9 @@
 # its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer).
 #
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
-#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] CONFIG...
+#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] CONFIG...
+# -M names the demo repository's model the load calls: mlp (the default, 32-byte requests) or image_classifier
+# (110,592-byte images, which the server copies once into pooled buffers).
 # CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server and @JAR for another build:
 #   off      --tracing false
 #   default  --tracing true, no exporter (the SDK's configuration without OTEL_* settings)
@@ -22,17 +24,19 @@ warm=150
 window=30
 windows=1
 callers=16
-while getopts "w:m:r:c:" opt; do
+model=mlp
+while getopts "w:m:r:c:M:" opt; do
   case $opt in
     w) warm=$OPTARG ;;
     m) window=$OPTARG ;;
     r) windows=$OPTARG ;;
     c) callers=$OPTARG ;;
-    *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+    M) model=$OPTARG ;;
+    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,21p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,23p' "$0" >&2; exit 2; }
 
 server_core=()
 load_core=()
@@ -125,7 +129,7 @@ for i in "${!http_ports[@]}"; do
 done
 duration=$((warm + windows * (window + 2) + 10))
 for port in "${grpc_ports[@]}"; do
-  "${load_core[@]}" java -jar "$loadtest" --target "127.0.0.1:$port" --insecure --model mlp -c "$callers" \
+  "${load_core[@]}" java -jar "$loadtest" --target "127.0.0.1:$port" --insecure --model "$model" -c "$callers" \
     -z "${duration}s" >/dev/null 2>&1 &
   children+=($!)
 done
@@ -134,7 +138,7 @@ answered() {
   curl -sf "localhost:$1/metrics" | awk '/^nv_inference_request_success\{/ { n += $2 } END { printf "%d", n }'
 }
 
-echo "side by side: ${names[*]}; $callers callers each, ${warm} s of warm-up, $windows window(s) of ${window} s"
+echo "side by side: ${names[*]}; $model, $callers callers each, ${warm} s of warm-up, $windows window(s) of ${window} s"
 results="${TMPDIR:-/tmp}/side-by-side-results.tsv"
 : >"$results"
 sleep "$warm"
