@@ -233,14 +233,14 @@ public final class JunctionServer implements AutoCloseable {
           .help("Large ModelInfer requests waiting to be parsed or being parsed")
           .callback(cb -> cb.call(largeRequests.waiting())).register(metrics.registry());
       // Requests from 64 KiB are copied once into these buffers; at most 64 MiB of them wait idle.
-      long requestBuffersIdle = 64L << 20;
-      BufferPool requestBuffers = new BufferPool(requestBuffersIdle, 64L << 20);
+      long requestPoolIdleBound = 64L << 20;
+      BufferPool requestBuffers = new BufferPool(requestPoolIdleBound, 64L << 20);
       io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("junction_request_buffers_allocated")
           .help("Direct buffers allocated for requests of 64 KiB and more, which are copied once into pooled buffers; "
               + "flat under steady load while the pool reuses them")
           .callback(cb -> cb.call(requestBuffers.allocations())).register(metrics.registry());
       io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_request_buffers_idle_bytes")
-          .help("Bytes of request buffers kept in the pool for reuse (at most " + (requestBuffersIdle >> 20)
+          .help("Bytes of request buffers kept in the pool for reuse (at most " + (requestPoolIdleBound >> 20)
               + " MiB): direct memory held on purpose after a peak, not a leak")
           .callback(cb -> cb.call(requestBuffers.idleBytes())).register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
