@@ -21,21 +21,16 @@ callers=${3:-16}
 seconds=${4:-20}
 warm=${5:-45}
 tracing=${6:-off}
-server_core=()
-load_core=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_core=(taskset -c 1)
-  load_core=(taskset -c 0)
-fi
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=loadtest/bench/servers.sh
+. loadtest/bench/servers.sh
 work=$(mktemp -d)
 children=()
-receiver=""
+otlp_receiver_pid=""
 # The server and its load first, then the receiver: a traced server flushes its last spans as it stops.
 cleanup() {
   for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -z "$receiver" ] || { kill "$receiver" 2>/dev/null || true; wait "$receiver" 2>/dev/null || true; }
+  [ -z "$otlp_receiver_pid" ] || { kill "$otlp_receiver_pid" 2>/dev/null || true; wait "$otlp_receiver_pid" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,12 +39,8 @@ case $tracing in
   off) flags=(--tracing false) ;;
   otlp)
     flags=(--tracing true)
-    port=$(free_port)
-    "${load_core[@]}" java -cp "$(loadtest/bench/bench-classpath.sh)" io.junction.testkit.OtlpReceiver "$port" \
-      >/dev/null 2>&1 &
-    receiver=$!
-    settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$port"
-      OTEL_TRACES_SAMPLER=always_on) ;;
+    start_otlp_receiver
+    settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=always_on) ;;
   *) echo "TRACING must be off or otlp, got '$tracing'" >&2; exit 2 ;;
 esac
 cp -r server/target/classes/demo-repository "$work/repo"
@@ -59,25 +50,19 @@ env "${settings[@]}" "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-
   --grpc-address 127.0.0.1 --grpc-port "$grpc" --http-port "$http" --cpu-slots 1 "${flags[@]}" >"$work/server.log" 2>&1 &
 server=$!
 children+=("$server")
-for _ in $(seq 120); do
-  curl -sf "localhost:$http/v2/health/ready" >/dev/null && break
-  sleep 0.5
-done
+await_ready "$http" "$server" "$work/server.log" "$jar" || exit 1
 "${load_core[@]}" java -jar loadtest/target/junction-loadtest.jar --target "127.0.0.1:$grpc" --insecure --model mlp \
   -c "$callers" -z "$((warm + seconds + 15))s" >/dev/null 2>&1 &
 children+=($!)
-answered() {
-  curl -sf "localhost:$http/metrics" | awk '/^nv_inference_request_success\{/ { n += $2 } END { printf "%d", n }'
-}
 # The server's CPU time so far, in µs (utime + stime of /proc/PID/stat, in clock ticks).
 cpu_micros() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 1000000 / hz }' "/proc/$server/stat"
 }
 sleep "$warm"
-before=$(answered)
+before=$(answered "$http")
 cpu_before=$(cpu_micros)
 loadtest/bench/async-profile.sh "$server" "$seconds" "$work/profile.collapsed" 100us "$event" >/dev/null
-calls=$(( $(answered) - before ))
+calls=$(( $(answered "$http") - before ))
 cpu=$(( $(cpu_micros) - cpu_before ))
 echo "$jar, tracing $tracing: $callers callers, ${seconds} s profiled after ${warm} s of load"
 case $event in

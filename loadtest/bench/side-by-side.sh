@@ -38,12 +38,8 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || { sed -n '2,23p' "$0" >&2; exit 2; }
 
-server_core=()
-load_core=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  server_core=(taskset -c 1)
-  load_core=(taskset -c 0)
-fi
+# shellcheck source=loadtest/bench/servers.sh
+. loadtest/bench/servers.sh
 repo=server/target/classes/demo-repository
 loadtest=loadtest/target/junction-loadtest.jar
 if [ ! -d "$repo" ] || [ ! -f "$loadtest" ]; then
@@ -51,30 +47,22 @@ if [ ! -d "$repo" ] || [ ! -f "$loadtest" ]; then
   exit 1
 fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 children=()
-receiver_pid=""
+otlp_receiver_pid=""
 # Servers and load generators first, then the receiver: a traced server flushes its last spans as it stops.
 cleanup() {
   for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$receiver_pid" ]; then
-    kill "$receiver_pid" 2>/dev/null || true
-    wait "$receiver_pid" 2>/dev/null || true
+  if [ -n "$otlp_receiver_pid" ]; then
+    kill "$otlp_receiver_pid" 2>/dev/null || true
+    wait "$otlp_receiver_pid" 2>/dev/null || true
   fi
 }
 trap cleanup EXIT
 
-receiver=""
+otlp_endpoint=""
 if printf '%s\n' "$@" | grep -q '^otlp'; then
-  cp=$(loadtest/bench/bench-classpath.sh)
-  port=$(free_port)
-  "${load_core[@]}" java -cp "$cp" io.junction.testkit.OtlpReceiver "$port" >/dev/null 2>&1 &
-  receiver_pid=$!
-  receiver="http://127.0.0.1:$port"
+  start_otlp_receiver
 fi
 
 names=()
@@ -97,9 +85,9 @@ for config in "$@"; do
   case $preset in
     off) tracing=false ;;
     default) ;;
-    otlp) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$receiver" OTEL_TRACES_SAMPLER=always_on
+    otlp) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=always_on
       "${settings[@]}") ;;
-    otlp1) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$receiver" OTEL_TRACES_SAMPLER=traceidratio
+    otlp1) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=traceidratio
       OTEL_TRACES_SAMPLER_ARG=0.01 "${settings[@]}") ;;
     *) echo "unknown preset '$preset' in '$config'" >&2; exit 2 ;;
   esac
@@ -116,16 +104,7 @@ for config in "$@"; do
 done
 
 for i in "${!http_ports[@]}"; do
-  for _ in $(seq 120); do
-    curl -sf "localhost:${http_ports[$i]}/v2/health/ready" >/dev/null && break
-    kill -0 "${pids[$i]}" 2>/dev/null || break # it exited
-    sleep 0.5
-  done
-  if ! curl -sf "localhost:${http_ports[$i]}/v2/health/ready" >/dev/null; then
-    echo "server '${names[$i]}' did not become ready; the end of its log:" >&2
-    tail -20 "${TMPDIR:-/tmp}/side-by-side-$i.log" >&2
-    exit 1
-  fi
+  await_ready "${http_ports[$i]}" "${pids[$i]}" "${TMPDIR:-/tmp}/side-by-side-$i.log" "${names[$i]}" || exit 1
 done
 duration=$((warm + windows * (window + 2) + 10))
 for port in "${grpc_ports[@]}"; do
@@ -133,10 +112,6 @@ for port in "${grpc_ports[@]}"; do
     -z "${duration}s" >/dev/null 2>&1 &
   children+=($!)
 done
-
-answered() {
-  curl -sf "localhost:$1/metrics" | awk '/^nv_inference_request_success\{/ { n += $2 } END { printf "%d", n }'
-}
 
 echo "side by side: ${names[*]}; $model, $callers callers each, ${warm} s of warm-up, $windows window(s) of ${window} s"
 results="${TMPDIR:-/tmp}/side-by-side-results.tsv"
