@@ -124,6 +124,41 @@ class TracingEndToEndTest {
     }
   }
 
+  /**
+   * The standard attribute count limit, which makes a traced call cheaper, keeps what an SRE needs: the RPC and its
+   * status, the model and version that served, queue wait, batch size and compute time, however late in the call
+   * each of them is known; the details (shapes, bytes, addresses) are what it drops.
+   */
+  @Test
+  void anAttributeCountLimitKeepsTheAttributesThatMatter() throws Exception {
+    DemoRepository.write(repo);
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer server = new JunctionServer(ServerConfig.loopback(repo), Telemetry.autoconfigured(
+            withCountLimit(exportTo(receiver, "always_on", null), 9))).start();
+        JunctionClient client = JunctionClient.builder("127.0.0.1:" + server.grpcPort()).plaintext()
+            .defaultDeadline(Duration.ofSeconds(20)).build()) {
+      SpanContext parent = clientSpan();
+      try (Scope ignored = Span.wrap(parent).makeCurrent()) {
+        client.infer(InferRequest.builder("mlp").version(2).id("limited")
+            .input(InferInput.fp32("x", new float[16], 2, 8)).build());
+      }
+      var span = serverSpan(receiver, parent);
+      assertThat(span.getAttributesList()).extracting(a -> a.getKey()).containsExactlyInAnyOrder(
+          "rpc.system", "rpc.method", "rpc.service", "rpc.grpc.status_code", "junction.model.name",
+          "junction.model.version", "junction.queue.wait_us", "junction.batch.size", "junction.compute.infer_us");
+      assertThat(attribute(span, "rpc.grpc.status_code")).contains("0");
+      assertThat(attribute(span, "junction.model.version")).contains("2");
+      assertThat(attribute(span, "junction.batch.size")).contains("2");
+      // The request id, the peer, the requested version, rows, bytes, shapes, the copies' times, the server's address.
+      assertThat(span.getDroppedAttributesCount()).isGreaterThanOrEqualTo(9);
+    }
+  }
+
+  private static Map<String, String> withCountLimit(Map<String, String> settings, int limit) {
+    settings.put("otel.span.attribute.count.limit", Integer.toString(limit));
+    return settings;
+  }
+
   @Test
   void callsContinueTheClientsTraceWithServerAndBatchSpans() throws Exception {
     DemoRepository.write(repo);

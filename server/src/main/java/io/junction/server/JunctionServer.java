@@ -245,8 +245,8 @@ public final class JunctionServer implements AutoCloseable {
           .callback(cb -> cb.call(requestBuffers.idleBytes())).register(metrics.registry());
       List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
-              config.limits(), readTimeouts, largeRequests, requestBuffers, telemetry.tracer())
-              .definition(repositoryGuard),
+              config.limits(), readTimeouts, largeRequests, requestBuffers, telemetry.tracer(),
+              telemetry.requestSpans()).definition(repositoryGuard),
           health.getHealthService().bindService(), new FeedbackGrpcService(outcomes).bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
@@ -259,12 +259,12 @@ public final class JunctionServer implements AutoCloseable {
       }
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
-          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator())), rapidResets::inc,
-          incomplete).start();
+          List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator(), telemetry.requestSpans())),
+          rapidResets::inc, incomplete).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),
-            telemetry.propagator());
+            telemetry.requestSpans(), telemetry.propagator());
         Optional<StatusPage> page = Optional.empty();
         if (config.statusPage().enabled()) {
           StatusHistory history = new StatusHistory(metrics.registry(), config.statusPage().interval(),

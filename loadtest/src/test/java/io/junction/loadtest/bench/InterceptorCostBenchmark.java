@@ -85,7 +85,7 @@ public final class InterceptorCostBenchmark {
                 .setMaxQueueSize(8192).setMaxExportBatchSize(2048).build()).build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
     TracingServerInterceptor interceptor = new TracingServerInterceptor(otel.getTracer("bench"),
-        otel.getPropagators().getTextMapPropagator());
+        otel.getPropagators().getTextMapPropagator(), java.util.function.UnaryOperator.identity());
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     drive(interceptor, seconds * 1_000_000_000L); // warm-up: the JIT compiles the path
     long cpu = threads.getCurrentThreadCpuTime();

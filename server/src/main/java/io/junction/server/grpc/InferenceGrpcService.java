@@ -46,9 +46,11 @@ import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
+import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * The Open Inference Protocol service. It only translates: protocol messages in, domain calls, protocol
@@ -73,6 +75,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final io.netty.util.Timer timers;
   private final java.time.Duration readTimeout;
   private final Tracer tracer;
+  private final UnaryOperator<Span> requestSpans;
 
   /**
    * @param streamWindow how many requests of one ModelStreamInfer stream may be in flight at once;
@@ -81,10 +84,13 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * @param timers where ModelInfer's read timeouts wait (owned by the caller)
    * @param lane where large requests are parsed and handed on (owned by the caller)
    * @param requestBuffers where requests of {@link #POOLED_REQUEST_BYTES} and more are copied to be parsed
+   * @param requestSpans what a streamed request's span is kept as
+   *     ({@link io.junction.server.telemetry.Telemetry#requestSpans()})
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
       int streamWindow, io.junction.server.config.GrpcLimits limits, io.netty.util.Timer timers,
-      LargeRequestLane lane, io.junction.server.tensor.BufferPool requestBuffers, Tracer tracer) {
+      LargeRequestLane lane, io.junction.server.tensor.BufferPool requestBuffers, Tracer tracer,
+      UnaryOperator<Span> requestSpans) {
     this.models = models;
     this.catalog = catalog;
     this.pipeline = pipeline;
@@ -96,6 +102,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     this.readTimeout = limits.requestReadTimeout();
     this.timers = timers;
     this.tracer = tracer;
+    this.requestSpans = requestSpans;
   }
 
   /**
@@ -150,7 +157,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private ServerCallHandler<ReceivedRequest, ModelStreamInferResponse> streamHandler() {
     return (call, headers) -> ServerCalls.<ReceivedRequest, ModelStreamInferResponse>asyncBidiStreamingCall(
         out -> new StreamInferSession((ServerCallStreamObserver<ModelStreamInferResponse>) out, pipeline,
-            streamWindow, RequestMetadata.headers(headers), Context.current(), tracer, lane, parser))
+            streamWindow, RequestMetadata.headers(headers), Context.current(), tracer, requestSpans, lane,
+            parser))
         .startCall(call, headers);
   }
 

@@ -17,6 +17,7 @@ import io.opentelemetry.api.trace.Tracer;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * One ModelStreamInfer stream. Requests run concurrently, up to a window, but answers go out in the
@@ -32,6 +33,7 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
   private final RequestContext.Headers headers;
   private final Context context;
   private final Tracer tracer;
+  private final UnaryOperator<Span> requestSpans;
   private final LargeRequestLane lane;
   private final InferRequestMarshaller parser;
   /** Requests of this stream still queued or running, cancelled together if the stream is. */
@@ -46,8 +48,10 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
    * @param lane where large requests are parsed, by {@code parser}, before they run
    */
   StreamInferSession(ServerCallStreamObserver<ModelStreamInferResponse> call, InferencePipeline pipeline, int window,
-      RequestContext.Headers headers, Context context, Tracer tracer, LargeRequestLane lane, InferRequestMarshaller parser) {
+      RequestContext.Headers headers, Context context, Tracer tracer, UnaryOperator<Span> requestSpans,
+      LargeRequestLane lane, InferRequestMarshaller parser) {
     this.tracer = tracer;
+    this.requestSpans = requestSpans;
     this.lane = lane;
     this.parser = parser;
     this.call = call;
@@ -104,7 +108,8 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
       io.opentelemetry.context.Context trace) {
     ModelInferRequest request = parsed.request();
     // Each streamed request gets its own span under the stream's server span.
-    Span span = tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan();
+    Span span = requestSpans.apply(
+        tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan());
     CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(parsed),
         new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span));
     inFlight.add(outcome);

@@ -22,6 +22,7 @@ import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * One SERVER span per RPC, following OpenTelemetry's gRPC conventions, continuing the caller's trace
@@ -59,11 +60,14 @@ public final class TracingServerInterceptor implements ServerInterceptor {
 
   private final Tracer tracer;
   private final TextMapPropagator propagator;
+  private final UnaryOperator<Span> requestSpans;
   private final TextMapGetter<Metadata> getter;
 
-  public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator) {
+  /** @param requestSpans what a call's span is kept as ({@link io.junction.server.telemetry.Telemetry#requestSpans}) */
+  public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator, UnaryOperator<Span> requestSpans) {
     this.tracer = tracer;
     this.propagator = propagator;
+    this.requestSpans = requestSpans;
     this.getter = new MetadataGetter(propagator.fields());
   }
 
@@ -124,7 +128,8 @@ public final class TracingServerInterceptor implements ServerInterceptor {
     String service = call.getMethodDescriptor().getServiceName();
     String method = call.getMethodDescriptor().getBareMethodName();
     Context parent = propagator.extract(Context.root(), headers, getter);
-    Span span = tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent).startSpan();
+    Span span = requestSpans.apply(
+        tracer.spanBuilder(fullName).setSpanKind(SpanKind.SERVER).setParent(parent).startSpan());
     if (span.isRecording()) {
       // Set after the sampling decision (the sampler is ratio- or parent-based and reads no attributes), so that
       // the calls that are not sampled do not pay for attributes nobody exports.

@@ -48,6 +48,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * The Open Inference Protocol's HTTP/REST form (KServe v2, with Triton's extensions) on the HTTP port,
@@ -90,16 +91,19 @@ public final class RestApi {
   private final Optional<AdminAccess> repositoryGuard;
   private final Optional<DriftMonitor> drift;
   private final Tracer tracer;
+  private final UnaryOperator<Span> requestSpans;
   private final OutcomeTracker outcomes;
   private final TextMapPropagator propagator;
 
   /**
    * @param repositoryGuard who may load and unload: the admin token (the HTTP port has no client
    *     certificates); empty for anyone
+   * @param requestSpans what an inference request's span is kept as
+   *     ({@link io.junction.server.telemetry.Telemetry#requestSpans()})
    */
   public RestApi(ModelCatalog catalog, ModelManager models, InferencePipeline pipeline, ServerInfo info,
       Optional<AdminAccess> repositoryGuard, Optional<DriftMonitor> drift, OutcomeTracker outcomes, Tracer tracer,
-      TextMapPropagator propagator) {
+      UnaryOperator<Span> requestSpans, TextMapPropagator propagator) {
     this.outcomes = outcomes;
     this.catalog = catalog;
     this.models = models;
@@ -108,6 +112,7 @@ public final class RestApi {
     this.repositoryGuard = repositoryGuard;
     this.drift = drift;
     this.tracer = tracer;
+    this.requestSpans = requestSpans;
     this.propagator = propagator;
   }
 
@@ -344,8 +349,8 @@ public final class RestApi {
   private void infer(ChannelHandlerContext ctx, FullHttpRequest request, String model, String version, boolean keepAlive) {
     String route = version.isEmpty() ? "/v2/models/{model_name}/infer" : "/v2/models/{model_name}/versions/{model_version}/infer";
     Context parent = propagator.extract(Context.root(), request.headers(), HEADERS);
-    Span span = tracer.spanBuilder("POST " + route).setSpanKind(SpanKind.SERVER).setParent(parent)
-        .setAttribute(HTTP_METHOD, "POST").setAttribute(HTTP_ROUTE, route).startSpan();
+    Span span = requestSpans.apply(tracer.spanBuilder("POST " + route).setSpanKind(SpanKind.SERVER).setParent(parent)
+        .setAttribute(HTTP_METHOD, "POST").setAttribute(HTTP_ROUTE, route).startSpan());
     Map<String, String> headers = new HashMap<>();
     if (span.getSpanContext().isValid()) {
       headers.put("x-trace-id", span.getSpanContext().getTraceId());

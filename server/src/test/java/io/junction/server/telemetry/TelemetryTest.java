@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The standard propagator names work, so callers instrumented with Zipkin's or Jaeger's headers continue their traces. */
+/**
+ * The standard propagator names work, so callers instrumented with Zipkin's or Jaeger's headers continue their traces;
+ * request spans rank their attributes when the configured limit would cut some.
+ */
 class TelemetryTest {
   private static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
     @Override
@@ -33,6 +39,24 @@ class TelemetryTest {
       Context jaeger = telemetry.propagator().extract(Context.root(),
           Map.of("uber-trace-id", traceId + ":a2fb4a1d1a96d312:0:1"), GETTER);
       assertThat(Span.fromContext(jaeger).getSpanContext().getTraceId()).isEqualTo(traceId);
+    }
+  }
+
+  @Test
+  void requestSpansRankTheirAttributesOnlyWhenALimitWouldCutSome() {
+    try (SdkTracerProvider provider = SdkTracerProvider.builder().setSampler(Sampler.alwaysOn())
+        // a provider without a processor does not record
+        .addSpanProcessor(SimpleSpanProcessor.create(new CollectingSpanExporter())).build()) {
+      Span recording = provider.get("test").spanBuilder("call").startSpan();
+      try (Telemetry limited = Telemetry.autoconfigured(Map.of("otel.span.attribute.count.limit", "9"));
+          Telemetry general = Telemetry.autoconfigured(Map.of("otel.attribute.count.limit", "5"));
+          Telemetry unlimited = Telemetry.autoconfigured(Map.of())) {
+        assertThat(limited.requestSpans().apply(recording)).isInstanceOf(RequestSpan.class);
+        assertThat(general.requestSpans().apply(recording)).isInstanceOf(RequestSpan.class);
+        assertThat(unlimited.requestSpans().apply(recording)).isSameAs(recording);
+        assertThat(Telemetry.disabled().requestSpans().apply(recording)).isSameAs(recording);
+      }
+      recording.end();
     }
   }
 }
