@@ -67,9 +67,8 @@ public final class RequestSpan implements Span {
   private final Span span;
   /** The value of each key of {@link #IMPORTANCE} by its rank: a key set again keeps its latest value. */
   private final Object[] ranked = new Object[IMPORTANCE.size()];
-  /** Keys outside {@link #IMPORTANCE}, in the order set; made when the first one is. */
-  private List<AttributeKey<?>> otherKeys;
-  private List<Object> otherValues;
+  /** Keys outside {@link #IMPORTANCE} with their values, in the order set; made when the first one is. */
+  private List<Map.Entry<AttributeKey<?>, Object>> others;
   private final AtomicBoolean ended = new AtomicBoolean();
 
   private RequestSpan(Span span) {
@@ -98,14 +97,28 @@ public final class RequestSpan implements Span {
     if (rank != null) {
       ranked[rank] = value;
     } else {
-      if (otherKeys == null) {
-        otherKeys = new ArrayList<>(4);
-        otherValues = new ArrayList<>(4);
-      }
-      otherKeys.add(key);
-      otherValues.add(value);
+      addOther(key, value);
     }
     return this;
+  }
+
+  /**
+   * Locked, unlike the ranked slots: a call cancelled while its batch runs ends its span on one thread while the
+   * batch may still set attributes on another, and a list, unlike an array slot, can be caught mid-change.
+   */
+  private synchronized void addOther(AttributeKey<?> key, Object value) {
+    if (others == null) {
+      others = new ArrayList<>(4);
+    }
+    others.add(Map.entry(key, value));
+  }
+
+  private synchronized void writeOthers() {
+    if (others != null) {
+      for (Map.Entry<AttributeKey<?>, Object> e : others) {
+        write(e.getKey(), e.getValue());
+      }
+    }
   }
 
   @Override
@@ -132,11 +145,7 @@ public final class RequestSpan implements Span {
         write(IMPORTANCE.get(i), ranked[i]);
       }
     }
-    if (otherKeys != null) {
-      for (int i = 0; i < otherKeys.size(); i++) {
-        write(otherKeys.get(i), otherValues.get(i));
-      }
-    }
+    writeOthers();
     return true;
   }
 
