@@ -2,14 +2,14 @@ package io.junction.loadtest.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import com.sun.management.ThreadMXBean;
-import static io.junction.server.grpc.TracingServerInterceptor.PEER_ADDRESS;
-import static io.junction.server.grpc.TracingServerInterceptor.PEER_PORT;
-import static io.junction.server.grpc.TracingServerInterceptor.RPC_METHOD;
-import static io.junction.server.grpc.TracingServerInterceptor.RPC_SERVICE;
-import static io.junction.server.grpc.TracingServerInterceptor.RPC_STATUS;
-import static io.junction.server.grpc.TracingServerInterceptor.RPC_SYSTEM;
-import static io.junction.server.grpc.TracingServerInterceptor.SERVER_ADDRESS;
-import static io.junction.server.grpc.TracingServerInterceptor.SERVER_PORT;
+import static io.junction.server.telemetry.SpanNames.PEER_ADDRESS;
+import static io.junction.server.telemetry.SpanNames.PEER_PORT;
+import static io.junction.server.telemetry.SpanNames.RPC_METHOD;
+import static io.junction.server.telemetry.SpanNames.RPC_SERVICE;
+import static io.junction.server.telemetry.SpanNames.RPC_STATUS;
+import static io.junction.server.telemetry.SpanNames.RPC_SYSTEM;
+import static io.junction.server.telemetry.SpanNames.SERVER_ADDRESS;
+import static io.junction.server.telemetry.SpanNames.SERVER_PORT;
 
 import io.junction.server.telemetry.SpanNames;
 import io.opentelemetry.api.OpenTelemetry;

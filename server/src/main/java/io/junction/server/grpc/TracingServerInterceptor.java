@@ -1,5 +1,15 @@
 package io.junction.server.grpc;
 
+import static io.junction.server.telemetry.SpanNames.ERROR_TYPE;
+import static io.junction.server.telemetry.SpanNames.PEER_ADDRESS;
+import static io.junction.server.telemetry.SpanNames.PEER_PORT;
+import static io.junction.server.telemetry.SpanNames.RPC_METHOD;
+import static io.junction.server.telemetry.SpanNames.RPC_SERVICE;
+import static io.junction.server.telemetry.SpanNames.RPC_STATUS;
+import static io.junction.server.telemetry.SpanNames.RPC_SYSTEM;
+import static io.junction.server.telemetry.SpanNames.SERVER_ADDRESS;
+import static io.junction.server.telemetry.SpanNames.SERVER_PORT;
+
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Grpc;
@@ -8,7 +18,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -39,16 +48,6 @@ import java.util.function.UnaryOperator;
 public final class TracingServerInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> TRACE_ID =
       Metadata.Key.of("x-trace-id", Metadata.ASCII_STRING_MARSHALLER);
-
-  public static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
-  public static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
-  public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
-  public static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
-  public static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
-  public static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
-  public static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
-  public static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
-  static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
   /**
    * The codes that mark a server span as an error (OpenTelemetry's gRPC conventions); the others

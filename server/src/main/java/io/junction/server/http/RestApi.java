@@ -27,6 +27,7 @@ import io.junction.server.protocol.FeedbackMapper;
 import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.scheduling.InferenceRequest;
+import io.junction.server.telemetry.SpanNames;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -35,7 +36,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -69,9 +69,6 @@ import java.util.function.UnaryOperator;
  * </pre>
  */
 public final class RestApi {
-  private static final AttributeKey<String> HTTP_METHOD = AttributeKey.stringKey("http.request.method");
-  private static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
-  private static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
   private static final TextMapGetter<HttpHeaders> HEADERS = new TextMapGetter<>() {
     @Override
     public Iterable<String> keys(HttpHeaders carrier) {
@@ -350,7 +347,7 @@ public final class RestApi {
     String route = version.isEmpty() ? "/v2/models/{model_name}/infer" : "/v2/models/{model_name}/versions/{model_version}/infer";
     Context parent = propagator.extract(Context.root(), request.headers(), HEADERS);
     Span span = requestSpans.apply(tracer.spanBuilder("POST " + route).setSpanKind(SpanKind.SERVER).setParent(parent)
-        .setAttribute(HTTP_METHOD, "POST").setAttribute(HTTP_ROUTE, route).startSpan());
+        .setAttribute(SpanNames.HTTP_METHOD, "POST").setAttribute(SpanNames.HTTP_ROUTE, route).startSpan());
     Map<String, String> headers = new HashMap<>();
     if (span.getSpanContext().isValid()) {
       headers.put("x-trace-id", span.getSpanContext().getTraceId());
@@ -382,7 +379,7 @@ public final class RestApi {
         if (answer.binary()) {
           headers.put(RestInferCodec.HEADER_LENGTH, Integer.toString(answer.jsonLength()));
         }
-        span.setAttribute(HTTP_STATUS, 200L);
+        span.setAttribute(SpanNames.HTTP_STATUS, 200L);
         HttpResponses.send(ctx, keepAlive, HttpResponseStatus.OK,
             answer.binary() ? "application/octet-stream" : HttpResponses.JSON, answer.body(), headers);
       } catch (RuntimeException e) {
@@ -397,7 +394,7 @@ public final class RestApi {
 
   private static void fail(ChannelHandlerContext ctx, boolean keepAlive, Span span, Map<String, String> headers,
       HttpErrors.Failure failure) {
-    span.setAttribute(HTTP_STATUS, (long) failure.status().code());
+    span.setAttribute(SpanNames.HTTP_STATUS, (long) failure.status().code());
     if (failure.status().code() >= 500) {
       span.setStatus(StatusCode.ERROR, failure.message());
     }

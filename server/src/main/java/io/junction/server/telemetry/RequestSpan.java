@@ -32,14 +32,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RequestSpan implements Span {
   /** The request span's attributes, most important first; others follow in the order they were set. */
   public static final List<AttributeKey<?>> IMPORTANCE = List.of(
-      AttributeKey.stringKey("rpc.system"),
-      AttributeKey.stringKey("rpc.method"),
-      AttributeKey.stringKey("rpc.service"),
-      AttributeKey.longKey("rpc.grpc.status_code"),
-      AttributeKey.stringKey("error.type"),
-      AttributeKey.stringKey("http.request.method"),
-      AttributeKey.stringKey("http.route"),
-      AttributeKey.longKey("http.response.status_code"),
+      SpanNames.RPC_SYSTEM,
+      SpanNames.RPC_METHOD,
+      SpanNames.RPC_SERVICE,
+      SpanNames.RPC_STATUS,
+      SpanNames.ERROR_TYPE,
+      SpanNames.HTTP_METHOD,
+      SpanNames.HTTP_ROUTE,
+      SpanNames.HTTP_STATUS,
       SpanNames.MODEL_NAME,
       SpanNames.MODEL_VERSION,
       SpanNames.QUEUE_US,
@@ -49,7 +49,7 @@ public final class RequestSpan implements Span {
       SpanNames.VARIANT,
       SpanNames.ROUTE_REASON,
       SpanNames.REQUEST_ID,
-      AttributeKey.stringKey("network.peer.address"),
+      SpanNames.PEER_ADDRESS,
       SpanNames.MODEL_VERSION_REQUESTED,
       SpanNames.ROWS,
       SpanNames.INPUT_BYTES,
@@ -58,9 +58,9 @@ public final class RequestSpan implements Span {
       SpanNames.COMPUTE_OUTPUT_US,
       SpanNames.BATCH_TRACE_ID,
       SpanNames.BATCH_SPAN_ID,
-      AttributeKey.longKey("network.peer.port"),
-      AttributeKey.stringKey("server.address"),
-      AttributeKey.longKey("server.port"));
+      SpanNames.PEER_PORT,
+      SpanNames.SERVER_ADDRESS,
+      SpanNames.SERVER_PORT);
 
   private static final Map<AttributeKey<?>, Integer> RANKS = ranks();
 

@@ -2,12 +2,28 @@ package io.junction.server.telemetry;
 
 import io.opentelemetry.api.common.AttributeKey;
 
-/** Span names and attribute keys Junction records, documented for SREs in docs/telemetry.md. */
+/**
+ * Span names and attribute keys Junction records, documented for SREs in docs/telemetry.md: OpenTelemetry's
+ * semantic conventions for the RPC, HTTP and network ones, Junction's own under {@code junction.}.
+ */
 public final class SpanNames {
   /** A batch execution: its own trace, linked to every request span it served. */
   public static final String BATCH = "junction.batch";
   /** One request of a ModelStreamInfer stream (a child of the stream's server span). */
   public static final String STREAM_REQUEST = "junction.stream_request";
+
+  public static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+  public static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  public static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  public static final AttributeKey<Long> RPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
+  public static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  public static final AttributeKey<String> HTTP_METHOD = AttributeKey.stringKey("http.request.method");
+  public static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
+  public static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
+  public static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+  public static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+  public static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+  public static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
 
   public static final AttributeKey<String> MODEL_NAME = AttributeKey.stringKey("junction.model.name");
   public static final AttributeKey<String> MODEL_VERSION_REQUESTED = AttributeKey.stringKey("junction.model.version_requested");

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /** The request span against the real SDK: what it hands over, in which order, and what it drops. */
 class RequestSpanTest {
-  private static final AttributeKey<String> PEER = AttributeKey.stringKey("network.peer.address");
-  private static final AttributeKey<Long> STATUS = AttributeKey.longKey("rpc.grpc.status_code");
+  private static final AttributeKey<String> PEER = SpanNames.PEER_ADDRESS;
+  private static final AttributeKey<Long> STATUS = SpanNames.RPC_STATUS;
   private static final AttributeKey<String> UNKNOWN = AttributeKey.stringKey("something.else");
 
   private final CollectingSpanExporter exporter = new CollectingSpanExporter();
