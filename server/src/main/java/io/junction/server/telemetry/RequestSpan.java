@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A request's span that keeps the attributes set on it over the call and hands them to the span it wraps
@@ -31,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RequestSpan implements Span {
   /** The request span's attributes, most important first; others follow in the order they were set. */
-  public static final List<AttributeKey<?>> IMPORTANCE = List.of(
+  static final List<AttributeKey<?>> IMPORTANCE = List.of(
       SpanNames.RPC_SYSTEM,
       SpanNames.RPC_METHOD,
       SpanNames.RPC_SERVICE,
@@ -69,7 +68,8 @@ public final class RequestSpan implements Span {
   private final Object[] ranked = new Object[IMPORTANCE.size()];
   /** Keys outside {@link #IMPORTANCE} with their values, in the order set; made when the first one is. */
   private List<Map.Entry<AttributeKey<?>, Object>> others;
-  private final AtomicBoolean ended = new AtomicBoolean();
+  /** Set once, under this span's lock, by the first end. */
+  private volatile boolean ended;
 
   private RequestSpan(Span span) {
     this.span = span;
@@ -90,7 +90,7 @@ public final class RequestSpan implements Span {
 
   @Override
   public <T> Span setAttribute(AttributeKey<T> key, T value) {
-    if (key == null || value == null || ended.get()) {
+    if (key == null || value == null || ended) {
       return this;
     }
     Integer rank = RANKS.get(key);
@@ -113,14 +113,6 @@ public final class RequestSpan implements Span {
     others.add(Map.entry(key, value));
   }
 
-  private synchronized void writeOthers() {
-    if (others != null) {
-      for (Map.Entry<AttributeKey<?>, Object> e : others) {
-        write(e.getKey(), e.getValue());
-      }
-    }
-  }
-
   @Override
   public void end() {
     if (writeAttributes()) {
@@ -136,16 +128,21 @@ public final class RequestSpan implements Span {
   }
 
   /** Hands the attributes over, ranked ones first; false when the span had ended before. */
-  private boolean writeAttributes() {
-    if (!ended.compareAndSet(false, true)) {
+  private synchronized boolean writeAttributes() {
+    if (ended) {
       return false;
     }
+    ended = true;
     for (int i = 0; i < ranked.length; i++) {
       if (ranked[i] != null) {
         write(IMPORTANCE.get(i), ranked[i]);
       }
     }
-    writeOthers();
+    if (others != null) {
+      for (Map.Entry<AttributeKey<?>, Object> e : others) {
+        write(e.getKey(), e.getValue());
+      }
+    }
     return true;
   }
 
@@ -185,12 +182,6 @@ public final class RequestSpan implements Span {
   }
 
   @Override
-  public Span addLink(SpanContext spanContext) {
-    span.addLink(spanContext);
-    return this;
-  }
-
-  @Override
   public Span addLink(SpanContext spanContext, Attributes attributes) {
     span.addLink(spanContext, attributes);
     return this;
@@ -203,7 +194,7 @@ public final class RequestSpan implements Span {
 
   @Override
   public boolean isRecording() {
-    return !ended.get() && span.isRecording();
+    return !ended && span.isRecording();
   }
 
   @Override

@@ -8,7 +8,6 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -38,45 +37,33 @@ public final class Telemetry implements AutoCloseable {
       // Span attributes carry client strings (model names, request ids): bounded, whatever a client sends.
       "otel.span.attribute.value.length.limit", "4096");
 
-  /** The SDK's default number of attributes a span keeps (OpenTelemetry's attribute limits). */
-  private static final int SDK_ATTRIBUTE_COUNT_LIMIT = 128;
-
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;
-  private final int spanAttributeCountLimit;
 
-  private Telemetry(OpenTelemetry openTelemetry, OpenTelemetrySdk owned, int spanAttributeCountLimit) {
+  private Telemetry(OpenTelemetry openTelemetry, OpenTelemetrySdk owned) {
     this.openTelemetry = openTelemetry;
     this.owned = owned;
-    this.spanAttributeCountLimit = spanAttributeCountLimit;
   }
 
   /** Tracing off: spans are no-ops, nothing is propagated. */
   public static Telemetry disabled() {
-    return new Telemetry(OpenTelemetry.noop(), null, SDK_ATTRIBUTE_COUNT_LIMIT);
+    return new Telemetry(OpenTelemetry.noop(), null);
   }
 
   /** The SDK configured from the environment, system properties and {@code overrides} (highest first). */
   public static Telemetry autoconfigured(Map<String, String> overrides) {
-    AtomicInteger attributeCountLimit = new AtomicInteger(SDK_ATTRIBUTE_COUNT_LIMIT);
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
         .addPropertiesSupplier(() -> DEFAULTS)
         .addPropertiesSupplier(() -> overrides)
-        .addTracerProviderCustomizer((tracerProvider, config) -> {
-          // The settings the SDK's span limits are read from, general one as the fallback, as the SDK does.
-          attributeCountLimit.set(config.getInt("otel.span.attribute.count.limit",
-              config.getInt("otel.attribute.count.limit", SDK_ATTRIBUTE_COUNT_LIMIT)));
-          return tracerProvider;
-        })
         .disableShutdownHook()
         .build()
         .getOpenTelemetrySdk();
-    return new Telemetry(sdk, sdk, attributeCountLimit.get());
+    return new Telemetry(sdk, sdk);
   }
 
   /** An OpenTelemetry the caller owns (tests, embedding). */
   public static Telemetry of(OpenTelemetry openTelemetry) {
-    return new Telemetry(openTelemetry, null, SDK_ATTRIBUTE_COUNT_LIMIT);
+    return new Telemetry(openTelemetry, null);
   }
 
   public Tracer tracer() {
@@ -89,7 +76,9 @@ public final class Telemetry implements AutoCloseable {
    * otherwise, since ranking costs the request's thread ~1 µs and buys nothing when every attribute is kept.
    */
   public UnaryOperator<Span> requestSpans() {
-    return spanAttributeCountLimit < RequestSpan.IMPORTANCE.size() ? RequestSpan::of : UnaryOperator.identity();
+    boolean limited = openTelemetry instanceof OpenTelemetrySdk sdk
+        && sdk.getSdkTracerProvider().getSpanLimits().getMaxNumberOfAttributes() < RequestSpan.IMPORTANCE.size();
+    return limited ? RequestSpan::of : UnaryOperator.identity();
   }
 
   /** Where payload records go as OpenTelemetry log records ({@code OTEL_LOGS_EXPORTER}). */
