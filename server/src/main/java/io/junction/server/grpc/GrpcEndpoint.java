@@ -85,7 +85,11 @@ public final class GrpcEndpoint implements AutoCloseable {
         .permitKeepAliveWithoutCalls(limits.permitKeepAliveWithoutCalls())
         .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
-        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
+        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+        // Every answer carries a new trace id. Indexed, each would enter HPACK's dynamic table on both ends of the
+        // connection, never to be used again, and push out the headers that every call repeats (content-type,
+        // grpc-status), to be sent in full again: ~0.7 µs of the event loop's CPU a call (BENCHMARKS.md).
+        .neverIndexMetadataKey(TracingServerInterceptor.TRACE_ID);
     if (tls.isPresent()) {
       try {
         this.tls = new ReloadingTls(tls.get());
