@@ -8,16 +8,20 @@
 # its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer).
 #
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
-#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] CONFIG...
+#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] [-a ARGS] CONFIG...
 # -M names the demo repository's model the load calls: mlp (the default, 32-byte requests) or image_classifier
-# (110,592-byte images, which the server copies once into pooled buffers).
-# CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server and @JAR for another build:
+# (110,592-byte images, which the server copies once into pooled buffers). -a adds junction-loadtest options to every
+# load, e.g. -a '--trace-calls 0.01' (callers that send their own trace context, 1 % of it sampled).
+# CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server, @JAR for another build of the server
+# and %JAR for another build of its load generator:
 #   off      --tracing false
 #   default  --tracing true, no exporter (the SDK's configuration without OTEL_* settings)
 #   otlp     every call traced (always_on), exported over OTLP/gRPC to a receiver on core 0 that only counts
 #   otlp1    1 % of calls traced (traceidratio 0.01), exported the same way
 # e.g. loadtest/bench/side-by-side.sh -w 150 -m 30 -r 2 off otlp otlp1
 #      loadtest/bench/side-by-side.sh otlp otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512
+#      loadtest/bench/side-by-side.sh -a '--trace-calls 0.01' otlp+OTEL_TRACES_SAMPLER=parentbased_always_off%old.jar \
+#        otlp+OTEL_TRACES_SAMPLER=parentbased_always_off
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 warm=150
@@ -25,18 +29,20 @@ window=30
 windows=1
 callers=16
 model=mlp
-while getopts "w:m:r:c:M:" opt; do
+load_args=""
+while getopts "w:m:r:c:M:a:" opt; do
   case $opt in
     w) warm=$OPTARG ;;
     m) window=$OPTARG ;;
     r) windows=$OPTARG ;;
     c) callers=$OPTARG ;;
     M) model=$OPTARG ;;
-    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+    a) load_args=$OPTARG ;;
+    *) sed -n '2,27p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,23p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,27p' "$0" >&2; exit 2; }
 
 # shellcheck source=loadtest/bench/servers.sh
 . loadtest/bench/servers.sh
@@ -69,9 +75,15 @@ names=()
 pids=()
 http_ports=()
 grpc_ports=()
+load_jars=()
 for config in "$@"; do
   jar=server/target/junction-server.jar
   spec=$config
+  load_jar=$loadtest
+  if [[ $spec == *%* ]]; then
+    load_jar=${spec#*%}
+    spec=${spec%%%*}
+  fi
   if [[ $spec == *@* ]]; then
     jar=${spec#*@}
     spec=${spec%%@*}
@@ -101,15 +113,17 @@ for config in "$@"; do
   names+=("$config")
   grpc_ports+=("$grpc")
   http_ports+=("$http")
+  load_jars+=("$load_jar")
 done
 
 for i in "${!http_ports[@]}"; do
   await_ready "${http_ports[$i]}" "${pids[$i]}" "${TMPDIR:-/tmp}/side-by-side-$i.log" "${names[$i]}" || exit 1
 done
 duration=$((warm + windows * (window + 2) + 10))
-for port in "${grpc_ports[@]}"; do
-  "${load_core[@]}" java -jar "$loadtest" --target "127.0.0.1:$port" --insecure --model "$model" -c "$callers" \
-    -z "${duration}s" >/dev/null 2>&1 &
+read -r -a extra_load_args <<<"$load_args"
+for i in "${!grpc_ports[@]}"; do
+  "${load_core[@]}" java -jar "${load_jars[$i]}" --target "127.0.0.1:${grpc_ports[$i]}" --insecure --model "$model" \
+    -c "$callers" -z "${duration}s" "${extra_load_args[@]}" >/dev/null 2>&1 &
   children+=($!)
 done
 

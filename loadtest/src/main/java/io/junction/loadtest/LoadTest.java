@@ -124,6 +124,12 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-m", "--metadata"}, description = "Request metadata as JSON, e.g. '{\"x-routing-key\":\"u1\"}'.")
   String metadata;
 
+  @Option(names = "--trace-calls", paramLabel = "FRACTION",
+      description = "Give every call a new W3C trace context (a traceparent header), as a traced client does, with "
+          + "FRACTION of them (0 to 1) marked sampled; a server with a parent-based sampler traces those. Default: "
+          + "no trace context.")
+  Double traceCalls;
+
   @Option(names = {"-d", "--data"},
       description = "The request as JSON (ModelInferRequest, as ghz takes it), @FILE to read it from a file, or @ "
           + "to read it from standard input; without it, random inputs are generated from the model's metadata.")
@@ -215,6 +221,7 @@ public final class LoadTest implements Callable<Integer> {
     if (!ReportFormats.ALL.contains(format)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be one of " + ReportFormats.names());
     }
+    TraceContextInterceptor traceContexts = traceCalls == null ? null : traceContexts();
     long timeoutNanos = parseDuration(timeout).toNanos();
     long durationNanos = duration == null ? 0 : parseDuration(duration).toNanos();
     boolean spike = "spike".equals(scenario);
@@ -290,10 +297,16 @@ public final class LoadTest implements Callable<Integer> {
             ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
         requests.add(RequestFactory.fromMetadata(meta, model, version, batch, 42));
       }
+      java.util.List<io.grpc.ClientInterceptor> interceptors = new java.util.ArrayList<>();
+      if (metadata != null) {
+        interceptors.add(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
+      }
+      if (traceContexts != null) {
+        interceptors.add(traceContexts);
+      }
       java.util.List<io.grpc.Channel> withMetadata = new java.util.ArrayList<>();
       for (ManagedChannel c : channels) {
-        withMetadata.add(metadata == null ? c
-            : io.grpc.ClientInterceptors.intercept(c, MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata))));
+        withMetadata.add(io.grpc.ClientInterceptors.intercept(c, interceptors));
       }
       LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9)
@@ -419,6 +432,14 @@ public final class LoadTest implements Callable<Integer> {
     Map<?, ?> map = new com.google.gson.Gson().fromJson(json, Map.class);
     map.forEach((k, v) -> md.put(Metadata.Key.of(String.valueOf(k), Metadata.ASCII_STRING_MARSHALLER), String.valueOf(v)));
     return md;
+  }
+
+  private TraceContextInterceptor traceContexts() {
+    try {
+      return new TraceContextInterceptor(traceCalls);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--trace-calls: " + e.getMessage());
+    }
   }
 
   private static final java.util.regex.Pattern DURATION_PART =

@@ -588,4 +588,47 @@ class LoadTestTest {
         .containsEntry("total", 40.0).containsEntry("timeout", 2.0e10).containsEntry("insecure", true);
     assertThat(report.histogram().stream().mapToInt(GhzBucket::count).sum()).isEqualTo(40);
   }
+
+  @Test
+  void traceCallsGivesEveryCallATraceContextOfItsOwnSampledAsAsked() throws Exception {
+    // The server follows its callers' decisions and makes no trace of its own for a call without a context.
+    try (io.junction.testkit.OtlpReceiver receiver = new io.junction.testkit.OtlpReceiver();
+        JunctionServer traced = new JunctionServer(ServerConfig.loopback(repo), io.junction.server.telemetry.Telemetry
+            .autoconfigured(Map.of("otel.traces.exporter", "otlp", "otel.exporter.otlp.protocol", "grpc",
+                "otel.exporter.otlp.endpoint", receiver.endpoint(), "otel.bsp.schedule.delay", "50",
+                "otel.traces.sampler", "parentbased_always_off"))).start()) {
+      java.util.function.Function<String[], Integer> load = args -> {
+        CommandLine cli = LoadTest.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter()));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of("--target",
+            "127.0.0.1:" + traced.grpcPort(), "--insecure", "-O", "json", "--model", "mlp", "-c", "2"),
+            java.util.Arrays.stream(args)).toArray(String[]::new);
+        return cli.execute(all);
+      };
+      // The load's own calls: the client's warm-up before it calls a model that does not exist.
+      java.util.function.Supplier<List<io.opentelemetry.proto.trace.v1.Span>> calls = () -> receiver.spans.stream()
+          .filter(s -> s.getName().equals("inference.GRPCInferenceService/ModelInfer"))
+          .filter(s -> io.junction.testkit.OtlpReceiver.attribute(s, "junction.model.name").orElse("").equals("mlp"))
+          .toList();
+
+      assertThat(load.apply(new String[] {"-n", "10", "--trace-calls", "2"})).as("a fraction above 1").isEqualTo(2);
+      assertThat(load.apply(new String[] {"-n", "200", "--trace-calls", "1"})).isZero();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (calls.get().size() < 200 && System.nanoTime() < deadline) {
+        Thread.sleep(20); // the exporter sends every 50 ms
+      }
+      assertThat(calls.get()).hasSize(200)
+          .allSatisfy(s -> assertThat(s.getParentSpanId().size()).as("a span continuing its caller's").isEqualTo(8));
+      assertThat(calls.get().stream().map(s -> s.getTraceId()).distinct().count()).as("a trace per call").isEqualTo(200);
+
+      receiver.spans.clear();
+      assertThat(load.apply(new String[] {"-n", "400", "--trace-calls", "0.5"})).isZero();
+      assertThat(load.apply(new String[] {"-n", "100", "--trace-calls", "0"})).isZero();
+      assertThat(load.apply(new String[] {"-n", "100"})).isZero();
+      traced.close(); // flushes the exporter
+      assertThat((long) calls.get().size()).as("half of 400 calls sampled by their callers, none of the others: sd 10")
+          .isBetween(150L, 250L);
+    }
+  }
 }
