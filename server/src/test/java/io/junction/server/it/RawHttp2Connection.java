@@ -3,7 +3,6 @@ package io.junction.server.it;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.DataInputStream;
@@ -11,15 +10,17 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A gRPC client written frame by frame, for what real clients never do: stop in the middle of a
  * message, or hold many messages half sent. It honours HTTP/2 flow control (waits for the server's
  * window before sending DATA) and reads every stream's end: its grpc-status and grpc-message, or a
- * reset.
+ * reset. Every header block it receives is kept as sent ({@link HpackFields}), HPACK representations included.
  */
 final class RawHttp2Connection implements AutoCloseable {
   private static final int MAX_FRAME = 16_384;
@@ -29,6 +30,7 @@ final class RawHttp2Connection implements AutoCloseable {
   private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
   private final Map<Integer, CompletableFuture<String>> ends = new ConcurrentHashMap<>();
   private final Map<Integer, Long> streamWindows = new ConcurrentHashMap<>();
+  private final Map<Integer, List<List<HpackFields.Field>>> headerBlocks = new ConcurrentHashMap<>();
   private final Thread reader;
   private long connectionWindow = 65_535;
   private long initialStreamWindow = 65_535;
@@ -99,6 +101,11 @@ final class RawHttp2Connection implements AutoCloseable {
     return ends.get(stream);
   }
 
+  /** The header blocks received on a stream so far, in order: the answer's headers, then its trailers. */
+  List<List<HpackFields.Field>> headerBlocks(int stream) {
+    return headerBlocks.getOrDefault(stream, List.of());
+  }
+
   boolean closedByServer() {
     return closedByServer;
   }
@@ -117,7 +124,7 @@ final class RawHttp2Connection implements AutoCloseable {
   }
 
   private void read(DataInputStream in) {
-    DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+    HpackFields decoder = new HpackFields();
     try {
       while (true) {
         int length = (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
@@ -128,11 +135,13 @@ final class RawHttp2Connection implements AutoCloseable {
         in.readFully(payload);
         ByteBuf body = Unpooled.wrappedBuffer(payload);
         switch (type) {
-          case 0x1 -> { // HEADERS: the stream's end when END_STREAM
-            Http2Headers h = decoder.decodeHeaders(stream, body);
+          case 0x1 -> { // HEADERS (the server sends neither padding nor priority): the stream's end when END_STREAM
+            List<HpackFields.Field> fields = decoder.read(stream, payload);
+            headerBlocks.computeIfAbsent(stream, s -> new CopyOnWriteArrayList<>()).add(fields);
             if ((flags & 0x1) != 0 && ends.containsKey(stream)) {
-              CharSequence message = h.get("grpc-message");
-              ends.get(stream).complete("grpc-status " + h.get("grpc-status") + (message == null ? "" : ": " + message));
+              String message = value(fields, "grpc-message");
+              ends.get(stream).complete("grpc-status " + value(fields, "grpc-status")
+                  + (message == null ? "" : ": " + message));
             }
           }
           case 0x3 -> { // RST_STREAM
@@ -183,6 +192,10 @@ final class RawHttp2Connection implements AutoCloseable {
         notifyAll();
       }
     }
+  }
+
+  private static String value(List<HpackFields.Field> fields, String name) {
+    return fields.stream().filter(f -> f.name().equals(name)).map(HpackFields.Field::value).findFirst().orElse(null);
   }
 
   @Override

@@ -9,12 +9,12 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanLimits;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,8 +24,7 @@ class RequestSpanTest {
   private static final AttributeKey<Long> STATUS = SpanNames.RPC_STATUS;
   private static final AttributeKey<String> UNKNOWN = AttributeKey.stringKey("something.else");
 
-  private final CollectingSpanExporter exporter = new CollectingSpanExporter();
-  private final List<SpanData> exported = exporter.exported;
+  private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
   private SdkTracerProvider provider;
 
   private Tracer tracer(int attributeCountLimit, Sampler sampler) {
@@ -55,7 +54,7 @@ class RequestSpanTest {
     span.setAttribute(STATUS, 0L); // known last, at the call's close
     span.end();
 
-    SpanData data = exported.get(0);
+    SpanData data = exporter.getFinishedSpanItems().get(0);
     assertThat(data.getAttributes().asMap()).containsOnlyKeys(STATUS, SpanNames.MODEL_NAME, SpanNames.QUEUE_US);
     assertThat(data.getTotalAttributeCount()).isEqualTo(6);
   }
@@ -69,7 +68,7 @@ class RequestSpanTest {
     span.setAttribute(AttributeKey.stringKey("zz.second"), "b");
     span.end();
 
-    SpanData data = exported.get(0);
+    SpanData data = exporter.getFinishedSpanItems().get(0);
     assertThat(data.getAttributes().get(STATUS)).isEqualTo(0L);
     assertThat(data.getAttributes().asMap()).hasSize(3);
   }
@@ -89,8 +88,8 @@ class RequestSpanTest {
     span.end();
 
     assertThat(span.isRecording()).isFalse();
-    assertThat(exported).hasSize(1);
-    SpanData data = exported.get(0);
+    assertThat(exporter.getFinishedSpanItems()).hasSize(1);
+    SpanData data = exporter.getFinishedSpanItems().get(0);
     assertThat(data.getLinks()).extracting(l -> l.getSpanContext()).containsExactly(batch);
     assertThat(data.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
     assertThat(data.getEvents()).extracting(e -> e.getName()).containsExactly("exception");

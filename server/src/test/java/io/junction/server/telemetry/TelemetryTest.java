@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
@@ -46,7 +47,7 @@ class TelemetryTest {
   void requestSpansRankTheirAttributesOnlyWhenALimitWouldCutSome() {
     try (SdkTracerProvider provider = SdkTracerProvider.builder().setSampler(Sampler.alwaysOn())
         // a provider without a processor does not record
-        .addSpanProcessor(SimpleSpanProcessor.create(new CollectingSpanExporter())).build()) {
+        .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create())).build()) {
       Span recording = provider.get("test").spanBuilder("call").startSpan();
       try (Telemetry limited = Telemetry.autoconfigured(Map.of("otel.span.attribute.count.limit", "9"));
           Telemetry general = Telemetry.autoconfigured(Map.of("otel.attribute.count.limit", "5"));

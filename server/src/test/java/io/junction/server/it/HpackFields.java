@@ -1,4 +1,4 @@
-package io.junction.testkit;
+package io.junction.server.it;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,9 +14,9 @@ import java.util.Map;
  * sender chose (RFC 7541 §6), which decoded headers no longer show. One instance per direction of a connection:
  * its decoder's dynamic table follows the sender's, so every block must be read, in order.
  */
-public final class HpackFields {
+final class HpackFields {
   /** How a header field is represented in a block. */
-  public enum Representation {
+  enum Representation {
     /** A reference to a table entry. */
     INDEXED,
     /** A literal the receiver adds to its dynamic table. */
@@ -27,12 +27,12 @@ public final class HpackFields {
     LITERAL_NEVER_INDEXED
   }
 
-  public record Field(String name, String value, Representation representation) {}
+  record Field(String name, String value, Representation representation) {}
 
   private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
 
   /** The fields of one header block (a HEADERS frame's payload, without padding or priority), in order. */
-  public List<Field> read(int stream, byte[] block) throws Http2Exception {
+  List<Field> read(int stream, byte[] block) throws Http2Exception {
     List<Representation> representations = representations(Unpooled.wrappedBuffer(block));
     ByteBuf encoded = Unpooled.wrappedBuffer(block);
     Http2Headers decoded;
