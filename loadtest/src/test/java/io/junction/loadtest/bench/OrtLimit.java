@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The limit L1 of the per-call benchmark: in-process ONNX Runtime on one thread (pin the process to one
  * core), swept over batch sizes; prints each size's rows/s and finally {@code best <rows/s> <batch>}.
- * {@code OrtLimit <model.onnx> <input name> <row width> <millis per size>}.
+ * {@code OrtLimit <model.onnx> <input name> <row width> <millis per size> [sizes, comma-separated]}.
  */
 public final class OrtLimit {
   private static final int[] SWEEP = {1, 2, 4, 8, 16, 32, 64, 128};
@@ -24,6 +24,9 @@ public final class OrtLimit {
     String input = args[1];
     int width = Integer.parseInt(args[2]);
     long millis = Long.parseLong(args[3]);
+    int[] sizes = args.length > 4
+        ? java.util.Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray()
+        : SWEEP;
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     double best = 0;
     int bestBatch = 0;
@@ -31,7 +34,7 @@ public final class OrtLimit {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
       try (OrtSession session = env.createSession(Files.readAllBytes(model), options)) {
-        for (int batch : SWEEP) {
+        for (int batch : sizes) {
           ByteBuffer data = ByteBuffer.allocateDirect(batch * width * 4).order(ByteOrder.LITTLE_ENDIAN);
           for (int i = 0; i < batch * width; i++) {
             data.putFloat((float) Math.sin(i));

@@ -31,10 +31,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>E: a plain grpc-java server echoing the same request ({@link EchoServer}), on the server core;
- *   <li>L1: in-process ONNX Runtime, one thread, best batch size ({@link OrtLimit}), on the server core;
+ *   <li>L1: in-process ONNX Runtime, one thread, best batch size ({@link OrtLimit}), on the server core; found
+ *       by a sweep before the servers start, then measured again after each repetition's big-MLP windows, at
+ *       that size and at the mean batch Junction made, so that each row's target and its ceiling at
+ *       Junction's batch size, 1 / (1/E + 1/L(batch)) over the target, come from the same minutes;
  *   <li>Junction (one process per telemetry setting, all on the server core, {@code --cpu-slots 1}):
  *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
- *       batching off; the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
+ *       batching off, with where its CPU a row went (ONNX Runtime's runs by the model's batch statistics, which
+ *       are wall time and so include what other threads took of the core meanwhile, and the rest); the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
  *       over ModelStreamInfer (one stream per caller) against E's streams; a 1 MiB
  *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC;
  *       payload logging of every call (inputs and outputs) to gzip JSON-lines files against logging off.
@@ -121,8 +125,9 @@ public final class PerCallCostBenchmark {
     System.out.println("L1: in-process ONNX Runtime, 1 thread, best batch size ...");
     String[] limit = lastLine(java(List.of(), "io.junction.loadtest.bench.OrtLimit", bigFile.toString(), "x",
         Integer.toString(BIG_WIDTH), "1500")).split(" ");
-    double l1 = Double.parseDouble(limit[1]);
-    System.out.printf("L1 = %.0f rows/s (batch %s)%n", l1, limit[2]);
+    int bestBatch = Integer.parseInt(limit[2]);
+    System.out.printf("L1 = %.0f rows/s (batch %d); each repetition measures it again next to its big MLP windows%n",
+        Double.parseDouble(limit[1]), bestBatch);
 
     int otlpPort = Servers.freePort();
     start(List.of(), "io.junction.testkit.OtlpReceiver", List.of(Integer.toString(otlpPort)), Map.of(), false);
@@ -145,13 +150,15 @@ public final class PerCallCostBenchmark {
     ModelInferRequest image = request("image", "x", IMAGE_SHAPE);
 
     System.out.println();
-    System.out.println("| rep | E big c=64 /s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target | N c=64 /s | B/N "
+    System.out.println("| rep | E big c=64 /s | L1 / L at B's batch rows/s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target "
+        + "| ceiling at B's batch "
+        + "| CPU µs/row B (ONNX Runtime + rest) / E, 1/L1 | N c=64 /s | B/N "
         + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added "
         + "| tiny streams c=16 J / E /s | ratio | CPU µs/call J / E | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
         + "| payload log off / 100 % /s | ratio |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
@@ -161,6 +168,13 @@ public final class PerCallCostBenchmark {
       Load.Result[] bigPair = interleaved("big", bigRequest, 64, echo, junction);
       long[] after = counts(junction, "big");
       double meanBatch = (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]);
+      // Where B's CPU per row goes: ONNX Runtime's runs (the model's batch statistics) and the rest, which is the
+      // calls' own work, to hold against what the echo spends a call and the limit a row.
+      double ortMicrosPerRow = (after[2] - before[2]) / 1000.0 / Math.max(1, after[0] - before[0]);
+      // The limit, measured again beside these windows (the VM's speed drifts between minutes), at its best batch and
+      // at the batches B made: 1 / (1/E + 1/L(B's batch)) is the most a server could do with batches of that size.
+      double[] limits = warming || !sections.contains("big")
+          ? new double[] {Double.NaN, Double.NaN} : limits(bigFile, bestBatch, (int) Math.round(meanBatch));
       Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
       Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
@@ -174,12 +188,19 @@ public final class PerCallCostBenchmark {
       Load.Result eBig = bigPair[0];
       Load.Result b = bigPair[1];
       Load.Result n = plain[0];
+      double l1 = limits[0];
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
-      System.out.printf("| %d | %.0f | %.0f (%.1f) | %.0f | %.2f | %.0f | %.2f | %.0f / %.0f | %.2f | %.0f / %.0f "
+      double ceiling = 1 / (1 / eBig.callsPerSecond() + 1 / limits[1]) / target;
+      System.out.printf("| %d | %.0f | %.0f / %.0f | %.0f (%.1f) | %.0f | %.2f | %.2f | %.0f (%.0f + %.0f) / %.0f, %.0f "
+              + "| %.0f | %.2f "
+              + "| %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
               + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f |%n",
-          r, eBig.callsPerSecond(), b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
+          r, eBig.callsPerSecond(), l1, limits[1], b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
+          ceiling,
+          b.serverCpuMicrosPerCall(), ortMicrosPerRow, b.serverCpuMicrosPerCall() - ortMicrosPerRow,
+          eBig.serverCpuMicrosPerCall(), 1e6 / l1,
           n.callsPerSecond(), b.callsPerSecond() / n.callsPerSecond(),
           small[1].callsPerSecond(), small[0].callsPerSecond(), small[1].callsPerSecond() / small[0].callsPerSecond(),
           small[1].serverCpuMicrosPerCall(), small[0].serverCpuMicrosPerCall(),
@@ -264,11 +285,15 @@ public final class PerCallCostBenchmark {
         measureMillis, endpoint::cpuNanos);
   }
 
-  /** [inference_count, execution_count] of a model's version 1. */
+  /** [inference_count, execution_count, nanoseconds of ONNX Runtime's runs over all batches] of a model's version 1. */
   private static long[] counts(Endpoint endpoint, String model) {
     ModelStatistics s = GRPCInferenceServiceGrpc.newBlockingStub(endpoint.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
         .modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
-    return new long[] {s.getInferenceCount(), s.getExecutionCount()};
+    long inferNanos = 0;
+    for (var batch : s.getBatchStatsList()) {
+      inferNanos += batch.getComputeInfer().getNs();
+    }
+    return new long[] {s.getInferenceCount(), s.getExecutionCount(), inferNanos};
   }
 
   private static ModelInferRequest request(String model, String input, long[] shape) {
@@ -349,6 +374,21 @@ public final class PerCallCostBenchmark {
       throw new IllegalStateException(mainClass + " failed: " + out);
     }
     return out;
+  }
+
+  /** In-process ONNX Runtime's rows/s at {@code best} rows and at {@code atBatch} rows, on the server core. */
+  private double[] limits(Path model, int best, int atBatch) throws Exception {
+    int size = Math.max(1, atBatch);
+    String out = java(List.of(), "io.junction.loadtest.bench.OrtLimit", model.toString(), "x",
+        Integer.toString(BIG_WIDTH), "1000", best + "," + size);
+    Map<Integer, Double> rates = new java.util.HashMap<>();
+    for (String line : out.split("\n")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$").matcher(line.strip());
+      if (m.matches()) {
+        rates.put(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)));
+      }
+    }
+    return new double[] {rates.get(best), rates.get(size)};
   }
 
   private static String lastLine(String text) {
