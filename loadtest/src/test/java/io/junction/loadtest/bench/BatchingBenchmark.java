@@ -17,7 +17,6 @@ import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -50,10 +49,15 @@ public final class BatchingBenchmark {
     long millis = args.length > 1 ? Long.parseLong(args[1]) : 4000;
     int instances = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     int intraOp = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    try (ScratchDirectory scratch = new ScratchDirectory("junction-batching-bench-")) {
+      run(repeats, millis, instances, intraOp, scratch.path());
+    }
+  }
+
+  private static void run(int repeats, long millis, int instances, int intraOp, Path repo) throws Exception {
     int cores = Runtime.getRuntime().availableProcessors();
     DeepMlp big = DeepMlp.seeded(1, 512, 2048, 2048, 512);
     DeepMlp tiny = DeepMlp.seeded(2, 8, 16, 4);
-    Path repo = Files.createTempDirectory("junction-batching-bench-");
     String common = "max_batch_size: 128\ninstance_group [ { count: " + instances + " kind: KIND_CPU } ]\n"
         + "parameters { key: \"intra_op_thread_count\" value: { string_value: \"" + intraOp + "\" } }\n";
     String batched = common + "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }\n";

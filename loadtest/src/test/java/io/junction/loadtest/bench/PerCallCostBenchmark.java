@@ -17,7 +17,6 @@ import io.junction.testkit.OnnxType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,18 +94,19 @@ public final class PerCallCostBenchmark {
         pin.isEmpty() ? "any core" : "the cores this driver was started on");
     PerCallCostBenchmark bench = new PerCallCostBenchmark(jar, pin, Math.max(5, seconds) * 1000, firstWarmup * 1000,
         seconds * 1000, sections);
-    try {
-      bench.run(repeats);
-    } finally {
-      bench.processes.forEach(Process::destroy);
-      for (Process p : bench.processes) {
-        p.waitFor(10, TimeUnit.SECONDS);
+    try (ScratchDirectory scratch = new ScratchDirectory("junction-per-call-")) {
+      try {
+        bench.run(repeats, scratch.path());
+      } finally {
+        bench.processes.forEach(Process::destroy);
+        for (Process p : bench.processes) {
+          p.waitFor(10, TimeUnit.SECONDS);
+        }
       }
     }
   }
 
-  private void run(int repeats) throws Exception {
-    Path dir = Files.createTempDirectory("junction-per-call-");
+  private void run(int repeats, Path dir) throws Exception {
     Path repo = DemoRepository.write(dir.resolve("repo"));
     DeepMlp big = DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
     String oneInstance = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";

@@ -21,7 +21,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +77,12 @@ public final class SoakBenchmark {
   }
 
   private void run(long calls, String heap, String model) throws Exception {
-    Path repo = Files.createTempDirectory("junction-soak");
+    try (ScratchDirectory scratch = new ScratchDirectory("junction-soak")) {
+      run(calls, heap, model, scratch.path());
+    }
+  }
+
+  private void run(long calls, String heap, String model, Path repo) throws Exception {
     DemoRepository.write(repo);
     new ModelRepositoryWriter(repo)
         .model(LARGE_ECHO, 1, new OnnxModelBuilder(LARGE_ECHO)

@@ -9,7 +9,6 @@ import io.junction.testkit.DemoRepository;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OtlpReceiver;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,14 +32,19 @@ public final class TracingOverheadBenchmark {
   public static void main(String[] args) throws Exception {
     int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     long millis = args.length > 1 ? Long.parseLong(args[1]) : 4000;
-    Path repo = Files.createTempDirectory("junction-tracing-bench-");
+    try (ScratchDirectory scratch = new ScratchDirectory("junction-tracing-bench-")) {
+      run(repeats, millis, args.length > 2 ? args[2] : null, scratch.path());
+    }
+  }
+
+  private static void run(int repeats, long millis, String collector, Path repo) throws Exception {
     DemoRepository.write(repo);
     new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx())
         .config("batched", "max_batch_size: 64\ndynamic_batching { max_queue_delay_microseconds: 1000 }\n");
     System.out.printf("TracingOverheadBenchmark: %d cores, %d ms per mode, %d repeats, concurrency 32%n",
         Runtime.getRuntime().availableProcessors(), millis, repeats);
     try (OtlpReceiver local = new OtlpReceiver()) {
-      String endpoint = args.length > 2 ? args[2] : local.endpoint();
+      String endpoint = collector != null ? collector : local.endpoint();
       // One unmeasured round first: the JIT must have compiled the server's and the SDK's paths before
       // any mode is measured, or whichever mode runs first looks slow.
       run(repo, Telemetry.disabled(), millis);
