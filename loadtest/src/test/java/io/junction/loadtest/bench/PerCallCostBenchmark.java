@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>Junction (one process per telemetry setting, all on the server core, {@code --cpu-slots 1}):
  *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
  *       batching off, with where its CPU a row went (ONNX Runtime's runs by the model's batch statistics, which
- *       are wall time and so include what other threads took of the core meanwhile, and the rest); the demo {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
+ *       are wall time and so include what other threads took of the core meanwhile, and the rest); the demo
+ *       {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
  *       over ModelStreamInfer (one stream per caller) against E's streams; a 1 MiB
  *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC;
  *       payload logging of every call (inputs and outputs) to gzip JSON-lines files against logging off.
@@ -51,6 +52,8 @@ import java.util.concurrent.TimeUnit;
 public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
   private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
+  /** A line of {@link OrtLimit}'s output: one batch size's rate. */
+  private static final java.util.regex.Pattern LIMIT_LINE = java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$");
 
   private final String classPath = System.getProperty("java.class.path");
   private final Path jar;
@@ -383,7 +386,7 @@ public final class PerCallCostBenchmark {
         Integer.toString(BIG_WIDTH), "1000", best + "," + size);
     Map<Integer, Double> rates = new java.util.HashMap<>();
     for (String line : out.split("\n")) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$").matcher(line.strip());
+      java.util.regex.Matcher m = LIMIT_LINE.matcher(line.strip());
       if (m.matches()) {
         rates.put(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)));
       }
