@@ -7,17 +7,26 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanId;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceId;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapSetter;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Gives every call a new W3C trace context, as a traced client does: a {@code traceparent} header with a random
- * trace id and parent span id, marked sampled for a fraction of the calls. A server whose sampler follows its
- * callers' decisions (OpenTelemetry's {@code parentbased_*} samplers) then traces exactly those calls, in the traces
- * the header names.
+ * trace id and parent span id, marked sampled for a fraction of the calls, written by OpenTelemetry's W3C
+ * propagator. A server whose sampler follows its callers' decisions (OpenTelemetry's {@code parentbased_*}
+ * samplers) then traces exactly those calls, in the traces the header names.
  */
 final class TraceContextInterceptor implements ClientInterceptor {
-  static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final TextMapSetter<Metadata> SETTER =
+      (headers, key, value) -> headers.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
 
   private final double sampled;
 
@@ -34,38 +43,20 @@ final class TraceContextInterceptor implements ClientInterceptor {
     return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
       @Override
       public void start(Listener<R> listener, Metadata headers) {
-        headers.put(TRACEPARENT, traceparent(ThreadLocalRandom.current()));
+        W3CTraceContextPropagator.getInstance().inject(newTrace(ThreadLocalRandom.current()), headers, SETTER);
         super.start(listener, headers);
       }
     };
   }
 
-  /** version 00, a trace id and a parent id that are not all zeros (the spec's invalid ids), and the flags. */
-  String traceparent(ThreadLocalRandom random) {
-    char[] text = "00-00000000000000000000000000000000-0000000000000000-00".toCharArray();
-    long high;
-    long low;
-    do {
-      high = random.nextLong();
-      low = random.nextLong();
-    } while (high == 0 && low == 0);
-    long parent;
-    do {
-      parent = random.nextLong();
-    } while (parent == 0);
-    hex(high, text, 3);
-    hex(low, text, 19);
-    hex(parent, text, 36);
-    if (random.nextDouble() < sampled) {
-      text[text.length - 1] = '1';
-    }
-    return new String(text);
-  }
-
-  private static void hex(long value, char[] text, int at) {
-    for (int i = 15; i >= 0; i--) {
-      text[at + i] = HEX[(int) (value & 0xf)];
-      value >>>= 4;
-    }
+  /**
+   * A context whose span is the remote parent of a new trace. Random ids are all zeros (the spec's invalid ids, which
+   * the propagator would not write) once in 2^64 calls; such a call goes without a context.
+   */
+  private Context newTrace(ThreadLocalRandom random) {
+    TraceFlags flags = random.nextDouble() < sampled ? TraceFlags.getSampled() : TraceFlags.getDefault();
+    SpanContext parent = SpanContext.create(TraceId.fromLongs(random.nextLong(), random.nextLong()),
+        SpanId.fromLong(random.nextLong()), flags, TraceState.getDefault());
+    return Context.root().with(Span.wrap(parent));
   }
 }

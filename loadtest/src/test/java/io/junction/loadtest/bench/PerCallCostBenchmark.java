@@ -53,7 +53,8 @@ public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
   private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
   /** A line of {@link OrtLimit}'s output: one batch size's rate. */
-  private static final java.util.regex.Pattern LIMIT_LINE = java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$");
+  private static final java.util.regex.Pattern LIMIT_LINE =
+      java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$");
 
   private final String classPath = System.getProperty("java.class.path");
   private final Path jar;
@@ -153,31 +154,33 @@ public final class PerCallCostBenchmark {
     ModelInferRequest image = request("image", "x", IMAGE_SHAPE);
 
     System.out.println();
-    System.out.println("| rep | E big c=64 /s | L1 / L at B's batch rows/s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) | B/target "
-        + "| ceiling at B's batch "
+    String header = "| rep | E big c=64 /s | L1 / L at B's batch rows/s | B c=64 rows/s (mean batch) | 1/(1/E+1/L1) "
+        + "| B/target | ceiling at B's batch "
         + "| CPU µs/row B (ONNX Runtime + rest) / E, 1/L1 | N c=64 /s | B/N "
         + "| tiny c=16 J / E /s | ratio | CPU µs/call J / E | tiny c=1 p50 J / E µs | added "
         + "| tiny streams c=16 J / E /s | ratio | CPU µs/call J / E | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
-        + "| payload log off / 100 % /s | ratio |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        + "| payload log off / 100 % /s | ratio |";
+    System.out.println(header);
+    System.out.println("|---".repeat((int) header.chars().filter(c -> c == '|').count() - 1) + "|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
     for (int r = 0; r <= repeats; r++) {
       warming = r == 0;
       // Each comparison alternates its servers in short windows, so a drift of the machine's speed
       // (other tenants, frequency) hits both sides alike; each figure is the median of its windows.
-      long[] before = counts(junction, "big");
+      ModelCounts before = counts(junction, "big");
       Load.Result[] bigPair = interleaved("big", bigRequest, 64, echo, junction);
-      long[] after = counts(junction, "big");
-      double meanBatch = (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]);
+      ModelCounts after = counts(junction, "big");
+      long rows = after.rows() - before.rows();
+      double meanBatch = rows / (double) Math.max(1, after.executions() - before.executions());
       // Where B's CPU per row goes: ONNX Runtime's runs (the model's batch statistics) and the rest, which is the
       // calls' own work, to hold against what the echo spends a call and the limit a row.
-      double ortMicrosPerRow = (after[2] - before[2]) / 1000.0 / Math.max(1, after[0] - before[0]);
+      double ortMicrosPerRow = (after.inferNanos() - before.inferNanos()) / 1000.0 / Math.max(1, rows);
       // The limit, measured again beside these windows (the VM's speed drifts between minutes), at its best batch and
       // at the batches B made: 1 / (1/E + 1/L(B's batch)) is the most a server could do with batches of that size.
-      double[] limits = warming || !sections.contains("big")
-          ? new double[] {Double.NaN, Double.NaN} : limits(bigFile, bestBatch, (int) Math.round(meanBatch));
+      Limits limits = warming || !sections.contains("big")
+          ? new Limits(Double.NaN, Double.NaN) : limits(bigFile, bestBatch, (int) Math.round(meanBatch));
       Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
       Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
@@ -191,16 +194,18 @@ public final class PerCallCostBenchmark {
       Load.Result eBig = bigPair[0];
       Load.Result b = bigPair[1];
       Load.Result n = plain[0];
-      double l1 = limits[0];
+      double l1 = limits.best();
       double target = 1 / (1 / eBig.callsPerSecond() + 1 / l1);
-      double ceiling = 1 / (1 / eBig.callsPerSecond() + 1 / limits[1]) / target;
-      System.out.printf("| %d | %.0f | %.0f / %.0f | %.0f (%.1f) | %.0f | %.2f | %.2f | %.0f (%.0f + %.0f) / %.0f, %.0f "
+      double ceiling = 1 / (1 / eBig.callsPerSecond() + 1 / limits.atBatch()) / target;
+      System.out.printf("| %d | %.0f | %.0f / %.0f | %.0f (%.1f) | %.0f | %.2f | %.2f "
+              + "| %.0f (%.0f + %.0f) / %.0f, %.0f "
               + "| %.0f | %.2f "
               + "| %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
               + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f |%n",
-          r, eBig.callsPerSecond(), l1, limits[1], b.callsPerSecond(), meanBatch, target, b.callsPerSecond() / target,
+          r, eBig.callsPerSecond(), l1, limits.atBatch(), b.callsPerSecond(), meanBatch, target,
+          b.callsPerSecond() / target,
           ceiling,
           b.serverCpuMicrosPerCall(), ortMicrosPerRow, b.serverCpuMicrosPerCall() - ortMicrosPerRow,
           eBig.serverCpuMicrosPerCall(), 1e6 / l1,
@@ -288,15 +293,18 @@ public final class PerCallCostBenchmark {
         measureMillis, endpoint::cpuNanos);
   }
 
-  /** [inference_count, execution_count, nanoseconds of ONNX Runtime's runs over all batches] of a model's version 1. */
-  private static long[] counts(Endpoint endpoint, String model) {
+  /** A model version's statistics: rows run, executions, and nanoseconds of ONNX Runtime's runs over all batches. */
+  private record ModelCounts(long rows, long executions, long inferNanos) {}
+
+  /** Version 1's counts. */
+  private static ModelCounts counts(Endpoint endpoint, String model) {
     ModelStatistics s = GRPCInferenceServiceGrpc.newBlockingStub(endpoint.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
         .modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
     long inferNanos = 0;
     for (var batch : s.getBatchStatsList()) {
       inferNanos += batch.getComputeInfer().getNs();
     }
-    return new long[] {s.getInferenceCount(), s.getExecutionCount(), inferNanos};
+    return new ModelCounts(s.getInferenceCount(), s.getExecutionCount(), inferNanos);
   }
 
   private static ModelInferRequest request(String model, String input, long[] shape) {
@@ -379,8 +387,11 @@ public final class PerCallCostBenchmark {
     return out;
   }
 
-  /** In-process ONNX Runtime's rows/s at {@code best} rows and at {@code atBatch} rows, on the server core. */
-  private double[] limits(Path model, int best, int atBatch) throws Exception {
+  /** In-process ONNX Runtime's rows/s at its best batch size and at the batch size Junction made. */
+  private record Limits(double best, double atBatch) {}
+
+  /** {@link Limits} measured on the server core, at {@code best} rows and at {@code atBatch} rows. */
+  private Limits limits(Path model, int best, int atBatch) throws Exception {
     int size = Math.max(1, atBatch);
     String out = java(List.of(), "io.junction.loadtest.bench.OrtLimit", model.toString(), "x",
         Integer.toString(BIG_WIDTH), "1000", best + "," + size);
@@ -391,7 +402,7 @@ public final class PerCallCostBenchmark {
         rates.put(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)));
       }
     }
-    return new double[] {rates.get(best), rates.get(size)};
+    return new Limits(rates.get(best), rates.get(size));
   }
 
   private static String lastLine(String text) {
