@@ -14,6 +14,7 @@ import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.repository.ModelDirectory;
 import io.junction.server.repository.ModelRepository;
+import io.junction.server.scheduling.BatchPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -594,6 +595,7 @@ public final class ModelManager implements AutoCloseable {
       }
       ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), instances.get(0).model().signature(),
           backend);
+      checkBatching(label, effective);
       if (written.isEmpty() || written.stream().anyMatch(g -> g.getKind() == ModelInstanceGroup.Kind.KIND_AUTO)) {
         // Say where KIND_AUTO (or no group) put the instances; groups written out stay as written.
         effective = effective.toBuilder().clearInstanceGroup().addAllInstanceGroup(placement.asGroups()).build();
@@ -627,6 +629,15 @@ public final class ModelManager implements AutoCloseable {
         log.error("{}", reason, e); // not a bad file but a fault of ours or the backend's: always worth a trace
       }
       return VersionStatus.failed(version, reason);
+    }
+  }
+
+  /** A batching config its batcher would refuse fails the load here, rather than every call to the model later. */
+  private static void checkBatching(String label, ModelConfig config) throws ModelLoadException {
+    try {
+      BatchPolicy.from(config, 1);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new ModelLoadException(label + ": " + e.getMessage());
     }
   }
 

@@ -14,14 +14,20 @@ import java.util.List;
  * @param dynamicBatching whether requests are merged; without it each request runs alone
  * @param preferredBatchSizes ascending; a batch reaching one of them goes at once
  * @param maxQueueDelayNanos the longest the oldest request waits for a fuller batch
+ * @param waitWhileIdle whether a batch below its next full size waits out the queue delay even while an instance is
+ *     idle and nothing else is on its way (Triton's rule, model parameter {@value #WAIT_WHILE_IDLE}); by default it
+ *     then goes at once
  * @param priorityLevels number of levels, 1 (highest) .. n; 1 when the config has none
  * @param defaultPriorityLevel level of requests that do not name one
  * @param queuePolicies one per level, index 0 for level 1
  * @param instances batches of this model that may run at once
  */
 public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] preferredBatchSizes,
-    long maxQueueDelayNanos, int priorityLevels, int defaultPriorityLevel, List<QueuePolicy> queuePolicies,
-    int instances) {
+    long maxQueueDelayNanos, boolean waitWhileIdle, int priorityLevels, int defaultPriorityLevel,
+    List<QueuePolicy> queuePolicies, int instances) {
+
+  /** The model parameter that turns on {@code waitWhileIdle}: {@code "true"} or {@code "false"}. */
+  public static final String WAIT_WHILE_IDLE = "batch_wait_while_idle";
 
   public BatchPolicy {
     preferredBatchSizes = preferredBatchSizes.clone();
@@ -74,6 +80,24 @@ public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] prefe
     return false;
   }
 
+  /** The smallest size at which a batch goes at once: the smallest preferred size, else the max. */
+  public int smallestFullRows() {
+    return preferredBatchSizes.length > 0 ? preferredBatchSizes[0] : maxRows();
+  }
+
+  /** Whether batches wait for a full size while an instance is idle: asked for, and a delay to wait out. */
+  public boolean holdsBatches() {
+    return waitWhileIdle && dynamicBatching && maxQueueDelayNanos > 0;
+  }
+
+  /**
+   * Whether a batch of {@code rows} waits for company while an instance is idle and nothing else is on its way: only
+   * when the model {@linkplain #holdsBatches holds batches}, and only while it is short of a full size.
+   */
+  public boolean waitsWhileIdle(long rows) {
+    return holdsBatches() && !isFull(rows);
+  }
+
   /** Requests that may wait at once over all priority levels; beyond that callers get RESOURCE_EXHAUSTED. */
   public long queueCapacity() {
     return queuePolicies.stream().mapToLong(QueuePolicy::maxQueueSize).sum();
@@ -87,11 +111,12 @@ public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] prefe
    * The policy of a model's effective config.
    *
    * @param fallbackMaxQueueSize bound for queues the config leaves unbounded
+   * @throws IllegalArgumentException naming what in the config is wrong
    */
   public static BatchPolicy from(ModelConfig config, int fallbackMaxQueueSize) {
     int instances = Math.max(1, config.getInstanceGroupList().stream().mapToInt(BatchPolicy::instanceCount).sum());
     if (!config.hasDynamicBatching()) {
-      return new BatchPolicy(config.getMaxBatchSize(), false, new int[0], 0, 1, 1,
+      return new BatchPolicy(config.getMaxBatchSize(), false, new int[0], 0, false, 1, 1,
           List.of(QueuePolicy.unbounded(fallbackMaxQueueSize)), instances);
     }
     ModelDynamicBatching db = config.getDynamicBatching();
@@ -107,8 +132,21 @@ public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] prefe
     }
     int[] preferred = db.getPreferredBatchSizeList().stream().mapToInt(Integer::intValue).toArray();
     return new BatchPolicy(config.getMaxBatchSize(), config.getMaxBatchSize() > 0, preferred,
-        Math.multiplyExact(db.getMaxQueueDelayMicroseconds(), 1000L), levels, defaultLevel, List.of(perLevel),
-        instances);
+        Math.multiplyExact(db.getMaxQueueDelayMicroseconds(), 1000L), waitWhileIdle(config), levels, defaultLevel,
+        List.of(perLevel), instances);
+  }
+
+  private static boolean waitWhileIdle(ModelConfig config) {
+    var parameter = config.getParametersMap().get(WAIT_WHILE_IDLE);
+    if (parameter == null) {
+      return false;
+    }
+    String value = parameter.getStringValue().trim();
+    if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(value);
+    }
+    throw new IllegalArgumentException("parameter " + WAIT_WHILE_IDLE + " must be \"true\" or \"false\", got \""
+        + parameter.getStringValue() + "\"");
   }
 
   /** Triton counts {@code count} instances per listed GPU for GPU groups, {@code count} otherwise. */

@@ -36,6 +36,8 @@ final class BatchQueue {
   /** Requests whose queue timeout passed under the DELAY policy; run only when the queues are empty. */
   private final ArrayDeque<PendingRequest> delayed = new ArrayDeque<>();
   private int waiting;
+  /** Rows of all waiting requests, of every shape. */
+  private long waitingRows;
   /** The earliest deadline or queue timeout among waiting requests. */
   private long nextExpiry = Long.MAX_VALUE;
 
@@ -54,6 +56,25 @@ final class BatchQueue {
     return waiting;
   }
 
+  long waitingRows() {
+    return waitingRows;
+  }
+
+  /**
+   * When the queue delay of the oldest request of some level ends, by which time a held batch goes whatever its size
+   * ({@link Long#MAX_VALUE}: nothing waits).
+   */
+  long heldUntil() {
+    long until = Long.MAX_VALUE;
+    for (int q = 0; q <= queues.length; q++) {
+      PendingRequest head = (q < queues.length ? queues[q] : delayed).peekFirst();
+      if (head != null) {
+        until = Math.min(until, head.enqueuedNanos + policy.maxQueueDelayNanos());
+      }
+    }
+    return until;
+  }
+
   /**
    * Queues a request at its level.
    *
@@ -69,6 +90,7 @@ final class BatchQueue {
     }
     queue.addLast(pending);
     waiting++;
+    waitingRows += pending.rows();
     nextExpiry = Math.min(nextExpiry, pending.nextEvent());
   }
 
@@ -77,6 +99,7 @@ final class BatchQueue {
     ArrayDeque<PendingRequest> queue = pending.delayed ? delayed : queues[pending.level - 1];
     if (queue.remove(pending)) {
       waiting--;
+      waitingRows -= pending.rows();
       return true;
     }
     return false;
@@ -104,6 +127,7 @@ final class BatchQueue {
         if (p.request.expiredAt(now)) {
           it.remove();
           waiting--;
+          waitingRows -= p.rows();
           expired.add(new Expired(p, new RequestTimeoutException(label + ": request " + p.id() + " passed its deadline after "
               + micros(now - p.request.arrivalNanos()) + " µs waiting in the queue; it did not run")));
         } else if (!p.delayed && now - p.queueTimeoutAt >= 0) {
@@ -114,6 +138,7 @@ final class BatchQueue {
             next = Math.min(next, p.nextEvent());
           } else {
             waiting--;
+            waitingRows -= p.rows();
             expired.add(new Expired(p, new QueueTimeoutException(label + ": request " + p.id() + " waited "
                 + micros(now - p.enqueuedNanos) + " µs in the queue, past its queue timeout; it did not run")));
           }
@@ -129,8 +154,8 @@ final class BatchQueue {
    * What to do now, after {@link #expire}: run a batch (taken out of the queue) or wait.
    *
    * @param idle whether an instance of the model is free to run a batch
-   * @param incoming admitted requests still on their way here: when none are and an instance is idle,
-   *     waiting cannot make the batch bigger, so it goes at once
+   * @param incoming admitted requests still on their way here: when none are and an instance is idle, the batch
+   *     goes at once, unless the policy {@linkplain BatchPolicy#waitsWhileIdle waits while idle}
    * @param draining the batcher is closing: whatever waits goes now
    */
   Decision next(long now, boolean idle, int incoming, boolean draining) {
@@ -157,8 +182,8 @@ final class BatchQueue {
     if (waited >= policy.maxQueueDelayNanos()) {
       return 0;
     }
-    if (incoming == 0) {
-      return 0; // nothing more is on its way: waiting would only add latency
+    if (incoming == 0 && !policy.waitsWhileIdle(rows)) {
+      return 0; // nothing more is on its way: waiting would only add latency, unless the model asked for it
     }
     return policy.maxQueueDelayNanos() - waited;
   }
@@ -214,6 +239,7 @@ final class BatchQueue {
     for (PendingRequest p : batch) {
       (p.delayed ? delayed : queues[p.level - 1]).remove(p);
       waiting--;
+      waitingRows -= p.rows();
     }
   }
 

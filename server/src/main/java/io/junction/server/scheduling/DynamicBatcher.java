@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Two rules keep the worker thread ({@code junction-batcher-<model>-v<version>}, which this class owns)
  * off the path of a request when it has nothing to decide. When load is light, a request that finds nothing
- * waiting, nothing on its way and an instance idle goes to the device at once. When load is heavy, the
+ * waiting, nothing on its way and an instance idle goes to the device at once (unless its model
+ * {@linkplain BatchPolicy#waitsWhileIdle waits for company while idle}). When load is heavy, the
  * device thread that finishes a batch of a model without dynamic batching takes the next request itself (with
  * dynamic batching, forming the next batch stays the worker's), and an arrival or an admission wakes the
  * worker only when the worker could act on it: requests wait, and an instance is free or one expires before the
@@ -167,10 +168,10 @@ public final class DynamicBatcher implements AutoCloseable {
       if (closed) {
         throw new ModelUnavailableException(model.label() + " is shutting down");
       }
-      // Nothing waits, nothing is on its way and an instance is idle: no batch can form, so this
-      // request goes to the device now, without a hop through the worker thread.
+      // Nothing waits, nothing is on its way and an instance is idle: unless the model waits for company while idle,
+      // this request goes to the device now, without a hop through the worker thread.
       lane = freeLane();
-      alone = queue.waiting() == 0 && incoming == 0 && lane >= 0;
+      alone = queue.waiting() == 0 && incoming == 0 && lane >= 0 && !policy.waitsWhileIdle(pending.rows());
       if (alone) {
         busy[lane]++;
       } else {
@@ -345,13 +346,24 @@ public final class DynamicBatcher implements AutoCloseable {
   }
 
   /**
-   * Wakes the worker if it could act on what changed: there is something waiting, and an instance is free or
-   * it expires before the worker would wake by itself. Called with the lock held, after a change.
+   * Wakes the worker if it could act on what changed: there is something waiting, and an instance is free (and a
+   * batch could go) or it expires before the worker would wake by itself. Called with the lock held, after a change.
    */
   private void wakeWorkerIfItCouldAct() {
-    if (closed || (queue.waiting() > 0 && (freeLane() >= 0 || queue.nextExpiry() < workerWakesAt))) {
+    if (closed || (queue.waiting() > 0
+        && ((freeLane() >= 0 && batchCouldGo()) || queue.nextExpiry() < workerWakesAt))) {
       changed.signal();
     }
+  }
+
+  /**
+   * With an instance free, whether the worker could send a batch: always, unless the model holds batches while
+   * idle; then once the rows waiting could fill one, or once a held batch's delay ends before the worker would wake
+   * by itself (it has not set its timer for it yet). Spares the worker a wake-up for every arrival while a batch fills.
+   */
+  private boolean batchCouldGo() {
+    return !policy.holdsBatches() || queue.waitingRows() >= policy.smallestFullRows()
+        || queue.heldUntil() < workerWakesAt;
   }
 
   private void await(long nanos) {

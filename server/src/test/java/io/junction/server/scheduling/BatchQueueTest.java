@@ -83,6 +83,42 @@ class BatchQueueTest {
   }
 
   @Test
+  void aModelThatWaitsWhileIdleHoldsItsBatchForAFullSizeOrTheDelay() throws Exception {
+    configure("""
+        max_batch_size: 8
+        dynamic_batching { preferred_batch_size: [ 4 ] max_queue_delay_microseconds: 2000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
+        """);
+    add("a", 1);
+    // Idle, nothing on its way: Triton's rule still waits for the preferred size, up to the delay.
+    BatchQueue.Decision early = queue.next(t, true, 0, false);
+    assertThat(early.dispatch()).isFalse();
+    assertThat(early.waitNanos()).isEqualTo(2 * MS);
+    add("b", 1);
+    add("c", 1);
+    t += MS;
+    assertThat(queue.next(t, true, 0, false).waitNanos()).isEqualTo(MS);
+    add("d", 1);
+    assertThat(ids(queue.next(t, true, 0, false))).containsExactly("a", "b", "c", "d"); // the preferred size: now
+
+    add("e", 1);
+    t += 2 * MS - 1;
+    assertThat(queue.next(t, true, 0, false).dispatch()).isFalse();
+    t += 1;
+    assertThat(ids(queue.next(t, true, 0, false))).containsExactly("e"); // the delay passed: what there is
+  }
+
+  @Test
+  void waitingWhileIdleMustBeSaidPlainly() {
+    assertThatThrownBy(() -> configure("""
+        max_batch_size: 8
+        dynamic_batching { max_queue_delay_microseconds: 2000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "yes" } }
+        """)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batch_wait_while_idle", "\"true\" or \"false\"", "\"yes\"");
+  }
+
+  @Test
   void aBusyModelWaitsWithoutFormingAndAClosingOneDrains() throws Exception {
     configure("max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 100000 }");
     add("a", 1);

@@ -232,6 +232,60 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void aModelThatWaitsWhileIdleRunsALoneRequestOnlyOnceTheDelayPassed() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    AtomicLong clock = new AtomicLong();
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 8
+        dynamic_batching { preferred_batch_size: [ 3 ], max_queue_delay_microseconds: 50000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
+        """, clock::get);
+    CompletableFuture<InferenceResult> first = submit(b, 1, 2, 1f);
+    CompletableFuture<InferenceResult> second = submit(b, 1, 2, 2f);
+    assertThat(b.waiting()).isEqualTo(2); // an idle instance, nothing on its way, and still they wait for a third
+    CompletableFuture<InferenceResult> third = submit(b, 1, 2, 3f);
+    assertOwnRows(first.get(5, TimeUnit.SECONDS), 1, 2, 1f);
+    assertOwnRows(second.get(5, TimeUnit.SECONDS), 1, 2, 2f);
+    assertOwnRows(third.get(5, TimeUnit.SECONDS), 1, 2, 3f);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::rows).containsExactly(3L);
+
+    CompletableFuture<InferenceResult> lone = submit(b, 1, 2, 4f);
+    assertThat(b.waiting()).isEqualTo(1);
+    clock.addAndGet(50_000_000);
+    assertOwnRows(lone.get(5, TimeUnit.SECONDS), 1, 2, 4f);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::rows).containsExactly(3L, 1L);
+  }
+
+  @Test
+  void aBatchFillingWhileItsInstanceIsIdleWakesTheWorkerOnlyToSetItsTimerAndToSendIt() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    AtomicLong workerReads = new AtomicLong();
+    AtomicLong clock = new AtomicLong();
+    DynamicBatcher b = batcher(backend, """
+        max_batch_size: 32
+        dynamic_batching { preferred_batch_size: [ 16 ], max_queue_delay_microseconds: 10000000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
+        """, () -> {
+          if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
+            workerReads.incrementAndGet();
+          }
+          return clock.get();
+        });
+    List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      calls.add(submit(b, 1, 2, i));
+      Thread.sleep(2); // arrivals apart, as callers' are: a worker woken by each would have had time to wake
+    }
+    for (int i = 0; i < 16; i++) {
+      assertOwnRows(calls.get(i).get(5, TimeUnit.SECONDS), 1, 2, i);
+    }
+    assertThat(backend.runs).extracting(IdentityRunner.Run::rows).containsExactly(16L);
+    // The first arrival (to set the timer) and the sixteenth (a full batch): a worker woken by every arrival would
+    // have read the clock sixteen times.
+    assertThat(workerReads.get()).isLessThan(6);
+  }
+
+  @Test
   void higherPriorityRunsFirst() throws Exception {
     IdentityRunner backend = new IdentityRunner(0);
     DynamicBatcher b = batcher(backend, "max_batch_size: 1\ndynamic_batching { priority_levels: 3 default_priority_level: 2 }");
