@@ -51,6 +51,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
+  /** The big MLP's batching config unless {@code BIG_MLP_BATCHING} names another (a config.pbtxt fragment). */
+  private static final String BIG_BATCHING =
+      "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }";
   private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
   /** A line of {@link OrtLimit}'s output: one batch size's rate. */
   private static final java.util.regex.Pattern LIMIT_LINE =
@@ -92,6 +95,7 @@ public final class PerCallCostBenchmark {
     // machine has two or more cores and taskset; this JVM then sees only its own core.
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
+    System.out.println("big MLP: " + System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING));
     System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%.1f s warm-up), %d s of warm-up per server "
         + "first; servers %s, load generator on %s%n", repeats, seconds, Math.max(5, seconds) / 2.0, firstWarmup,
         pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores,
@@ -117,7 +121,7 @@ public final class PerCallCostBenchmark {
     new ModelRepositoryWriter(repo)
         .model("big", 1, big.onnx())
         .config("big", oneInstance
-            + "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }\n")
+            + System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING) + "\n")
         .model("big_n", 1, big.onnx()).config("big_n", oneInstance)
         .model("image", 1, new OnnxModelBuilder("image")
             .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)
