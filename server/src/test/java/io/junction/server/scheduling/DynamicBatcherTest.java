@@ -98,12 +98,17 @@ class DynamicBatcherTest {
    * {@code reads} each clock read: it reads the clock each time it wakes, so the count is its wake-ups.
    */
   private DynamicBatcher batcherCountingWorkerWakeUps(IdentityRunner backend, AtomicLong reads) throws Exception {
-    return batcher(backend, "max_batch_size: 8", () -> {
+    return batcher(backend, "max_batch_size: 8", countingWorkerReads(System::nanoTime, reads));
+  }
+
+  /** {@code clock}, counting into {@code reads} each read by the batcher's worker (once each time it wakes). */
+  private static LongSupplier countingWorkerReads(LongSupplier clock, AtomicLong reads) {
+    return () -> {
       if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
         reads.incrementAndGet();
       }
-      return System.nanoTime();
-    });
+      return clock.getAsLong();
+    };
   }
 
   private CompletableFuture<InferenceResult> submit(DynamicBatcher b, int rows, int cols, float value) {
@@ -265,12 +270,7 @@ class DynamicBatcherTest {
         max_batch_size: 32
         dynamic_batching { preferred_batch_size: [ 16 ], max_queue_delay_microseconds: 10000000 }
         parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
-        """, () -> {
-          if (Thread.currentThread().getName().startsWith("junction-batcher-")) {
-            workerReads.incrementAndGet();
-          }
-          return clock.get();
-        });
+        """, countingWorkerReads(clock::get, workerReads));
     List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       calls.add(submit(b, 1, 2, i));
