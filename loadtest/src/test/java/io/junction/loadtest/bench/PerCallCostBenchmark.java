@@ -51,6 +51,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
+  /** The big MLP's config but for batching: one CPU instance, batches of up to 128 rows. */
+  static final String BIG_INSTANCE = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
   /** The big MLP's batching config unless {@code BIG_MLP_BATCHING} names another (a config.pbtxt fragment). */
   private static final String BIG_BATCHING =
       "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }";
@@ -114,15 +116,19 @@ public final class PerCallCostBenchmark {
     }
   }
 
+  /** The batch-friendly model of the batching target: 512→2048→2048→512, ~24 MB. */
+  static DeepMlp bigMlp() {
+    return DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
+  }
+
   private void run(int repeats, Path dir) throws Exception {
     Path repo = DemoRepository.write(dir.resolve("repo"));
-    DeepMlp big = DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
-    String oneInstance = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
+    DeepMlp big = bigMlp();
     new ModelRepositoryWriter(repo)
         .model("big", 1, big.onnx())
-        .config("big", oneInstance
+        .config("big", BIG_INSTANCE
             + System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING) + "\n")
-        .model("big_n", 1, big.onnx()).config("big_n", oneInstance)
+        .model("big_n", 1, big.onnx()).config("big_n", BIG_INSTANCE)
         .model("image", 1, new OnnxModelBuilder("image")
             .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)
             .output("y", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)
