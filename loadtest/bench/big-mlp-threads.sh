@@ -7,7 +7,6 @@
 # Usage, from the repository root after `mvn -q -B install -DskipTests`: loadtest/bench/big-mlp-threads.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-batching=${BIG_MLP_BATCHING:-"dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }"}
 cp=$(loadtest/bench/bench-classpath.sh)
 scratch=$(mktemp -d /tmp/junction-big-threads-XXXXXX)
 server=""
@@ -19,7 +18,7 @@ cleanup() {
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-java -cp "$cp" io.junction.loadtest.bench.BigMlpRepository "$scratch/repo" "$batching"
+java -cp "$cp" io.junction.loadtest.bench.BigMlpRepository "$scratch/repo" # prints the batching config
 pin_server=()
 pin_load=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -33,7 +32,6 @@ for _ in $(seq 60); do
   grep -q "serving gRPC on" "$scratch/server.log" 2>/dev/null && break
   sleep 1
 done
-echo "big MLP: $batching"
 "${pin_load[@]}" java -jar loadtest/target/junction-loadtest.jar --target localhost:8101 --insecure --model big \
   -c 64 -z 70s >"$scratch/load.txt" 2>&1 &
 load=$!

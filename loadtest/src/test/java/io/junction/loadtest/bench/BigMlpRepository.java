@@ -6,20 +6,23 @@ import java.nio.file.Path;
 
 /**
  * Writes a model repository holding only the per-call-cost benchmark's big MLP (512→2048→2048→512, one CPU instance,
- * max batch 128) under the batching config given, for a server started by hand (big-mlp-threads.sh).
+ * max batch 128) with that benchmark's batching config ({@code BIG_MLP_BATCHING} or its default), for a server started
+ * by hand (big-mlp-threads.sh), and prints the config.
  *
- * <p>Usage: {@code BigMlpRepository DIR 'dynamic_batching { ... }'}
+ * <p>Usage: {@code BigMlpRepository DIR}
  */
 public final class BigMlpRepository {
   private BigMlpRepository() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 2) {
-      System.err.println("usage: BigMlpRepository DIR BATCHING-CONFIG");
+    if (args.length != 1) {
+      System.err.println("usage: BigMlpRepository DIR");
       System.exit(2);
     }
+    String batching = PerCallCostBenchmark.bigBatching();
     new ModelRepositoryWriter(Path.of(args[0]))
         .model("big", 1, PerCallCostBenchmark.bigMlp().onnx())
-        .config("big", PerCallCostBenchmark.BIG_INSTANCE + args[1] + "\n");
+        .config("big", PerCallCostBenchmark.BIG_INSTANCE + batching + "\n");
+    System.out.println("big MLP: " + batching);
   }
 }

@@ -53,7 +53,7 @@ public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
   /** The big MLP's config but for batching: one CPU instance, batches of up to 128 rows. */
   static final String BIG_INSTANCE = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
-  /** The big MLP's batching config unless {@code BIG_MLP_BATCHING} names another (a config.pbtxt fragment). */
+  /** The big MLP's batching config unless {@code BIG_MLP_BATCHING} names another. */
   private static final String BIG_BATCHING =
       "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }";
   private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
@@ -97,7 +97,7 @@ public final class PerCallCostBenchmark {
     // machine has two or more cores and taskset; this JVM then sees only its own core.
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
-    System.out.println("big MLP: " + System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING));
+    System.out.println("big MLP: " + bigBatching());
     System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%.1f s warm-up), %d s of warm-up per server "
         + "first; servers %s, load generator on %s%n", repeats, seconds, Math.max(5, seconds) / 2.0, firstWarmup,
         pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores,
@@ -116,6 +116,11 @@ public final class PerCallCostBenchmark {
     }
   }
 
+  /** The big MLP's batching config: {@code BIG_MLP_BATCHING} (a config.pbtxt fragment), else the default. */
+  static String bigBatching() {
+    return System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING);
+  }
+
   /** The batch-friendly model of the batching target: 512→2048→2048→512, ~24 MB. */
   static DeepMlp bigMlp() {
     return DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
@@ -127,7 +132,7 @@ public final class PerCallCostBenchmark {
     new ModelRepositoryWriter(repo)
         .model("big", 1, big.onnx())
         .config("big", BIG_INSTANCE
-            + System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING) + "\n")
+            + bigBatching() + "\n")
         .model("big_n", 1, big.onnx()).config("big_n", BIG_INSTANCE)
         .model("image", 1, new OnnxModelBuilder("image")
             .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)

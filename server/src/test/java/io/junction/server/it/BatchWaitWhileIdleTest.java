@@ -1,9 +1,11 @@
 package io.junction.server.it;
 
+import static io.junction.server.InferRequests.floats;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferBatchStatistics;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStatistics;
@@ -13,11 +15,11 @@ import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.server.TestServer;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,8 +47,8 @@ class BatchWaitWhileIdleTest {
         """);
     try (TestServer server = TestServer.start(repo)) {
       List<float[]> inputs = new ArrayList<>();
-      List<java.util.concurrent.Future<ModelInferResponse>> answers = new ArrayList<>();
-      var stub = io.junction.proto.inference.GRPCInferenceServiceGrpc.newFutureStub(server.channel())
+      List<Future<ModelInferResponse>> answers = new ArrayList<>();
+      var stub = GRPCInferenceServiceGrpc.newFutureStub(server.channel())
           .withDeadlineAfter(30, TimeUnit.SECONDS);
       for (int i = 0; i < 4; i++) {
         float[] x = {i, 1 - i, 0.5f * i};
@@ -63,7 +65,7 @@ class BatchWaitWhileIdleTest {
         }
       }
       for (int i = 0; i < 4; i++) {
-        float[] y = floats(answers.get(i).get(30, TimeUnit.SECONDS));
+        float[] y = floats(answers.get(i).get(30, TimeUnit.SECONDS), 0);
         float[] expected = mlp.expected(inputs.get(i), 1);
         for (int k = 0; k < expected.length; k++) {
           assertThat(y[k]).as("call %d element %d", i, k).isCloseTo(expected[k], within(1e-5f));
@@ -101,14 +103,7 @@ class BatchWaitWhileIdleTest {
   }
 
   /** Requests waiting in the model's queue, from the server's own gauge. */
-  private static double queued(TestServer server) throws java.io.IOException {
+  private static double queued(TestServer server) throws IOException {
     return server.metric("nv_inference_pending_request_count{model=\"held\",version=\"1\"}", -1);
-  }
-
-  private static float[] floats(ModelInferResponse response) {
-    ByteBuffer raw = response.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    float[] out = new float[raw.remaining() / 4];
-    raw.asFloatBuffer().get(out);
-    return out;
   }
 }

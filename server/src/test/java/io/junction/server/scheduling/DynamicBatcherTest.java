@@ -37,6 +37,10 @@ import org.junit.jupiter.api.Test;
 
 /** The batcher against hand-written runners; no model files, no transport. */
 class DynamicBatcherTest {
+  /** The model parameter that holds batches for their preferred size while an instance is idle. */
+  private static final String WAITS_WHILE_IDLE =
+      "parameters { key: \"batch_wait_while_idle\" value: { string_value: \"true\" } }\n";
+
   private final DeviceScheduler device = new DeviceScheduler("cpu", 4);
   private final BatchRunner runner = new BatchRunner(new BufferPool(1 << 20, 1 << 20));
   private final List<DynamicBatcher> batchers = new ArrayList<>();
@@ -243,8 +247,7 @@ class DynamicBatcherTest {
     DynamicBatcher b = batcher(backend, """
         max_batch_size: 8
         dynamic_batching { preferred_batch_size: [ 3 ], max_queue_delay_microseconds: 50000 }
-        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
-        """, clock::get);
+        """ + WAITS_WHILE_IDLE, clock::get);
     CompletableFuture<InferenceResult> first = submit(b, 1, 2, 1f);
     CompletableFuture<InferenceResult> second = submit(b, 1, 2, 2f);
     assertThat(b.waiting()).isEqualTo(2); // an idle instance, nothing on its way, and still they wait for a third
@@ -269,8 +272,7 @@ class DynamicBatcherTest {
     DynamicBatcher b = batcher(backend, """
         max_batch_size: 32
         dynamic_batching { preferred_batch_size: [ 16 ], max_queue_delay_microseconds: 10000000 }
-        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
-        """, countingWorkerReads(clock::get, workerReads));
+        """ + WAITS_WHILE_IDLE, countingWorkerReads(clock::get, workerReads));
     List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       calls.add(submit(b, 1, 2, i));
