@@ -3,6 +3,8 @@ package io.junction.server;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.server.config.ServerConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,6 +48,12 @@ public final class TestServer implements AutoCloseable {
 
   public GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async() {
     return GRPCInferenceServiceGrpc.newStub(channel);
+  }
+
+  /** The model's entry in RepositoryIndex (its first, where it has several versions). */
+  public ModelIndex indexEntry(String model) {
+    return blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList().stream()
+        .filter(m -> m.getName().equals(model)).findFirst().orElseThrow();
   }
 
   /**

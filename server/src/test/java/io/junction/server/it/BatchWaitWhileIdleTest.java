@@ -10,8 +10,6 @@ import io.junction.proto.inference.InferBatchStatistics;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
-import io.junction.proto.inference.RepositoryIndexRequest;
-import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.server.TestServer;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -30,11 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BatchWaitWhileIdleTest {
   @TempDir Path repo;
-
-  private static ModelIndex entry(TestServer server, String name) {
-    return server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList().stream()
-        .filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
-  }
 
   @Test
   void callsArrivingOneByOneToAnIdleModelRunAsOneBatchOfThePreferredSize() throws Exception {
@@ -93,12 +86,12 @@ class BatchWaitWhileIdleTest {
             """)
         .model("fine", 1, onnx).config("fine", "max_batch_size: 8\ndynamic_batching { }\n");
     try (TestServer server = TestServer.start(repo)) {
-      assertThat(entry(server, "unclear").getState()).isEqualTo("UNAVAILABLE");
-      assertThat(entry(server, "unclear").getReason())
+      assertThat(server.indexEntry("unclear").getState()).isEqualTo("UNAVAILABLE");
+      assertThat(server.indexEntry("unclear").getReason())
           .contains("unclear", "batch_wait_while_idle", "\"true\" or \"false\"", "\"sometimes\"");
-      assertThat(entry(server, "too_big").getState()).isEqualTo("UNAVAILABLE");
-      assertThat(entry(server, "too_big").getReason()).contains("too_big", "preferred_batch_size 16 must be 1..8");
-      assertThat(entry(server, "fine").getState()).isEqualTo("READY");
+      assertThat(server.indexEntry("too_big").getState()).isEqualTo("UNAVAILABLE");
+      assertThat(server.indexEntry("too_big").getReason()).contains("too_big", "preferred_batch_size 16 must be 1..8");
+      assertThat(server.indexEntry("fine").getState()).isEqualTo("READY");
     }
   }
 

@@ -3,8 +3,6 @@ package io.junction.server.it;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.junction.proto.inference.RepositoryIndexRequest;
-import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.server.TestServer;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -15,11 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Triton's {@code optimization} block for ONNX models: graph levels load, accelerators this build lacks are skipped. */
 class OptimizationPolicyTest {
   @TempDir Path repo;
-
-  private static ModelIndex entry(TestServer server, String name) {
-    return server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList().stream()
-        .filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
-  }
 
   @Test
   void graphLevelsAndAcceleratorsThisBuildLacksLoadAndAnUnknownAcceleratorFailsItsModelAlone() throws Exception {
@@ -43,11 +36,12 @@ class OptimizationPolicyTest {
 
     try (TestServer server = TestServer.start(repo)) {
       for (String ready : new String[] {"basic", "extended", "gpu_only_accelerator", "openvino"}) {
-        assertThat(entry(server, ready).getState()).as(ready + ": " + entry(server, ready).getReason()).isEqualTo("READY");
+        assertThat(server.indexEntry(ready).getState()).as(ready + ": " + server.indexEntry(ready).getReason())
+            .isEqualTo("READY");
         assertThat(server.blocking().modelInfer(rawFp32(ready, "", "x", new float[4], 1, 4)).getOutputsCount())
             .isEqualTo(1);
       }
-      assertThat(entry(server, "unknown").getReason()).contains("execution accelerator 'warp_drive' is not one");
+      assertThat(server.indexEntry("unknown").getReason()).contains("execution accelerator 'warp_drive' is not one");
     }
   }
 }
