@@ -4,6 +4,7 @@
 # 70 s, and thread-cpu.py reading the server's threads over 20 s of the steady state. Prints the split by thread group
 # and the calls a second. BIG_MLP_BATCHING='<config.pbtxt fragment>' replaces the model's batching config, as for
 # per-call-cost.sh; e.g. with parameters { key: "batch_wait_while_idle" ... } against without.
+# JUNCTION_JAR=path/to/other/junction-server.jar measures another build the same way.
 # Usage, from the repository root after `mvn -q -B install -DskipTests`: loadtest/bench/big-mlp-threads.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +26,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_server=(taskset -c 1)
   pin_load=(taskset -c 0)
 fi
-"${pin_server[@]}" java -jar server/target/junction-server.jar --model-repository "$scratch/repo" --cpu-slots 1 \
+"${pin_server[@]}" java -jar "${JUNCTION_JAR:-server/target/junction-server.jar}" --model-repository "$scratch/repo" --cpu-slots 1 \
   --grpc-port 8101 --http-port 8102 >"$scratch/server.log" 2>&1 &
 server=$!
 for _ in $(seq 60); do
