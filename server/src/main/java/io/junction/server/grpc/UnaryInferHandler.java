@@ -149,7 +149,7 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
         return;
       }
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
-          RequestMetadata.deadlineNanos(context), () -> cancelled, span);
+          RequestMetadata.deadlineNanos(context), () -> cancelled, span, true);
       CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(parsed), requestContext);
       answer = pending;
       if (cancelled) {

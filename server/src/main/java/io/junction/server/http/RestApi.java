@@ -363,7 +363,7 @@ public final class RestApi {
     }
     HttpHeaders requestHeaders = request.headers().copy(); // the request is released when this returns
     RequestContext context = new RequestContext(name -> requestHeaders.get(name), InferenceRequest.NO_DEADLINE,
-        () -> !ctx.channel().isActive(), span);
+        () -> !ctx.channel().isActive(), span, true); // on the answers' executor, not the I/O loop
     pipeline.infer(decoded.call(), context).whenComplete((outcome, error) -> {
       InferenceOutcome o = outcome;
       if (o != null && o.route() != null) {

@@ -125,7 +125,7 @@ public final class InferencePipeline {
     var shadow = route.shadow().orElseThrow();
     shadows.mirror(route, primary, dropped -> {
       RequestContext detached = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE,
-          dropped, Span.getInvalid());
+          dropped, Span.getInvalid(), true);
       return access.acquire(shadow.model(), shadow.version())
           .thenCompose(model -> submit(call, model, System.nanoTime(), detached, null));
     });

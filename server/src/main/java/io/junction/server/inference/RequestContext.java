@@ -13,8 +13,12 @@ import java.util.function.BooleanSupplier;
  * @param cancelled true once the caller has gone away
  * @param span where the pipeline records route, model, queue and compute; {@link Span#getInvalid()}
  *     when not traced
+ * @param callerMayRun whether the thread that hands the call to the pipeline may run its model itself, when that
+ *     spares a hand-off; false from a thread that must never be held up by a model, such as a transport's event loop
+ *     ({@link io.junction.server.scheduling.InferenceRequest#callerMayRun()})
  */
-public record RequestContext(Headers headers, long deadlineNanos, BooleanSupplier cancelled, Span span) {
+public record RequestContext(Headers headers, long deadlineNanos, BooleanSupplier cancelled, Span span,
+    boolean callerMayRun) {
   /** Request metadata by lower-case name; null when absent. */
   @FunctionalInterface
   public interface Headers {

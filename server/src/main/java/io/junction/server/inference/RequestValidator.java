@@ -79,7 +79,7 @@ final class RequestValidator {
       span.setAttribute(SpanNames.ROWS, rows);
     }
     return new InferenceRequest(call.id(), model, tensors, outputs, rows, arrivalNanos, context.deadlineNanos(),
-        context.cancelled(), priority, queueTimeoutNanos, span, call.memory());
+        context.cancelled(), priority, queueTimeoutNanos, span, call.memory(), context.callerMayRun());
   }
 
   /** A non-negative integer request parameter, as Triton's clients send it (int64 or uint64); 0 when absent. */

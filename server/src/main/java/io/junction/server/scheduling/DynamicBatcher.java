@@ -193,7 +193,7 @@ public final class DynamicBatcher implements AutoCloseable {
         }
       }
     });
-    if (alone && !runHere(lane, pending)) {
+    if (alone && !(request.callerMayRun() && runHere(lane, pending))) {
       dispatch(lane, List.of(pending));
     }
     return pending.future;

@@ -25,10 +25,13 @@ import java.util.function.BooleanSupplier;
  *     ({@link Span#getInvalid()} when not traced)
  * @param inputsMemory the pooled buffer the inputs are views of: the scheduler that accepts the request holds
  *     one reference on it and releases it once no batch will read the inputs
+ * @param callerMayRun whether the thread that submits the request may run it itself, when that spares a hand-off
+ *     (a lone request of a model whose runs are short); false from threads that must not be held up, such as a
+ *     transport's event loop
  */
 public record InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
     long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
-    long queueTimeoutNanos, Span span, BufferLease inputsMemory) {
+    long queueTimeoutNanos, Span span, BufferLease inputsMemory, boolean callerMayRun) {
   public static final long NO_DEADLINE = Long.MAX_VALUE;
 
   public InferenceRequest {
@@ -47,12 +50,12 @@ public record InferenceRequest(String id, ServedModel model, Map<String, Tensor>
     }
   }
 
-  /** A request whose inputs live on the heap. */
+  /** A request whose inputs live on the heap, which its caller may run. */
   public InferenceRequest(String id, ServedModel model, Map<String, Tensor> inputs, List<String> outputs,
       long batchSize, long arrivalNanos, long deadlineNanos, BooleanSupplier cancelled, int priority,
       long queueTimeoutNanos, Span span) {
     this(id, model, inputs, outputs, batchSize, arrivalNanos, deadlineNanos, cancelled, priority, queueTimeoutNanos,
-        span, BufferLease.none());
+        span, BufferLease.none(), true);
   }
 
   public boolean expiredAt(long nowNanos) {

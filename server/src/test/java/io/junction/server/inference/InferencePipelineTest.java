@@ -102,7 +102,7 @@ class InferencePipelineTest {
 
   private static RequestContext context() {
     return new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE, () -> false,
-        Span.getInvalid());
+        Span.getInvalid(), true);
   }
 
   @Test

@@ -82,11 +82,11 @@ class DynamicBatcherTest {
   /** A request of {@code rows} rows and {@code cols} columns whose every value is {@code value}. */
   private static InferenceRequest request(DynamicBatcher b, ServedModel model, int rows, int cols, float value,
       int priority, long deadline) {
-    return request(b, model, rows, cols, value, priority, deadline, BufferLease.none());
+    return request(b, model, rows, cols, value, priority, deadline, BufferLease.none(), true);
   }
 
   private static InferenceRequest request(DynamicBatcher b, ServedModel model, int rows, int cols, float value,
-      int priority, long deadline, BufferLease memory) {
+      int priority, long deadline, BufferLease memory, boolean callerMayRun) {
     ByteBuffer data = ByteBuffer.allocate(rows * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < rows * cols; i++) {
       data.putFloat(value);
@@ -94,7 +94,7 @@ class DynamicBatcherTest {
     data.flip();
     Tensor x = Tensor.fixed("x", DataType.FP32, new long[] {rows, cols}, data);
     return new InferenceRequest("r" + value, model, Map.of("x", x), List.of("y"), rows, System.nanoTime(), deadline,
-        () -> false, priority, 0, Span.getInvalid(), memory);
+        () -> false, priority, 0, Span.getInvalid(), memory, callerMayRun);
   }
 
   /**
@@ -397,10 +397,10 @@ class DynamicBatcherTest {
     ByteBuffer waitingBuffer = pool.acquire(16 << 10);
     backend.hold();
     CompletableFuture<InferenceResult> running = b.admit().submit(request(b, modelOf(b), 1, 2, 1f, 0,
-        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, runningBuffer)));
+        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, runningBuffer), true));
     await().until(() -> backend.runs.size() == 1);
     CompletableFuture<InferenceResult> waiting = b.admit().submit(request(b, modelOf(b), 1, 2, 2f, 0,
-        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, waitingBuffer)));
+        InferenceRequest.NO_DEADLINE, BufferLease.of(pool, waitingBuffer), true));
     await().until(() -> b.waiting() == 1);
 
     waiting.cancel(false); // out of the queue: no batch will read it
@@ -507,6 +507,23 @@ class DynamicBatcherTest {
     assertOwnRows(blocker.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS), 1, 2, 6);
     assertThat(backend.threads.get(6)).isNotSameAs(Thread.currentThread());
     assertThat(backend.threads.get(7).getName()).startsWith("junction-cpu");
+  }
+
+  @Test
+  void aLoneRequestWhoseCallerMayNotRunItRunsOnTheDevicesThread() throws Exception {
+    IdentityRunner backend = new IdentityRunner(0);
+    DynamicBatcher b = batcher(backend, "max_batch_size: 8", System::nanoTime, TimeUnit.SECONDS.toNanos(1));
+    submit(b, 1, 2, 0).get(5, TimeUnit.SECONDS); // its runs' time known from here on: short
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.running() == 0 && device.running() == 0);
+    for (int i = 1; i <= 3; i++) {
+      InferenceRequest fromEventLoop = request(b, b.model(), 1, 2, i, 0, InferenceRequest.NO_DEADLINE,
+          BufferLease.none(), false);
+      assertOwnRows(b.admit().submit(fromEventLoop).get(5, TimeUnit.SECONDS), 1, 2, i);
+      assertThat(backend.threads.get(i).getName()).startsWith("junction-cpu");
+      await().atMost(Duration.ofSeconds(5)).until(() -> b.running() == 0 && device.running() == 0);
+    }
+    assertOwnRows(submit(b, 1, 2, 4).get(5, TimeUnit.SECONDS), 1, 2, 4);
+    assertThat(backend.threads.get(4)).as("one whose caller may run it still does").isSameAs(Thread.currentThread());
   }
 
   @Test
