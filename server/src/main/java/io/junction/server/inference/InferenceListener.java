@@ -16,6 +16,12 @@ public interface InferenceListener {
   /** A call arrived and the pipeline took it (before routing and validation). */
   default void accepted(InferenceCall call, RequestContext context) {}
 
+  /**
+   * A call's answer is about to be handed to the transport: for what its caller may count on as soon as it has the
+   * answer (feedback about the call finds it). It delays every answer, so it must cost next to nothing.
+   */
+  default void answering(InferenceOutcome outcome) {}
+
   /** A call was answered, successfully or not. */
   void completed(InferenceOutcome outcome);
 }

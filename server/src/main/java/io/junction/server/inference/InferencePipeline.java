@@ -172,6 +172,21 @@ public final class InferencePipeline {
     }
   }
 
+  /** Tells every listener that a call is {@code answering}, or that it completed; one that throws is skipped. */
+  private void tellListeners(InferenceOutcome outcome, boolean answering) {
+    for (InferenceListener l : listeners) {
+      try {
+        if (answering) {
+          l.answering(outcome);
+        } else {
+          l.completed(outcome);
+        }
+      } catch (RuntimeException e) {
+        log.warn("inference listener {} failed", l.getClass().getName(), e);
+      }
+    }
+  }
+
   /** One call on its way through the pipeline. */
   private final class Attempt {
     final InferenceCall call;
@@ -226,16 +241,11 @@ public final class InferencePipeline {
           arrivalMillis, context.traceId(), context.spanId());
       BufferLease outputs = result == null ? BufferLease.none() : result.outputsMemory();
       outputs.retain(); // the answer's reader's hold, released by it once it has written the answer
+      tellListeners(outcome, true);
       if (!answer.complete(outcome)) {
         outputs.release(); // the caller went away: nobody takes the answer
       }
-      for (InferenceListener l : listeners) {
-        try {
-          l.completed(outcome);
-        } catch (RuntimeException e) {
-          log.warn("inference listener {} failed", l.getClass().getName(), e);
-        }
-      }
+      tellListeners(outcome, false);
       if (route != null && result != null && shadows.sample(route.route())) {
         // The shadow reads the inputs, and compares the outputs, later, for as long as its own request takes.
         call.memory().abandon();

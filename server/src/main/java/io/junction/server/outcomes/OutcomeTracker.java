@@ -69,9 +69,16 @@ public final class OutcomeTracker implements InferenceListener, OutcomeEvidence,
         .register(metrics);
   }
 
-  /** Remembers which variant answered a routed request. */
+  /** Nothing to do: the request was remembered before its answer went out ({@link #answering}). */
   @Override
-  public void completed(InferenceOutcome outcome) {
+  public void completed(InferenceOutcome outcome) {}
+
+  /**
+   * Remembers which variant answered a routed request, before the answer goes out: a caller may send feedback
+   * about it as soon as it has the answer.
+   */
+  @Override
+  public void answering(InferenceOutcome outcome) {
     RouteDecision d = outcome.route();
     if (d == null || !outcome.succeeded()) {
       return;

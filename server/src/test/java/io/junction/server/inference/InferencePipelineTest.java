@@ -27,7 +27,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,6 +55,9 @@ class InferencePipelineTest {
   private ShadowTraffic shadows;
   private final List<InferenceOutcome> seen = new CopyOnWriteArrayList<>();
   private final List<InferenceCall> accepted = new CopyOnWriteArrayList<>();
+  /** When set, listeners told that a call is answering count this down, then wait for {@link #answeringReleased}. */
+  private volatile CountDownLatch answeringSeen;
+  private final CountDownLatch answeringReleased = new CountDownLatch(1);
   private InferencePipeline pipeline;
 
   @BeforeEach
@@ -68,6 +73,19 @@ class InferencePipelineTest {
       @Override
       public void accepted(InferenceCall call, RequestContext context) {
         accepted.add(call);
+      }
+
+      @Override
+      public void answering(InferenceOutcome outcome) {
+        CountDownLatch seen = answeringSeen;
+        if (seen != null) {
+          seen.countDown();
+          try {
+            answeringReleased.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
       }
 
       @Override
@@ -127,6 +145,19 @@ class InferencePipelineTest {
     // Listeners run after the answer is handed over, on the thread that finished the call.
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(seen).containsExactly(outcome));
     assertThat(outcome.inputs().get("x").data().isReadOnly()).isTrue();
+  }
+
+  @Test
+  void listenersSeeACallAnsweringBeforeItsCallerHasTheAnswer() throws Exception {
+    answeringSeen = new CountDownLatch(1);
+    // Run on the device's thread, not this one, so that this thread can look at the answer meanwhile.
+    RequestContext notHere = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE, () -> false,
+        Span.getInvalid(), false);
+    CompletableFuture<InferenceOutcome> answer = pipeline.infer(call("scorer", 1, 2, 3, 4, 5, 6, 7, 8), notHere);
+    assertThat(answeringSeen.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(answer).as("the caller has no answer while listeners are told it is answering").isNotDone();
+    answeringReleased.countDown();
+    assertThat(answer.get(10, TimeUnit.SECONDS).succeeded()).isTrue();
   }
 
   @Test

@@ -122,6 +122,24 @@ class FeedbackTest {
   }
 
   @Test
+  void feedbackSentAsSoonAsTheAnswerArrivesFindsItsCall() throws Exception {
+    try (TestServer server = start("""
+        routes:
+          - name: scorer
+            variants:
+              - { name: a, model: mlp, version: 1, weight: 100 }
+        """)) {
+      FeedbackServiceGrpc.FeedbackServiceBlockingStub feedback = FeedbackServiceGrpc.newBlockingStub(server.channel());
+      for (int i = 0; i < 200; i++) {
+        String id = "at-once-" + i;
+        server.blocking().modelInfer(rawFp32("scorer", "", "x", new float[8], 1, 8).toBuilder().setId(id).build());
+        RecordResponse r = feedback.record(RecordRequest.newBuilder().addOutcomes(click(id, true)).build());
+        assertThat(r.getAccepted()).as("feedback on call %d, sent as soon as its answer came", i).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void restFeedbackJoinsByTheCallersIdOrTheTraceIdAndCountsWhatItCannotJoin() throws Exception {
     try (TestServer server = start("""
         routes:
