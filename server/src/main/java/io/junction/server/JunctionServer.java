@@ -52,6 +52,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -251,7 +252,7 @@ public final class JunctionServer implements AutoCloseable {
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
-            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), rapidResets::inc,
+            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), Set.of(), rapidResets::inc,
             incomplete).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
@@ -260,7 +261,7 @@ public final class JunctionServer implements AutoCloseable {
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator(), telemetry.requestSpans())),
-          rapidResets::inc, incomplete).start();
+          InferenceGrpcService.ON_TRANSPORT_THREAD, rapidResets::inc, incomplete).start();
       opened.push(grpc);
       if (config.httpPort() >= 0) {
         RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),

@@ -1,6 +1,7 @@
 package io.junction.server.grpc;
 
 import io.grpc.ServerServiceDefinition;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.netty.NettyServerBuilder;
@@ -23,6 +24,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The gRPC port: a Netty server with explicit limits, its own event loops and executor, the given
  * services plus server reflection (v1 and v1alpha).
+ *
+ * <p>Threads: the methods named as running on the transport thread (the inference calls) run where the event
+ * loop reads them; every other method runs on the {@code junction-grpc} executor ({@link CallExecutorInterceptor}).
  *
  * <p>Ownership: this class creates and owns the boss and worker event loop groups (epoll where the
  * platform has it, NIO elsewhere) and the {@code junction-grpc} executor that runs service methods;
@@ -45,9 +50,9 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   /**
-   * Runs service methods (decode, validate, hand off). Its queue is not bounded here because gRPC
+   * Runs the methods that are not run on the transport thread. Its queue is not bounded here because gRPC
    * cannot reject work it has accepted on a stream; the work in it is bounded instead by
-   * maxConcurrentCallsPerConnection and by the inference queue, which rejects at once when full.
+   * maxConcurrentCallsPerConnection.
    */
   private final ExecutorService callExecutor;
   private final Server server;
@@ -57,12 +62,14 @@ public final class GrpcEndpoint implements AutoCloseable {
 
   /**
    * @param interceptors applied to every call of every service, the first one outermost
+   * @param onTransportThread full names of the methods whose calls run on the event loop that reads them: only
+   *     methods whose every callback is short and never blocks
    * @param onRapidReset told each time a connection is closed for resetting streams the server works on
    * @param incomplete what messages still arriving may hold, shared with the server's other endpoints
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
-      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Runnable onRapidReset,
-      IncompleteMessageBudget incomplete) {
+      List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Set<String> onTransportThread,
+      Runnable onRapidReset, IncompleteMessageBudget incomplete) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -75,7 +82,9 @@ public final class GrpcEndpoint implements AutoCloseable {
         .channelType(channel)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        .executor(callExecutor)
+        // Every callback where it arrives; CallExecutorInterceptor (outermost, below) moves the calls of the other
+        // methods to callExecutor.
+        .executor(MoreExecutors.directExecutor())
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
@@ -112,6 +121,7 @@ public final class GrpcEndpoint implements AutoCloseable {
     for (int i = interceptors.size() - 1; i >= 0; i--) {
       builder.intercept(interceptors.get(i));
     }
+    builder.intercept(new CallExecutorInterceptor(callExecutor, onTransportThread));
     builder.addService(ProtoReflectionServiceV1.newInstance());
     addV1AlphaReflection(builder);
     this.server = builder.build();

@@ -50,6 +50,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -64,6 +65,16 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * grpc-java's parser, which copies twice, costs less than the pool's bookkeeping).
    */
   public static final int POOLED_REQUEST_BYTES = 64 * 1024;
+
+  /**
+   * The methods whose calls run on the transport thread that reads them ({@link GrpcEndpoint}): each of their
+   * callbacks decodes, validates and queues a request, or refuses it, without blocking, and hands anything long
+   * (running a model, parsing a large request) to another thread. A hop to an executor would cost each call a
+   * thread's wake-up and its CPU (BENCHMARKS.md, "Inference calls on the transport thread").
+   */
+  public static final Set<String> ON_TRANSPORT_THREAD = Set.of(
+      GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName(),
+      GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName());
 
   private final ModelManager models;
   private final ModelCatalog catalog;
@@ -130,7 +141,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(descriptor.build());
     String infer = GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
     String stream = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
-    java.util.Set<String> restricted = java.util.Set.of(
+    Set<String> restricted = Set.of(
         GRPCInferenceServiceGrpc.getRepositoryModelLoadMethod().getFullMethodName(),
         GRPCInferenceServiceGrpc.getRepositoryModelUnloadMethod().getFullMethodName());
     Optional<ServerInterceptor> guard = repositoryGuard.map(admin -> new AdminAuthInterceptor(admin,

@@ -111,7 +111,7 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
     Span span = requestSpans.apply(
         tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan());
     CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(parsed),
-        new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span, true));
+        new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span, false));
     inFlight.add(outcome);
     return outcome.handle((o, cancelled) -> {
       inFlight.remove(outcome);

@@ -148,8 +148,10 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
         parsed.memory().release();
         return;
       }
+      // Not on the event loop that read the call (where this runs, unless the request was large): a model's run
+      // would hold up every connection of that loop.
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
-          RequestMetadata.deadlineNanos(context), () -> cancelled, span, true);
+          RequestMetadata.deadlineNanos(context), () -> cancelled, span, false);
       CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(parsed), requestContext);
       answer = pending;
       if (cancelled) {
