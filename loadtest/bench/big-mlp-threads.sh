@@ -33,6 +33,11 @@ for _ in $(seq 60); do
   grep -q "serving gRPC on" "$scratch/server.log" 2>/dev/null && break
   sleep 1
 done
+if ! grep -q "serving gRPC on" "$scratch/server.log"; then
+  echo "the server did not start within 60 s:" >&2
+  cat "$scratch/server.log" >&2
+  exit 1
+fi
 "${pin_load[@]}" java -jar loadtest/target/junction-loadtest.jar --target localhost:8101 --insecure --model big \
   -c 64 -z 70s >"$scratch/load.txt" 2>&1 &
 load=$!

@@ -19,10 +19,9 @@ public final class BigMlpRepository {
       System.err.println("usage: BigMlpRepository DIR");
       System.exit(2);
     }
-    String batching = PerCallCostBenchmark.bigBatching();
     new ModelRepositoryWriter(Path.of(args[0]))
         .model("big", 1, PerCallCostBenchmark.bigMlp().onnx())
-        .config("big", PerCallCostBenchmark.BIG_INSTANCE + batching + "\n");
-    System.out.println("big MLP: " + batching);
+        .config("big", PerCallCostBenchmark.bigConfig());
+    System.out.println("big MLP: " + PerCallCostBenchmark.bigBatching());
   }
 }

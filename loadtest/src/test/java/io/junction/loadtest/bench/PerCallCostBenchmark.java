@@ -52,7 +52,7 @@ import java.util.concurrent.TimeUnit;
 public final class PerCallCostBenchmark {
   private static final int BIG_WIDTH = 512;
   /** The big MLP's config but for batching: one CPU instance, batches of up to 128 rows. */
-  static final String BIG_INSTANCE = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
+  private static final String BIG_INSTANCE = "max_batch_size: 128\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n";
   /** The big MLP's batching config unless {@code BIG_MLP_BATCHING} names another. */
   private static final String BIG_BATCHING =
       "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }";
@@ -116,6 +116,11 @@ public final class PerCallCostBenchmark {
     }
   }
 
+  /** The big MLP's config.pbtxt: one CPU instance, batches of up to 128 rows, and {@link #bigBatching()}. */
+  static String bigConfig() {
+    return BIG_INSTANCE + bigBatching() + "\n";
+  }
+
   /** The big MLP's batching config: {@code BIG_MLP_BATCHING} (a config.pbtxt fragment), else the default. */
   static String bigBatching() {
     return System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING);
@@ -131,8 +136,7 @@ public final class PerCallCostBenchmark {
     DeepMlp big = bigMlp();
     new ModelRepositoryWriter(repo)
         .model("big", 1, big.onnx())
-        .config("big", BIG_INSTANCE
-            + bigBatching() + "\n")
+        .config("big", bigConfig())
         .model("big_n", 1, big.onnx()).config("big_n", BIG_INSTANCE)
         .model("image", 1, new OnnxModelBuilder("image")
             .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 3, 224, 224)

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,15 +173,11 @@ public final class InferencePipeline {
     }
   }
 
-  /** Tells every listener that a call is {@code answering}, or that it completed; one that throws is skipped. */
-  private void tellListeners(InferenceOutcome outcome, boolean answering) {
+  /** Tells every listener of a call's outcome ({@code answering} or {@code completed}); one that throws is skipped. */
+  private void tellListeners(InferenceOutcome outcome, BiConsumer<InferenceListener, InferenceOutcome> event) {
     for (InferenceListener l : listeners) {
       try {
-        if (answering) {
-          l.answering(outcome);
-        } else {
-          l.completed(outcome);
-        }
+        event.accept(l, outcome);
       } catch (RuntimeException e) {
         log.warn("inference listener {} failed", l.getClass().getName(), e);
       }
@@ -241,11 +238,11 @@ public final class InferencePipeline {
           arrivalMillis, context.traceId(), context.spanId());
       BufferLease outputs = result == null ? BufferLease.none() : result.outputsMemory();
       outputs.retain(); // the answer's reader's hold, released by it once it has written the answer
-      tellListeners(outcome, true);
+      tellListeners(outcome, InferenceListener::answering);
       if (!answer.complete(outcome)) {
         outputs.release(); // the caller went away: nobody takes the answer
       }
-      tellListeners(outcome, false);
+      tellListeners(outcome, InferenceListener::completed);
       if (route != null && result != null && shadows.sample(route.route())) {
         // The shadow reads the inputs, and compares the outputs, later, for as long as its own request takes.
         call.memory().abandon();
