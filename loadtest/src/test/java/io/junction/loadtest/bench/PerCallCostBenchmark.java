@@ -98,6 +98,9 @@ public final class PerCallCostBenchmark {
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
     System.out.println("big MLP: " + bigBatching());
+    if (!extraServerOptions().isEmpty()) {
+      System.out.println("every Junction server also gets: " + String.join(" ", extraServerOptions()));
+    }
     System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%.1f s warm-up), %d s of warm-up per server "
         + "first; servers %s, load generator on %s%n", repeats, seconds, Math.max(5, seconds) / 2.0, firstWarmup,
         pin.isEmpty() ? "not pinned" : "pinned to core(s) " + serverCores,
@@ -114,6 +117,12 @@ public final class PerCallCostBenchmark {
         }
       }
     }
+  }
+
+  /** Options {@code JUNCTION_SERVER_ARGS} adds to every Junction server, to compare settings of one build. */
+  private static List<String> extraServerOptions() {
+    String options = System.getenv().getOrDefault("JUNCTION_SERVER_ARGS", "").strip();
+    return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
   }
 
   /** The big MLP's config.pbtxt: one CPU instance, batches of up to 128 rows, and {@link #bigBatching()}. */
@@ -350,6 +359,7 @@ public final class PerCallCostBenchmark {
         Integer.toString(port), "--grpc-address", "127.0.0.1", "--http-port", "-1", "--cpu-slots", "1",
         "--tracing", tracing));
     args.addAll(List.of(extra));
+    args.addAll(extraServerOptions());
     start(pin, null, args, env, false);
     return ready(port);
   }
