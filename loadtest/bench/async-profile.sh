@@ -9,9 +9,10 @@
 # inflates the kernel's share. EVENT ctimer samples with per-thread CPU timers: user frames only (time in a system call
 # is charged to the code that made it), no measurable overhead, but the kernel's tick (4 ms at 250 Hz) bounds the rate
 # whatever the interval, so profile for a minute rather than seconds. EVENT alloc samples heap allocations instead,
-# each stack counted in bytes (alloc-summary.py reads them).
+# each stack counted in bytes (alloc-summary.py reads them). EVENT wall samples every thread each interval whether it
+# runs or waits (parked, in epoll, in a system call): where a call's latency goes when the server's core sits idle.
 # Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us] [EVENT: cpu (default) |
-#   ctimer | alloc]
+#   ctimer | wall | alloc]
 set -euo pipefail
 pid=$1
 seconds=$2
@@ -31,9 +32,9 @@ lib="$lib_dir/$platform/libasyncProfiler.so"
 [ -f "$lib" ] || unzip -q -o "$jar" "$platform/libasyncProfiler.so" -d "$lib_dir"
 # jcmd splits its arguments at '=' unless the agent's options are quoted inside the argument.
 case $event in
-  cpu | ctimer) start="event=$event,interval=$interval,threads" stop="collapsed,ann" ;;
+  cpu | ctimer | wall) start="event=$event,interval=$interval,threads" stop="collapsed,ann" ;;
   alloc) start="event=alloc,total,threads" stop="collapsed,total" ;;
-  *) echo "EVENT must be cpu, ctimer or alloc, got '$event'" >&2; exit 2 ;;
+  *) echo "EVENT must be cpu, ctimer, wall or alloc, got '$event'" >&2; exit 2 ;;
 esac
 jcmd "$pid" JVMTI.agent_load "$lib" "\"start,$start\"" >/dev/null
 sleep "$seconds"
