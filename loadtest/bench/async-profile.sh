@@ -11,14 +11,17 @@
 # whatever the interval, so profile for a minute rather than seconds. EVENT alloc samples heap allocations instead,
 # each stack counted in bytes (alloc-summary.py reads them). EVENT wall samples every thread each interval whether it
 # runs or waits (parked, in epoll, in a system call): where a call's latency goes when the server's core sits idle.
-# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us] [EVENT: cpu (default) |
+# Usage: loadtest/bench/async-profile.sh PID SECONDS OUT.collapsed [interval, default 100us; 5ms for wall] [EVENT: cpu (default) |
 #   ctimer | wall | alloc]
 set -euo pipefail
 pid=$1
 seconds=$2
 out=$(realpath -m "$3")
-interval=${4:-100us}
 event=${5:-cpu}
+# wall samples every thread each interval, running or not: at 100 us that alone would load the server's core.
+default_interval=100us
+[ "$event" = wall ] && default_interval=5ms
+interval=${4:-$default_interval}
 version=4.1
 jar="$HOME/.m2/repository/tools/profiler/async-profiler/$version/async-profiler-$version.jar"
 [ -f "$jar" ] || mvn -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$version"

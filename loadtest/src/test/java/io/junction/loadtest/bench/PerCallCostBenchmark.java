@@ -98,8 +98,9 @@ public final class PerCallCostBenchmark {
     String serverCores = System.getProperty("server.cores");
     List<String> pin = serverCores == null ? List.of() : List.of("taskset", "-c", serverCores);
     System.out.println("big MLP: " + bigBatching());
-    if (!extraServerOptions().isEmpty()) {
-      System.out.println("every Junction server also gets: " + String.join(" ", extraServerOptions()));
+    List<String> extraOptions = extraServerOptions();
+    if (!extraOptions.isEmpty()) {
+      System.out.println("every Junction server also gets: " + String.join(" ", extraOptions));
     }
     System.out.printf("PerCallCostBenchmark: %d repeats, %d s per point (+%.1f s warm-up), %d s of warm-up per server "
         + "first; servers %s, load generator on %s%n", repeats, seconds, Math.max(5, seconds) / 2.0, firstWarmup,
