@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Large requests served by one Junction server at a time, to compare builds or settings by what the issue's "1 MiB"
+# comparison measures: the per-call-cost benchmark's identity model of [1, 3, 224, 224] FP32 images (602,112 bytes in,
+# the same out), 4 callers over one connection, the server pinned to core 1 (--cpu-slots 1) and junction-loadtest to
+# core 0. Each run warms for WARM seconds (default 60), then measures 60 s: calls a second, the latency percentiles,
+# and, over 30 s inside that window, the CPU each process spends a call (server and load generator, from /proc).
+# The builds run in turn, REPEATS rounds (default 2), so that a drift of this VM's speed hits each alike.
+# JUNCTION_SERVER_ARGS='--opt val' adds options to every server.
+# Usage, from the repository root after `mvn -q -B install -DskipTests`:
+#   loadtest/bench/large-requests.sh [REPEATS] JAR...      e.g. large-requests.sh 3 /tmp/before.jar server/target/junction-server.jar
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repeats=2
+if [[ ${1:-} =~ ^[0-9]+$ ]]; then
+  repeats=$1
+  shift
+fi
+[ $# -ge 1 ] || set -- server/target/junction-server.jar
+warm=${WARM:-60}
+cp=$(loadtest/bench/bench-classpath.sh)
+scratch=$(mktemp -d /tmp/junction-large-XXXXXX)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+java -cp "$cp" io.junction.loadtest.bench.ImageRepository "$scratch/repo"
+pin_server=()
+pin_load=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_server=(taskset -c 1)
+  pin_load=(taskset -c 0)
+fi
+# CPU seconds a process (all its threads) has used so far.
+cpu_seconds() {
+  awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$1/stat"
+}
+read -r -a server_args <<<"${JUNCTION_SERVER_ARGS:-}"
+echo "| round | server | calls/s | p50 / p90 / p99 ms | server CPU µs a call | load generator CPU µs a call |"
+echo "|---|---|---|---|---|---|"
+for round in $(seq "$repeats"); do
+  for jar in "$@"; do
+    "${pin_server[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$scratch/repo" --grpc-port 8111 \
+      --grpc-address 127.0.0.1 --http-port -1 --cpu-slots 1 --tracing false "${server_args[@]}" \
+      >"$scratch/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 60); do
+      grep -q "serving gRPC on" "$scratch/server.log" 2>/dev/null && break
+      sleep 1
+    done
+    if ! grep -q "serving gRPC on" "$scratch/server.log"; then
+      echo "the server did not start within 60 s:" >&2
+      cat "$scratch/server.log" >&2
+      exit 1
+    fi
+    "${pin_load[@]}" java -jar loadtest/target/junction-loadtest.jar --target localhost:8111 --insecure --model image \
+      -c 4 --warmup "${warm}s" -z 60s >"$scratch/load.txt" 2>&1 &
+    load=$!
+    sleep $((warm + 15))
+    s0=$(cpu_seconds "$server")
+    l0=$(cpu_seconds "$load")
+    sleep 30
+    s1=$(cpu_seconds "$server")
+    l1=$(cpu_seconds "$load")
+    wait "$load"
+    kill -TERM "$server"
+    wait "$server" 2>/dev/null || true
+    server=""
+    rate=$(awk '/Requests\/sec/ { print $2 }' "$scratch/load.txt")
+    pct() { awk -v p="$1 %" 'index($0, p " in") { print $(NF - 1) }' "$scratch/load.txt"; }
+    awk -v r="$round" -v j="$jar" -v rate="$rate" -v s="$s1 - $s0" -v l="$l1 - $l0" \
+      -v p50="$(pct 50)" -v p90="$(pct 90)" -v p99="$(pct 99)" \
+      'BEGIN { split(s, a, " - "); split(l, b, " - "); s = a[1] - a[2]; l = b[1] - b[2]
+        printf "| %d | %s | %.0f | %s / %s / %s | %.0f | %.0f |\n", r, j, rate, p50, p90, p99,
+        s / 30 / rate * 1e6, l / 30 / rate * 1e6 }'
+  done
+done
