@@ -17,6 +17,8 @@ if [[ ${1:-} =~ ^[0-9]+$ ]]; then
 fi
 [ $# -ge 1 ] || set -- server/target/junction-server.jar
 warm=${WARM:-60}
+# shellcheck source=loadtest/bench/servers.sh
+. loadtest/bench/servers.sh
 cp=$(loadtest/bench/bench-classpath.sh)
 scratch=$(mktemp -d /tmp/junction-large-XXXXXX)
 server=""
@@ -29,12 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 java -cp "$cp" io.junction.loadtest.bench.ImageRepository "$scratch/repo"
-pin_server=()
-pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 1)
-  pin_load=(taskset -c 0)
-fi
 # CPU seconds a process (all its threads) has used so far.
 cpu_seconds() {
   awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$1/stat"
@@ -44,20 +40,14 @@ echo "| round | server | calls/s | p50 / p90 / p99 ms | server CPU µs a call | 
 echo "|---|---|---|---|---|---|"
 for round in $(seq "$repeats"); do
   for jar in "$@"; do
-    "${pin_server[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$scratch/repo" --grpc-port 8111 \
-      --grpc-address 127.0.0.1 --http-port -1 --cpu-slots 1 --tracing false "${server_args[@]}" \
+    grpc_port=$(free_port)
+    http_port=$(free_port)
+    "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$scratch/repo" --grpc-port "$grpc_port" \
+      --grpc-address 127.0.0.1 --http-port "$http_port" --cpu-slots 1 --tracing false "${server_args[@]}" \
       >"$scratch/server.log" 2>&1 &
     server=$!
-    for _ in $(seq 60); do
-      grep -q "serving gRPC on" "$scratch/server.log" 2>/dev/null && break
-      sleep 1
-    done
-    if ! grep -q "serving gRPC on" "$scratch/server.log"; then
-      echo "the server did not start within 60 s:" >&2
-      cat "$scratch/server.log" >&2
-      exit 1
-    fi
-    "${pin_load[@]}" java -jar loadtest/target/junction-loadtest.jar --target localhost:8111 --insecure --model image \
+    await_ready "$http_port" "$server" "$scratch/server.log" "$jar"
+    "${load_core[@]}" java -jar loadtest/target/junction-loadtest.jar --target "localhost:$grpc_port" --insecure --model image \
       -c 4 --warmup "${warm}s" -z 60s >"$scratch/load.txt" 2>&1 &
     load=$!
     sleep $((warm + 15))

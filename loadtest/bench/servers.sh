@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 # What the shell benchmarks that start Junction servers and load them share; sourced from the repository root by
-# side-by-side.sh and profile-per-call.sh, not run.
+# side-by-side.sh, profile-per-call.sh and large-requests.sh, not run.
 
 # Servers on core 1, load generators and receivers on core 0, where the machine has two cores and taskset.
 server_core=()
