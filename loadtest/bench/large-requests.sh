@@ -35,6 +35,10 @@ java -cp "$cp" io.junction.loadtest.bench.ImageRepository "$scratch/repo"
 cpu_seconds() {
   awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$1/stat"
 }
+# The latency below which P % of the measured calls answered, in ms, from junction-loadtest's report: percentile P
+percentile() {
+  awk -v p="$1 %" 'index($0, p " in") { print $(NF - 1) }' "$scratch/load.txt"
+}
 read -r -a server_args <<<"${JUNCTION_SERVER_ARGS:-}"
 echo "| round | server | calls/s | p50 / p90 / p99 ms | server CPU µs a call | load generator CPU µs a call |"
 echo "|---|---|---|---|---|---|"
@@ -61,11 +65,9 @@ for round in $(seq "$repeats"); do
     wait "$server" 2>/dev/null || true
     server=""
     rate=$(awk '/Requests\/sec/ { print $2 }' "$scratch/load.txt")
-    pct() { awk -v p="$1 %" 'index($0, p " in") { print $(NF - 1) }' "$scratch/load.txt"; }
-    awk -v r="$round" -v j="$jar" -v rate="$rate" -v s="$s1 - $s0" -v l="$l1 - $l0" \
-      -v p50="$(pct 50)" -v p90="$(pct 90)" -v p99="$(pct 99)" \
-      'BEGIN { split(s, a, " - "); split(l, b, " - "); s = a[1] - a[2]; l = b[1] - b[2]
-        printf "| %d | %s | %.0f | %s / %s / %s | %.0f | %.0f |\n", r, j, rate, p50, p90, p99,
-        s / 30 / rate * 1e6, l / 30 / rate * 1e6 }'
+    awk -v r="$round" -v j="$jar" -v rate="$rate" -v s0="$s0" -v s1="$s1" -v l0="$l0" -v l1="$l1" \
+      -v p50="$(percentile 50)" -v p90="$(percentile 90)" -v p99="$(percentile 99)" \
+      'BEGIN { printf "| %d | %s | %.0f | %s / %s / %s | %.0f | %.0f |\n", r, j, rate, p50, p90, p99,
+        (s1 - s0) / 30 / rate * 1e6, (l1 - l0) / 30 / rate * 1e6 }'
   done
 done

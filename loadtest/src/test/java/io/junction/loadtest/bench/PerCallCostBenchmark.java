@@ -136,7 +136,6 @@ public final class PerCallCostBenchmark {
     return System.getenv().getOrDefault("BIG_MLP_BATCHING", BIG_BATCHING);
   }
 
-  /** The batch-friendly model of the batching target: 512→2048→2048→512, ~24 MB. */
   /** The "1 MiB" comparison's model: an identity of [n, 3, 224, 224] FP32 images, 602,112 bytes a row in and out. */
   static byte[] imageModel() {
     return new OnnxModelBuilder("image")
@@ -147,6 +146,7 @@ public final class PerCallCostBenchmark {
 
   static final String IMAGE_CONFIG = "max_batch_size: 8\n";
 
+  /** The batch-friendly model of the batching target: 512→2048→2048→512, ~24 MB. */
   static DeepMlp bigMlp() {
     return DeepMlp.seeded(1, BIG_WIDTH, 2048, 2048, BIG_WIDTH);
   }
