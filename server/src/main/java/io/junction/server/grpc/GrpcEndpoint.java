@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * services plus server reflection (v1 and v1alpha).
  *
  * <p>Threads: the methods named as running on the transport thread (the inference calls) run where the event
- * loop reads them; every other method runs on the {@code junction-grpc} executor ({@link CallExecutorInterceptor}).
+ * loop reads them, unless their connection sends requests of {@link #OFFLOAD_REQUEST_BYTES} or more; every other
+ * method runs on the {@code junction-grpc} executor ({@link CallPlacement}).
  *
  * <p>Ownership: this class creates and owns the boss and worker event loop groups (epoll where the
  * platform has it, NIO elsewhere) and the {@code junction-grpc} executor that runs service methods;
@@ -46,6 +47,12 @@ import org.slf4j.LoggerFactory;
 public final class GrpcEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcEndpoint.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 30;
+  /**
+   * The request size from which a connection's inference calls run on the executor rather than the event loop:
+   * between the 110 KB images that run faster on the event loop and the 602 KB ones that run faster on the
+   * executor (BENCHMARKS.md, "The 602 KB regression").
+   */
+  static final int OFFLOAD_REQUEST_BYTES = 256 * 1024;
 
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -82,8 +89,7 @@ public final class GrpcEndpoint implements AutoCloseable {
         .channelType(channel)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        // Every callback where it arrives; CallExecutorInterceptor (outermost, below) moves the calls of the other
-        // methods to callExecutor.
+        // Every callback where it arrives, unless CallPlacement (below) chooses callExecutor for the call.
         .executor(MoreExecutors.directExecutor())
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
@@ -121,7 +127,10 @@ public final class GrpcEndpoint implements AutoCloseable {
     for (int i = interceptors.size() - 1; i >= 0; i--) {
       builder.intercept(interceptors.get(i));
     }
-    builder.intercept(new CallExecutorInterceptor(callExecutor, onTransportThread));
+    CallPlacement placement = new CallPlacement(callExecutor, onTransportThread, OFFLOAD_REQUEST_BYTES);
+    builder.callExecutor(placement)
+        .addTransportFilter(placement.connections())
+        .addStreamTracerFactory(placement.requestSizes());
     builder.addService(ProtoReflectionServiceV1.newInstance());
     addV1AlphaReflection(builder);
     this.server = builder.build();

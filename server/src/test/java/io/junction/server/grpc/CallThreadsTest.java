@@ -28,9 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Where a call's callbacks run: the methods named for the transport thread on the event loop that read them, every
- * other one on the call executor, one callback at a time, in the call's context, and a handler that throws there
- * fails its call alone. A real endpoint over loopback, with a service whose methods answer with what they saw.
+ * Where a call's callbacks run: the methods named for the transport thread on the event loop that read them (unless
+ * their connection's last request was large), every other one on the call executor, one callback at a time, in the
+ * call's context, and a handler that throws there fails its call alone. A real endpoint over loopback, with a service whose methods answer with what they saw.
  */
 class CallThreadsTest {
   private static final String SERVICE = "test.Threads";
@@ -84,6 +84,27 @@ class CallThreadsTest {
   }
 
   @Test
+  void aConnectionThatSendsLargeRequestsHasItsNextCallsRunOnTheExecutorUntilItSendsASmallOne() throws Exception {
+    String large = "x".repeat(GrpcEndpoint.OFFLOAD_REQUEST_BYTES);
+    assertThat(call(channel, ON_TRANSPORT, large)).as("the connection's first large request: sizes are known late")
+        .startsWith("junction-grpc-io-");
+    assertThat(call(channel, ON_TRANSPORT, large)).matches("junction-grpc-\\d+\\|true");
+    assertThat(call(channel, ON_TRANSPORT, "hello")).as("the call that sends a small request still follows the last")
+        .matches("junction-grpc-\\d+\\|true");
+    assertThat(call(channel, ON_TRANSPORT, "hello")).startsWith("junction-grpc-io-");
+
+    ManagedChannel other = NettyChannelBuilder.forAddress("127.0.0.1", endpoint.port()).usePlaintext().build();
+    try {
+      call(channel, ON_TRANSPORT, large);
+      assertThat(call(other, ON_TRANSPORT, "hello")).as("another connection is not moved")
+          .startsWith("junction-grpc-io-");
+      assertThat(call(channel, ON_TRANSPORT, "hello")).startsWith("junction-grpc-").doesNotStartWith("junction-grpc-io-");
+    } finally {
+      other.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void aHandlerThatThrowsOnTheExecutorFailsItsCallAlone() {
     assertThatThrownBy(() -> call(THROWS)).isInstanceOfSatisfying(StatusRuntimeException.class,
         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN));
@@ -101,8 +122,12 @@ class CallThreadsTest {
   }
 
   private String call(MethodDescriptor<String, String> method) {
-    return ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-        "hello");
+    return call(channel, method, "hello");
+  }
+
+  private static String call(ManagedChannel over, MethodDescriptor<String, String> method, String request) {
+    return ClientCalls.blockingUnaryCall(over, method, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        request);
   }
 
   private static MethodDescriptor<String, String> method(String name) {
