@@ -269,11 +269,13 @@ class LoadTestTest {
     JsonObject report = run("--model", "mlp", "--rps", "100", "-z", "2s");
     assertThat(report.get("count").getAsLong()).isEqualTo(200);
     assertThat(report.get("total").getAsLong()).isBetween(1_900_000_000L, 4_000_000_000L);
-    // Pacing: every request started less than 50 ms after its slot (parking is accurate to ~1 ms; the
-    // bound leaves room for a descheduled thread on a loaded CI machine).
-    // (the worst of the 200, and their p99, which is never above it).
-    assertThat(report.get("pacingErrorNs").getAsLong()).isLessThan(50_000_000L);
-    assertThat(report.get("pacingErrorP99Ns").getAsLong()).isBetween(0L, report.get("pacingErrorNs").getAsLong());
+    // Pacing: 99 % of the requests started less than 50 ms after their slot, and none fell behind its timeline by
+    // half a second (parking is accurate to ~1 ms; the bounds leave room for a descheduled thread or a pause of the
+    // JVM on a loaded 2-core CI machine, which once delayed the worst start by 50.4 ms; a generator that drifts from
+    // its schedule falls behind by seconds).
+    assertThat(report.get("pacingErrorP99Ns").getAsLong()).isBetween(0L, 50_000_000L);
+    assertThat(report.get("pacingErrorNs").getAsLong()).isBetween(report.get("pacingErrorP99Ns").getAsLong(),
+        500_000_000L);
   }
 
   @Test
