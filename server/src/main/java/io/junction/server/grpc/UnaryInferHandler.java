@@ -149,8 +149,9 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
         return;
       }
       // Never run here: this is the event loop that read the call, whose every connection a model's run would hold
-      // up, or, for a large request, the lane, whose few threads parse the next ones (letting them run lone calls
-      // gained nothing for 602 KB requests: BENCHMARKS.md, "The 602 KB regression, bisected").
+      // up; the call executor, for a connection that sends large requests (CallPlacement), whose few threads serve
+      // every such call; or, for a large request, the lane, whose few threads parse the next ones (letting them run
+      // lone calls gained nothing for 602 KB requests: BENCHMARKS.md, "The 602 KB regression, bisected").
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
           RequestMetadata.deadlineNanos(context), () -> cancelled, span, false);
       CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(parsed), requestContext);
