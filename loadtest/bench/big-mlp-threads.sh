@@ -8,37 +8,24 @@
 # Usage, from the repository root after `mvn -q -B install -DskipTests`: loadtest/bench/big-mlp-threads.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=loadtest/bench/servers.sh
+. loadtest/bench/servers.sh
 cp=$(loadtest/bench/bench-classpath.sh)
 scratch=$(mktemp -d /tmp/junction-big-threads-XXXXXX)
 server=""
 cleanup() {
-  if [ -n "$server" ]; then
-    kill -TERM "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  stop_server "$server"
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-java -cp "$cp" io.junction.loadtest.bench.BigMlpRepository "$scratch/repo" # prints the batching config
-pin_server=()
-pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 1)
-  pin_load=(taskset -c 0)
-fi
-"${pin_server[@]}" java -jar "${JUNCTION_JAR:-server/target/junction-server.jar}" --model-repository "$scratch/repo" --cpu-slots 1 \
-  --grpc-port 8101 --http-port 8102 >"$scratch/server.log" 2>&1 &
+java -cp "$cp" io.junction.loadtest.bench.BenchRepository "$scratch/repo" big # prints the batching config
+grpc_port=$(free_port)
+http_port=$(free_port)
+"${server_core[@]}" java -jar "${JUNCTION_JAR:-server/target/junction-server.jar}" --model-repository "$scratch/repo" \
+  --cpu-slots 1 --grpc-port "$grpc_port" --grpc-address 127.0.0.1 --http-port "$http_port" >"$scratch/server.log" 2>&1 &
 server=$!
-for _ in $(seq 60); do
-  grep -q "serving gRPC on" "$scratch/server.log" 2>/dev/null && break
-  sleep 1
-done
-if ! grep -q "serving gRPC on" "$scratch/server.log"; then
-  echo "the server did not start within 60 s:" >&2
-  cat "$scratch/server.log" >&2
-  exit 1
-fi
-"${pin_load[@]}" java -jar loadtest/target/junction-loadtest.jar --target localhost:8101 --insecure --model big \
+await_ready "$http_port" "$server" "$scratch/server.log" "${JUNCTION_JAR:-server/target/junction-server.jar}"
+"${load_core[@]}" java -jar loadtest/target/junction-loadtest.jar --target "localhost:$grpc_port" --insecure --model big \
   -c 64 -z 70s >"$scratch/load.txt" 2>&1 &
 load=$!
 sleep 45 # the load generator's and the server's JITs settle first

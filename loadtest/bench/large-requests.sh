@@ -23,14 +23,11 @@ cp=$(loadtest/bench/bench-classpath.sh)
 scratch=$(mktemp -d /tmp/junction-large-XXXXXX)
 server=""
 cleanup() {
-  if [ -n "$server" ]; then
-    kill -TERM "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  stop_server "$server"
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-java -cp "$cp" io.junction.loadtest.bench.ImageRepository "$scratch/repo"
+java -cp "$cp" io.junction.loadtest.bench.BenchRepository "$scratch/repo" image
 # CPU seconds a process (all its threads) has used so far.
 cpu_seconds() {
   awk -v tick="$(getconf CLK_TCK)" '{ print ($14 + $15) / tick }' "/proc/$1/stat"
@@ -61,8 +58,7 @@ for round in $(seq "$repeats"); do
     s1=$(cpu_seconds "$server")
     l1=$(cpu_seconds "$load")
     wait "$load"
-    kill -TERM "$server"
-    wait "$server" 2>/dev/null || true
+    stop_server "$server"
     server=""
     rate=$(awk '/Requests\/sec/ { print $2 }' "$scratch/load.txt")
     awk -v r="$round" -v j="$jar" -v rate="$rate" -v s0="$s0" -v s1="$s1" -v l0="$l0" -v l1="$l1" \

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 # What the shell benchmarks that start Junction servers and load them share; sourced from the repository root by
-# side-by-side.sh, profile-per-call.sh and large-requests.sh, not run.
+# side-by-side.sh, profile-per-call.sh, large-requests.sh and big-mlp-threads.sh, not run.
 
 # Servers on core 1, load generators and receivers on core 0, where the machine has two cores and taskset.
 server_core=()
@@ -17,6 +17,14 @@ free_port() {
 # Calls a server has answered successfully so far: ANSWERED HTTP_PORT
 answered() {
   curl -sf "localhost:$1/metrics" | awk '/^nv_inference_request_success\{/ { n += $2 } END { printf "%d", n }'
+}
+
+# Stops a server, if one is named, and waits for it to exit (it flushes what it holds as it stops): stop_server PID
+stop_server() {
+  if [ -n "${1:-}" ]; then
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
 }
 
 # Waits up to a minute for a server to be ready; if it exits or never gets there, says so with the end of its log
