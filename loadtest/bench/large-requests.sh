@@ -5,7 +5,8 @@
 # core 0. Each run warms for WARM seconds (default 60), then measures 60 s: calls a second, the latency percentiles,
 # and, over 30 s inside that window, the CPU each process spends a call (server and load generator, from /proc).
 # The builds run in turn, REPEATS rounds (default 2), so that a drift of this VM's speed hits each alike.
-# JUNCTION_SERVER_ARGS='--opt val' adds options to every server.
+# JUNCTION_SERVER_ARGS='--opt val' adds options to every server; LOAD_ARGS='--opt val' to every load generator, e.g.
+# LOAD_ARGS='--call inference.GRPCInferenceService/ModelStreamInfer' sends the requests over one stream per caller.
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/large-requests.sh [REPEATS] JAR...      e.g. large-requests.sh 3 /tmp/before.jar server/target/junction-server.jar
 set -euo pipefail
@@ -37,6 +38,7 @@ percentile() {
   awk -v p="$1 %" 'index($0, p " in") { print $(NF - 1) }' "$scratch/load.txt"
 }
 read -r -a server_args <<<"${JUNCTION_SERVER_ARGS:-}"
+read -r -a load_args <<<"${LOAD_ARGS:-}"
 echo "| round | server | calls/s | p50 / p90 / p99 ms | server CPU µs a call | load generator CPU µs a call |"
 echo "|---|---|---|---|---|---|"
 for round in $(seq "$repeats"); do
@@ -49,7 +51,7 @@ for round in $(seq "$repeats"); do
     server=$!
     await_ready "$http_port" "$server" "$scratch/server.log" "$jar"
     "${load_core[@]}" java -jar loadtest/target/junction-loadtest.jar --target "localhost:$grpc_port" --insecure --model image \
-      -c 4 --warmup "${warm}s" -z 60s >"$scratch/load.txt" 2>&1 &
+      -c 4 --warmup "${warm}s" -z 60s "${load_args[@]}" >"$scratch/load.txt" 2>&1 &
     load=$!
     sleep $((warm + 15))
     s0=$(cpu_seconds "$server")

@@ -28,7 +28,9 @@ import java.util.concurrent.Executor;
  * only once its message arrives, after its executor is chosen, so the choice follows the connection: a call of
  * an inference method runs on the executor when the last request its connection sent to one of them was
  * {@code offloadBytes} or more. A client that sends large and small requests on one connection moves between
- * the two a call late, which costs either side a little and is never wrong.
+ * the two a call late, which costs either side a little and is never wrong. A ModelStreamInfer stream is placed
+ * once, when it starts; streams of 602 KB requests measured as fast on the event loop as on the executor
+ * (BENCHMARKS.md, "Large requests over streams").
  */
 final class CallPlacement implements ServerCallExecutorSupplier {
   /** Where placement's memory of a connection lives: in its transport attributes, which every call sees. */
