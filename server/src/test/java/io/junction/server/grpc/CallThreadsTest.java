@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Where a call's callbacks run: the methods named for the transport thread on the event loop that read them (unless
  * their connection's last request was large), every other one on the call executor, one callback at a time, in the
- * call's context, and a handler that throws there fails its call alone. A real endpoint over loopback, with a service whose methods answer with what they saw.
+ * call's context, and a handler that throws there fails its call alone. A real endpoint over loopback, with a
+ * service whose methods answer with what they saw.
  */
 class CallThreadsTest {
   private static final String SERVICE = "test.Threads";
