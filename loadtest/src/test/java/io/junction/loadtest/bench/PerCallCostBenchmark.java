@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  *       the big MLP 512→2048→2048→512 with batching at 64 callers against 1 / (1/E + 1/L1) and against
  *       batching off, with where its CPU a row went (ONNX Runtime's runs by the model's batch statistics, which
  *       are wall time and so include what other threads took of the core meanwhile, and the rest); the demo
- *       {@code mlp} (8→4) at 16 callers and at 1 caller against E, and at 16 callers
+ *       {@code mlp} (8→4) at 16 callers and at 1 caller against E (at 16 callers also a call's mean time inside
+ *       Junction, queued and in all, by the model's statistics, beside its whole time at the caller), and at 16 callers
  *       over ModelStreamInfer (one stream per caller) against E's streams; a 1 MiB
  *       identity call against E; tracing off, default, 100 % and 1 % sampling exported over OTLP/gRPC;
  *       payload logging of every call (inputs and outputs) to gzip JSON-lines files against logging off.
@@ -197,7 +198,8 @@ public final class PerCallCostBenchmark {
         + "| tiny streams c=16 J / E /s | ratio | CPU µs/call J / E | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
-        + "| payload log off / 100 % /s | ratio |";
+        + "| payload log off / 100 % /s | ratio "
+        + "| tiny c=16 µs a call in Junction (queued) / whole |";
     System.out.println(header);
     System.out.println("|---".repeat((int) header.chars().filter(c -> c == '|').count() - 1) + "|");
     // Repetition 0 warms every server's JIT at the exact load it will be measured at; it is not reported.
@@ -218,7 +220,13 @@ public final class PerCallCostBenchmark {
       Limits limits = warming || !sections.contains("big")
           ? new Limits(Double.NaN, Double.NaN) : limits(bigFile, bestBatch, (int) Math.round(meanBatch));
       Load.Result[] plain = interleaved("plain", bigPlain, 64, junction);
+      ServerTimes smallBefore = sections.contains("small") ? serverTimes(junction, "mlp") : null;
       Load.Result[] small = interleaved("small", tiny, 16, echo, junction);
+      // A call's mean time inside Junction (by its statistics: from its request decoded to its model run's end)
+      // beside its whole time at the caller (16 callers / rate, Little's law): what is not inside is the transport's
+      // and the load generator's, where a server that answers promptly cannot make its calls wait less.
+      ServerTimes inside = smallBefore == null
+          ? new ServerTimes(0, 0, 0) : serverTimes(junction, "mlp").minus(smallBefore);
       Load.Result[] one = interleaved("one", tiny, 1, echo, junction);
       Load.Result[] streams = interleaved("stream", InferMethod.MODEL_STREAM_INFER, tiny, 16, echo, junction);
       Load.Result[] large = interleaved("large", image, 4, echo, junction);
@@ -239,7 +247,8 @@ public final class PerCallCostBenchmark {
               + "| %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
-              + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f |%n",
+              + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f "
+              + "| %.0f (%.0f) / %.0f |%n",
           r, eBig.callsPerSecond(), l1, limits.atBatch(), b.callsPerSecond(), meanBatch, target,
           b.callsPerSecond() / target,
           ceiling,
@@ -258,7 +267,8 @@ public final class PerCallCostBenchmark {
           tracing[3].callsPerSecond() / tracing[0].callsPerSecond(),
           tracing[0].serverCpuMicrosPerCall(), tracing[2].serverCpuMicrosPerCall(), tracing[3].serverCpuMicrosPerCall(),
           payload[0].callsPerSecond(), payload[1].callsPerSecond(),
-          payload[1].callsPerSecond() / payload[0].callsPerSecond());
+          payload[1].callsPerSecond() / payload[0].callsPerSecond(),
+          inside.meanMicros(), inside.meanQueueMicros(), 16 * 1e6 / small[1].callsPerSecond());
       if (failures > 0) {
         System.out.println("(" + failures + " failed calls in this repetition: its figures are not comparable)");
         failures = 0;
@@ -327,6 +337,35 @@ public final class PerCallCostBenchmark {
     // C2 on one shared core needs tens of seconds of a server's own load before its figures settle.
     return Load.closedLoop(endpoint.channel(), method, request, callers, warming ? firstWarmupMillis : warmupMillis / 2,
         measureMillis, endpoint::cpuNanos);
+  }
+
+  /** A model's successful requests over all its versions: how many, and their nanoseconds in Junction and queued. */
+  private record ServerTimes(long calls, long nanos, long queueNanos) {
+    ServerTimes minus(ServerTimes earlier) {
+      return new ServerTimes(calls - earlier.calls, nanos - earlier.nanos, queueNanos - earlier.queueNanos);
+    }
+
+    double meanMicros() {
+      return calls == 0 ? Double.NaN : nanos / 1000.0 / calls;
+    }
+
+    double meanQueueMicros() {
+      return calls == 0 ? Double.NaN : queueNanos / 1000.0 / calls;
+    }
+  }
+
+  private static ServerTimes serverTimes(Endpoint endpoint, String model) {
+    long calls = 0;
+    long nanos = 0;
+    long queueNanos = 0;
+    for (ModelStatistics s : GRPCInferenceServiceGrpc.newBlockingStub(endpoint.channel())
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStatsList()) {
+      calls += s.getInferenceStats().getSuccess().getCount();
+      nanos += s.getInferenceStats().getSuccess().getNs();
+      queueNanos += s.getInferenceStats().getQueue().getNs();
+    }
+    return new ServerTimes(calls, nanos, queueNanos);
   }
 
   /** A model version's statistics: rows run, executions, and nanoseconds of ONNX Runtime's runs over all batches. */
