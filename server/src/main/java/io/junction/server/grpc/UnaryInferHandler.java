@@ -129,16 +129,20 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
           if (failure != null) {
             refuse(Status.INTERNAL.withDescription("the request could not be parsed: " + failure));
           } else {
-            proceed(parsed, span);
+            proceed(parsed, span, false);
           }
         });
       } else {
-        proceed(received, span);
+        proceed(received, span, TransportThread.isCurrent());
       }
     }
 
-    /** Hands a parsed request to the pipeline, or answers a refused one; on whichever thread parsed it. */
-    private void proceed(ReceivedRequest received, Span span) {
+    /**
+     * Hands a parsed request to the pipeline, or answers a refused one; on whichever thread parsed it.
+     *
+     * @param onEventLoop whether this is the event loop that read the call, where a short model may run
+     */
+    private void proceed(ReceivedRequest received, Span span, boolean onEventLoop) {
       if (received instanceof ReceivedRequest.Refused refused) {
         refuse(Status.fromCode(refused.code()).withDescription(StatusTranslator.bounded(refused.message())));
         return;
@@ -148,12 +152,15 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
         parsed.memory().release();
         return;
       }
-      // Never run here: this is the event loop that read the call, whose every connection a model's run would hold
-      // up; the call executor, for a connection that sends large requests (CallPlacement), whose few threads serve
-      // every such call; or, for a large request, the lane, whose few threads parse the next ones (letting them run
-      // lone calls gained nothing for 602 KB requests: BENCHMARKS.md, "The 602 KB regression, bisected").
+      // On the event loop that read the call, a lone request of a model whose runs are short (under 100 µs on
+      // average, a device slot free, nothing waiting: DynamicBatcher) runs right here. The demo mlp at 16 callers
+      // served 1.14-1.33 of the echo's calls so, against 0.91-1.08 with every run handed to the device's thread
+      // (BENCHMARKS.md, "Short runs on the event loop"); such a run holds the loop no longer than decoding a large
+      // request does. Never on the call executor, for a connection that sends large requests (CallPlacement), whose
+      // few threads serve every such call, nor on the lane, whose few threads parse the next large requests
+      // (letting them run lone calls gained nothing for 602 KB requests: "The 602 KB regression, bisected").
       RequestContext requestContext = new RequestContext(RequestMetadata.headers(headers),
-          RequestMetadata.deadlineNanos(context), () -> cancelled, span, false);
+          RequestMetadata.deadlineNanos(context), () -> cancelled, span, onEventLoop);
       CompletableFuture<InferenceOutcome> pending = pipeline.infer(InferCallDecoder.decode(parsed), requestContext);
       answer = pending;
       if (cancelled) {

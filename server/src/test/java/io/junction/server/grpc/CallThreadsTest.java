@@ -70,17 +70,21 @@ class CallThreadsTest {
     endpoint.close(Duration.ofSeconds(2));
   }
 
-  /** Answers "thread name | whether the call's deadline is in the current context". */
+  /**
+   * Answers "thread name | whether the call's deadline is in the current context | whether the thread is a transport
+   * thread" (where a short model may run its lone requests).
+   */
   private static void whereAmI(String request, io.grpc.stub.StreamObserver<String> out) {
-    out.onNext(Thread.currentThread().getName() + "|" + (Context.current().getDeadline() != null));
+    out.onNext(Thread.currentThread().getName() + "|" + (Context.current().getDeadline() != null) + "|"
+        + TransportThread.isCurrent());
     out.onCompleted();
   }
 
   @Test
   void namedMethodsRunOnTheEventLoopAndTheOthersOnTheExecutorInTheCallsContext() {
     for (int i = 0; i < 20; i++) {
-      assertThat(call(ON_TRANSPORT)).matches("junction-grpc-io-\\d+\\|true");
-      assertThat(call(ON_EXECUTOR)).matches("junction-grpc-\\d+\\|true");
+      assertThat(call(ON_TRANSPORT)).matches("junction-grpc-io-\\d+\\|true\\|true");
+      assertThat(call(ON_EXECUTOR)).matches("junction-grpc-\\d+\\|true\\|false");
     }
   }
 
@@ -89,9 +93,9 @@ class CallThreadsTest {
     String large = "x".repeat(GrpcEndpoint.OFFLOAD_REQUEST_BYTES);
     assertThat(call(channel, ON_TRANSPORT, large)).as("the connection's first large request: sizes are known late")
         .startsWith("junction-grpc-io-");
-    assertThat(call(channel, ON_TRANSPORT, large)).matches("junction-grpc-\\d+\\|true");
+    assertThat(call(channel, ON_TRANSPORT, large)).matches("junction-grpc-\\d+\\|true\\|false");
     assertThat(call(channel, ON_TRANSPORT, "hello")).as("the call that sends a small request still follows the last")
-        .matches("junction-grpc-\\d+\\|true");
+        .matches("junction-grpc-\\d+\\|true\\|false");
     assertThat(call(channel, ON_TRANSPORT, "hello")).startsWith("junction-grpc-io-");
 
     ManagedChannel other = NettyChannelBuilder.forAddress("127.0.0.1", endpoint.port()).usePlaintext().build();
