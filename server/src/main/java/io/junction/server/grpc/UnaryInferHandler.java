@@ -154,7 +154,7 @@ final class UnaryInferHandler implements ServerCallHandler<ReceivedRequest, Mode
       }
       // On the event loop that read the call, a lone request of a model whose runs are short (under 100 µs on
       // average, a device slot free, nothing waiting: DynamicBatcher) runs right here. The demo mlp at 16 callers
-      // served 1.14-1.33 of the echo's calls so, against 0.91-1.08 with every run handed to the device's thread
+      // served 1.06-1.39 of the echo's calls so, against 0.91-1.10 with every run handed to the device's thread
       // (BENCHMARKS.md, "Short runs on the event loop"); such a run holds the loop no longer than decoding a large
       // request does. Never on the call executor, for a connection that sends large requests (CallPlacement), whose
       // few threads serve every such call, nor on the lane, whose few threads parse the next large requests
