@@ -82,7 +82,8 @@ public final class GrpcEndpoint implements AutoCloseable {
     Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     int cores = Runtime.getRuntime().availableProcessors();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-grpc-boss", true), io);
-    this.workers = new MultiThreadIoEventLoopGroup(cores, TransportThread.factory("junction-grpc-io"), io);
+    this.workers = new MultiThreadIoEventLoopGroup(cores,
+        new NamedThreadFactory("junction-grpc-io", true, TransportThread::new), io);
     this.callExecutor = Executors.newFixedThreadPool(Math.max(2, cores), new NamedThreadFactory("junction-grpc", true));
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
