@@ -18,7 +18,7 @@ import java.util.concurrent.Executor;
  * and callbacks on the executor returned, one at a time, in order, in the call's context; null leaves the call
  * where it is. An inference call on the transport thread decodes, validates and queues its request, which goes
  * to the model's batcher or device without a hop, and runs it there when it is a lone request of a model whose runs
- * take under 100 µs (UnaryInferHandler); that work is bounded and never blocks (models load asynchronously, requests
+ * take under 100 µs (UnaryInferHandler, StreamInferSession); that work is bounded and never blocks (models load asynchronously, requests
  * from {@code --grpc-large-request-bytes} are parsed on the {@link LargeRequestLane}).
  * The other methods may block or take long (repository loads, admin changes, health watches, reflection), so
  * they get the executor's threads.

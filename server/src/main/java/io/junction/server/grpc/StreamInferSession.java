@@ -110,8 +110,11 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
     // Each streamed request gets its own span under the stream's server span.
     Span span = requestSpans.apply(
         tracer.spanBuilder(SpanNames.STREAM_REQUEST).setParent(trace).setSpanKind(SpanKind.INTERNAL).startSpan());
+    // As for ModelInfer (UnaryInferHandler): on the event loop that read it, a lone request of a model whose runs
+    // are short runs right here, and its answer goes out from here; on the lane it is handed to the device.
     CompletableFuture<InferenceOutcome> outcome = pipeline.infer(InferCallDecoder.decode(parsed),
-        new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span, false));
+        new RequestContext(headers, RequestMetadata.deadlineNanos(context), context::isCancelled, span,
+            TransportThread.isCurrent()));
     inFlight.add(outcome);
     return outcome.handle((o, cancelled) -> {
       inFlight.remove(outcome);
