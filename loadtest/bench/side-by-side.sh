@@ -18,6 +18,7 @@
 #   default  --tracing true, no exporter (the SDK's configuration without OTEL_* settings)
 #   otlp     every call traced (always_on), exported over OTLP/gRPC to a receiver on core 0 that only counts
 #   otlp1    1 % of calls traced (traceidratio 0.01), exported the same way
+#   payload  --tracing false, every call's inputs and outputs logged to gzip JSON lines in a directory of its own
 # e.g. loadtest/bench/side-by-side.sh -w 150 -m 30 -r 2 off otlp otlp1
 #      loadtest/bench/side-by-side.sh otlp otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512
 #      loadtest/bench/side-by-side.sh -a '--trace-calls 0.01' otlp+OTEL_TRACES_SAMPLER=parentbased_always_off%old.jar \
@@ -38,11 +39,11 @@ while getopts "w:m:r:c:M:a:" opt; do
     c) callers=$OPTARG ;;
     M) model=$OPTARG ;;
     a) load_args=$OPTARG ;;
-    *) sed -n '2,27p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,27p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,25p' "$0" >&2; exit 2; }
 
 # shellcheck source=loadtest/bench/servers.sh
 . loadtest/bench/servers.sh
@@ -63,6 +64,7 @@ cleanup() {
     kill "$otlp_receiver_pid" 2>/dev/null || true
     wait "$otlp_receiver_pid" 2>/dev/null || true
   fi
+  if [ ${#payload_dirs[@]} -gt 0 ]; then rm -rf "${payload_dirs[@]}"; fi
 }
 trap cleanup EXIT
 
@@ -72,6 +74,7 @@ if printf '%s\n' "$@" | grep -q '^otlp'; then
 fi
 
 names=()
+payload_dirs=()
 pids=()
 http_ports=()
 grpc_ports=()
@@ -94,8 +97,12 @@ for config in "$@"; do
     IFS=+ read -r -a settings <<<"${spec#*+}"
   fi
   tracing=true
+  server_args=()
   case $preset in
     off) tracing=false ;;
+    payload) tracing=false
+      payload_dirs+=("$(mktemp -d)")
+      server_args=(--payload-log-dir "${payload_dirs[-1]}") ;;
     default) ;;
     otlp) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=always_on
       "${settings[@]}") ;;
@@ -106,7 +113,7 @@ for config in "$@"; do
   grpc=$(free_port)
   http=$(free_port)
   env "${settings[@]}" "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$repo" \
-    --grpc-address 127.0.0.1 --grpc-port "$grpc" --http-port "$http" --cpu-slots 1 --tracing "$tracing" \
+    --grpc-address 127.0.0.1 --grpc-port "$grpc" --http-port "$http" --cpu-slots 1 --tracing "$tracing" "${server_args[@]}" \
     >"${TMPDIR:-/tmp}/side-by-side-${#names[@]}.log" 2>&1 &
   children+=($!)
   pids+=($!)

@@ -1,5 +1,6 @@
 package io.junction.server.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -28,6 +29,7 @@ import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.telemetry.SpanNames;
+import io.junction.server.tensor.TensorJson;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -91,6 +93,7 @@ public final class RestApi {
   private final UnaryOperator<Span> requestSpans;
   private final OutcomeTracker outcomes;
   private final TextMapPropagator propagator;
+  private final JsonFactory json = TensorJson.newFactory();
 
   /**
    * @param repositoryGuard who may load and unload: the admin token (the HTTP port has no client
@@ -375,7 +378,7 @@ public final class RestApi {
         return;
       }
       try {
-        RestInferCodec.Encoded answer = RestInferCodec.encode(o, decoded.allBinary(), decoded.binaryOutputs());
+        RestInferCodec.Encoded answer = RestInferCodec.encode(json, o, decoded.allBinary(), decoded.binaryOutputs());
         if (answer.binary()) {
           headers.put(RestInferCodec.HEADER_LENGTH, Integer.toString(answer.jsonLength()));
         }

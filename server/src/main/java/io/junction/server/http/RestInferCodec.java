@@ -1,9 +1,10 @@
 package io.junction.server.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-import com.google.gson.stream.JsonWriter;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferenceCall;
 import io.junction.server.inference.InferenceOutcome;
@@ -19,7 +20,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -277,55 +277,62 @@ final class RestInferCodec {
     return Tensor.fixed(name, type, shape, data.encode(label, name, type));
   }
 
-  /** A successful outcome as Triton answers it: JSON, and binary data after it for outputs that asked. */
-  static Encoded encode(InferenceOutcome outcome, boolean allBinary, Set<String> binaryOutputs) {
+  /**
+   * A successful outcome as Triton answers it: JSON, and binary data after it for outputs that asked.
+   *
+   * @param json the owner's factory ({@link TensorJson#newFactory()})
+   */
+  static Encoded encode(JsonFactory json, InferenceOutcome outcome, boolean allBinary, Set<String> binaryOutputs) {
     var result = outcome.result();
     List<byte[]> binary = new ArrayList<>();
-    ByteArrayOutputStream json = new ByteArrayOutputStream();
-    try (JsonWriter w = new JsonWriter(new OutputStreamWriter(json, StandardCharsets.UTF_8))) {
-      w.setStrictness(Strictness.LENIENT); // NaN and infinities are written as such, as Triton does
-      w.beginObject();
-      w.name("model_name").value(result.modelName());
-      w.name("model_version").value(Long.toString(result.modelVersion()));
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    try (JsonGenerator g = json.createGenerator(body)) { // NaN and infinities are written as such, as Triton does
+      g.writeStartObject();
+      g.writeStringField("model_name", result.modelName());
+      g.writeStringField("model_version", Long.toString(result.modelVersion()));
       if (!result.id().isEmpty()) {
-        w.name("id").value(result.id());
+        g.writeStringField("id", result.id());
       }
       RouteDecision route = outcome.route();
       if (route != null) {
-        w.name("parameters").beginObject().name("junction_route").value(route.route().name())
-            .name("junction_variant").value(route.variant().name()).endObject();
+        g.writeObjectFieldStart("parameters");
+        g.writeStringField("junction_route", route.route().name());
+        g.writeStringField("junction_variant", route.variant().name());
+        g.writeEndObject();
       }
-      w.name("outputs").beginArray();
+      g.writeArrayFieldStart("outputs");
       for (Tensor output : result.outputs()) {
-        w.beginObject();
-        w.name("name").value(output.name());
-        w.name("datatype").value(output.dataType().wireName());
-        w.name("shape").beginArray();
+        g.writeStartObject();
+        g.writeStringField("name", output.name());
+        g.writeStringField("datatype", output.dataType().wireName());
+        g.writeArrayFieldStart("shape");
         for (int d = 0; d < output.rank(); d++) {
-          w.value(output.dim(d));
+          g.writeNumber(output.dim(d));
         }
-        w.endArray();
+        g.writeEndArray();
         if (allBinary || binaryOutputs.contains(output.name())) {
           byte[] bytes = raw(output);
           binary.add(bytes);
-          w.name("parameters").beginObject().name(BINARY_DATA_SIZE).value(bytes.length).endObject();
+          g.writeObjectFieldStart("parameters");
+          g.writeNumberField(BINARY_DATA_SIZE, bytes.length);
+          g.writeEndObject();
         } else {
-          w.name("data");
-          TensorJson.writeData(w, output);
+          g.writeFieldName("data");
+          TensorJson.writeData(g, output);
         }
-        w.endObject();
+        g.writeEndObject();
       }
-      w.endArray();
-      w.endObject();
+      g.writeEndArray();
+      g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    int jsonLength = json.size();
+    int jsonLength = body.size();
     if (binary.isEmpty()) {
-      return new Encoded(json.toByteArray(), jsonLength, false);
+      return new Encoded(body.toByteArray(), jsonLength, false);
     }
-    binary.forEach(json::writeBytes);
-    return new Encoded(json.toByteArray(), jsonLength, true);
+    binary.forEach(body::writeBytes);
+    return new Encoded(body.toByteArray(), jsonLength, true);
   }
 
   private static byte[] raw(Tensor t) {

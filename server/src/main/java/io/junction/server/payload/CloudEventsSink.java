@@ -46,13 +46,13 @@ final class CloudEventsSink implements PayloadSink {
   }
 
   @Override
-  public void write(PayloadRecord r, String json) throws IOException {
+  public void write(PayloadRecord r, byte[] json) throws IOException {
     String id = r.requestId().isEmpty() ? java.util.UUID.randomUUID().toString() : r.requestId();
     send(r, id, REQUEST, json);
     send(r, id, RESPONSE, json);
   }
 
-  private void send(PayloadRecord r, String id, String type, String json) throws IOException {
+  private void send(PayloadRecord r, String id, String type, byte[] json) throws IOException {
     inFlight.removeIf(CompletableFuture::isDone);
     while (inFlight.size() >= IN_FLIGHT) {
       try {
@@ -73,7 +73,7 @@ final class CloudEventsSink implements PayloadSink {
         .header("ce-modelid", r.model() + (r.version().isEmpty() ? "" : "/" + r.version()))
         .header("ce-component", "predictor")
         .header("ce-endpoint", r.variant().isEmpty() ? "default" : r.variant())
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build();
     inFlight.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
       if (error != null || response.statusCode() / 100 != 2) {
         onFailure.run();

@@ -9,6 +9,7 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Context;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,11 +39,11 @@ final class OtlpLogSink implements PayloadSink {
   }
 
   @Override
-  public void write(PayloadRecord r, String json) {
+  public void write(PayloadRecord r, byte[] json) {
     LogRecordBuilder b = logger.logRecordBuilder()
         .setTimestamp(r.timeMillis(), TimeUnit.MILLISECONDS)
         .setSeverity(r.status().equals("OK") ? Severity.INFO : Severity.WARN)
-        .setBody(json)
+        .setBody(new String(json, StandardCharsets.UTF_8))
         .setAttribute(EVENT, "junction.inference.payload")
         .setAttribute(MODEL, r.model())
         .setAttribute(VERSION, r.version())

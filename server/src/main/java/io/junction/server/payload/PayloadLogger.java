@@ -1,12 +1,16 @@
 package io.junction.server.payload;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.Tensor;
+import io.junction.server.tensor.TensorJson;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,8 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   private final Counter dropped;
   private final Counter failures;
   private final Thread writer;
+  /** Used by the writer thread only. */
+  private final JsonFactory json = TensorJson.newFactory();
   /** Calls being recorded now: close waits for them, so the last calls before a shutdown are logged. */
   private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
   /** How long records wait for the writer at most (besides the writing itself). */
@@ -144,7 +150,7 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
    * (a blocking take) would cost every logged call a thread hand-off, more than writing the record.
    */
   private void drain() {
-    java.io.CharArrayWriter buffer = new java.io.CharArrayWriter(1024); // reused: one record at a time
+    java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(1024); // reused: one record at a time
     List<PayloadRecord> batch = new ArrayList<>(1024);
     boolean stopping = false;
     while (!stopping) {
@@ -159,12 +165,16 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
             stopping = true;
             continue;
           }
-          buffer.reset();
-          r.writeJson(buffer);
-          String json = buffer.toString();
+          byte[] line;
+          try {
+            line = json(r, buffer);
+          } catch (IOException | RuntimeException e) { // a bug, not the sinks' failure: drop the record, keep logging
+            log.warn("payload record of {} not written: {}", r.model(), e.toString());
+            continue;
+          }
           for (PayloadSink sink : sinks) {
             try {
-              sink.write(r, json);
+              sink.write(r, line);
               records.labelValues(sink.name()).inc();
             } catch (Exception e) {
               failures.labelValues(sink.name()).inc();
@@ -176,6 +186,14 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
       }
       flushAll();
     }
+  }
+
+  private byte[] json(PayloadRecord record, java.io.ByteArrayOutputStream buffer) throws IOException {
+    buffer.reset();
+    try (JsonGenerator g = json.createGenerator(buffer)) {
+      record.writeJson(g);
+    }
+    return buffer.toByteArray();
   }
 
   private void flushAll() {

@@ -1,13 +1,10 @@
 package io.junction.server.payload;
 
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonWriter;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
 import io.junction.server.tensor.TensorJson;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -40,74 +37,67 @@ public record PayloadRecord(long timeMillis, String model, String version, Strin
   /** What a large (or private) tensor is logged as. */
   public record Summary(long elements, double min, double max, double mean, String sha256) {}
 
-  /** The record as one line of JSON (the JSON-lines sink's line, the other sinks' body). */
-  public String toJson() {
-    StringWriter out = new StringWriter(512);
-    writeJson(out);
-    return out.toString();
-  }
-
-  /** Writes the record's JSON to {@code out} (not closed). */
-  public void writeJson(java.io.Writer out) {
-    try {
-      JsonWriter w = new JsonWriter(out);
-      w.setStrictness(Strictness.LENIENT); // NaN and infinities as such
-      w.beginObject();
-      w.name("time").value(Instant.ofEpochMilli(timeMillis).toString());
-      w.name("model").value(model);
-      w.name("version").value(version);
-      if (!route.isEmpty()) {
-        w.name("route").value(route).name("variant").value(variant);
-      }
-      w.name("request_id").value(requestId);
-      if (traceId != null) {
-        w.name("trace_id").value(traceId);
-      }
-      w.name("status").value(status);
-      w.name("latency_us").value(latencyMicros);
-      tensors(w, "inputs", inputs);
-      tensors(w, "outputs", outputs);
-      if (!error.isEmpty()) {
-        w.name("error").value(error);
-      }
-      w.endObject();
-      w.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /** Writes the record as one JSON object: the JSON-lines sink's line, the other sinks' body. */
+  public void writeJson(JsonGenerator g) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("time", Instant.ofEpochMilli(timeMillis).toString());
+    g.writeStringField("model", model);
+    g.writeStringField("version", version);
+    if (!route.isEmpty()) {
+      g.writeStringField("route", route);
+      g.writeStringField("variant", variant);
     }
+    g.writeStringField("request_id", requestId);
+    if (traceId != null) {
+      g.writeStringField("trace_id", traceId);
+    }
+    g.writeStringField("status", status);
+    g.writeNumberField("latency_us", latencyMicros);
+    tensors(g, "inputs", inputs);
+    tensors(g, "outputs", outputs);
+    if (!error.isEmpty()) {
+      g.writeStringField("error", error);
+    }
+    g.writeEndObject();
   }
 
-  private static void tensors(JsonWriter w, String field, List<TensorRecord> tensors) throws IOException {
+  private static void tensors(JsonGenerator g, String field, List<TensorRecord> tensors) throws IOException {
     if (tensors.isEmpty()) {
       return;
     }
-    w.name(field).beginArray();
+    g.writeArrayFieldStart(field);
     for (TensorRecord t : tensors) {
-      w.beginObject().name("name").value(t.name());
+      g.writeStartObject();
+      g.writeStringField("name", t.name());
       if (t.excluded()) {
-        w.name("excluded").value(true).endObject();
+        g.writeBooleanField("excluded", true);
+        g.writeEndObject();
         continue;
       }
-      w.name("datatype").value(t.datatype());
-      w.name("shape").beginArray();
+      g.writeStringField("datatype", t.datatype());
+      g.writeArrayFieldStart("shape");
       for (long d : t.shape()) {
-        w.value(d);
+        g.writeNumber(d);
       }
-      w.endArray();
+      g.writeEndArray();
       if (t.values() != null) {
-        w.name("data");
-        TensorJson.writeData(w, t.values());
+        g.writeFieldName("data");
+        TensorJson.writeData(g, t.values());
       } else {
         Summary s = t.summary();
-        w.name("summary").beginObject().name("elements").value(s.elements());
+        g.writeObjectFieldStart("summary");
+        g.writeNumberField("elements", s.elements());
         if (!Double.isNaN(s.mean())) {
-          w.name("min").value(s.min()).name("max").value(s.max()).name("mean").value(s.mean());
+          g.writeNumberField("min", s.min());
+          g.writeNumberField("max", s.max());
+          g.writeNumberField("mean", s.mean());
         }
-        w.name("sha256").value(s.sha256()).endObject();
+        g.writeStringField("sha256", s.sha256());
+        g.writeEndObject();
       }
-      w.endObject();
+      g.writeEndObject();
     }
-    w.endArray();
+    g.writeEndArray();
   }
 
   /** A record of {@code tensor} under {@code policy}: a copy of its values, a summary, or its name only. */

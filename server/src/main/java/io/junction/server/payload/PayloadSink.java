@@ -7,8 +7,8 @@ public interface PayloadSink extends AutoCloseable {
   /** The sink's name in metrics and logs ({@code file}, {@code otlp}, {@code cloudevents}). */
   String name();
 
-  /** @param json {@link PayloadRecord#toJson()}, made once for all sinks */
-  void write(PayloadRecord record, String json) throws IOException;
+  /** @param json the record as UTF-8 JSON ({@link PayloadRecord#writeJson}), made once for all sinks; not to be changed */
+  void write(PayloadRecord record, byte[] json) throws IOException;
 
   /** Called when the queue is empty, so buffered records reach their destination without waiting for more. */
   default void flush() throws IOException {}

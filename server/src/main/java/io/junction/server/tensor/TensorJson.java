@@ -1,47 +1,66 @@
 package io.junction.server.tensor;
 
-import com.google.gson.stream.JsonWriter;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.junction.golden.HalfFloats;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** A tensor's elements as a flat JSON array, the Open Inference Protocol's REST form. */
+/**
+ * A tensor's elements as a flat JSON array, the Open Inference Protocol's REST form, written by jackson-core's
+ * streaming generator: this is JSON written for every call (REST answers, payload records), so it goes to UTF-8
+ * bytes directly and formats floats with Schubfach rather than JDK 17's slower {@code Float.toString}.
+ */
 public final class TensorJson {
   private TensorJson() {}
 
   /**
-   * Writes the elements, row-major: numbers (half floats widened), booleans, BYTES as UTF-8 strings.
-   * NaN and infinities need a lenient writer.
+   * A generator factory for such JSON, one per owner (it pools buffers): NaN and infinities written bare, as Triton
+   * and Python's {@code json} do; the target stream neither flushed nor closed by the generator, so that records
+   * can be written one after another into a buffered or compressed stream.
    */
-  public static void writeData(JsonWriter w, Tensor t) throws IOException {
-    w.beginArray();
+  public static JsonFactory newFactory() {
+    return JsonFactory.builder()
+        .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+        .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+        .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+        .disable(StreamWriteFeature.FLUSH_PASSED_TO_STREAM)
+        .build();
+  }
+
+  /** Writes the elements, row-major: numbers (half floats widened), booleans, BYTES as UTF-8 strings. */
+  public static void writeData(JsonGenerator g, Tensor t) throws IOException {
+    g.writeStartArray();
     if (t.dataType() == DataType.BYTES) {
       for (byte[] e : t.elements()) {
-        w.value(new String(e, StandardCharsets.UTF_8));
+        g.writeString(new String(e, StandardCharsets.UTF_8)); // malformed UTF-8 replaced, never passed on
       }
-      w.endArray();
+      g.writeEndArray();
       return;
     }
     ByteBuffer d = t.data();
     while (d.hasRemaining()) {
       switch (t.dataType()) {
-        case BOOL -> w.value(d.get() != 0);
-        case INT8 -> w.value(d.get());
-        case UINT8 -> w.value(d.get() & 0xff);
-        case INT16 -> w.value(d.getShort());
-        case UINT16 -> w.value(d.getShort() & 0xffff);
-        case INT32 -> w.value(d.getInt());
-        case UINT32 -> w.value(Integer.toUnsignedLong(d.getInt()));
-        case INT64 -> w.value(d.getLong());
-        case UINT64 -> w.value(new java.math.BigInteger(Long.toUnsignedString(d.getLong())));
-        case FP16 -> w.value((Number) HalfFloats.fromFp16(d.getShort()));
-        case BF16 -> w.value((Number) HalfFloats.fromBf16(d.getShort()));
-        case FP32 -> w.value((Number) d.getFloat());
-        case FP64 -> w.value(d.getDouble());
+        case BOOL -> g.writeBoolean(d.get() != 0);
+        case INT8 -> g.writeNumber(d.get());
+        case UINT8 -> g.writeNumber(d.get() & 0xff);
+        case INT16 -> g.writeNumber(d.getShort());
+        case UINT16 -> g.writeNumber(d.getShort() & 0xffff);
+        case INT32 -> g.writeNumber(d.getInt());
+        case UINT32 -> g.writeNumber(Integer.toUnsignedLong(d.getInt()));
+        case INT64 -> g.writeNumber(d.getLong());
+        case UINT64 -> g.writeNumber(new BigInteger(Long.toUnsignedString(d.getLong())));
+        case FP16 -> g.writeNumber(HalfFloats.fromFp16(d.getShort()));
+        case BF16 -> g.writeNumber(HalfFloats.fromBf16(d.getShort()));
+        case FP32 -> g.writeNumber(d.getFloat());
+        case FP64 -> g.writeNumber(d.getDouble());
         default -> throw new IllegalStateException("no JSON form for " + t.dataType());
       }
     }
-    w.endArray();
+    g.writeEndArray();
   }
 }
