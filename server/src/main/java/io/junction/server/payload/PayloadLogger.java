@@ -44,6 +44,8 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   private final Thread writer;
   /** Used by the writer thread only. */
   private final JsonFactory json = TensorJson.newFactory();
+  /** Used by the writer thread only. */
+  private final IsoMillis times = new IsoMillis();
   /** Calls being recorded now: close waits for them, so the last calls before a shutdown are logged. */
   private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
   /** How long records wait for the writer at most (besides the writing itself). */
@@ -191,7 +193,7 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   private byte[] json(PayloadRecord record, java.io.ByteArrayOutputStream buffer) throws IOException {
     buffer.reset();
     try (JsonGenerator g = json.createGenerator(buffer)) {
-      record.writeJson(g);
+      record.writeJson(g, times);
     }
     return buffer.toByteArray();
   }

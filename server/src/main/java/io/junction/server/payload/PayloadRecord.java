@@ -7,7 +7,6 @@ import io.junction.server.tensor.TensorJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -37,10 +36,14 @@ public record PayloadRecord(long timeMillis, String model, String version, Strin
   /** What a large (or private) tensor is logged as. */
   public record Summary(long elements, double min, double max, double mean, String sha256) {}
 
-  /** Writes the record as one JSON object: the JSON-lines sink's line, the other sinks' body. */
-  public void writeJson(JsonGenerator g) throws IOException {
+  /**
+   * Writes the record as one JSON object: the JSON-lines sink's line, the other sinks' body.
+   *
+   * @param times the writing thread's formatter of {@code time}
+   */
+  void writeJson(JsonGenerator g, IsoMillis times) throws IOException {
     g.writeStartObject();
-    g.writeStringField("time", Instant.ofEpochMilli(timeMillis).toString());
+    g.writeStringField("time", times.format(timeMillis));
     g.writeStringField("model", model);
     g.writeStringField("version", version);
     if (!route.isEmpty()) {
