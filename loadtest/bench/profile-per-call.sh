@@ -8,8 +8,8 @@
 #                and slows the server here (async-profile.sh): prefer ctimer with a minute of profile
 #   EVENT alloc: heap bytes a call by the code that allocated them (alloc-summary.py); unlike CPU time, bytes a
 #                call barely depend on this VM's noise, so builds compare run to run
-# TRACING off (--tracing false) or otlp (every call traced, exported over OTLP/gRPC to a receiver on core 0 that only
-# counts). Usage, from the repository root after `mvn -q -B install -DskipTests`:
+# TRACING off (--tracing false), otlp (every call traced, exported over OTLP/gRPC to a receiver on core 0 that only
+# counts) or otlp1 (1 % of calls traced, exported the same way). Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/profile-per-call.sh EVENT [server jar, default server/target/junction-server.jar]
 #     [callers, default 16] [seconds profiled, default 20] [seconds of load first, default 45] [TRACING, default off]
 # TOP=N lists Junction's N costliest methods or allocation sites (default 15); KEEP=FILE keeps the collapsed profile.
@@ -41,7 +41,12 @@ case $tracing in
     flags=(--tracing true)
     start_otlp_receiver
     settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=always_on) ;;
-  *) echo "TRACING must be off or otlp, got '$tracing'" >&2; exit 2 ;;
+  otlp1)
+    flags=(--tracing true)
+    start_otlp_receiver
+    settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=traceidratio
+      OTEL_TRACES_SAMPLER_ARG=0.01) ;;
+  *) echo "TRACING must be off, otlp or otlp1, got '$tracing'" >&2; exit 2 ;;
 esac
 cp -r server/target/classes/demo-repository "$work/repo"
 grpc=$(free_port)
