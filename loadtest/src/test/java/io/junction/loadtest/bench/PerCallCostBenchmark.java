@@ -198,7 +198,7 @@ public final class PerCallCostBenchmark {
         + "| tiny streams c=16 J / E /s | ratio | CPU µs/call J / E | 1 MiB c=4 J / E /s | ratio "
         + "| CPU µs/call J / E "
         + "| tracing off / default / 100 % / 1 % /s | 100 %/off | 1 %/off | CPU µs/call off / 100 % / 1 % "
-        + "| payload log off / 100 % /s | ratio "
+        + "| payload log off / 100 % /s | ratio | CPU µs/call off / 100 % "
         + "| tiny c=16 µs a call in Junction (queued) / whole |";
     System.out.println(header);
     System.out.println("|---".repeat((int) header.chars().filter(c -> c == '|').count() - 1) + "|");
@@ -247,7 +247,7 @@ public final class PerCallCostBenchmark {
               + "| %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f | %.0f | %.0f / %.0f | %.2f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f / %.0f / %.0f / %.0f | %.2f | %.2f "
-              + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f "
+              + "| %.0f / %.0f / %.0f | %.0f / %.0f | %.2f | %.0f / %.0f "
               + "| %.0f (%.0f) / %.0f |%n",
           r, eBig.callsPerSecond(), l1, limits.atBatch(), b.callsPerSecond(), meanBatch, target,
           b.callsPerSecond() / target,
@@ -268,6 +268,7 @@ public final class PerCallCostBenchmark {
           tracing[0].serverCpuMicrosPerCall(), tracing[2].serverCpuMicrosPerCall(), tracing[3].serverCpuMicrosPerCall(),
           payload[0].callsPerSecond(), payload[1].callsPerSecond(),
           payload[1].callsPerSecond() / payload[0].callsPerSecond(),
+          payload[0].serverCpuMicrosPerCall(), payload[1].serverCpuMicrosPerCall(),
           inside.meanMicros(), inside.meanQueueMicros(), 16 * 1e6 / small[1].callsPerSecond());
       if (failures > 0) {
         System.out.println("(" + failures + " failed calls in this repetition: its figures are not comparable)");
