@@ -10,6 +10,7 @@ import io.junction.server.tensor.Tensor;
 import io.junction.server.tensor.TensorJson;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,7 +153,7 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
    * (a blocking take) would cost every logged call a thread hand-off, more than writing the record.
    */
   private void drain() {
-    java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(1024); // reused: one record at a time
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024); // reused: one record at a time
     List<PayloadRecord> batch = new ArrayList<>(1024);
     boolean stopping = false;
     while (!stopping) {
@@ -190,7 +191,7 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
     }
   }
 
-  private byte[] json(PayloadRecord record, java.io.ByteArrayOutputStream buffer) throws IOException {
+  private byte[] json(PayloadRecord record, ByteArrayOutputStream buffer) throws IOException {
     buffer.reset();
     try (JsonGenerator g = json.createGenerator(buffer)) {
       record.writeJson(g, times);
