@@ -13,7 +13,9 @@
 # (110,592-byte images, which the server copies once into pooled buffers). -a adds junction-loadtest options to every
 # load, e.g. -a '--trace-calls 0.01' (callers that send their own trace context, 1 % of it sampled).
 # CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server, @JAR for another build of the server
-# and %JAR for another build of its load generator:
+# and %JAR for another build of its load generator; a CONFIG that starts with rest: has its server called over KServe v2
+# REST instead (JSON to /v2/models/MODEL/infer over HTTP/1.1 keep-alive, by h2load: apt-get install nghttp2-client),
+# one request whose inputs are the model's, filled with 0.5:
 #   off      --tracing false
 #   default  --tracing true, no exporter (the SDK's configuration without OTEL_* settings)
 #   otlp     every call traced (always_on), exported over OTLP/gRPC to a receiver on core 0 that only counts
@@ -21,6 +23,7 @@
 #   payload  --tracing false, every call's inputs and outputs logged to gzip JSON lines in a directory of its own
 # e.g. loadtest/bench/side-by-side.sh -w 150 -m 30 -r 2 off otlp otlp1
 #      loadtest/bench/side-by-side.sh otlp otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512
+#      loadtest/bench/side-by-side.sh off rest:off         # what a REST call costs against a gRPC one
 #      loadtest/bench/side-by-side.sh -a '--trace-calls 0.01' otlp+OTEL_TRACES_SAMPLER=parentbased_always_off%old.jar \
 #        otlp+OTEL_TRACES_SAMPLER=parentbased_always_off
 set -euo pipefail
@@ -39,11 +42,11 @@ while getopts "w:m:r:c:M:a:" opt; do
     c) callers=$OPTARG ;;
     M) model=$OPTARG ;;
     a) load_args=$OPTARG ;;
-    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,25p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,28p' "$0" >&2; exit 2; }
 
 # shellcheck source=loadtest/bench/servers.sh
 . loadtest/bench/servers.sh
@@ -79,9 +82,16 @@ pids=()
 http_ports=()
 grpc_ports=()
 load_jars=()
+protocols=()
 for config in "$@"; do
   jar=server/target/junction-server.jar
   spec=$config
+  protocol=grpc
+  if [[ $spec == rest:* ]]; then
+    protocol=rest
+    spec=${spec#rest:}
+    command -v h2load >/dev/null || { echo "'$config' needs h2load: apt-get install nghttp2-client" >&2; exit 2; }
+  fi
   load_jar=$loadtest
   if [[ $spec == *%* ]]; then
     load_jar=${spec#*%}
@@ -121,6 +131,7 @@ for config in "$@"; do
   grpc_ports+=("$grpc")
   http_ports+=("$http")
   load_jars+=("$load_jar")
+  protocols+=("$protocol")
 done
 
 for i in "${!http_ports[@]}"; do
@@ -129,8 +140,22 @@ done
 duration=$((warm + windows * (window + 2) + 10))
 read -r -a extra_load_args <<<"$load_args"
 for i in "${!grpc_ports[@]}"; do
-  "${load_core[@]}" java -jar "${load_jars[$i]}" --target "127.0.0.1:${grpc_ports[$i]}" --insecure --model "$model" \
-    -c "$callers" -z "${duration}s" "${extra_load_args[@]}" >/dev/null 2>&1 &
+  if [ "${protocols[$i]}" = rest ]; then
+    # h2load reads its body file as it sends each request, so each load has its own.
+    rest_body="${TMPDIR:-/tmp}/side-by-side-rest-body-$i.json"
+    # One request with every input of the model, its variable dimensions 1, from the model's own metadata.
+    curl -sf "localhost:${http_ports[$i]}/v2/models/$model" | python3 -c '
+import json, math, sys
+inputs = json.load(sys.stdin)["inputs"]
+body = [{"name": t["name"], "datatype": t["datatype"], "shape": [max(d, 1) for d in t["shape"]],
+         "data": [0.5] * math.prod(max(d, 1) for d in t["shape"])} for t in inputs]
+print(json.dumps({"inputs": body}))' >"$rest_body"
+    "${load_core[@]}" h2load --h1 -c "$callers" -D "$duration" -d "$rest_body" -H 'content-type: application/json' \
+      "http://127.0.0.1:${http_ports[$i]}/v2/models/$model/infer" >/dev/null 2>&1 &
+  else
+    "${load_core[@]}" java -jar "${load_jars[$i]}" --target "127.0.0.1:${grpc_ports[$i]}" --insecure --model "$model" \
+      -c "$callers" -z "${duration}s" "${extra_load_args[@]}" >/dev/null 2>&1 &
+  fi
   children+=($!)
 done
 
