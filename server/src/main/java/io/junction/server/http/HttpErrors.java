@@ -1,5 +1,6 @@
 package io.junction.server.http;
 
+import com.google.gson.stream.MalformedJsonException;
 import io.junction.server.errors.JunctionException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.CancellationException;
@@ -39,6 +40,21 @@ final class HttpErrors {
     }
     log.error("unexpected server fault", t);
     return new Failure(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal server error: " + t.getClass().getSimpleName());
+  }
+
+  /**
+   * What a JSON parser found wrong with a client's body, for the client: where and what, without the advice Gson
+   * gives its own programmers (switch to lenient parsing, a troubleshooting link), cut to size.
+   */
+  static String jsonProblem(Throwable parseFailure) {
+    String message = String.valueOf(parseFailure.getMessage());
+    int advice = message.indexOf("\nSee https://");
+    if (advice >= 0) {
+      message = message.substring(0, advice);
+    }
+    message = message.replace(MalformedJsonException.class.getName() + ": ", "")
+        .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+    return bounded(message);
   }
 
   static String bounded(String message) {

@@ -239,7 +239,7 @@ public final class RestApi {
       }
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new InvalidInputException("feedback body must be {\"request_id\": ..., \"outcome\": ..., \"value\": ...} "
-          + "or {\"outcomes\": [...]}: " + e.getMessage());
+          + "or {\"outcomes\": [...]}: " + HttpErrors.jsonProblem(e));
     }
     return b.build();
   }
@@ -324,7 +324,7 @@ public final class RestApi {
       return parameters;
     } catch (java.io.IOException | RuntimeException e) {
       throw new InvalidInputException("the load request body is not JSON like {\"parameters\": {\"config\": \"...\"}}: "
-          + HttpErrors.bounded(String.valueOf(e.getMessage())));
+          + HttpErrors.jsonProblem(e));
     }
   }
 

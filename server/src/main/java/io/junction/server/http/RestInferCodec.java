@@ -70,7 +70,7 @@ final class RestInferCodec {
       return read(reader, model, version, body, json);
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       throw new InvalidInputException("model '" + model + "': the request body is not a valid inference request: "
-          + HttpErrors.bounded(e.getMessage()));
+          + HttpErrors.jsonProblem(e));
     }
   }
 

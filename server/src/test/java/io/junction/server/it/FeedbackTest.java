@@ -164,7 +164,9 @@ class FeedbackTest {
       assertThat(batch.statusCode()).isEqualTo(200);
       assertThat(batch.body()).contains("\"accepted\":1", "\"unknown\":2", "\"rejected\":1")
           .contains("outcome must be 1 to 64 letters");
-      assertThat(post(server, "{not json").statusCode()).isEqualTo(400);
+      HttpResponse<String> notJson = post(server, "{not json");
+      assertThat(notJson.statusCode()).isEqualTo(400);
+      assertThat(notJson.body()).contains("feedback body must be", "line 1 column").doesNotContain("https://", "LENIENT");
       assertThat(post(server, "{\"outcomes\": []}").statusCode()).isEqualTo(400);
 
       RouteStatus status = admin(server).getRouteStatus(GetRouteRequest.newBuilder().setName("scorer").build());

@@ -138,6 +138,16 @@ class RestApiTest {
     HttpResponse<String> notJson = post("/v2/models/mlp/infer", "{\"inputs\": [");
     assertThat(notJson.statusCode()).isEqualTo(400);
     assertThat(error(notJson)).contains("model 'mlp'", "not a valid inference request");
+    // The parser's complaint reaches the client as where and what, without Gson's advice to its own programmers.
+    HttpResponse<String> garbage = post("/v2/models/mlp/infer", "garbage");
+    assertThat(garbage.statusCode()).isEqualTo(400);
+    assertThat(error(garbage)).contains("model 'mlp'", "malformed JSON at line 1 column 1")
+        .doesNotContain("LENIENT", "https://", "gson");
+    HttpResponse<String> shapeNotArray = post("/v2/models/mlp/infer",
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":\"1,8\",\"data\":[1]}]}");
+    assertThat(shapeNotArray.statusCode()).isEqualTo(400);
+    assertThat(error(shapeNotArray)).contains("Expected BEGIN_ARRAY but was STRING", "$.inputs[0].shape")
+        .doesNotContain("https://");
     HttpResponse<String> unknown = post("/v2/models/nope/infer", "{\"inputs\":[]}");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(error(unknown)).contains("nope");
