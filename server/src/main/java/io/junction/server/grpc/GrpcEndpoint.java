@@ -8,6 +8,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.SocketTransport;
 import io.junction.server.config.GrpcLimits;
 import io.grpc.netty.InternalProtocolNegotiators;
 import io.junction.server.config.TlsConfig;
@@ -15,12 +16,6 @@ import java.util.Optional;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -77,9 +72,8 @@ public final class GrpcEndpoint implements AutoCloseable {
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
       List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Set<String> onTransportThread,
       Runnable onRapidReset, IncompleteMessageBudget incomplete) {
-    boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-    Class<? extends ServerChannel> channel = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    SocketTransport transport = SocketTransport.best();
+    IoHandlerFactory io = transport.ioHandlers();
     int cores = Runtime.getRuntime().availableProcessors();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-grpc-boss", true), io);
     this.workers = new MultiThreadIoEventLoopGroup(cores,
@@ -87,7 +81,7 @@ public final class GrpcEndpoint implements AutoCloseable {
     this.callExecutor = Executors.newFixedThreadPool(Math.max(2, cores), new NamedThreadFactory("junction-grpc", true));
 
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
-        .channelType(channel)
+        .channelType(transport.serverChannel())
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         // Every callback where it arrives, unless CallPlacement (below) chooses callExecutor for the call.
@@ -135,7 +129,7 @@ public final class GrpcEndpoint implements AutoCloseable {
     builder.addService(ProtoReflectionServiceV1.newInstance());
     addV1AlphaReflection(builder);
     this.server = builder.build();
-    log.debug("gRPC transport: {}", epoll ? "epoll" : "nio");
+    log.debug("gRPC transport: {}", transport.name());
   }
 
   @SuppressWarnings("deprecation") // v1alpha is what grpcurl and ghz releases of the last years still ask for

@@ -1,6 +1,7 @@
 package io.junction.server.http;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.SocketTransport;
 import io.junction.server.config.HttpLimits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -8,9 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -64,13 +63,14 @@ public final class HttpEndpoint implements AutoCloseable {
   public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
       Metrics metrics, java.util.Optional<RestApi> rest, java.util.Optional<StatusPage> status) {
     this.address = new InetSocketAddress(address, port);
+    SocketTransport transport = SocketTransport.best();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
-        NioIoHandler.newFactory());
+        transport.ioHandlers());
     this.io = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-io", true),
-        NioIoHandler.newFactory());
+        transport.ioHandlers());
     this.answers = new DefaultEventExecutorGroup(2, new NamedThreadFactory("junction-http", true));
     HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest, status);
-    this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
+    this.bootstrap = new ServerBootstrap().group(boss, io).channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 128)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
