@@ -1,5 +1,8 @@
 package io.junction.server.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.google.gson.stream.MalformedJsonException;
 import io.junction.server.errors.JunctionException;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -47,6 +50,9 @@ final class HttpErrors {
    * gives its own programmers (switch to lenient parsing, a troubleshooting link), cut to size.
    */
   static String jsonProblem(Throwable parseFailure) {
+    if (parseFailure instanceof JsonProcessingException jackson) {
+      return bounded(jacksonProblem(jackson));
+    }
     String message = String.valueOf(parseFailure.getMessage());
     int advice = message.indexOf("\nSee https://");
     if (advice >= 0) {
@@ -55,6 +61,25 @@ final class HttpErrors {
     message = message.replace(MalformedJsonException.class.getName() + ": ", "")
         .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
     return bounded(message);
+  }
+
+  /** jackson-core's own message, with the line, column and path of the value it stopped at; never the body itself. */
+  private static String jacksonProblem(JsonProcessingException e) {
+    // Its messages may point at a location or a limit in its own terms: say them in the client's.
+    StringBuilder message = new StringBuilder(String.valueOf(e.getOriginalMessage())
+        .replaceAll("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1 column $2")
+        .replaceAll(", from `[^`]*`\\)", ")"));
+    JsonLocation at = e.getLocation();
+    if (at != null && at.getLineNr() > 0) {
+      message.append(" at line ").append(at.getLineNr()).append(" column ").append(at.getColumnNr());
+    }
+    if (e.getProcessor() instanceof JsonParser parser && parser.getParsingContext() != null) {
+      String path = parser.getParsingContext().pathAsPointer().toString();
+      if (!path.isEmpty()) {
+        message.append(" (").append(path).append(')');
+      }
+    }
+    return message.toString();
   }
 
   static String bounded(String message) {

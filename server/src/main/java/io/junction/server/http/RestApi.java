@@ -1,6 +1,9 @@
 package io.junction.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -45,6 +48,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -305,24 +309,26 @@ public final class RestApi {
    * Triton's load request body, {@code {"parameters": {"config": "<model config as JSON>"}}}; parameters
    * are strings, booleans or numbers as in an inference request.
    */
-  private static Map<String, Parameter> loadParameters(FullHttpRequest request) {
+  private Map<String, Parameter> loadParameters(FullHttpRequest request) {
     if (request.content().readableBytes() == 0) {
       return Map.of();
     }
-    try (com.google.gson.stream.JsonReader reader = new com.google.gson.stream.JsonReader(new java.io.StringReader(
-        request.content().toString(StandardCharsets.UTF_8)))) {
+    try (JsonParser parser = json.createParser(ByteBufUtil.getBytes(request.content()))) {
       Map<String, Parameter> parameters = Map.of();
-      reader.beginObject();
-      while (reader.hasNext()) {
-        if (reader.nextName().equals("parameters")) {
-          parameters = RestInferCodec.parameters(reader);
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new JsonParseException(parser, "the body must be an object");
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        boolean isParameters = parser.currentName().equals("parameters");
+        JsonToken value = parser.nextToken();
+        if (isParameters) {
+          parameters = RestInferCodec.parameters(parser, value);
         } else {
-          reader.skipValue();
+          parser.skipChildren();
         }
       }
-      reader.endObject();
       return parameters;
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException e) {
       throw new InvalidInputException("the load request body is not JSON like {\"parameters\": {\"config\": \"...\"}}: "
           + HttpErrors.jsonProblem(e));
     }
@@ -359,7 +365,7 @@ public final class RestApi {
     try {
       String length = request.headers().get(RestInferCodec.HEADER_LENGTH);
       int jsonLength = length == null ? -1 : parseLength(length, model);
-      decoded = RestInferCodec.decode(model, version, ByteBufUtil.getBytes(request.content()), jsonLength);
+      decoded = RestInferCodec.decode(json, model, version, ByteBufUtil.getBytes(request.content()), jsonLength);
     } catch (RuntimeException e) {
       fail(ctx, keepAlive, span, headers, HttpErrors.of(e));
       return;

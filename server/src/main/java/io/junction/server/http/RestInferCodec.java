@@ -2,9 +2,9 @@ package io.junction.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferenceCall;
 import io.junction.server.inference.InferenceOutcome;
@@ -16,14 +16,12 @@ import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.RawTensors;
 import io.junction.server.tensor.Tensor;
 import io.junction.server.tensor.TensorJson;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -54,60 +52,60 @@ final class RestInferCodec {
   private RestInferCodec() {}
 
   /**
+   * @param json the owner's factory ({@link TensorJson#newFactory()}), whose limits bound the nesting
    * @param jsonLength the JSON part's length (the header above), or -1 when the whole body is JSON
    * @throws InvalidInputException naming what is wrong with the body
    */
-  static Decoded decode(String model, String version, byte[] body, int jsonLength) {
-    int json = jsonLength < 0 ? body.length : jsonLength;
-    if (json > body.length) {
-      throw new InvalidInputException("model '" + model + "': " + HEADER_LENGTH + " is " + json + " but the body has "
+  static Decoded decode(JsonFactory json, String model, String version, byte[] body, int jsonLength) {
+    int jsonEnd = jsonLength < 0 ? body.length : jsonLength;
+    if (jsonEnd > body.length) {
+      throw new InvalidInputException("model '" + model + "': " + HEADER_LENGTH + " is " + jsonEnd + " but the body has "
           + body.length + " bytes");
     }
-    try (JsonReader reader = new JsonReader(new InputStreamReader(new ByteArrayInputStream(body, 0, json),
-        StandardCharsets.UTF_8))) {
-      reader.setStrictness(Strictness.LEGACY_STRICT);
-      reader.setNestingLimit(64);
-      return read(reader, model, version, body, json);
-    } catch (IOException | IllegalStateException | NumberFormatException e) {
+    try (JsonParser parser = json.createParser(body, 0, jsonEnd)) {
+      return read(parser, model, version, body, jsonEnd);
+    } catch (IOException e) {
       throw new InvalidInputException("model '" + model + "': the request body is not a valid inference request: "
           + HttpErrors.jsonProblem(e));
     }
   }
 
-  private static Decoded read(JsonReader reader, String model, String version, byte[] body, int binaryStart)
+  private static Decoded read(JsonParser p, String model, String version, byte[] body, int binaryStart)
       throws IOException {
     String id = "";
     Map<String, Parameter> parameters = Map.of();
     List<RawInput> inputs = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     Set<String> binaryOutputs = new HashSet<>();
-    reader.beginObject();
-    while (reader.hasNext()) {
-      switch (reader.nextName()) {
-        case "id" -> id = reader.nextString();
-        case "parameters" -> parameters = parameters(reader);
+    expect(p, p.nextToken(), JsonToken.START_OBJECT, "the body must be an object");
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (field) {
+        case "id" -> id = scalar(p, value, "id must be a string");
+        case "parameters" -> parameters = parameters(p, value);
         case "inputs" -> {
-          reader.beginArray();
-          while (reader.hasNext()) {
-            inputs.add(input(reader, model));
+          expect(p, value, JsonToken.START_ARRAY, "inputs must be an array");
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            inputs.add(input(p, model));
           }
-          reader.endArray();
         }
         case "outputs" -> {
-          reader.beginArray();
-          while (reader.hasNext()) {
+          expect(p, value, JsonToken.START_ARRAY, "outputs must be an array");
+          while (p.nextToken() != JsonToken.END_ARRAY) {
             String name = null;
             boolean binary = false;
-            reader.beginObject();
-            while (reader.hasNext()) {
-              switch (reader.nextName()) {
-                case "name" -> name = reader.nextString();
-                case "parameters" -> binary = parameters(reader).getOrDefault(BINARY_DATA, Parameter.of(false))
+            expect(p, p.currentToken(), JsonToken.START_OBJECT, "each requested output must be an object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String outputField = p.currentName();
+              JsonToken outputValue = p.nextToken();
+              switch (outputField) {
+                case "name" -> name = scalar(p, outputValue, "an output's name must be a string");
+                case "parameters" -> binary = parameters(p, outputValue).getOrDefault(BINARY_DATA, Parameter.of(false))
                     .value().equals(Boolean.TRUE);
-                default -> reader.skipValue();
+                default -> p.skipChildren();
               }
             }
-            reader.endObject();
             if (name == null) {
               throw new InvalidInputException("model '" + model + "': a requested output has no name");
             }
@@ -116,13 +114,11 @@ final class RestInferCodec {
               binaryOutputs.add(name);
             }
           }
-          reader.endArray();
         }
-        default -> reader.skipValue();
+        default -> p.skipChildren();
       }
     }
-    reader.endObject();
-    if (reader.peek() != JsonToken.END_DOCUMENT) {
+    if (p.nextToken() != null) {
       throw new InvalidInputException("model '" + model + "': the request has more after its JSON object");
     }
     // Binary data follows the JSON in the order of the inputs that claim it.
@@ -169,24 +165,19 @@ final class RestInferCodec {
     long binarySize = -1;
   }
 
-  private static RawInput input(JsonReader reader, String model) throws IOException {
+  /** One element of {@code inputs}, the parser on its opening brace. */
+  private static RawInput input(JsonParser p, String model) throws IOException {
     RawInput in = new RawInput();
-    reader.beginObject();
-    while (reader.hasNext()) {
-      switch (reader.nextName()) {
-        case "name" -> in.name = reader.nextString();
-        case "datatype" -> in.datatype = reader.nextString();
-        case "shape" -> {
-          List<Long> dims = new ArrayList<>();
-          reader.beginArray();
-          while (reader.hasNext()) {
-            dims.add(reader.nextLong());
-          }
-          reader.endArray();
-          in.shape = dims.stream().mapToLong(Long::longValue).toArray();
-        }
+    expect(p, p.currentToken(), JsonToken.START_OBJECT, "each input must be an object");
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (field) {
+        case "name" -> in.name = scalar(p, value, "an input's name must be a string");
+        case "datatype" -> in.datatype = scalar(p, value, "an input's datatype must be a string");
+        case "shape" -> in.shape = shape(p, value);
         case "parameters" -> {
-          Parameter size = parameters(reader).get(BINARY_DATA_SIZE);
+          Parameter size = parameters(p, value).get(BINARY_DATA_SIZE);
           if (size != null) {
             if (!(size.value() instanceof Long n) || n < 0) {
               throw new InvalidInputException("model '" + model + "': " + BINARY_DATA_SIZE + " must be a non-negative integer");
@@ -194,11 +185,10 @@ final class RestInferCodec {
             in.binarySize = n;
           }
         }
-        case "data" -> in.data = data(reader);
-        default -> reader.skipValue();
+        case "data" -> in.data = data(p, value);
+        default -> p.skipChildren();
       }
     }
-    reader.endObject();
     if (in.name == null || in.datatype == null || in.shape == null) {
       throw new InvalidInputException("model '" + model + "': every input needs a name, a datatype and a shape"
           + (in.name == null ? "" : " (input '" + in.name + "' does not have them all)"));
@@ -206,63 +196,89 @@ final class RestInferCodec {
     return in;
   }
 
-  /** Reads {@code data}, flattening nested arrays (row-major) without recursion. */
-  private static JsonColumn data(JsonReader reader) throws IOException {
+  private static long[] shape(JsonParser p, JsonToken value) throws IOException {
+    expect(p, value, JsonToken.START_ARRAY, "shape must be an array of integers");
+    long[] dims = new long[8];
+    int n = 0;
+    while (p.nextToken() != JsonToken.END_ARRAY) {
+      expect(p, p.currentToken(), JsonToken.VALUE_NUMBER_INT, "shape must hold integers");
+      if (n == dims.length) {
+        dims = Arrays.copyOf(dims, n * 2);
+      }
+      dims[n++] = p.getLongValue();
+    }
+    return Arrays.copyOf(dims, n);
+  }
+
+  /**
+   * Reads {@code data}, flattening nested arrays (row-major) without recursion: numbers straight from the parser's
+   * buffer, never as text first, so a large tensor sent as JSON costs its parsing and little more.
+   */
+  private static JsonColumn data(JsonParser p, JsonToken value) throws IOException {
     JsonColumn column = new JsonColumn();
-    if (reader.peek() != JsonToken.BEGIN_ARRAY) {
-      readElement(reader, column); // a lone value
+    if (value != JsonToken.START_ARRAY) {
+      readElement(p, value, column); // a lone value
       return column;
     }
-    int depth = 0;
-    do {
-      JsonToken token = reader.peek();
-      if (token == JsonToken.BEGIN_ARRAY) {
-        reader.beginArray();
+    int depth = 1;
+    while (depth > 0) {
+      JsonToken token = p.nextToken();
+      if (token == JsonToken.START_ARRAY) {
         depth++;
       } else if (token == JsonToken.END_ARRAY) {
-        reader.endArray();
         depth--;
       } else {
-        readElement(reader, column);
+        readElement(p, token, column);
       }
-    } while (depth > 0);
+    }
     return column;
   }
 
-  private static void readElement(JsonReader reader, JsonColumn column) throws IOException {
-    switch (reader.peek()) {
-      case NUMBER -> {
-        String number = reader.nextString();
-        if (number.indexOf('.') < 0 && number.indexOf('e') < 0 && number.indexOf('E') < 0) {
-          column.addLong(Long.parseLong(number));
-        } else {
-          column.addDouble(Double.parseDouble(number));
-        }
-      }
-      case BOOLEAN -> column.addBoolean(reader.nextBoolean());
-      case STRING -> column.addString(reader.nextString());
-      default -> throw new IllegalStateException("data holds " + reader.peek() + "; expected numbers, booleans or strings");
+  private static void readElement(JsonParser p, JsonToken token, JsonColumn column) throws IOException {
+    switch (token) {
+      case VALUE_NUMBER_INT -> column.addLong(p.getLongValue());
+      case VALUE_NUMBER_FLOAT -> column.addDouble(p.getDoubleValue());
+      case VALUE_TRUE -> column.addBoolean(true);
+      case VALUE_FALSE -> column.addBoolean(false);
+      case VALUE_STRING -> column.addString(p.getText());
+      default -> throw new JsonParseException(p, "data holds " + p.getText() + "; expected numbers, booleans or strings");
     }
   }
 
-  static Map<String, Parameter> parameters(JsonReader reader) throws IOException {
+  /**
+   * An object of named parameters (strings, booleans, integers, other numbers; anything else skipped), the parser on
+   * its opening brace.
+   */
+  static Map<String, Parameter> parameters(JsonParser p, JsonToken value) throws IOException {
+    expect(p, value, JsonToken.START_OBJECT, "parameters must be an object");
     Map<String, Parameter> out = new HashMap<>();
-    reader.beginObject();
-    while (reader.hasNext()) {
-      String name = reader.nextName();
-      switch (reader.peek()) {
-        case BOOLEAN -> out.put(name, Parameter.of(reader.nextBoolean()));
-        case STRING -> out.put(name, Parameter.of(reader.nextString()));
-        case NUMBER -> {
-          String number = reader.nextString();
-          out.put(name, number.matches("-?\\d+") ? Parameter.int64(Long.parseLong(number))
-              : Parameter.of(Double.parseDouble(number)));
-        }
-        default -> reader.skipValue();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      switch (p.nextToken()) {
+        case VALUE_TRUE -> out.put(name, Parameter.of(true));
+        case VALUE_FALSE -> out.put(name, Parameter.of(false));
+        case VALUE_STRING -> out.put(name, Parameter.of(p.getText()));
+        case VALUE_NUMBER_INT -> out.put(name, Parameter.int64(p.getLongValue()));
+        case VALUE_NUMBER_FLOAT -> out.put(name, Parameter.of(p.getDoubleValue()));
+        default -> p.skipChildren();
       }
     }
-    reader.endObject();
     return out;
+  }
+
+  /** A string, or a number given where a string is expected (as clients send request ids), as text. */
+  private static String scalar(JsonParser p, JsonToken value, String requirement) throws IOException {
+    if (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT) {
+      return p.getText();
+    }
+    throw new JsonParseException(p, requirement + ", got " + p.getText());
+  }
+
+  /** @param requirement what the client's JSON must have been, e.g. "inputs must be an array" */
+  private static void expect(JsonParser p, JsonToken actual, JsonToken expected, String requirement) throws IOException {
+    if (actual != expected) {
+      throw new JsonParseException(p, requirement + ", got " + (actual == null ? "the end of the body" : p.getText()));
+    }
   }
 
   private static Tensor fromJson(String label, String name, DataType type, long[] shape, JsonColumn data) {

@@ -1,6 +1,8 @@
 package io.junction.server.tensor;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
@@ -16,15 +18,21 @@ import java.nio.charset.StandardCharsets;
  * bytes directly and formats floats with Schubfach rather than JDK 17's slower {@code Float.toString}.
  */
 public final class TensorJson {
+  /** Deep enough for any tensor's nested rows, shallow enough that no body exhausts a parser. */
+  public static final int MAX_NESTING = 64;
+
   private TensorJson() {}
 
   /**
    * A generator factory for such JSON, one per owner (it pools buffers): NaN and infinities written bare, as Triton
    * and Python's {@code json} do; the target stream neither flushed nor closed by the generator, so that records
-   * can be written one after another into a buffered or compressed stream.
+   * can be written one after another into a buffered or compressed stream. Its parsers read what clients send: numbers
+   * by the fast double parser, arrays and objects nested at most {@value #MAX_NESTING} deep.
    */
   public static JsonFactory newFactory() {
     return JsonFactory.builder()
+        .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
         .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
         .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
         .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
