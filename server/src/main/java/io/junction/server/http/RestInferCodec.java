@@ -227,6 +227,8 @@ final class RestInferCodec {
         depth++;
       } else if (token == JsonToken.END_ARRAY) {
         depth--;
+      } else if (token == null) { // the parser reports a body cut short itself; this only keeps the loop finite
+        throw new JsonParseException(p, "data ends before its arrays close");
       } else {
         readElement(p, token, column);
       }
