@@ -36,8 +36,13 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
     }
     StringBuilder sb = new StringBuilder();
     versions.values().stream().filter(v -> v.state() == ModelState.UNAVAILABLE)
-        .forEach(v -> sb.append(sb.length() == 0 ? "" : "; ").append("version ").append(v.version()).append(": ")
-            .append(v.reason()));
+        .forEach(v -> {
+          sb.append(sb.length() == 0 ? "" : "; ");
+          if (!v.reason().startsWith(ServedModel.label(name, v.version()))) { // most reasons name their version
+            sb.append("version ").append(v.version()).append(": ");
+          }
+          sb.append(v.reason());
+        });
     return sb.toString();
   }
 
