@@ -93,25 +93,10 @@ final class RestInferCodec {
         case "outputs" -> {
           expect(p, value, JsonToken.START_ARRAY, "outputs must be an array");
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            String name = null;
-            boolean binary = false;
-            expect(p, p.currentToken(), JsonToken.START_OBJECT, "each requested output must be an object");
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-              String outputField = p.currentName();
-              JsonToken outputValue = p.nextToken();
-              switch (outputField) {
-                case "name" -> name = scalar(p, outputValue, "an output's name must be a string");
-                case "parameters" -> binary = parameters(p, outputValue).getOrDefault(BINARY_DATA, Parameter.of(false))
-                    .value().equals(Boolean.TRUE);
-                default -> p.skipChildren();
-              }
-            }
-            if (name == null) {
-              throw new InvalidInputException("model '" + model + "': a requested output has no name");
-            }
-            outputs.add(name);
-            if (binary) {
-              binaryOutputs.add(name);
+            RequestedOutput output = output(p, model);
+            outputs.add(output.name());
+            if (output.binary()) {
+              binaryOutputs.add(output.name());
             }
           }
         }
@@ -155,6 +140,29 @@ final class RestInferCodec {
     boolean allBinary = parameters.containsKey(BINARY_DATA_OUTPUT)
         && Boolean.TRUE.equals(parameters.get(BINARY_DATA_OUTPUT).value());
     return new Decoded(new InferenceCall(id, model, version, tensors, outputs, parameters), allBinary, binaryOutputs);
+  }
+
+  private record RequestedOutput(String name, boolean binary) {}
+
+  /** One element of {@code outputs}, the parser on its opening brace. */
+  private static RequestedOutput output(JsonParser p, String model) throws IOException {
+    String name = null;
+    boolean binary = false;
+    expect(p, p.currentToken(), JsonToken.START_OBJECT, "each requested output must be an object");
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (field) {
+        case "name" -> name = scalar(p, value, "an output's name must be a string");
+        case "parameters" -> binary = parameters(p, value).getOrDefault(BINARY_DATA, Parameter.of(false))
+            .value().equals(Boolean.TRUE);
+        default -> p.skipChildren();
+      }
+    }
+    if (name == null) {
+      throw new InvalidInputException("model '" + model + "': a requested output has no name");
+    }
+    return new RequestedOutput(name, binary);
   }
 
   private static final class RawInput {
