@@ -12,9 +12,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -39,6 +41,13 @@ public final class ModelRepository {
 
   private final Path root;
   private final ModelConfigParser parser = new ModelConfigParser();
+  /**
+   * Each model's config as last parsed, with the text it came from: a load reads a config more than once (its memory
+   * estimate, then the load itself), and what the parser warns about should be said once per change of the file.
+   */
+  private final Map<String, ParsedConfig> parsed = new ConcurrentHashMap<>();
+
+  private record ParsedConfig(String text, ModelConfig config) {}
 
   public ModelRepository(Path root) {
     try {
@@ -222,7 +231,14 @@ public final class ModelRepository {
       if (Files.size(file) > MAX_CONFIG_BYTES) {
         throw new ModelLoadException("model '" + name + "': config.pbtxt is larger than " + MAX_CONFIG_BYTES + " bytes");
       }
-      return Optional.of(named(name, parser.parse(name, Files.readString(file, StandardCharsets.UTF_8))));
+      String text = Files.readString(file, StandardCharsets.UTF_8);
+      ParsedConfig last = parsed.get(name);
+      if (last != null && last.text().equals(text)) {
+        return Optional.of(last.config());
+      }
+      ModelConfig config = named(name, parser.parse(name, text));
+      parsed.put(name, new ParsedConfig(text, config));
+      return Optional.of(config);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.junction.server.repository;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.ModelLoadException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.testkit.FixtureModels;
@@ -52,6 +53,18 @@ class ModelRepositoryTest {
     assertThat(repo.open("m").selectedVersions()).containsExactly(1L, 2L, 5L, 9L);
     writer.config("m", "version_policy: { specific { versions: [ 2, 7, 9 ] } }");
     assertThat(repo.open("m").selectedVersions()).containsExactly(2L, 9L);
+  }
+
+  @Test
+  void aConfigIsParsedOncePerChangeOfItsText() throws Exception {
+    writer.model("m", 1, FixtureModels.identity(OnnxType.FLOAT)).config("m", "max_batch_size: 4");
+    ModelRepository repo = new ModelRepository(writer.root());
+    ModelConfig first = repo.open("m").config().orElseThrow();
+    assertThat(repo.open("m").config().orElseThrow()).as("the same text, not parsed again").isSameAs(first);
+    writer.config("m", "max_batch_size: 8");
+    ModelConfig changed = repo.open("m").config().orElseThrow();
+    assertThat(changed.getMaxBatchSize()).isEqualTo(8);
+    assertThat(repo.open("m").config().orElseThrow()).isSameAs(changed);
   }
 
   @Test
