@@ -30,6 +30,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,6 +61,8 @@ class InferencePipelineTest {
   /** When set, listeners told that a call is answering count this down, then wait for {@link #answeringReleased}. */
   private volatile CountDownLatch answeringSeen;
   private final CountDownLatch answeringReleased = new CountDownLatch(1);
+  /** The thread that told listeners a call is answering, once one has. */
+  private volatile String answeringThread = "";
   private InferencePipeline pipeline;
 
   @BeforeEach
@@ -79,6 +84,7 @@ class InferencePipelineTest {
       public void answering(InferenceOutcome outcome) {
         CountDownLatch seen = answeringSeen;
         if (seen != null) {
+          answeringThread = Thread.currentThread().getName();
           seen.countDown();
           try {
             answeringReleased.await(10, TimeUnit.SECONDS);
@@ -150,14 +156,26 @@ class InferencePipelineTest {
   @Test
   void listenersSeeACallAnsweringBeforeItsCallerHasTheAnswer() throws Exception {
     answeringSeen = new CountDownLatch(1);
-    // Run on the device's thread, not this one, so that this thread can look at the answer meanwhile.
     RequestContext notHere = new RequestContext(RequestContext.Headers.NONE, InferenceRequest.NO_DEADLINE, () -> false,
         Span.getInvalid(), false);
-    CompletableFuture<InferenceOutcome> answer = pipeline.infer(call("scorer", 1, 2, 3, 4, 5, 6, 7, 8), notHere);
-    assertThat(answeringSeen.await(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(answer).as("the caller has no answer while listeners are told it is answering").isNotDone();
-    answeringReleased.countDown();
-    assertThat(answer.get(10, TimeUnit.SECONDS).succeeded()).isTrue();
+    // The call is made from a thread of its own: the pipeline tells listeners on the device's thread, or, when the
+    // run is over before the pipeline has attached its last step, on the caller's own, before infer returns.
+    ExecutorService caller = Executors.newSingleThreadExecutor(r -> new Thread(r, "caller"));
+    try {
+      Future<CompletableFuture<InferenceOutcome>> handed =
+          caller.submit(() -> pipeline.infer(call("scorer", 1, 2, 3, 4, 5, 6, 7, 8), notHere));
+      assertThat(answeringSeen.await(10, TimeUnit.SECONDS)).isTrue();
+      if (answeringThread.startsWith("caller")) {
+        assertThat(handed).as("infer has not returned while listeners are told the call is answering").isNotDone();
+      } else {
+        assertThat(handed.get(10, TimeUnit.SECONDS)).as("the caller has no answer while listeners are told it is answering")
+            .isNotDone();
+      }
+      answeringReleased.countDown();
+      assertThat(handed.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).succeeded()).isTrue();
+    } finally {
+      caller.shutdownNow();
+    }
   }
 
   @Test
