@@ -403,10 +403,12 @@ public final class ModelManager implements AutoCloseable {
       return;
     }
     String reason = record.failures();
+    // Most reasons start by naming the model (and version): say it once.
+    String account = reason.startsWith("model '" + name + "'") ? reason : "model '" + name + "': " + reason;
     if (reason.equals(lastFailure.put(name, reason))) {
-      log.debug("model '{}' failed to load again, for the same reason: {}", name, reason);
+      log.debug("failed to load again, for the same reason: {}", account);
     } else {
-      log.error("model '{}' failed to load: {}", name, reason);
+      log.error("failed to load: {}", account);
     }
   }
 

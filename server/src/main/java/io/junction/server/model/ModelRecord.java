@@ -38,7 +38,7 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
     versions.values().stream().filter(v -> v.state() == ModelState.UNAVAILABLE)
         .forEach(v -> {
           sb.append(sb.length() == 0 ? "" : "; ");
-          if (!v.reason().startsWith(ServedModel.label(name, v.version()))) { // most reasons name their version
+          if (!v.reason().startsWith("model '" + name + "'")) { // most reasons name the model, and the version
             sb.append("version ").append(v.version()).append(": ");
           }
           sb.append(v.reason());
