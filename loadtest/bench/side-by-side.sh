@@ -10,8 +10,9 @@
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] [-a ARGS] CONFIG...
 # -M names the demo repository's model the load calls: mlp (the default, 32-byte requests) or image_classifier
-# (110,592-byte images, which the server copies once into pooled buffers). -a adds junction-loadtest options to every
-# load, e.g. -a '--trace-calls 0.01' (callers that send their own trace context, 1 % of it sampled).
+# (110,592-byte images, which the server copies once into pooled buffers). -a adds junction-loadtest options to
+# every gRPC load (not to rest: ones), e.g. -a '--trace-calls 0.01' (callers that send their own trace context, 1 % of
+# it sampled).
 # CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server, @JAR for another build of the server
 # and %JAR for another build of its load generator; a CONFIG that starts with rest: has its server called over KServe v2
 # REST instead (JSON to /v2/models/MODEL/infer over HTTP/1.1 keep-alive, by h2load: apt-get install nghttp2-client),
@@ -42,11 +43,11 @@ while getopts "w:m:r:c:M:a:" opt; do
     c) callers=$OPTARG ;;
     M) model=$OPTARG ;;
     a) load_args=$OPTARG ;;
-    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,28p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,29p' "$0" >&2; exit 2; }
 
 # shellcheck source=loadtest/bench/servers.sh
 . loadtest/bench/servers.sh

@@ -1,7 +1,6 @@
 package io.junction.server.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.google.gson.JsonArray;
@@ -315,9 +314,7 @@ public final class RestApi {
     }
     try (JsonParser parser = json.createParser(ByteBufUtil.getBytes(request.content()))) {
       Map<String, Parameter> parameters = Map.of();
-      if (parser.nextToken() != JsonToken.START_OBJECT) {
-        throw new JsonParseException(parser, "the body must be an object");
-      }
+      RestInferCodec.expect(parser, parser.nextToken(), JsonToken.START_OBJECT, "the body must be an object");
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         boolean isParameters = parser.currentName().equals("parameters");
         JsonToken value = parser.nextToken();

@@ -285,7 +285,7 @@ final class RestInferCodec {
   }
 
   /** @param requirement what the client's JSON must have been, e.g. "inputs must be an array" */
-  private static void expect(JsonParser p, JsonToken actual, JsonToken expected, String requirement) throws IOException {
+  static void expect(JsonParser p, JsonToken actual, JsonToken expected, String requirement) throws IOException {
     if (actual != expected) {
       throw new JsonParseException(p, requirement + ", got " + (actual == null ? "the end of the body" : p.getText()));
     }

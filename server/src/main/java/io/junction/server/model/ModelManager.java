@@ -402,13 +402,11 @@ public final class ModelManager implements AutoCloseable {
       lastFailure.remove(name);
       return;
     }
-    String reason = record.failures();
-    // Most reasons start by naming the model (and version): say it once.
-    String account = reason.startsWith("model '" + name + "'") ? reason : "model '" + name + "': " + reason;
+    String reason = record.failures(); // names the model
     if (reason.equals(lastFailure.put(name, reason))) {
-      log.debug("failed to load again, for the same reason: {}", account);
+      log.debug("failed to load again, for the same reason: {}", reason);
     } else {
-      log.error("failed to load: {}", account);
+      log.error("failed to load: {}", reason);
     }
   }
 

@@ -29,21 +29,24 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
     return new ModelRecord(name, modelFailure, versions, fingerprint, reason);
   }
 
-  /** A one-line account of why a load failed: the model's reason, or each failed version's. */
+  /**
+   * A one-line account of why a load failed: the model's reason, or each failed version's, each naming the model (and
+   * the version) once, whether or not the reason already did.
+   */
   String failures() {
     if (modelFailure.isPresent()) {
-      return modelFailure.get();
+      return namingModel(modelFailure.get(), "model '" + name + "'");
     }
     StringBuilder sb = new StringBuilder();
     versions.values().stream().filter(v -> v.state() == ModelState.UNAVAILABLE)
-        .forEach(v -> {
-          sb.append(sb.length() == 0 ? "" : "; ");
-          if (!v.reason().startsWith("model '" + name + "'")) { // most reasons name the model, and the version
-            sb.append("version ").append(v.version()).append(": ");
-          }
-          sb.append(v.reason());
-        });
+        .forEach(v -> sb.append(sb.length() == 0 ? "" : "; ")
+            .append(namingModel(v.reason(), ServedModel.label(name, v.version()))));
     return sb.toString();
+  }
+
+  /** Most reasons start by naming the model, as backends and the repository word them; the others get {@code label}. */
+  private String namingModel(String reason, String label) {
+    return reason.startsWith("model '" + name + "'") ? reason : label + ": " + reason;
   }
 
   static ModelRecord failed(String name, String reason, String fingerprint) {

@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class TensorJson {
   /** Deep enough for any tensor's nested rows, shallow enough that no body exhausts a parser. */
-  public static final int MAX_NESTING = 64;
+  private static final int MAX_NESTING = 64;
 
   private TensorJson() {}
 

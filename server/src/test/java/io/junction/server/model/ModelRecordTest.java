@@ -15,7 +15,7 @@ class ModelRecordTest {
     ModelRecord record = new ModelRecord("m", Optional.empty(), versions, "files");
 
     assertThat(record.failures()).isEqualTo(
-        "model 'm' version 1: ONNX Runtime cannot load model.onnx; version 2: no model file a backend recognises");
+        "model 'm' version 1: ONNX Runtime cannot load model.onnx; model 'm' version 2: no model file a backend recognises");
   }
 
   @Test
@@ -23,5 +23,12 @@ class ModelRecordTest {
     ModelRecord record = ModelRecord.failed("m", "model 'm': config.pbtxt is not valid", "files");
 
     assertThat(record.failures()).isEqualTo("model 'm': config.pbtxt is not valid");
+  }
+
+  @Test
+  void aReasonThatDoesNotNameTheModelIsGivenItsName() {
+    ModelRecord record = ModelRecord.failed("m", "no version directory", "files");
+
+    assertThat(record.failures()).isEqualTo("model 'm': no version directory");
   }
 }
