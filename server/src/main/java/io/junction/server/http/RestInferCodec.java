@@ -246,7 +246,13 @@ final class RestInferCodec {
 
   private static void readElement(JsonParser p, JsonToken token, JsonColumn column) throws IOException {
     switch (token) {
-      case VALUE_NUMBER_INT -> column.addLong(p.getLongValue());
+      case VALUE_NUMBER_INT -> {
+        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) { // beyond a long: UINT64's upper half, or FP64
+          column.addBigInteger(p.getBigIntegerValue());
+        } else {
+          column.addLong(p.getLongValue());
+        }
+      }
       case VALUE_NUMBER_FLOAT -> column.addDouble(p.getDoubleValue());
       case VALUE_TRUE -> column.addBoolean(true);
       case VALUE_FALSE -> column.addBoolean(false);

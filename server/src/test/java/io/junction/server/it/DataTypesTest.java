@@ -16,9 +16,14 @@ import io.junction.server.TestServer;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +43,7 @@ class DataTypesTest {
       Map.entry(OnnxType.UINT64, "UINT64"));
   private static final int ROWS = 2;
   private static final int COLS = FixtureModels.IDENTITY_COLUMNS;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir static Path repo;
   static TestServer server;
@@ -141,6 +147,39 @@ class DataTypesTest {
           "ONNX Runtime's Java API cannot exchange");
     }
     assertThat(index.get(modelName(OnnxType.FLOAT)).getState()).isEqualTo("READY");
+  }
+
+  @Test
+  void jsonIntegersKeepEveryBitOfTheirDatatypeAndOutOfRangeOnesAreRejected() throws Exception {
+    String extremes = "[[-9223372036854775808, 9223372036854775807, 0, -1], [1, 2, 3, 4]]";
+    HttpResponse<String> int64 = restInfer(OnnxType.INT64, extremes);
+    assertThat(int64.statusCode()).as(int64.body()).isEqualTo(200);
+    assertThat(int64.body()).contains("\"data\":[-9223372036854775808,9223372036854775807,0,-1,1,2,3,4]");
+
+    HttpResponse<String> beyond = restInfer(OnnxType.INT64, "[[1, 9223372036854775808, 0, 0], [0, 0, 0, 0]]");
+    assertThat(beyond.statusCode()).as(beyond.body()).isEqualTo(400);
+    assertThat(beyond.body()).contains("identity_int64", "'INPUT0'", "element 1 is 9223372036854775808",
+        "outside the range of INT64");
+    HttpResponse<String> fraction = restInfer(OnnxType.INT32, "[[1, 2, 3.5, 4], [0, 0, 0, 0]]");
+    assertThat(fraction.statusCode()).as(fraction.body()).isEqualTo(400);
+    assertThat(fraction.body()).contains("identity_int32", "'INPUT0'", "element 2 is 3.5", "not an integer as INT32");
+    HttpResponse<String> byteRange = restInfer(OnnxType.UINT8, "[[1, 2, 3, 4], [0, -1, 0, 0]]");
+    assertThat(byteRange.statusCode()).as(byteRange.body()).isEqualTo(400);
+    assertThat(byteRange.body()).contains("element 5 is -1, outside the range of UINT8");
+
+    // An integer wider than 64 bits is still a number a floating-point input can take.
+    HttpResponse<String> fp64 = restInfer(OnnxType.DOUBLE, "[[100000000000000000000, 0.5, 0, 0], [0, 0, 0, 0]]");
+    assertThat(fp64.statusCode()).as(fp64.body()).isEqualTo(200);
+    assertThat(fp64.body()).contains("\"data\":[1.0E20,0.5,0.0,0.0,0.0,0.0,0.0,0.0]");
+  }
+
+  private static HttpResponse<String> restInfer(OnnxType type, String data) throws Exception {
+    String body = "{\"inputs\":[{\"name\":\"" + FixtureModels.IDENTITY_INPUT + "\",\"datatype\":\"" + WIRE.get(type)
+        + "\",\"shape\":[" + ROWS + "," + COLS + "],\"data\":" + data + "}]}";
+    URI uri = URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow() + "/v2/models/"
+        + modelName(type) + "/infer");
+    return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static byte[] typed(OnnxType type, InferTensorContents.Builder contents) {
