@@ -5,6 +5,8 @@ import io.junction.server.concurrent.SocketTransport;
 import io.junction.server.config.HttpLimits;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -17,6 +19,12 @@ import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,6 +61,8 @@ public final class HttpEndpoint implements AutoCloseable {
   private final ServerBootstrap bootstrap;
   private final InetSocketAddress address;
   private final AtomicInteger open = new AtomicInteger();
+  /** Each accepted connection until its pipeline is torn down, and the teardown's completion. */
+  private final Map<Channel, CompletableFuture<Void>> connections = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Channel listener;
 
@@ -81,7 +91,17 @@ public final class HttpEndpoint implements AutoCloseable {
               return;
             }
             ch.closeFuture().addListener(f -> open.decrementAndGet());
+            CompletableFuture<Void> tornDown = new CompletableFuture<>();
+            connections.put(ch, tornDown);
             ch.pipeline()
+                .addLast(new ChannelHandlerAdapter() {
+                  /** First in the pipeline, so removed last as a closed connection's pipeline is torn down. */
+                  @Override
+                  public void handlerRemoved(ChannelHandlerContext ctx) {
+                    connections.remove(ch);
+                    tornDown.complete(null);
+                  }
+                })
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                 .addLast(new HttpServerKeepAliveHandler())
                 .addLast(new HttpObjectAggregator(limits.maxRequestBytes()))
@@ -117,6 +137,18 @@ public final class HttpEndpoint implements AutoCloseable {
         listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
       }
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      // A connection's teardown goes back and forth between the event loop and the answering executor (its last
+      // handler runs there): the connections still open are closed and torn down while both run, or the teardown
+      // meets a stopped executor and logs the rejected task.
+      List<CompletableFuture<Void>> teardowns = List.copyOf(connections.values());
+      connections.keySet().forEach(Channel::close);
+      try {
+        CompletableFuture.allOf(teardowns.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // stop regardless: a teardown that takes this long has nothing left worth waiting for
+      }
       io.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       answers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }

@@ -2,6 +2,10 @@ package io.junction.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.junction.server.TestServer;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.ServerConfig;
@@ -20,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The probe port holds up against slow and many clients (slowloris), over real sockets. */
 class HttpEndpointTest {
@@ -83,6 +88,19 @@ class HttpEndpointTest {
     }
   }
 
+  /** One HTTP/1.1 response, head and body (by its content-length), read off the stream and no further. */
+  private static String readResponse(InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      assertThat(b).as("the response's head: " + head).isNotNegative();
+      head.append((char) b);
+    }
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    assertThat(length.find()).as(head.toString()).isTrue();
+    return head + new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.US_ASCII);
+  }
+
   private static int get(int port, String path) throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
@@ -115,6 +133,39 @@ class HttpEndpointTest {
       assertThat(head.statusCode()).isEqualTo(200);
       assertThat(head.body()).isEmpty();
       assertThat(Long.parseLong(head.headers().firstValue("content-length").orElseThrow())).isPositive();
+    }
+  }
+
+  @Test
+  void stoppingWithKeepAliveConnectionsOpenClosesThemQuietly() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    root.addAppender(events);
+    List<Socket> kept = new ArrayList<>();
+    try {
+      TestServer server = TestServer.start(DemoRepository.write(dir.resolve("repo")));
+      int port = server.server().httpPort().orElseThrow();
+      for (int i = 0; i < 3; i++) { // answered, and left open for the next request
+        Socket s = new Socket("127.0.0.1", port);
+        s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: junction\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        s.setSoTimeout(5000);
+        assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+        kept.add(s);
+      }
+      server.close();
+      for (Socket s : kept) {
+        assertThat(closedByServer(s)).as("an open connection is closed as the server stops").isTrue();
+      }
+      Thread.sleep(500); // what the executors log as they wind down would come by now
+      assertThat(events.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+          .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    } finally {
+      root.detachAppender(events);
+      for (Socket s : kept) {
+        s.close();
+      }
     }
   }
 }
