@@ -431,7 +431,7 @@ public final class ModelManager implements AutoCloseable {
     models.put(name, previous.keptAfter(failed.fingerprint(), reason));
     changed();
     reloadFailures.computeIfAbsent(name, n -> new java.util.concurrent.atomic.LongAdder()).increment();
-    log.error("model '{}': reload failed, the versions that were serving go on serving: {}", name, reason);
+    log.error("reload failed, the versions that were serving go on serving: {}", reason); // the reason names the model
   }
 
   /** Reloads that failed and left the serving versions in place, per model. */
