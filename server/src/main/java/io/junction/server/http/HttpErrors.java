@@ -68,7 +68,10 @@ final class HttpErrors {
     // Its messages may point at a location or a limit in its own terms: say them in the client's.
     StringBuilder message = new StringBuilder(String.valueOf(e.getOriginalMessage())
         .replaceAll("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1 column $2")
-        .replaceAll(", from `[^`]*`\\)", ")"));
+        .replaceAll(", from `[^`]*`\\)", ")")
+        // advice to the server's developer (which of the parser's features to enable) means nothing to a client
+        .replaceAll(": enable `[^`]*` to allow", "")
+        .replaceAll(" \\(not recognized as one since Feature '[A-Z_]+' not enabled for parser\\)", ""));
     JsonLocation at = e.getLocation();
     if (at != null && at.getLineNr() > 0) {
       message.append(" at line ").append(at.getLineNr()).append(" column ").append(at.getColumnNr());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.junction.golden.HalfFloats;
 import java.io.IOException;
@@ -24,14 +25,15 @@ public final class TensorJson {
   private TensorJson() {}
 
   /**
-   * A generator factory for such JSON, one per owner (it pools buffers): NaN and infinities written bare, as Triton
-   * and Python's {@code json} do; the target stream neither flushed nor closed by the generator, so that records
+   * A generator factory for such JSON, one per owner (it pools buffers): NaN and infinities written and read bare, as
+   * Triton and Python's {@code json} do (a model's outputs may hold them, and a client sends back what it got); the target stream neither flushed nor closed by the generator, so that records
    * can be written one after another into a buffered or compressed stream. Its parsers read what clients send: numbers
    * by the fast double parser, arrays and objects nested at most {@value #MAX_NESTING} deep.
    */
   public static JsonFactory newFactory() {
     return JsonFactory.builder()
         .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+        .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
         .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
         .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
         .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)

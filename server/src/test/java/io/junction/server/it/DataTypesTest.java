@@ -163,6 +163,9 @@ class DataTypesTest {
     HttpResponse<String> fraction = restInfer(OnnxType.INT32, "[[1, 2, 3.5, 4], [0, 0, 0, 0]]");
     assertThat(fraction.statusCode()).as(fraction.body()).isEqualTo(400);
     assertThat(fraction.body()).contains("identity_int32", "'INPUT0'", "element 2 is 3.5", "not an integer as INT32");
+    HttpResponse<String> notANumber = restInfer(OnnxType.INT32, "[[NaN, 2, 3, 4], [0, 0, 0, 0]]");
+    assertThat(notANumber.statusCode()).as(notANumber.body()).isEqualTo(400);
+    assertThat(notANumber.body()).contains("element 0 is NaN, not an integer as INT32 needs");
     HttpResponse<String> byteRange = restInfer(OnnxType.UINT8, "[[1, 2, 3, 4], [0, -1, 0, 0]]");
     assertThat(byteRange.statusCode()).as(byteRange.body()).isEqualTo(400);
     assertThat(byteRange.body()).contains("element 5 is -1, outside the range of UINT8");

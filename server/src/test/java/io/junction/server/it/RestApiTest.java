@@ -126,6 +126,24 @@ class RestApiTest {
   }
 
   @Test
+  void notANumberAndInfinitiesGoBothWaysBareAsTritonWritesThem() throws Exception {
+    HttpResponse<String> answer = post("/v2/models/add_sub/infer", """
+        {"inputs": [
+          {"name": "A", "datatype": "FP32", "shape": [1, 3], "data": [NaN, Infinity, -Infinity]},
+          {"name": "B", "datatype": "FP32", "shape": [1, 3], "data": [1, 1, 1]}
+        ], "outputs": [{"name": "SUM"}]}
+        """);
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    assertThat(answer.body()).contains("\"data\":[NaN,Infinity,-Infinity]");
+
+    // The parser's advice to its own user (which feature to enable) is not the client's to follow.
+    HttpResponse<String> comment = post("/v2/models/mlp/infer", "{\"inputs\": /* none */ []}");
+    assertThat(comment.statusCode()).isEqualTo(400);
+    assertThat(error(comment)).contains("Unexpected character ('/'", "at line 1 column")
+        .doesNotContain("Feature", "ALLOW_COMMENTS", "enable");
+  }
+
+  @Test
   void badRequestsGetHttpStatusesAndMessagesNamingWhatWasWrong() throws Exception {
     HttpResponse<String> shape = post("/v2/models/mlp/infer",
         "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[1,2,3]}]}");
