@@ -12,7 +12,8 @@
 # counts) or otlp1 (1 % of calls traced, exported the same way). Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/profile-per-call.sh EVENT [server jar, default server/target/junction-server.jar]
 #     [callers, default 16] [seconds profiled, default 20] [seconds of load first, default 45] [TRACING, default off]
-# TOP=N lists Junction's N costliest methods or allocation sites (default 15); KEEP=FILE keeps the collapsed profile.
+# TOP=N lists Junction's N costliest methods or allocation sites (default 15); KEEP=FILE keeps the collapsed profile;
+# LOAD_ARGS adds junction-loadtest options, e.g. LOAD_ARGS='--call inference.GRPCInferenceService/ModelStreamInfer'.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 event=${1:?EVENT: ctimer, cpu or alloc}
@@ -48,6 +49,7 @@ case $tracing in
       OTEL_TRACES_SAMPLER_ARG=0.01) ;;
   *) echo "TRACING must be off, otlp or otlp1, got '$tracing'" >&2; exit 2 ;;
 esac
+read -r -a load_args <<< "${LOAD_ARGS:-}"
 cp -r server/target/classes/demo-repository "$work/repo"
 grpc=$(free_port)
 http=$(free_port)
@@ -57,7 +59,7 @@ server=$!
 children+=("$server")
 await_ready "$http" "$server" "$work/server.log" "$jar" || exit 1
 "${load_core[@]}" java -jar loadtest/target/junction-loadtest.jar --target "127.0.0.1:$grpc" --insecure --model mlp \
-  -c "$callers" -z "$((warm + seconds + 15))s" >/dev/null 2>&1 &
+  -c "$callers" -z "$((warm + seconds + 15))s" "${load_args[@]}" >/dev/null 2>&1 &
 children+=($!)
 # The server's CPU time so far, in µs (utime + stime of /proc/PID/stat, in clock ticks).
 cpu_micros() {
