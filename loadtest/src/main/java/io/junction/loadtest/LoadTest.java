@@ -166,7 +166,12 @@ public final class LoadTest implements Callable<Integer> {
           + "(one self-contained page with charts; default: ${DEFAULT-VALUE}).")
   String format;
 
+  /** Held, so that the level set on it stays (java.util.logging keeps its loggers weakly). */
+  private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
+
   public static void main(String[] args) {
+    // grpc-java's warnings (a host name that does not resolve, with its stack trace) say what the run's one-line error says
+    GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(commandLine().execute(args));
   }
 
@@ -182,7 +187,9 @@ public final class LoadTest implements Callable<Integer> {
   private static int oneLine(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     String what;
     if (e instanceof io.grpc.StatusRuntimeException s) {
-      what = "the server answered " + GhzNames.error(s.getStatus());
+      boolean unreached = s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && s.getStatus().getCause() != null;
+      what = unreached ? "cannot reach the server: " + GhzNames.error(s.getStatus()) + " (" + s.getStatus().getCause().getMessage()
+          + ")" : "the server answered " + GhzNames.error(s.getStatus());
     } else if (e instanceof com.google.gson.JsonParseException || e instanceof com.google.protobuf.InvalidProtocolBufferException) {
       what = "the data is not a valid ModelInferRequest in JSON: " + (e.getCause() != null && e.getMessage() == null
           ? e.getCause().getMessage() : e.getMessage());
@@ -218,6 +225,12 @@ public final class LoadTest implements Callable<Integer> {
     if (model == null && data == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give --model NAME, or a request with model_name in -d/-D");
     }
+    requireAtLeast("-c/--concurrency", concurrency, 1, "");
+    requireAtLeast("-n/--total", total, 0, " (0: 200, or as many as -z allows)");
+    requireAtLeast("-r/--rps", rps, 0, " (0: as fast as the callers go)");
+    requireAtLeast("--batch", batch, 1, "");
+    requireAtLeast("--skipFirst", skipFirst, 0, "");
+    requireAtLeast("--connections", connections, 1, "");
     if (!ReportFormats.ALL.contains(format)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format must be one of " + ReportFormats.names());
     }
@@ -239,9 +252,6 @@ public final class LoadTest implements Callable<Integer> {
     long calls = durationNanos > 0 || "spike".equals(scenario) ? 0 : (total > 0 ? total : 200);
     if (maxDuration != null && durationNanos == 0) {
       durationNanos = parseDuration(maxDuration).toNanos(); // -n calls, but no longer than this
-    }
-    if (connections < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--connections must be at least 1");
     }
     java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
     for (int i = 0; i < connections; i++) {
@@ -446,6 +456,14 @@ public final class LoadTest implements Callable<Integer> {
       java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
+  /** A usage error, before anything is sent, for a number the option cannot take. */
+  private void requireAtLeast(String option, double value, double min, String meaning) {
+    if (value < min) {
+      throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at least "
+          + (long) min + meaning + ", got " + (value == Math.rint(value) ? String.valueOf((long) value) : value));
+    }
+  }
+
   public static Duration parseDuration(String text) {
     String t = text.trim();
     if (t.equals("0")) {

@@ -533,7 +533,7 @@ class LoadTestTest {
     String[][] runs = {{"--insecure", "-d", "{bad", "127.0.0.1:" + server.grpcPort()},
         {"--insecure", "--model", "mlp", "-n", "1", "127.0.0.1:" + unused},
         {"--insecure", "-D", "/nonexistent/request.json", "127.0.0.1:" + server.grpcPort()}};
-    String[] says = {"the data is not a valid ModelInferRequest in JSON", "the server answered rpc error: code = Unavailable",
+    String[] says = {"the data is not a valid ModelInferRequest in JSON", "cannot reach the server: rpc error: code = Unavailable",
         "cannot read /nonexistent/request.json"};
     for (int i = 0; i < runs.length; i++) {
       StringWriter err = new StringWriter();
@@ -543,6 +543,27 @@ class LoadTestTest {
       assertThat(err.toString().strip()).startsWith("junction-loadtest: " + says[i]).doesNotContain("\tat ")
           .doesNotContain("\n");
     }
+  }
+
+  @Test
+  void numbersAnOptionCannotTakeAreUsageErrorsBeforeAnyCall() throws Exception {
+    String[][] runs = {{"-c", "0"}, {"-n", "-5"}, {"-r", "-1"}, {"--batch", "0"}, {"--connections", "0"},
+        {"--skipFirst", "-2"}};
+    String[] says = {"-c/--concurrency must be at least 1, got 0", "-n/--total must be at least 0 (0: 200, or as many as -z "
+        + "allows), got -5", "-r/--rps must be at least 0 (0: as fast as the callers go), got -1",
+        "--batch must be at least 1, got 0", "--connections must be at least 1, got 0", "--skipFirst must be at least 0, got -2"};
+    long before = successes("mlp");
+    for (int i = 0; i < runs.length; i++) {
+      StringWriter err = new StringWriter();
+      CommandLine cli = LoadTest.commandLine();
+      cli.setErr(new PrintWriter(err));
+      String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of("--insecure", "--model", "mlp"),
+          java.util.stream.Stream.concat(java.util.Arrays.stream(runs[i]), java.util.stream.Stream.of("127.0.0.1:"
+              + server.grpcPort()))).toArray(String[]::new);
+      assertThat(cli.execute(all)).as(err.toString()).isEqualTo(2);
+      assertThat(err.toString()).startsWith(says[i]);
+    }
+    assertThat(successes("mlp")).as("no call was made").isEqualTo(before);
   }
 
   @Test
