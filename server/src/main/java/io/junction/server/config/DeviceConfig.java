@@ -17,7 +17,7 @@ public record DeviceConfig(int gpuSlots, Optional<List<Device>> declared) {
 
   public DeviceConfig {
     if (gpuSlots < 1) {
-      throw new IllegalArgumentException("gpuSlots must be positive, got " + gpuSlots);
+      throw new IllegalArgumentException("GPU execution slots (--gpu-slots) must be at least 1, got " + gpuSlots);
     }
     declared = declared.map(List::copyOf);
   }

@@ -19,8 +19,12 @@ public record HttpLimits(Duration requestTimeout, int maxConnections, int maxReq
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("the HTTP request timeout must be positive, got " + requestTimeout);
     }
-    if (maxConnections < 1 || maxRequestBytes < 1024) {
-      throw new IllegalArgumentException("HTTP maxConnections must be >= 1 and maxRequestBytes >= 1024");
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("HTTP connections (--http-max-connections) must be at least 1, got " + maxConnections);
+    }
+    if (maxRequestBytes < 1024) {
+      throw new IllegalArgumentException("the largest HTTP request (--http-max-request-bytes) must be at least 1024 bytes, got "
+          + maxRequestBytes);
     }
   }
 }

@@ -64,19 +64,19 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     Objects.requireNonNull(httpLimits, "httpLimits");
     Objects.requireNonNull(payloadLog, "payloadLog");
     Objects.requireNonNull(drift, "drift");
-    port("grpcPort", grpcPort, false);
-    port("httpPort", httpPort, true);
+    port("the gRPC port (--grpc-port)", grpcPort, false);
+    port("the HTTP port (--http-port)", httpPort, true);
     if (cpuSlots < 1) {
-      throw new IllegalArgumentException("cpuSlots must be positive, got " + cpuSlots);
+      throw new IllegalArgumentException("CPU execution slots (--cpu-slots) must be at least 1, got " + cpuSlots);
     }
     if (maxQueueSize < 1) {
-      throw new IllegalArgumentException("maxQueueSize must be positive, got " + maxQueueSize);
+      throw new IllegalArgumentException("the queue size (--max-queue-size) must be at least 1, got " + maxQueueSize);
     }
     if (streamWindow < 1) {
       throw new IllegalArgumentException("streamWindow must be positive, got " + streamWindow);
     }
     if (defaultMaxBatchSize < 0) {
-      throw new IllegalArgumentException("defaultMaxBatchSize must be non-negative, got " + defaultMaxBatchSize);
+      throw new IllegalArgumentException("the default max batch size (--default-max-batch-size) must be at least 0, got " + defaultMaxBatchSize);
     }
   }
 

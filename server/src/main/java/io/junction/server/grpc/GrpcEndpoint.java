@@ -49,6 +49,7 @@ public final class GrpcEndpoint implements AutoCloseable {
    */
   static final int OFFLOAD_REQUEST_BYTES = 256 * 1024;
 
+  private final InetSocketAddress address;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   /**
@@ -80,7 +81,8 @@ public final class GrpcEndpoint implements AutoCloseable {
         new NamedThreadFactory("junction-grpc-io", true, TransportThread::new), io);
     this.callExecutor = Executors.newFixedThreadPool(Math.max(2, cores), new NamedThreadFactory("junction-grpc", true));
 
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, port))
+    this.address = new InetSocketAddress(address, port);
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(this.address)
         .channelType(transport.serverChannel())
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
@@ -138,7 +140,15 @@ public final class GrpcEndpoint implements AutoCloseable {
   }
 
   public GrpcEndpoint start() throws IOException {
-    server.start();
+    try {
+      server.start();
+    } catch (IOException e) {
+      Throwable reason = e; // grpc-java says only "Failed to bind to address"; the socket's error says why
+      while (reason.getCause() != null) {
+        reason = reason.getCause();
+      }
+      throw new IOException("cannot listen for gRPC on " + address + ": " + reason.getMessage(), e);
+    }
     return this;
   }
 

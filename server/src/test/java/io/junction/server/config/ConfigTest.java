@@ -31,10 +31,10 @@ class ConfigTest {
     assertThatThrownBy(() -> GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(0))
         .hasMessage("maxInboundMessageBytes must be positive, got 0");
     ServerConfig s = ServerConfig.defaults(Path.of("models"));
-    assertThatThrownBy(() -> s.withScheduling(0, 10)).hasMessage("cpuSlots must be positive, got 0");
+    assertThatThrownBy(() -> s.withScheduling(0, 10)).hasMessage("CPU execution slots (--cpu-slots) must be at least 1, got 0");
     assertThatThrownBy(() -> new ServerConfig(Path.of("m"), "0.0.0.0", 70000, "0.0.0.0", 1, 1, 1, 1, 0, true,
         GrpcLimits.DEFAULTS, java.util.Optional.empty(), ModelControl.NONE,
-        java.util.Optional.empty(), AdminAccess.NONE, java.util.Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, java.util.Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS)).hasMessage("grpcPort must be 0..65535, got 70000");
+        java.util.Optional.empty(), AdminAccess.NONE, java.util.Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, java.util.Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS)).hasMessage("the gRPC port (--grpc-port) must be 0..65535, got 70000");
   }
 
   @Test
