@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -43,6 +44,13 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (!request.decoderResult().isSuccess()) {
       send(ctx, request, HttpResponseStatus.BAD_REQUEST, TEXT, "bad request\n".getBytes(StandardCharsets.UTF_8), true);
+      return;
+    }
+    String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+    if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {
+      // what the decompressor before this handler could not inflate
+      send(ctx, request, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, TEXT, ("Content-Encoding " + encoding
+          + " is not supported: send gzip, deflate or identity\n").getBytes(StandardCharsets.UTF_8), false);
       return;
     }
     String path = request.uri();

@@ -144,6 +144,56 @@ class RestApiTest {
   }
 
   @Test
+  void bodiesTravelCompressedAsTritonsClientsSendAndAcceptThem() throws Exception {
+    String request = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[1,2,3,4,5,6,7,8]}]}";
+    String plain = post("/v2/models/mlp/versions/2/infer", request).body();
+    assertThat(plain).contains("\"outputs\"");
+    for (String encoding : new String[] {"gzip", "deflate"}) {
+      HttpResponse<String> inflated = postBytes("/v2/models/mlp/versions/2/infer", compress(encoding,
+          request.getBytes(StandardCharsets.UTF_8)), "Content-Encoding", encoding);
+      assertThat(inflated.statusCode()).as(encoding + ": " + inflated.body()).isEqualTo(200);
+      assertThat(inflated.body()).as(encoding).isEqualTo(plain);
+    }
+    HttpResponse<String> brotli = postBytes("/v2/models/mlp/infer", request.getBytes(StandardCharsets.UTF_8),
+        "Content-Encoding", "br");
+    assertThat(brotli.statusCode()).isEqualTo(415);
+    assertThat(brotli.body()).contains("Content-Encoding br is not supported", "gzip");
+
+    // A body that inflates beyond the request cap is refused like a body that is that big.
+    byte[] bomb = compress("gzip", (request.substring(0, request.length() - 1) + " ".repeat(9 * 1024 * 1024) + "}")
+        .getBytes(StandardCharsets.UTF_8));
+    assertThat(bomb.length).isLessThan(64 * 1024);
+    assertThat(postBytes("/v2/models/mlp/infer", bomb, "Content-Encoding", "gzip").statusCode()).isEqualTo(413);
+
+    HttpResponse<byte[]> zipped = http.send(HttpRequest.newBuilder(uri("/v2/models/stats")).header("Accept-Encoding", "gzip")
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(zipped.headers().firstValue("content-encoding")).contains("gzip");
+    String stats = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))
+        .readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(stats).startsWith("{\"model_stats\":[").hasSizeGreaterThan(1024);
+    HttpResponse<String> small = http.send(HttpRequest.newBuilder(uri("/v2/models/mlp/versions/2/infer"))
+        .header("Accept-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString(request))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(small.headers().firstValue("content-encoding")).as("an answer too small to gain").isEmpty();
+    assertThat(small.body()).isEqualTo(plain);
+  }
+
+  private static byte[] compress(String encoding, byte[] body) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.io.OutputStream z = encoding.equals("gzip") ? new java.util.zip.GZIPOutputStream(out)
+        : new java.util.zip.DeflaterOutputStream(out)) {
+      z.write(body);
+    }
+    return out.toByteArray();
+  }
+
+  private static HttpResponse<String> postBytes(String path, byte[] body, String header, String value) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).header(header, value)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
   void badRequestsGetHttpStatusesAndMessagesNamingWhatWasWrong() throws Exception {
     HttpResponse<String> shape = post("/v2/models/mlp/infer",
         "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[1,2,3]}]}");
