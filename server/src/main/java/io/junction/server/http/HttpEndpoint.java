@@ -12,9 +12,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.compression.StandardCompressionOptions;
-import io.netty.handler.codec.http.HttpContentCompressor;
-import io.netty.handler.codec.http.HttpContentDecompressor;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -63,9 +60,6 @@ public final class HttpEndpoint implements AutoCloseable {
   private final EventExecutorGroup answers;
   private final ServerBootstrap bootstrap;
   private final InetSocketAddress address;
-  /** Smaller answers go as they are: gzip's header and checksum would make them no smaller. */
-  static final int COMPRESS_FROM_BYTES = 1024;
-
   private final AtomicInteger open = new AtomicInteger();
   /** Each accepted connection until its pipeline is torn down, and the teardown's completion. */
   private final Map<Channel, CompletableFuture<Void>> connections = new ConcurrentHashMap<>();
@@ -109,12 +103,7 @@ public final class HttpEndpoint implements AutoCloseable {
                   }
                 })
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
-                // Triton's clients compress bodies when asked to (gzip or deflate): requests are inflated 8 KiB chunk
-                // by chunk, so the aggregator's size cap applies to what they inflate to; answers are compressed only
-                // for a client that accepts it, and only when big enough to gain from it.
-                .addLast(new HttpContentDecompressor())
-                .addLast(new HttpContentCompressor(COMPRESS_FROM_BYTES, StandardCompressionOptions.gzip(),
-                    StandardCompressionOptions.deflate()))
+                .addLast(new ContentCodings())
                 .addLast(new HttpServerKeepAliveHandler())
                 .addLast(new HttpObjectAggregator(limits.maxRequestBytes()))
                 .addLast(new RequestDeadline(limits.requestTimeout().toNanos()))
