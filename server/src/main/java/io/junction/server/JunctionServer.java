@@ -76,7 +76,7 @@ public final class JunctionServer implements AutoCloseable {
   /** How often canaries are judged: a breach is rolled back within this. */
   static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
-      "model_repository", "model_configuration", "statistics", "schedule_policy");
+      "classification", "model_repository", "model_configuration", "statistics", "schedule_policy");
 
   private final ServerConfig config;
   private final BackendRegistry backends;

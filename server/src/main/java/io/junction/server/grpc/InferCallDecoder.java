@@ -7,6 +7,7 @@ import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferenceCall;
 import io.junction.server.inference.InputTensor;
 import io.junction.server.inference.Parameter;
+import io.junction.server.inference.RequestedOutput;
 import io.junction.server.inference.TensorPayload;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -32,9 +33,10 @@ final class InferCallDecoder {
       InferInputTensor input = request.getInputs(i);
       inputs.add(new InputTensor(input.getName(), input.getDatatype(), shape(input), payload(parsed, i, raw)));
     }
-    List<String> outputs = request.getOutputsCount() == 0 ? List.of() : new ArrayList<>(request.getOutputsCount());
+    List<RequestedOutput> outputs = request.getOutputsCount() == 0 ? List.of() : new ArrayList<>(request.getOutputsCount());
     for (int i = 0; i < request.getOutputsCount(); i++) {
-      outputs.add(request.getOutputs(i).getName());
+      ModelInferRequest.InferRequestedOutputTensor output = request.getOutputs(i);
+      outputs.add(new RequestedOutput(output.getName(), parameters(output.getParametersMap())));
     }
     return new InferenceCall(request.getId(), request.getModelName(), request.getModelVersion(), inputs, outputs,
         parameters(request.getParametersMap()), parsed.memory());

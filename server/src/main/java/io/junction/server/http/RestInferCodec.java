@@ -10,6 +10,7 @@ import io.junction.server.inference.InferenceCall;
 import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.inference.InputTensor;
 import io.junction.server.inference.Parameter;
+import io.junction.server.inference.RequestedOutput;
 import io.junction.server.inference.TensorPayload;
 import io.junction.server.routing.RouteDecision;
 import io.junction.server.tensor.DataType;
@@ -75,7 +76,7 @@ final class RestInferCodec {
     String id = "";
     Map<String, Parameter> parameters = Map.of();
     List<RawInput> inputs = new ArrayList<>();
-    List<String> outputs = new ArrayList<>();
+    List<RequestedOutput> outputs = new ArrayList<>();
     Set<String> binaryOutputs = new HashSet<>();
     expect(p, p.nextToken(), JsonToken.START_OBJECT, "the body must be an object");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -94,8 +95,8 @@ final class RestInferCodec {
           expect(p, value, JsonToken.START_ARRAY, "outputs must be an array");
           while (p.nextToken() != JsonToken.END_ARRAY) {
             RequestedOutput output = output(p, model);
-            outputs.add(output.name());
-            if (output.binary()) {
+            outputs.add(output);
+            if (Boolean.TRUE.equals(output.parameters().getOrDefault(BINARY_DATA, Parameter.of(false)).value())) {
               binaryOutputs.add(output.name());
             }
           }
@@ -142,27 +143,24 @@ final class RestInferCodec {
     return new Decoded(new InferenceCall(id, model, version, tensors, outputs, parameters), allBinary, binaryOutputs);
   }
 
-  private record RequestedOutput(String name, boolean binary) {}
-
   /** One element of {@code outputs}, the parser on its opening brace. */
   private static RequestedOutput output(JsonParser p, String model) throws IOException {
     String name = null;
-    boolean binary = false;
+    Map<String, Parameter> parameters = Map.of();
     expect(p, p.currentToken(), JsonToken.START_OBJECT, "each requested output must be an object");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken value = p.nextToken();
       switch (field) {
         case "name" -> name = scalar(p, value, "an output's name must be a string");
-        case "parameters" -> binary = parameters(p, value).getOrDefault(BINARY_DATA, Parameter.of(false))
-            .value().equals(Boolean.TRUE);
+        case "parameters" -> parameters = parameters(p, value);
         default -> p.skipChildren();
       }
     }
     if (name == null) {
       throw new InvalidInputException("model '" + model + "': a requested output has no name");
     }
-    return new RequestedOutput(name, binary);
+    return new RequestedOutput(name, parameters);
   }
 
   private static final class RawInput {

@@ -18,7 +18,7 @@ import java.util.Objects;
  *     that takes the call takes over the caller's hold on it and gives it back once nothing reads the inputs
  */
 public record InferenceCall(String id, String modelName, String modelVersion, List<InputTensor> inputs,
-    List<String> requestedOutputs, Map<String, Parameter> parameters, BufferLease memory) {
+    List<RequestedOutput> requestedOutputs, Map<String, Parameter> parameters, BufferLease memory) {
   /** Triton's request parameter for the priority level (1 is highest, 0 the model's default). */
   public static final String PRIORITY = "priority";
   /** Triton's request parameter for the queue timeout, in microseconds. */
@@ -38,7 +38,7 @@ public record InferenceCall(String id, String modelName, String modelVersion, Li
 
   /** A call whose inputs live on the heap. */
   public InferenceCall(String id, String modelName, String modelVersion, List<InputTensor> inputs,
-      List<String> requestedOutputs, Map<String, Parameter> parameters) {
+      List<RequestedOutput> requestedOutputs, Map<String, Parameter> parameters) {
     this(id, modelName, modelVersion, inputs, requestedOutputs, parameters, BufferLease.none());
   }
 }

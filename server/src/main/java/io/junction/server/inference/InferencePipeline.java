@@ -15,6 +15,7 @@ import io.junction.server.telemetry.SpanNames;
 import io.junction.server.tensor.BufferLease;
 import io.opentelemetry.api.trace.Span;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -144,8 +145,10 @@ public final class InferencePipeline {
     try {
       ticket = scheduler.admit(model);
       InferenceRequest request = RequestValidator.validate(call, model, arrival, context);
+      Map<String, Integer> classes = OutputClassification.requested(model.label(), call, model.signature());
       if (validated != null) {
         validated.request = request;
+        validated.classes = classes;
       }
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
@@ -195,6 +198,8 @@ public final class InferencePipeline {
     RouteDecision route;
     ServedModel model;
     InferenceRequest request;
+    /** Outputs to answer as their top classes, by name, with how many (Triton's classification extension). */
+    Map<String, Integer> classes = Map.of();
     /** The scheduler's future, once queued; cancelling it takes the request out of the queue. */
     private volatile CompletableFuture<InferenceResult> queued;
 
@@ -234,8 +239,11 @@ public final class InferencePipeline {
     void finish(InferenceResult result, Throwable failure) {
       Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
-      InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, result, cause, arrival, System.nanoTime(),
-          arrivalMillis, context.traceId(), context.spanId());
+      // The shadow compares the model's own outputs: what the caller gets may be their classes.
+      InferenceResult answered = result == null || classes.isEmpty() ? result
+          : OutputClassification.apply(result, classes, model);
+      InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, answered, cause, arrival,
+          System.nanoTime(), arrivalMillis, context.traceId(), context.spanId());
       BufferLease outputs = result == null ? BufferLease.none() : result.outputsMemory();
       outputs.retain(); // the answer's reader's hold, released by it once it has written the answer
       tellListeners(outcome, InferenceListener::answering);

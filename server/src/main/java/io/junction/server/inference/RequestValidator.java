@@ -111,7 +111,8 @@ final class RequestValidator {
     }
     List<String> names = new ArrayList<>(call.requestedOutputs().size());
     Set<String> seen = new HashSet<>();
-    for (String output : call.requestedOutputs()) {
+    for (RequestedOutput requested : call.requestedOutputs()) {
+      String output = requested.name();
       if (signature.output(output).isEmpty()) {
         throw new InvalidInputException(label + ": unknown requested output '" + output
             + "'; the model's outputs are " + signature.outputNames());

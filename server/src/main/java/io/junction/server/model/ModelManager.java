@@ -2,6 +2,7 @@ package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelInstanceGroup;
+import io.junction.proto.inference.ModelOutput;
 import io.junction.server.device.DeviceId;
 import io.junction.server.device.InstancePlacement;
 import io.junction.server.backend.Backend;
@@ -17,6 +18,7 @@ import io.junction.server.repository.ModelRepository;
 import io.junction.server.scheduling.BatchPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -607,7 +609,13 @@ public final class ModelManager implements AutoCloseable {
           instances);
       java.util.OptionalLong after = memory.residentBytes();
       long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
-      ServedModel served = new ServedModel(dir.name(), version, effective, instances);
+      Map<String, List<String>> labels = new HashMap<>();
+      for (ModelOutput output : effective.getOutputList()) {
+        if (!output.getLabelFilename().isEmpty()) {
+          labels.put(output.getName(), repository.labels(dir, output.getName(), output.getLabelFilename()));
+        }
+      }
+      ServedModel served = new ServedModel(dir.name(), version, effective, instances, labels);
       long millis = (System.nanoTime() - start) / 1_000_000;
       Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
       served.loaded(footprint, millis);

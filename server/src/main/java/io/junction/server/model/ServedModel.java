@@ -4,6 +4,7 @@ import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.LoadedModel;
 import io.junction.server.device.DeviceId;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,9 +37,17 @@ public final class ServedModel {
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile Footprint footprint = Footprint.NONE;
   private volatile long loadMillis;
+  /** The class labels of the outputs whose config names a label file, by output. */
+  private final Map<String, List<String>> labels;
 
   /** @param instances the version's copy on each device it is placed on, in device order */
   public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances) {
+    this(name, version, config, instances, Map.of());
+  }
+
+  /** @param labels the class labels of outputs whose config names a {@code label_filename}, by output */
+  public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances,
+      Map<String, List<String>> labels) {
     if (instances.isEmpty()) {
       throw new IllegalArgumentException(label(name, version) + " needs an instance on at least one device");
     }
@@ -49,6 +58,7 @@ public final class ServedModel {
     this.config = config;
     this.instances = List.copyOf(instances);
     this.signature = ModelConfigResolver.servingSignature(label, config);
+    this.labels = Map.copyOf(labels);
   }
 
   public static String label(String name, long version) {
@@ -73,6 +83,11 @@ public final class ServedModel {
 
   public ServingSignature signature() {
     return signature;
+  }
+
+  /** The labels of an output's classes, in class order; empty when its config names no label file. */
+  public List<String> labels(String output) {
+    return labels.getOrDefault(output, List.of());
   }
 
   /** The copy on the first device (all copies have one signature). */

@@ -36,6 +36,8 @@ public final class ModelRepository {
   private static final String GOLDEN_PREFIX = "golden";
   /** A config.pbtxt larger than this is not a config. */
   private static final long MAX_CONFIG_BYTES = 1 << 20;
+  /** A label file names classes one a line: 16 MiB is tens of thousands of long names. */
+  private static final long MAX_LABEL_BYTES = 16L << 20;
   /** A model directory with more files than this is not looked at in full for changes. */
   private static final int MAX_FINGERPRINT_FILES = 10_000;
 
@@ -148,6 +150,30 @@ public final class ModelRepository {
           + " links outside the model repository");
     }
     return file;
+  }
+
+  /**
+   * The labels of an output's classes, one a line, from the file an output's {@code label_filename} names in the model's
+   * directory (as Triton reads it): a plain file name, a regular file inside the repository.
+   */
+  public List<String> labels(ModelDirectory model, String output, String fileName) throws ModelLoadException {
+    String what = "model '" + model.name() + "': output '" + output + "': label_filename '" + fileName + "'";
+    if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.equals(".")
+        || fileName.equals("..")) {
+      throw new ModelLoadException(what + " must be a plain file name in the model's directory");
+    }
+    Path file = model.path().resolve(fileName);
+    try {
+      if (!Files.isRegularFile(file) || !isInsideRoot(file)) {
+        throw new ModelLoadException(what + " is not a regular file inside the model's directory");
+      }
+      if (Files.size(file) > MAX_LABEL_BYTES) {
+        throw new ModelLoadException(what + " is larger than " + MAX_LABEL_BYTES + " bytes");
+      }
+      return List.copyOf(Files.readAllLines(file, StandardCharsets.UTF_8));
+    } catch (IOException | UncheckedIOException e) {
+      throw new ModelLoadException(what + " cannot be read: " + e.getMessage(), e);
+    }
   }
 
   /**
