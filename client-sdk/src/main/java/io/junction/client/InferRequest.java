@@ -52,7 +52,7 @@ public final class InferRequest {
     private String version = "";
     private String id = "";
     private final List<InferInput> inputs = new ArrayList<>();
-    private final List<String> outputs = new ArrayList<>();
+    private final List<ModelInferRequest.InferRequestedOutputTensor> outputs = new ArrayList<>();
     private final Map<String, String> headers = new LinkedHashMap<>();
     private final Map<String, InferParameter> parameters = new LinkedHashMap<>();
     private Duration deadline;
@@ -83,7 +83,24 @@ public final class InferRequest {
 
     /** Asks for this output only (repeatable); without any, the server returns every output. */
     public Builder output(String name) {
-      outputs.add(Objects.requireNonNull(name, "name"));
+      outputs.add(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(Objects.requireNonNull(name, "name"))
+          .build());
+      return this;
+    }
+
+    /**
+     * Asks for this output as its {@code count} highest classes (Triton's classification extension), which
+     * {@link InferResult#asStrings} reads: {@code "<value>:<index>"}, or {@code "<value>:<index>:<label>"} where the
+     * model has labels, highest first, {@code count} per batch entry.
+     */
+    public Builder classification(String output, int count) {
+      if (count < 1) {
+        throw new IllegalArgumentException("a classification returns at least 1 class, got " + count);
+      }
+      outputs.add(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(Objects.requireNonNull(output, "output"))
+          .putParameters("classification", io.junction.proto.inference.InferParameter.newBuilder().setInt64Param(count)
+              .build())
+          .build());
       return this;
     }
 
@@ -147,7 +164,7 @@ public final class InferRequest {
         }
         b.addInputs(t).addRawInputContents(input.rawContents());
       }
-      outputs.forEach(o -> b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(o)));
+      outputs.forEach(b::addOutputs);
       parameters.forEach((name, value) -> b.putParameters(name, value.toProto()));
       return new InferRequest(b.build(), headers, deadline);
     }

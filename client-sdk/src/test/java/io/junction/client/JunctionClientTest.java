@@ -78,6 +78,24 @@ class JunctionClientTest {
   }
 
   @Test
+  void anOutputComesBackAsItsTopClassesWhenAskedSo() {
+    float[] x = {1, -2, 3, -4, 5, -6, 7, -8};
+    InferResult r = client.infer(InferRequest.builder("mlp").version(1).input(InferInput.fp32("x", x, 1, 8))
+        .classification("y", 2).build());
+    float[] y = DemoRepository.mlp(1).expected(x, 1);
+    int first = 0;
+    for (int i = 1; i < y.length; i++) {
+      first = y[i] > y[first] ? i : first;
+    }
+    assertThat(r.datatype("y")).isEqualTo(Datatype.BYTES);
+    assertThat(r.shape("y")).containsExactly(1, 2);
+    List<String> classes = r.asStrings("y");
+    assertThat(classes).hasSize(2);
+    assertThat(classes.get(0)).endsWith(":" + first);
+    assertThat(Float.parseFloat(classes.get(0).split(":")[0])).isCloseTo(y[first], within(1e-4f));
+  }
+
+  @Test
   void asyncInferManyAtOnce() throws Exception {
     List<CompletableFuture<InferResult>> futures = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
