@@ -240,8 +240,15 @@ public final class InferencePipeline {
       Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       // The shadow compares the model's own outputs: what the caller gets may be their classes.
-      InferenceResult answered = result == null || classes.isEmpty() ? result
-          : OutputClassification.apply(result, classes, model);
+      InferenceResult answered = result;
+      if (result != null && !classes.isEmpty()) {
+        try {
+          answered = OutputClassification.apply(result, classes, model);
+        } catch (RuntimeException e) { // an answer all the same, never a call left hanging
+          answered = null;
+          cause = e;
+        }
+      }
       InferenceOutcome outcome = new InferenceOutcome(call, route, model, request, answered, cause, arrival,
           System.nanoTime(), arrivalMillis, context.traceId(), context.spanId());
       BufferLease outputs = result == null ? BufferLease.none() : result.outputsMemory();
