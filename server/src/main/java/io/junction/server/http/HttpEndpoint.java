@@ -12,7 +12,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
@@ -105,7 +104,7 @@ public final class HttpEndpoint implements AutoCloseable {
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                 .addLast(new ContentCodings())
                 .addLast(new HttpServerKeepAliveHandler())
-                .addLast(new HttpObjectAggregator(limits.maxRequestBytes()))
+                .addLast(new RequestAggregator(limits.maxRequestBytes()))
                 .addLast(new RequestDeadline(limits.requestTimeout().toNanos()))
                 .addLast(answers, routes);
           }

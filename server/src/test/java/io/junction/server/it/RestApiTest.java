@@ -163,7 +163,12 @@ class RestApiTest {
     byte[] bomb = compress("gzip", (request.substring(0, request.length() - 1) + " ".repeat(9 * 1024 * 1024) + "}")
         .getBytes(StandardCharsets.UTF_8));
     assertThat(bomb.length).isLessThan(64 * 1024);
-    assertThat(postBytes("/v2/models/mlp/infer", bomb, "Content-Encoding", "gzip").statusCode()).isEqualTo(413);
+    HttpResponse<String> inflatesTooFar = postBytes("/v2/models/mlp/infer", bomb, "Content-Encoding", "gzip");
+    assertThat(inflatesTooFar.statusCode()).isEqualTo(413);
+    assertThat(error(inflatesTooFar)).contains("the request body is more than the 8388608", "--http-max-request-bytes");
+    HttpResponse<String> tooBig = postBytes("/v2/models/mlp/infer", new byte[9_000_000], "Content-Type", "application/json");
+    assertThat(tooBig.statusCode()).isEqualTo(413);
+    assertThat(error(tooBig)).contains("the request body is 9000000 bytes, more than the 8388608");
 
     // A connection's first request says whether its answers may come compressed: a client of its own, a connection of its own.
     HttpClient compressing = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

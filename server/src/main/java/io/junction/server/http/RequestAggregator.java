@@ -1,0 +1,37 @@
+package io.junction.server.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import java.util.Map;
+
+/**
+ * Netty's aggregator, answering a request over the size cap as the REST API answers any refusal: 413 with
+ * {@code {"error": ...}} saying the cap and the option that sets it (Netty's own answer has no body at all). The
+ * connection is closed after it, since the rest of the body may still be on its way.
+ */
+final class RequestAggregator extends HttpObjectAggregator {
+  private final int maxRequestBytes;
+
+  RequestAggregator(int maxRequestBytes) {
+    super(maxRequestBytes);
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  @Override
+  protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+    if (!(oversized instanceof HttpRequest request)) {
+      super.handleOversizedMessage(ctx, oversized);
+      return;
+    }
+    // A compressed body reaches this handler inflated, its length unknown: only a plain one says how big it is.
+    long declared = HttpUtil.getContentLength(request, -1L);
+    String size = declared >= 0 ? "is " + declared + " bytes, more" : "is more";
+    HttpResponses.error(ctx, false, new HttpErrors.Failure(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "the request body "
+        + size + " than the " + maxRequestBytes + " this server takes (--http-max-request-bytes); send large tensors "
+        + "as binary data or over gRPC"), Map.of());
+  }
+}
