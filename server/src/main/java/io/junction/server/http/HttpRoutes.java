@@ -48,9 +48,10 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
     if (encoding != null && !HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding)) {
-      // what the decompressor before this handler could not inflate
-      send(ctx, request, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, TEXT, ("Content-Encoding " + encoding
-          + " is not supported: send gzip, deflate or identity\n").getBytes(StandardCharsets.UTF_8), false);
+      // what the decompressor before this handler could not inflate; answered in the REST API's error form
+      HttpResponses.error(ctx, HttpUtil.isKeepAlive(request), new HttpErrors.Failure(
+          HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Encoding " + HttpErrors.bounded(encoding)
+          + " is not supported: send gzip, deflate or identity"), java.util.Map.of());
       return;
     }
     String path = request.uri();
