@@ -612,7 +612,7 @@ public final class ModelManager implements AutoCloseable {
       Map<String, List<String>> labels = new HashMap<>();
       for (ModelOutput output : effective.getOutputList()) {
         if (!output.getLabelFilename().isEmpty()) {
-          labels.put(output.getName(), repository.labels(dir, output.getName(), output.getLabelFilename()));
+          labels.put(output.getName(), repository.labels(dir, label, output.getName(), output.getLabelFilename()));
         }
       }
       ServedModel served = new ServedModel(dir.name(), version, effective, instances, labels);

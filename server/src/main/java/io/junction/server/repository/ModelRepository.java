@@ -155,9 +155,12 @@ public final class ModelRepository {
   /**
    * The labels of an output's classes, one a line, from the file an output's {@code label_filename} names in the model's
    * directory (as Triton reads it): a plain file name, a regular file inside the repository.
+   *
+   * @param label the model version that reads them, for messages
    */
-  public List<String> labels(ModelDirectory model, String output, String fileName) throws ModelLoadException {
-    String what = "model '" + model.name() + "': output '" + output + "': label_filename '" + fileName + "'";
+  public List<String> labels(ModelDirectory model, String label, String output, String fileName)
+      throws ModelLoadException {
+    String what = label + ": output '" + output + "': label_filename '" + fileName + "'";
     if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.equals(".")
         || fileName.equals("..")) {
       throw new ModelLoadException(what + " must be a plain file name in the model's directory");

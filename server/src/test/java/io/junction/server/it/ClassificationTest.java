@@ -134,8 +134,8 @@ class ClassificationTest {
   @Test
   void aLabelFileOutsideTheModelsDirectoryFailsTheLoadSayingWhy() {
     assertThat(server.indexEntry(MISLABELLED).getState()).isEqualTo("UNAVAILABLE");
-    assertThat(server.indexEntry(MISLABELLED).getReason()).contains("label_filename '../labels.txt'",
-        "must be a plain file name");
+    assertThat(server.indexEntry(MISLABELLED).getReason()).contains("model '" + MISLABELLED + "' version 1: output '"
+        + ImageClassifier.OUTPUT + "': label_filename '../labels.txt'", "must be a plain file name");
   }
 
   @Test
