@@ -176,6 +176,25 @@ class DataTypesTest {
     assertThat(fp64.body()).contains("\"data\":[1.0E20,0.5,0.0,0.0,0.0,0.0,0.0,0.0]");
   }
 
+  @ParameterizedTest
+  @EnumSource(value = OnnxType.class, names = {"BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FLOAT16",
+      "BFLOAT16", "FLOAT", "DOUBLE"})
+  void jsonDataRoundTripsThroughEveryNumericDatatype(OnnxType type) throws Exception {
+    String data = switch (type) {
+      case BOOL -> "[[true,false,false,true],[false,true,true,false]]";
+      case UINT8 -> "[[0,1,127,255],[3,4,5,6]]";
+      case INT8 -> "[[-128,-1,0,127],[3,4,5,6]]";
+      case INT16 -> "[[-32768,-1,0,32767],[3,4,5,6]]";
+      case INT32 -> "[[-2147483648,-1,0,2147483647],[3,4,5,6]]";
+      case INT64 -> "[[-9223372036854775808,-1,0,9223372036854775807],[3,4,5,6]]";
+      default -> "[[-2.5,-1.0,0.0,0.125],[3.0,4.5,5.0,256.0]]"; // exact in FP16, BF16, FP32 and FP64 alike
+    };
+    HttpResponse<String> answer = restInfer(type, data);
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    assertThat(answer.body()).contains("\"datatype\":\"" + WIRE.get(type) + "\"", "\"shape\":[" + ROWS + "," + COLS + "]",
+        "\"data\":" + data.replace("],[", ",").replace("[[", "[").replace("]]", "]"));
+  }
+
   private static HttpResponse<String> restInfer(OnnxType type, String data) throws Exception {
     String body = "{\"inputs\":[{\"name\":\"" + FixtureModels.IDENTITY_INPUT + "\",\"datatype\":\"" + WIRE.get(type)
         + "\",\"shape\":[" + ROWS + "," + COLS + "],\"data\":" + data + "}]}";
