@@ -162,9 +162,12 @@ class TracingEndToEndTest {
   @Test
   void callsContinueTheClientsTraceWithServerAndBatchSpans() throws Exception {
     DemoRepository.write(repo);
+    // Batches held for their preferred size even while the instance is idle: otherwise calls that reach an idle
+    // instance one by one run one by one, and whether 16 calls at once make a batch depends on how they arrive.
     new ModelRepositoryWriter(repo).model("batched", 1, Mlp.seeded(8, 4, 3).onnx()).config("batched", """
         max_batch_size: 32
         dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 200000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
         """);
     new ModelRepositoryWriter(repo).model("broken", 1, io.junction.testkit.FixtureModels.failingAtRuntime());
     try (OtlpReceiver receiver = new OtlpReceiver();
