@@ -455,7 +455,6 @@ public final class LoadTest implements Callable<Integer> {
   private static final java.util.regex.Pattern DURATION_PART =
       java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
-  /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
   /** A usage error, before anything is sent, for a number the option cannot take. */
   private void requireAtLeast(String option, double value, double min, String meaning) {
     if (value < min) {
@@ -464,6 +463,7 @@ public final class LoadTest implements Callable<Integer> {
     }
   }
 
+  /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
   public static Duration parseDuration(String text) {
     String t = text.trim();
     if (t.equals("0")) {

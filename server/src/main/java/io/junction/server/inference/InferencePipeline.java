@@ -144,8 +144,11 @@ public final class InferencePipeline {
     InferenceScheduler.Ticket ticket = null;
     try {
       ticket = scheduler.admit(model);
+      // Checked before the validator decodes the tensors, so a bad classification allocates nothing; a shadow
+      // (validated == null) compares the model's own outputs and asks for no classes.
+      Map<String, Integer> classes = validated == null ? Map.of()
+          : OutputClassification.requested(model.label(), call, model.signature());
       InferenceRequest request = RequestValidator.validate(call, model, arrival, context);
-      Map<String, Integer> classes = OutputClassification.requested(model.label(), call, model.signature());
       if (validated != null) {
         validated.request = request;
         validated.classes = classes;

@@ -12,8 +12,4 @@ public record RequestedOutput(String name, Map<String, Parameter> parameters) {
     Objects.requireNonNull(name, "name");
     parameters = Map.copyOf(parameters);
   }
-
-  public static RequestedOutput named(String name) {
-    return new RequestedOutput(name, Map.of());
-  }
 }

@@ -26,9 +26,10 @@ public final class TensorJson {
 
   /**
    * A generator factory for such JSON, one per owner (it pools buffers): NaN and infinities written and read bare, as
-   * Triton and Python's {@code json} do (a model's outputs may hold them, and a client sends back what it got); the target stream neither flushed nor closed by the generator, so that records
-   * can be written one after another into a buffered or compressed stream. Its parsers read what clients send: numbers
-   * by the fast double parser, arrays and objects nested at most {@value #MAX_NESTING} deep.
+   * Triton and Python's {@code json} do (a model's outputs may hold them, and a client sends back what it got); the
+   * target stream neither flushed nor closed by the generator, so that records can be written one after another into a
+   * buffered or compressed stream. Its parsers read what clients send: numbers by the fast double parser, arrays and
+   * objects nested at most {@value #MAX_NESTING} deep.
    */
   public static JsonFactory newFactory() {
     return JsonFactory.builder()
