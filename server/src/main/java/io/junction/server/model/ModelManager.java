@@ -1,35 +1,28 @@
 package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
-import io.junction.proto.inference.ModelInstanceGroup;
-import io.junction.proto.inference.ModelOutput;
 import io.junction.server.device.DeviceId;
-import io.junction.server.device.InstancePlacement;
-import io.junction.server.backend.Backend;
 import io.junction.server.backend.BackendRegistry;
-import io.junction.server.backend.LoadedModel;
 import io.junction.server.backend.ModelLoadException;
-import io.junction.server.backend.ModelLoadRequest;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.repository.ModelDirectory;
 import io.junction.server.repository.ModelRepository;
-import io.junction.server.scheduling.BatchPolicy;
-import java.nio.file.Path;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>Readers ({@link #resolve}, {@link #index}) take no lock: each model's state is an immutable
  * {@link ModelRecord} swapped atomically. Loads and unloads are serialised by one lock, since they are
  * rare and slow compared with requests. A version replaced or unloaded is retired: it stops taking new
- * requests and closes once its in-flight requests are done.
+ * requests and closes once its in-flight requests are done. Turning a version's files into a ready version is
+ * {@link VersionLoader}'s job; following the repository's changes in POLL mode is {@link RepositorySync}'s.
  */
 public final class ModelManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelManager.class);
@@ -53,20 +47,10 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private final ModelRepository repository;
-  private final BackendRegistry backends;
-  private final ModelConfigResolver resolver;
-  private final ProcessMemory memory;
-  private volatile boolean autoWarmup;
+  private final VersionLoader loader;
   private volatile LoadAdmission admission = LoadAdmission.UNLIMITED;
-  private final Set<DeviceId> devices;
   /** The READY versions as of the last change (see {@link #readyModels()}). */
   private volatile List<ServedModel> ready = List.of();
-  /**
-   * The most each version (by "name/version/device") was measured to hold: the estimate for its next load. The
-   * most, not the last, since a load that reuses memory the allocator kept from an unloaded model
-   * measures less than it holds.
-   */
-  private final Map<String, Long> measured = new ConcurrentHashMap<>();
   private final Map<String, ModelRecord> models = new ConcurrentHashMap<>();
   /**
    * Configs an operator loaded models with in place of their config.pbtxt (RepositoryModelLoad's {@code
@@ -74,16 +58,9 @@ public final class ModelManager implements AutoCloseable {
    * operator loads the model again without one.
    */
   private final Map<String, ModelConfig> configOverrides = new ConcurrentHashMap<>();
-  private final Map<String, java.util.concurrent.atomic.LongAdder> reloadFailures = new ConcurrentHashMap<>();
-  /** Each model's fingerprint at the last poll: a change is acted on only once the files stopped changing. */
-  private final Map<String, String> lastPolled = new java.util.HashMap<>();
+  private final Map<String, LongAdder> reloadFailures = new ConcurrentHashMap<>();
   /** The last load failure logged per model, so that a repeated one is not logged again. */
   private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
-  /** Polls so far, and per failed model the poll at which to try its unchanged files again. */
-  private long polls;
-  private final Map<String, long[]> retries = new java.util.HashMap<>();
-  /** The longest wait between retries of unchanged files that failed to load, in polls. */
-  private static final long MAX_RETRY_POLLS = 32;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   /** Orders loads and unloads; never held while serving a request. */
   private final ReentrantLock changeLock = new ReentrantLock();
@@ -107,12 +84,9 @@ public final class ModelManager implements AutoCloseable {
   /** @param devices the devices this server has, where instance groups place versions */
   public ModelManager(ModelRepository repository, BackendRegistry backends, ModelConfigResolver resolver,
       PrometheusRegistry metrics, ProcessMemory memory, Set<DeviceId> devices) {
-    this.devices = Set.copyOf(devices);
-    metrics.register(new ModelMetrics(this));
     this.repository = Objects.requireNonNull(repository, "repository");
-    this.backends = Objects.requireNonNull(backends, "backends");
-    this.resolver = Objects.requireNonNull(resolver, "resolver");
-    this.memory = Objects.requireNonNull(memory, "memory");
+    this.loader = new VersionLoader(repository, backends, resolver, memory, devices);
+    metrics.register(new ModelMetrics(this));
   }
 
   /**
@@ -125,7 +99,7 @@ public final class ModelManager implements AutoCloseable {
 
   /** Warm models without {@code model_warmup} with zeros at their batch sizes before they take traffic. */
   public void autoWarmup(boolean enabled) {
-    this.autoWarmup = enabled;
+    loader.autoWarmup(enabled);
   }
 
   public void addListener(Listener listener) {
@@ -142,7 +116,7 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /** Loads the models of the repository that {@code which} accepts. */
-  public void loadAll(java.util.function.Predicate<String> which) {
+  public void loadAll(Predicate<String> which) {
     for (String name : repository.modelNames()) {
       if (which.test(name)) {
         load(name);
@@ -150,73 +124,14 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  /**
-   * Brings the loaded models in line with the repository (Triton's POLL mode): loads models that
-   * appeared, reloads those whose files changed (new or removed versions, a new model file or config)
-   * or whose last load failed, and unloads those whose directory is gone. Each change swaps versions
-   * without downtime, as {@link #load} does. A change is acted on only when two polls in a row see the
-   * same files, so that a model file still being copied in is never loaded half-written.
-   */
-  public void poll() {
-    poll(false);
+  /** The model's current state, or null if it was never loaded; for {@link RepositorySync}. */
+  ModelRecord record(String name) {
+    return models.get(name);
   }
 
-  /**
-   * As {@link #poll()}; with {@code onDemand} (a memory budget in force), only models that are loaded
-   * are reloaded when their files change: the others load on their first request, within the budget,
-   * and a poll never loads them behind its back.
-   */
-  public synchronized void poll(boolean onDemand) {
-    java.util.Set<String> present = new java.util.HashSet<>(repository.modelNames());
-    for (String name : present) {
-      ModelRecord current = models.get(name);
-      if (onDemand && (current == null || !current.anyReady())) {
-        continue;
-      }
-      String fingerprint = repository.fingerprint(name);
-      String seenLastPoll = lastPolled.put(name, fingerprint);
-      boolean changed = current == null || !fingerprint.equals(current.fingerprint());
-      if (changed && !fingerprint.equals(seenLastPoll)) {
-        continue; // still being written (a slow copy): act once the files stay the same for a poll
-      }
-      if (changed) {
-        retries.remove(name); // new files: tried at once, and backed off afresh if they fail
-      }
-      if (!changed && current.hasFailures() && !retryDue(name)) {
-        continue; // the same files failed before: try again later, waiting twice as long each time
-      }
-      if (changed || current.hasFailures()) {
-        try {
-          load(name);
-        } catch (ModelNotFoundException e) {
-          present.remove(name); // removed while we looked
-        } catch (QueueFullException e) {
-          // refused by the memory budget: logged by load; what serves goes on, and the next poll tries again
-        }
-      }
-    }
-    for (String name : new ArrayList<>(models.keySet())) {
-      if (!present.contains(name)) {
-        forget(name);
-      }
-    }
-    lastPolled.keySet().retainAll(present);
-    retries.keySet().retainAll(present);
-    polls++;
-  }
-
-  /**
-   * Whether unchanged files that failed to load are due for another try: after 1, 2, 4 ... and then
-   * every {@link #MAX_RETRY_POLLS} polls (something outside them, a library or a licence, may change).
-   */
-  private boolean retryDue(String name) {
-    long[] retry = retries.computeIfAbsent(name, n -> new long[] {polls + 1, 1});
-    if (polls < retry[0]) {
-      return false;
-    }
-    retry[1] = Math.min(MAX_RETRY_POLLS, retry[1] * 2);
-    retry[0] = polls + retry[1];
-    return true;
+  /** The models this manager holds a state for: loaded, failed or unloaded. */
+  Set<String> recordedNames() {
+    return Set.copyOf(models.keySet());
   }
 
   /** Reason of versions unloaded to make room under the memory budget; they load again on demand. */
@@ -256,11 +171,10 @@ public final class ModelManager implements AutoCloseable {
         .flatMap(v -> v.served().stream()).toList();
   }
 
-  /** Whether the model has a READY version now. */
   /** Whether an operator unloaded the model (RepositoryModelUnload) and has not loaded it since. */
   public boolean isUnloadedByOperator(String name) {
     ModelRecord r = models.get(name);
-    return r != null && r.unloadedFor(java.util.Set.of(UNLOADED));
+    return r != null && r.unloadedFor(Set.of(UNLOADED));
   }
 
   public boolean isLoaded(String name) {
@@ -274,26 +188,7 @@ public final class ModelManager implements AutoCloseable {
    * its files.
    */
   public Map<DeviceId, Long> estimateBytes(String name) {
-    return estimateBytes(name, configOverride(name));
-  }
-
-  private Map<DeviceId, Long> estimateBytes(String name, Optional<ModelConfig> config) {
-    Map<DeviceId, Long> total = new TreeMap<>();
-    try {
-      ModelDirectory dir = repository.open(name, config);
-      for (long v : dir.selectedVersions()) {
-        Backend backend = backends.select(name, dir.config(), dir.path().resolve(Long.toString(v)));
-        InstancePlacement placement = place(ServedModel.label(name, v),
-            dir.config().map(ModelConfig::getInstanceGroupList).orElse(List.of()), backend);
-        long files = repository.versionBytes(name, v);
-        for (DeviceId device : placement.devices()) {
-          total.merge(device, Math.max(files, measured.getOrDefault(name + "/" + v + "/" + device, 0L)), Long::sum);
-        }
-      }
-    } catch (ModelLoadException e) {
-      return Map.of(); // the load will fail and say why
-    }
-    return total;
+    return loader.estimateBytes(name, configOverride(name));
   }
 
   /** Bytes the model's serving versions hold now on each device, as the memory budgets count them. */
@@ -308,7 +203,7 @@ public final class ModelManager implements AutoCloseable {
   }
 
   /** Unloads a model whose directory is gone and drops it from the index. */
-  private void forget(String name) {
+  void forget(String name) {
     changeLock.lock();
     try {
       configOverrides.remove(name);
@@ -380,7 +275,7 @@ public final class ModelManager implements AutoCloseable {
   private Loaded loadNow(String name, Optional<ModelConfig> config) {
     ModelRecord previous = models.get(name);
     try {
-      admission.admit(name, estimateBytes(name, config), heldBytes(name));
+      admission.admit(name, loader.estimateBytes(name, config), heldBytes(name));
     } catch (QueueFullException e) {
       refused(name, previous, e.getMessage());
       throw e;
@@ -432,7 +327,7 @@ public final class ModelManager implements AutoCloseable {
     String reason = failed.failures();
     models.put(name, previous.keptAfter(failed.fingerprint(), reason));
     changed();
-    reloadFailures.computeIfAbsent(name, n -> new java.util.concurrent.atomic.LongAdder()).increment();
+    reloadFailures.computeIfAbsent(name, n -> new LongAdder()).increment();
     log.error("reload failed, the versions that were serving go on serving: {}", reason); // the reason names the model
   }
 
@@ -552,7 +447,7 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private static boolean isUnloadedOnPurpose(ModelRecord record) {
-    return record.unloadedFor(java.util.Set.of(UNLOADED, EVICTED));
+    return record.unloadedFor(Set.of(UNLOADED, EVICTED));
   }
 
   private ModelRecord loadRecord(String name, Optional<ModelConfig> config) {
@@ -571,91 +466,9 @@ public final class ModelManager implements AutoCloseable {
     }
     NavigableMap<Long, VersionStatus> versions = new TreeMap<>();
     for (long version : dir.selectedVersions()) {
-      versions.put(version, loadVersion(dir, version));
+      versions.put(version, loader.load(dir, version));
     }
     return new ModelRecord(name, Optional.empty(), versions, fingerprint);
-  }
-
-  private VersionStatus loadVersion(ModelDirectory dir, long version) {
-    String label = ServedModel.label(dir.name(), version);
-    long start = System.nanoTime();
-    List<ModelInstances> instances = new ArrayList<>();
-    try {
-      Path versionDir = dir.path().resolve(Long.toString(version));
-      Backend backend = backends.select(dir.name(), dir.config(), versionDir);
-      String fileName = dir.config().map(ModelConfig::getDefaultModelFilename).filter(f -> !f.isEmpty())
-          .orElse(backend.defaultModelFilename());
-      Path file = repository.versionFile(dir, version, fileName);
-      List<ModelInstanceGroup> written = dir.config().map(ModelConfig::getInstanceGroupList).orElse(List.of());
-      InstancePlacement placement = place(label, written, backend);
-      // Loads are serialised, so the growth of resident memory is mostly this load's (requests to other
-      // models running meanwhile add noise; the file size is the floor the budget counts).
-      java.util.OptionalLong before = memory.residentBytes();
-      for (Map.Entry<DeviceId, Integer> on : placement.instances().entrySet()) {
-        LoadedModel copy = backend.load(new ModelLoadRequest(dir.name(), version, file, dir.config(), on.getKey()));
-        instances.add(new ModelInstances(on.getKey(), copy, on.getValue()));
-      }
-      ModelConfig effective = resolver.resolve(label, dir.name(), dir.config(), instances.get(0).model().signature(),
-          backend);
-      checkBatching(label, effective);
-      if (written.isEmpty() || written.stream().anyMatch(g -> g.getKind() == ModelInstanceGroup.Kind.KIND_AUTO)) {
-        // Say where KIND_AUTO (or no group) put the instances; groups written out stay as written.
-        effective = effective.toBuilder().clearInstanceGroup().addAllInstanceGroup(placement.asGroups()).build();
-      }
-      for (ModelInstances copy : instances) {
-        Warmup.run(label + " on " + copy.device(), effective, copy.model(), autoWarmup);
-      }
-      GoldenGate.run(label, repository.goldenFiles(dir, version), ModelConfigResolver.servingSignature(label, effective),
-          instances);
-      java.util.OptionalLong after = memory.residentBytes();
-      long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
-      Map<String, List<String>> labels = new HashMap<>();
-      for (ModelOutput output : effective.getOutputList()) {
-        if (!output.getLabelFilename().isEmpty()) {
-          labels.put(output.getName(), repository.labels(dir, label, output.getName(), output.getLabelFilename()));
-        }
-      }
-      ServedModel served = new ServedModel(dir.name(), version, effective, instances, labels);
-      long millis = (System.nanoTime() - start) / 1_000_000;
-      Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
-      served.loaded(footprint, millis);
-      for (ModelInstances copy : instances) {
-        measured.merge(dir.name() + "/" + version + "/" + copy.device(), served.footprintOn(copy.device()), Math::max);
-      }
-      log.info("{} loaded with {} on {} in {} ms ({})", label, backend.name(), placement.instances(), millis, footprint);
-      return VersionStatus.ready(served);
-    } catch (ModelLoadException | RuntimeException e) {
-      for (ModelInstances copy : instances) {
-        copy.model().close();
-      }
-      // Reasons reach clients (RepositoryIndex): name files relative to the repository, not the host.
-      String reason = (e instanceof ModelLoadException ? e.getMessage() : label + ": " + e)
-          .replace(repository.root().toString(), "<model-repository>");
-      if (e instanceof ModelLoadException) {
-        log.debug("{}", reason);
-      } else {
-        log.error("{}", reason, e); // not a bad file but a fault of ours or the backend's: always worth a trace
-      }
-      return VersionStatus.failed(version, reason);
-    }
-  }
-
-  /** A batching config its batcher would refuse fails the load here, rather than every call to the model later. */
-  private static void checkBatching(String label, ModelConfig config) throws ModelLoadException {
-    try {
-      BatchPolicy.from(config, 1);
-    } catch (IllegalArgumentException | ArithmeticException e) {
-      throw new ModelLoadException(label + ": " + e.getMessage());
-    }
-  }
-
-  private InstancePlacement place(String label, List<ModelInstanceGroup> written, Backend backend)
-      throws ModelLoadException {
-    try {
-      return InstancePlacement.of(label, written, devices, backend.deviceKinds(), backend.name());
-    } catch (InstancePlacement.UnplaceableException e) {
-      throw new ModelLoadException(e.getMessage());
-    }
   }
 
   private void swap(String name, ModelRecord next) {

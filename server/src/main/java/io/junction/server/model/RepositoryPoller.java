@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * POLL mode: re-reads the model repository at a fixed delay on its own thread
- * ({@code junction-repository-poll}), which it owns and stops on {@link #close()}.
+ * POLL mode: brings the loaded models in line with the repository ({@link RepositorySync}) at a fixed delay,
+ * on its own thread ({@code junction-repository-poll}), which it owns and stops on {@link #close()}.
  */
 public final class RepositoryPoller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RepositoryPoller.class);
@@ -24,9 +24,10 @@ public final class RepositoryPoller implements AutoCloseable {
 
   /** @param onDemand models load on their first request (a memory budget): polls only reload loaded ones */
   public RepositoryPoller(ModelManager models, Duration interval, boolean onDemand) {
+    RepositorySync sync = new RepositorySync(models, onDemand);
     timer.scheduleWithFixedDelay(() -> {
       try {
-        models.poll(onDemand);
+        sync.poll();
       } catch (RuntimeException e) {
         // One bad poll (a directory vanishing mid-read, a permission problem) must not stop the next.
         log.error("polling the model repository failed; trying again in {}", interval, e);
