@@ -2,22 +2,33 @@ package io.junction.client;
 
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
-import java.io.IOException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.proto.inference.ServerLiveRequest;
 import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
@@ -27,15 +38,19 @@ import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.io.File;
-import java.util.concurrent.atomic.AtomicReference;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -62,7 +77,7 @@ public final class JunctionClient implements AutoCloseable {
   private final GRPCInferenceServiceBlockingStub blocking;
   private final GRPCInferenceServiceFutureStub future;
   /** The channel with every interceptor: what all calls, streams included, go through. */
-  private final io.grpc.Channel intercepted;
+  private final Channel intercepted;
 
   private JunctionClient(Builder b) {
     this.ownsChannel = b.channel == null;
@@ -71,9 +86,9 @@ public final class JunctionClient implements AutoCloseable {
     ClientInterceptor headers = MetadataUtils.newAttachHeadersInterceptor(toMetadata(b.metadata));
     ClientInterceptor tracing = new TracingClientInterceptor(b.propagator);
     // withInterceptors runs the last one first: the client's own, then the application's in its order.
-    java.util.List<ClientInterceptor> reversed = new ArrayList<>(b.interceptors);
-    java.util.Collections.reverse(reversed);
-    this.intercepted = io.grpc.ClientInterceptors.intercept(channel,
+    List<ClientInterceptor> reversed = new ArrayList<>(b.interceptors);
+    Collections.reverse(reversed);
+    this.intercepted = ClientInterceptors.intercept(channel,
         concat(reversed.toArray(ClientInterceptor[]::new), new ClientInterceptor[] {headers, tracing}));
     this.blocking = GRPCInferenceServiceGrpc.newBlockingStub(intercepted);
     this.future = GRPCInferenceServiceGrpc.newFutureStub(intercepted);
@@ -140,7 +155,7 @@ public final class JunctionClient implements AutoCloseable {
     AtomicReference<Metadata> trailers = new AtomicReference<>();
     GRPCInferenceServiceFutureStub stub = withHeaders(deadline(future, request.deadline()), request.headers())
         .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, trailers));
-    com.google.common.util.concurrent.ListenableFuture<ModelInferResponse> call = stub.modelInfer(request.toProto());
+    ListenableFuture<ModelInferResponse> call = stub.modelInfer(request.toProto());
     Futures.addCallback(call, new FutureCallback<ModelInferResponse>() {
       @Override
       public void onSuccess(ModelInferResponse response) {
@@ -168,11 +183,11 @@ public final class JunctionClient implements AutoCloseable {
    * @param headers metadata for the whole stream (e.g. {@code x-routing-key}): every request of it is routed by them
    */
   public InferStream inferStream(Map<String, String> headers) {
-    io.grpc.Channel ch = headers.isEmpty() ? intercepted
-        : io.grpc.ClientInterceptors.intercept(intercepted, MetadataUtils.newAttachHeadersInterceptor(toMetadata(headers)));
+    Channel ch = headers.isEmpty() ? intercepted
+        : ClientInterceptors.intercept(intercepted, MetadataUtils.newAttachHeadersInterceptor(toMetadata(headers)));
     return new InferStream(ch.newCall(GRPCInferenceServiceGrpc.getModelStreamInferMethod(),
-        defaultDeadline == null ? io.grpc.CallOptions.DEFAULT
-            : io.grpc.CallOptions.DEFAULT.withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS)),
+        defaultDeadline == null ? CallOptions.DEFAULT
+            : CallOptions.DEFAULT.withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS)),
         InferStream.DEFAULT_MAX_OUTSTANDING);
   }
 
@@ -182,41 +197,41 @@ public final class JunctionClient implements AutoCloseable {
   }
 
   /** The model's configuration as the server resolved it (Triton's model configuration). */
-  public io.junction.proto.inference.ModelConfig modelConfig(String model, String version) {
-    return call(() -> blocking().modelConfig(io.junction.proto.inference.ModelConfigRequest.newBuilder()
+  public ModelConfig modelConfig(String model, String version) {
+    return call(() -> blocking().modelConfig(ModelConfigRequest.newBuilder()
         .setName(model).setVersion(version).build())).getConfig();
   }
 
-  public io.junction.proto.inference.ModelConfig modelConfig(String model) {
+  public ModelConfig modelConfig(String model) {
     return modelConfig(model, "");
   }
 
   /** Cumulative statistics of a model's versions (all models when {@code model} is empty), as Triton reports them. */
-  public List<io.junction.proto.inference.ModelStatistics> modelStatistics(String model, String version) {
-    return call(() -> blocking().modelStatistics(io.junction.proto.inference.ModelStatisticsRequest.newBuilder()
+  public List<ModelStatistics> modelStatistics(String model, String version) {
+    return call(() -> blocking().modelStatistics(ModelStatisticsRequest.newBuilder()
         .setName(model).setVersion(version).build())).getModelStatsList();
   }
 
-  public List<io.junction.proto.inference.ModelStatistics> modelStatistics(String model) {
+  public List<ModelStatistics> modelStatistics(String model) {
     return modelStatistics(model, "");
   }
 
   /** Every model version in the server's repository, with its state and the reason for it. */
   public List<RepositoryModel> repositoryIndex() {
-    return call(() -> blocking().repositoryIndex(io.junction.proto.inference.RepositoryIndexRequest.getDefaultInstance()))
+    return call(() -> blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()))
         .getModelsList().stream()
         .map(m -> new RepositoryModel(m.getName(), m.getVersion(), m.getState(), m.getReason())).toList();
   }
 
   /** Loads (or reloads) a model; needs the admin credential on Junction unless its repository API is open. */
   public void loadModel(String model) {
-    call(() -> blocking().repositoryModelLoad(io.junction.proto.inference.RepositoryModelLoadRequest.newBuilder()
+    call(() -> blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder()
         .setModelName(model).build()));
   }
 
   /** Unloads a model; needs the admin credential on Junction unless its repository API is open. */
   public void unloadModel(String model) {
-    call(() -> blocking().repositoryModelUnload(io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder()
+    call(() -> blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder()
         .setModelName(model).build()));
   }
 
@@ -246,23 +261,23 @@ public final class JunctionClient implements AutoCloseable {
     return deadline(blocking);
   }
 
-  private <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub) {
-    return deadline(stub, java.util.Optional.empty());
+  private <S extends AbstractStub<S>> S deadline(S stub) {
+    return deadline(stub, Optional.empty());
   }
 
   /** The request's own deadline, else the client's default. */
-  private <S extends io.grpc.stub.AbstractStub<S>> S deadline(S stub, java.util.Optional<Duration> own) {
+  private <S extends AbstractStub<S>> S deadline(S stub, Optional<Duration> own) {
     Duration d = own.orElse(defaultDeadline);
     return d == null ? stub : stub.withDeadlineAfter(d.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private static ClientInterceptor[] concat(ClientInterceptor[] a, ClientInterceptor[] b) {
-    ClientInterceptor[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    ClientInterceptor[] all = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
   }
 
-  private static <S extends io.grpc.stub.AbstractStub<S>> S withHeaders(S stub, Map<String, String> headers) {
+  private static <S extends AbstractStub<S>> S withHeaders(S stub, Map<String, String> headers) {
     return headers.isEmpty() ? stub : stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(toMetadata(headers)));
   }
 

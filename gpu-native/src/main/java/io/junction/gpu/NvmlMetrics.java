@@ -3,13 +3,16 @@ package io.junction.gpu;
 import io.junction.server.device.Device;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.cuda.global.nvml;
 import org.bytedeco.cuda.nvml.nvmlDevice_st;
 import org.bytedeco.cuda.nvml.nvmlMemory_t;
 import org.bytedeco.cuda.nvml.nvmlUtilization_t;
+import org.slf4j.LoggerFactory;
 
 /**
  * Triton's GPU gauges from NVML, read when scraped: {@code nv_gpu_memory_total_bytes},
@@ -18,7 +21,7 @@ import org.bytedeco.cuda.nvml.nvmlUtilization_t;
  * management library) one line says so and the gauges are absent.
  */
 final class NvmlMetrics {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NvmlMetrics.class);
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(NvmlMetrics.class);
   private static final int UUID_LENGTH = 96;
 
   private NvmlMetrics() {}
@@ -43,7 +46,7 @@ final class NvmlMetrics {
           end++;
         }
         gpus.put(d.id().toString(), new Gpu(d.id().toString(), new String(uuid, 0, end,
-            java.nio.charset.StandardCharsets.US_ASCII), handle));
+            StandardCharsets.US_ASCII), handle));
       }
     } catch (CudaException | LinkageError e) {
       log.warn("NVML: no GPU memory and utilisation metrics ({})", e.getMessage());
@@ -70,12 +73,12 @@ final class NvmlMetrics {
   }
 
   /** Total and used bytes; empty when NVML cannot say now (a scrape then leaves the GPU out). */
-  private static java.util.Optional<long[]> memory(Gpu g) {
+  private static Optional<long[]> memory(Gpu g) {
     try (nvmlMemory_t m = new nvmlMemory_t()) {
       if (nvml.nvmlDeviceGetMemoryInfo(g.handle(), m) != nvml.NVML_SUCCESS) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
-      return java.util.Optional.of(new long[] {m.total(), m.used()});
+      return Optional.of(new long[] {m.total(), m.used()});
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
@@ -35,7 +36,7 @@ final class TensorRtLoadedModel implements LoadedModel {
   private final ModelSignature signature;
   private final long planBytes;
   private final ConcurrentLinkedQueue<ExecutionSlot> idle = new ConcurrentLinkedQueue<>();
-  private final List<ExecutionSlot> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<ExecutionSlot> all = new CopyOnWriteArrayList<>();
 
   TensorRtLoadedModel(String label, int device, TensorRtLogger logger, IRuntime runtime, ICudaEngine engine,
       ModelSignature signature, long planBytes) {

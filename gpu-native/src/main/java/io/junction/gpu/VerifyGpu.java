@@ -1,5 +1,6 @@
 package io.junction.gpu;
 
+import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
@@ -10,9 +11,11 @@ import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.device.Device;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.bytedeco.cuda.global.cudart;
@@ -114,7 +117,7 @@ public final class VerifyGpu {
     }
     StringBuilder values = new StringBuilder();
     registry.scrape().forEach(s -> s.getDataPoints().forEach(p -> values.append(s.getMetadata().getPrometheusName())
-        .append('=').append(((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) p).getValue())
+        .append('=').append(((GaugeSnapshot.GaugeDataPointSnapshot) p).getValue())
         .append(' ')));
     line("OK", "NVML", values.toString().strip());
   }
@@ -146,7 +149,7 @@ public final class VerifyGpu {
         line(worst <= 1e-4 ? "OK" : "FAIL", "ONNX on CUDA", String.format(Locale.ROOT,
             "mlp_gpu on GPU 0 answers as mlp on the CPU: 64 rows, largest difference %.2g", worst));
         for (int batch : new int[] {1, 8, 64}) {
-          ModelInferRequest r = request("mlp_gpu", java.util.Arrays.copyOf(x, batch * 8), batch);
+          ModelInferRequest r = request("mlp_gpu", Arrays.copyOf(x, batch * 8), batch);
           long end = System.nanoTime() + 2_000_000_000L;
           long calls = 0;
           long start = System.nanoTime();
@@ -182,7 +185,7 @@ public final class VerifyGpu {
     return ModelInferRequest.newBuilder().setModelName(model)
         .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32").addShape(rows)
             .addShape(8))
-        .addRawInputContents(com.google.protobuf.ByteString.copyFrom(raw.array())).build();
+        .addRawInputContents(ByteString.copyFrom(raw.array())).build();
   }
 
   private static float[] floats(ModelInferResponse r) {

@@ -2,6 +2,7 @@ package io.junction.loadtest;
 
 import io.grpc.Channel;
 import io.grpc.Status;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import java.util.List;
 import java.util.function.Function;
@@ -23,7 +24,7 @@ interface Calls extends AutoCloseable {
    *
    * @param caller the closed loop's caller sending it (0, 1, ...), or -1 for a request of an open loop
    */
-  void send(int caller, io.junction.proto.inference.ModelInferRequest request, Outcome outcome);
+  void send(int caller, ModelInferRequest request, Outcome outcome);
 
   /** How long a request may wait for its answer (0: no limit). */
   long timeoutNanos();

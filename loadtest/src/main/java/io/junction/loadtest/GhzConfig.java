@@ -3,12 +3,13 @@ package io.junction.loadtest;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /**
  * ghz's {@code --config} file: a JSON object of its options by their long names. Each setting applies
@@ -47,7 +48,7 @@ final class GhzConfig {
           }
           case "call" -> t.call = v.getAsString();
           case "insecure" -> t.connection.insecure = v.getAsBoolean();
-          case "cacert" -> t.connection.cacert = new java.io.File(v.getAsString());
+          case "cacert" -> t.connection.cacert = new File(v.getAsString());
           case "concurrency" -> t.concurrency = v.getAsInt();
           case "connections" -> t.connections = v.getAsInt();
           case "total" -> t.total = v.getAsLong();

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * One self-contained HTML page (inline SVG, no scripts, nothing fetched): latency over time (p50, p99),
@@ -147,7 +148,7 @@ final class HtmlReport {
     return svg.toString();
   }
 
-  private static String barChart(double[] values, java.util.function.IntFunction<String> label, String xTitle,
+  private static String barChart(double[] values, IntFunction<String> label, String xTitle,
       String yTitle, boolean edges) {
     double max = 1;
     for (double v : values) {

@@ -1,21 +1,46 @@
 package io.junction.loadtest;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import io.junction.loadtest.check.CheckCommand;
+import io.junction.loadtest.profile.ProfileCommand;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
+import java.util.function.LongFunction;
+import java.util.logging.Level;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest}: calls ModelInfer (or sends requests over ModelStreamInfer) on a model or route with
@@ -23,7 +48,7 @@ import picocli.CommandLine.Spec;
  * Inputs are generated from the model's metadata.
  */
 @Command(name = "junction-loadtest", mixinStandardHelpOptions = true, sortOptions = false,
-    subcommands = {io.junction.loadtest.check.CheckCommand.class, io.junction.loadtest.profile.ProfileCommand.class},
+    subcommands = {CheckCommand.class, ProfileCommand.class},
     description = "Load-tests an Open Inference Protocol server (Junction, Triton, KServe) over gRPC.")
 public final class LoadTest implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -32,7 +57,7 @@ public final class LoadTest implements Callable<Integer> {
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "A ghz configuration file (JSON): its settings apply where the command line gives none.")
-  java.nio.file.Path config;
+  Path config;
 
   @Option(names = "--call", description = "ghz's method name: inference.GRPCInferenceService/ModelInfer (the default), or "
       + "inference.GRPCInferenceService/ModelStreamInfer to send the requests over streams, as perf_analyzer's --streaming "
@@ -136,10 +161,10 @@ public final class LoadTest implements Callable<Integer> {
   String data;
 
   @Option(names = {"-D", "--data-file"}, paramLabel = "FILE", description = "The request as JSON, from a file (ghz's -D).")
-  java.nio.file.Path dataFile;
+  Path dataFile;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the report to this file instead of standard output.")
-  java.nio.file.Path output;
+  Path output;
 
   @Option(names = "--batch", defaultValue = "1", description = "Rows per request (the variable batch dimension).")
   int batch;
@@ -171,7 +196,7 @@ public final class LoadTest implements Callable<Integer> {
 
   public static void main(String[] args) {
     // grpc-java's warnings (a host name that does not resolve, with its stack trace) say what the run's one-line error says
-    GRPC_LOG.setLevel(java.util.logging.Level.SEVERE);
+    GRPC_LOG.setLevel(Level.SEVERE);
     System.exit(commandLine().execute(args));
   }
 
@@ -186,14 +211,14 @@ public final class LoadTest implements Callable<Integer> {
    */
   private static int oneLine(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     String what;
-    if (e instanceof io.grpc.StatusRuntimeException s) {
-      boolean unreached = s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE && s.getStatus().getCause() != null;
+    if (e instanceof StatusRuntimeException s) {
+      boolean unreached = s.getStatus().getCode() == Status.Code.UNAVAILABLE && s.getStatus().getCause() != null;
       what = unreached ? "cannot reach the server: " + GhzNames.error(s.getStatus()) + " (" + s.getStatus().getCause().getMessage()
           + ")" : "the server answered " + GhzNames.error(s.getStatus());
-    } else if (e instanceof com.google.gson.JsonParseException || e instanceof com.google.protobuf.InvalidProtocolBufferException) {
+    } else if (e instanceof JsonParseException || e instanceof InvalidProtocolBufferException) {
       what = "the data is not a valid ModelInferRequest in JSON: " + (e.getCause() != null && e.getMessage() == null
           ? e.getCause().getMessage() : e.getMessage());
-    } else if (e instanceof java.io.IOException) {
+    } else if (e instanceof IOException) {
       what = "cannot read " + e.getMessage();
     } else {
       what = e.toString();
@@ -253,7 +278,7 @@ public final class LoadTest implements Callable<Integer> {
     if (maxDuration != null && durationNanos == 0) {
       durationNanos = parseDuration(maxDuration).toNanos(); // -n calls, but no longer than this
     }
-    java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
+    List<ManagedChannel> channels = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
       // Answers are handled on the transport's own thread: recording a latency costs less than the hand-off
       // to an executor thread would, and every microsecond spent here lowers the rate one core can drive.
@@ -263,11 +288,11 @@ public final class LoadTest implements Callable<Integer> {
     try {
       // The pre-flight metadata call has its own deadline: -t is the load's, and -t 0 means none.
       var blocking = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(PREFLIGHT_SECONDS, TimeUnit.SECONDS);
-      java.util.List<ModelInferRequest> requests = new java.util.ArrayList<>();
-      java.util.function.LongFunction<ModelInferRequest> source = null;
+      List<ModelInferRequest> requests = new ArrayList<>();
+      LongFunction<ModelInferRequest> source = null;
       if (data != null) {
-        String json = data.equals("@") ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-            : data.startsWith("@") ? java.nio.file.Files.readString(java.nio.file.Path.of(data.substring(1))) : data;
+        String json = data.equals("@") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+            : data.startsWith("@") ? Files.readString(Path.of(data.substring(1))) : data;
         if (RequestTemplate.isTemplate(json)) {
           // ghz's templates: each call renders its own request (rendered before it is read as JSON, as in ghz).
           try {
@@ -283,15 +308,15 @@ public final class LoadTest implements Callable<Integer> {
           json = "[]";
         }
         // One request, or (as ghz takes it) a JSON array of requests sent in turn.
-        com.google.gson.JsonElement parsed = com.google.gson.JsonParser.parseString(json);
-        java.util.List<com.google.gson.JsonElement> items = parsed.isJsonArray() ? parsed.getAsJsonArray().asList()
-            : java.util.List.of(parsed);
+        JsonElement parsed = JsonParser.parseString(json);
+        List<JsonElement> items = parsed.isJsonArray() ? parsed.getAsJsonArray().asList()
+            : List.of(parsed);
         if (items.isEmpty() && source == null) {
           throw new CommandLine.ParameterException(spec.commandLine(), "-d/-D holds an empty array: no request to send");
         }
-        for (com.google.gson.JsonElement item : items) {
+        for (JsonElement item : items) {
           ModelInferRequest.Builder b = ModelInferRequest.newBuilder();
-          com.google.protobuf.util.JsonFormat.parser().merge(item.toString(), b);
+          JsonFormat.parser().merge(item.toString(), b);
           if (b.getModelName().isEmpty()) {
             if (model == null) {
               throw new CommandLine.ParameterException(spec.commandLine(), "a request in -d/-D has no model_name; give --model");
@@ -307,16 +332,16 @@ public final class LoadTest implements Callable<Integer> {
             ModelMetadataRequest.newBuilder().setName(model).setVersion(version).build());
         requests.add(RequestFactory.fromMetadata(meta, model, version, batch, 42));
       }
-      java.util.List<io.grpc.ClientInterceptor> interceptors = new java.util.ArrayList<>();
+      List<ClientInterceptor> interceptors = new ArrayList<>();
       if (metadata != null) {
         interceptors.add(MetadataUtils.newAttachHeadersInterceptor(parseMetadata(metadata)));
       }
       if (traceContexts != null) {
         interceptors.add(traceContexts);
       }
-      java.util.List<io.grpc.Channel> withMetadata = new java.util.ArrayList<>();
+      List<Channel> withMetadata = new ArrayList<>();
       for (ManagedChannel c : channels) {
-        withMetadata.add(io.grpc.ClientInterceptors.intercept(c, interceptors));
+        withMetadata.add(ClientInterceptors.intercept(c, interceptors));
       }
       LoadSchedule callers = new LoadSchedule(concurrencySchedule, concurrencyStart > 0 ? concurrencyStart : concurrency,
           concurrencyEnd, concurrencyStep, parseDuration(concurrencyStepDuration).toNanos() / 1e9)
@@ -347,7 +372,7 @@ public final class LoadTest implements Callable<Integer> {
       }
       Report report = Report.of(result.latencies(), result.totalNanos(), result.codes(), result.errors());
       result.details().forEach(d -> {
-        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("timestamp", d.timestamp().toString());
         detail.put("latency", d.latencyNanos());
         detail.put("error", d.error());
@@ -361,7 +386,7 @@ public final class LoadTest implements Callable<Integer> {
       report.pacingErrorP99Ns = result.pacingErrorP99Ns();
       report.variants.putAll(result.variants());
       result.answeredPerSecond().forEach((second, h) -> {
-        Map<String, Object> point = new java.util.LinkedHashMap<>();
+        Map<String, Object> point = new LinkedHashMap<>();
         point.put("second", second);
         point.put("count", h.getTotalCount());
         point.put("p50", h.getValueAtPercentile(50));
@@ -369,7 +394,7 @@ public final class LoadTest implements Callable<Integer> {
         report.series.add(point);
       });
       result.startsPerSecond().forEach((second, n) -> {
-        Map<String, Object> point = new java.util.LinkedHashMap<>();
+        Map<String, Object> point = new LinkedHashMap<>();
         point.put("second", second);
         point.put("started", n);
         if (result.callersPerSecond().containsKey(second)) {
@@ -395,8 +420,8 @@ public final class LoadTest implements Callable<Integer> {
       }
       report.options.put("rps", rps);
       report.options.put("batch", batch);
-      java.io.StringWriter text = new java.io.StringWriter();
-      java.io.PrintWriter out = new java.io.PrintWriter(text);
+      StringWriter text = new StringWriter();
+      PrintWriter out = new PrintWriter(text);
       if (format.equals("html")) {
         out.println(HtmlReport.render(report));
       } else if (format.equals("summary")) {
@@ -407,7 +432,7 @@ public final class LoadTest implements Callable<Integer> {
       }
       out.flush();
       if (output != null) {
-        java.nio.file.Files.writeString(output, text.toString());
+        Files.writeString(output, text.toString());
       } else {
         spec.commandLine().getOut().print(text);
         spec.commandLine().getOut().flush();
@@ -439,7 +464,7 @@ public final class LoadTest implements Callable<Integer> {
 
   private Metadata parseMetadata(String json) {
     Metadata md = new Metadata();
-    Map<?, ?> map = new com.google.gson.Gson().fromJson(json, Map.class);
+    Map<?, ?> map = new Gson().fromJson(json, Map.class);
     map.forEach((k, v) -> md.put(Metadata.Key.of(String.valueOf(k), Metadata.ASCII_STRING_MARSHALLER), String.valueOf(v)));
     return md;
   }
@@ -452,8 +477,8 @@ public final class LoadTest implements Callable<Integer> {
     }
   }
 
-  private static final java.util.regex.Pattern DURATION_PART =
-      java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+  private static final Pattern DURATION_PART =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   /** A usage error, before anything is sent, for a number the option cannot take. */
   private void requireAtLeast(String option, double value, double min, String meaning) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -116,7 +117,7 @@ final class ReportFormats {
 
   /** The run's end reason and options as labels, as ghz labels its metrics. */
   private static String promLabels(Report r) {
-    Map<String, Object> labels = new java.util.TreeMap<>();
+    Map<String, Object> labels = new TreeMap<>();
     labels.put("end_reason", r.endReason);
     r.options.forEach((k, v) -> labels.put(k.replace('-', '_'), v));
     return labels.entrySet().stream().filter(e -> e.getValue() != null)

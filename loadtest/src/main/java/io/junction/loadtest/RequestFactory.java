@@ -5,6 +5,7 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 
 /**
@@ -37,7 +38,7 @@ public final class RequestFactory {
     if ("BYTES".equals(datatype)) {
       ByteString.Output out = ByteString.newOutput();
       for (long i = 0; i < count; i++) {
-        byte[] text = Long.toHexString(random.nextLong()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] text = Long.toHexString(random.nextLong()).getBytes(StandardCharsets.UTF_8);
         out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(text.length).array(), 0, 4);
         out.write(text, 0, text.length);
       }

@@ -1,5 +1,8 @@
 package io.junction.loadtest;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.inference.ModelInferRequest;
@@ -44,10 +47,10 @@ final class RequestTemplate {
   }
 
   private static ModelInferRequest requestOf(String data, long n, String defaultModel) {
-    com.google.gson.JsonElement json;
+    JsonElement json;
     try {
-      json = com.google.gson.JsonParser.parseString(render(data, n));
-    } catch (com.google.gson.JsonParseException e) {
+      json = JsonParser.parseString(render(data, n));
+    } catch (JsonParseException e) {
       throw new IllegalArgumentException("the data, once rendered, is not JSON: " + e.getMessage(), e);
     }
     if (json.isJsonArray()) {

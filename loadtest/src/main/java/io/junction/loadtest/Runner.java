@@ -3,12 +3,18 @@ package io.junction.loadtest;
 import io.grpc.Status;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -21,15 +27,15 @@ final class Runner {
   record Result(Histogram latencies, long totalNanos, Map<String, Long> codes, Map<String, Long> errors,
       Long pacingErrorNs, Long pacingErrorP99Ns, Map<String, Long> variants, Map<Long, Long> startsPerSecond,
       Map<Long, Histogram> answeredPerSecond, Map<Long, Long> errorsPerSecond, Map<Long, Long> callersPerSecond,
-      java.util.List<Detail> details) {}
+      List<Detail> details) {}
 
   /** One call, as ghz's {@code details} list has it: when it started, how long it took, how it ended. */
-  record Detail(java.time.Instant timestamp, long latencyNanos, String status, String error) {}
+  record Detail(Instant timestamp, long latencyNanos, String status, String error) {}
 
   /** How each request reaches the server. */
   private final Calls calls;
   /** The request of each call, by its number (0, 1, ...). */
-  private final java.util.function.LongFunction<ModelInferRequest> requests;
+  private final LongFunction<ModelInferRequest> requests;
   private final AtomicLong nextRequest = new AtomicLong();
   private final long skipFirst;
   private final boolean countErrors;
@@ -45,16 +51,16 @@ final class Runner {
   /** Latencies of the calls answered in each second of the run, for the latency-over-time chart. */
   private final Map<Long, org.HdrHistogram.SynchronizedHistogram> perSecond = new ConcurrentHashMap<>();
   private final long runStart = System.nanoTime();
-  private final long runStartEpochNanos = java.time.Instant.now().getEpochSecond() * 1_000_000_000L
-      + java.time.Instant.now().getNano();
+  private final long runStartEpochNanos = Instant.now().getEpochSecond() * 1_000_000_000L
+      + Instant.now().getNano();
   /** Every call's detail, when asked for (ghz's JSON report lists them); null otherwise. */
-  private java.util.Queue<Detail> details;
+  private Queue<Detail> details;
   private final Map<Long, AtomicLong> failuresPerSecond = new ConcurrentHashMap<>();
   /** Highest number of callers active in each second of a closed-loop run. */
   private final Map<Long, Long> activeCallers = new ConcurrentHashMap<>();
 
   Runner(Calls calls, ModelInferRequest request) {
-    this(calls, java.util.List.of(request), 0, false);
+    this(calls, List.of(request), 0, false);
   }
 
   /**
@@ -63,36 +69,36 @@ final class Runner {
    * @param countErrors whether failed calls' latencies count in the latency figures (ghz's --count-errors);
    *     they are always counted by status and message
    */
-  Runner(Calls calls, java.util.List<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
+  Runner(Calls calls, List<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
     this(calls, inTurn(requests), skipFirst, countErrors);
   }
 
   /** @param requests the request of each call by its number, e.g. a template rendered per call */
-  Runner(Calls calls, java.util.function.LongFunction<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
+  Runner(Calls calls, LongFunction<ModelInferRequest> requests, long skipFirst, boolean countErrors) {
     this.calls = calls;
     this.requests = requests;
     this.skipFirst = skipFirst;
     this.countErrors = countErrors;
   }
 
-  private static java.util.function.LongFunction<ModelInferRequest> inTurn(java.util.List<ModelInferRequest> requests) {
+  private static LongFunction<ModelInferRequest> inTurn(List<ModelInferRequest> requests) {
     if (requests.isEmpty()) {
       throw new IllegalArgumentException("a load needs at least one request");
     }
-    java.util.List<ModelInferRequest> all = java.util.List.copyOf(requests);
+    List<ModelInferRequest> all = List.copyOf(requests);
     return all.size() == 1 ? n -> all.get(0) : n -> all.get((int) (n % all.size()));
   }
 
   /** Keeps every call's start, latency and status for the report (memory grows with the calls). */
   Runner keepDetails() {
-    details = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    details = new ConcurrentLinkedQueue<>();
     return this;
   }
 
   private void detail(long scheduledNanos, String status, String error) {
     if (details != null) {
       long epoch = runStartEpochNanos + (scheduledNanos - runStart);
-      details.add(new Detail(java.time.Instant.ofEpochSecond(0, epoch), System.nanoTime() - scheduledNanos, status, error));
+      details.add(new Detail(Instant.ofEpochSecond(0, epoch), System.nanoTime() - scheduledNanos, status, error));
     }
   }
 
@@ -135,7 +141,7 @@ final class Runner {
     private final long start;
     private final long end;
     private final AtomicLong started = new AtomicLong();
-    private final java.util.Queue<Integer> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<Integer> waiting = new ConcurrentLinkedQueue<>();
     private final ThreadLocal<Boolean> calling = ThreadLocal.withInitial(() -> false);
 
     ClosedLoop(LoadSchedule concurrency, long total, long start, long end, int callers) {
@@ -264,21 +270,21 @@ final class Runner {
   }
 
   private Result result(long totalNanos, Histogram lateness) {
-    Map<String, Long> c = new java.util.TreeMap<>();
+    Map<String, Long> c = new TreeMap<>();
     codes.forEach((k, v) -> c.put(k, v.get()));
-    Map<String, Long> e = new java.util.TreeMap<>();
+    Map<String, Long> e = new TreeMap<>();
     errors.forEach((k, v) -> e.put(k, v.get()));
-    Map<String, Long> v = new java.util.TreeMap<>();
+    Map<String, Long> v = new TreeMap<>();
     variants.forEach((k, n) -> v.put(k, n.get()));
-    Map<Long, Long> starts = new java.util.TreeMap<>();
+    Map<Long, Long> starts = new TreeMap<>();
     timeline.forEach((k, n) -> starts.put(k, n.get()));
-    Map<Long, Histogram> answered = new java.util.TreeMap<>(perSecond);
-    Map<Long, Long> failed = new java.util.TreeMap<>();
+    Map<Long, Histogram> answered = new TreeMap<>(perSecond);
+    Map<Long, Long> failed = new TreeMap<>();
     failuresPerSecond.forEach((k, n) -> failed.put(k, n.get()));
     Long worst = lateness == null ? null : lateness.getMaxValue();
     Long p99 = lateness == null ? null : lateness.getValueAtPercentile(99);
     return new Result(latencies.getIntervalHistogram(), totalNanos, c, e, worst, p99, v, starts, answered, failed,
-        new java.util.TreeMap<>(activeCallers), details == null ? java.util.List.of() : java.util.List.copyOf(details));
+        new TreeMap<>(activeCallers), details == null ? List.of() : List.copyOf(details));
   }
 
   private static void count(Map<String, AtomicLong> map, String key) {

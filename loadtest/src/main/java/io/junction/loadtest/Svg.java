@@ -1,6 +1,7 @@
 package io.junction.loadtest;
 
 import java.util.Locale;
+import java.util.function.IntFunction;
 
 /** The frame of the reports' inline SVG charts: size, margins, axes with titles, and the value-to-pixel scales. */
 public final class Svg {
@@ -13,7 +14,7 @@ public final class Svg {
 
   private Svg() {}
 
-  public static void xTicks(StringBuilder svg, int n, java.util.function.IntFunction<String> label) {
+  public static void xTicks(StringBuilder svg, int n, IntFunction<String> label) {
     int every = n <= 20 ? 1 : n / 10 + 1;
     for (int i = 0; i < n; i += every) {
       svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",

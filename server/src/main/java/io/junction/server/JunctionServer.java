@@ -1,58 +1,72 @@
 package io.junction.server;
 
+import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.junction.server.backend.BackendRegistry;
+import io.junction.server.backend.ModelLoadException;
+import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.config.AdminAccess;
-import io.prometheus.metrics.core.metrics.Counter;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
-import io.junction.server.model.ModelAccess;
-import io.junction.server.model.ModelPager;
-import io.junction.server.model.ProcessMemory;
-import io.junction.server.model.RepositoryPoller;
-import io.junction.server.routing.RouteRegistry;
-import io.junction.server.routing.CanaryController;
-import io.junction.server.routing.CanaryStateFile;
-import io.junction.server.routing.ShadowTraffic;
+import io.junction.server.drift.DriftMonitor;
+import io.junction.server.errors.JunctionException;
+import io.junction.server.grpc.FeedbackGrpcService;
+import io.junction.server.grpc.GrpcEndpoint;
+import io.junction.server.grpc.IncompleteMessageBudget;
+import io.junction.server.grpc.InferenceGrpcService;
+import io.junction.server.grpc.LargeRequestLane;
+import io.junction.server.grpc.ModelHealthPublisher;
+import io.junction.server.grpc.RouteAdminService;
+import io.junction.server.grpc.TracingServerInterceptor;
+import io.junction.server.http.HttpEndpoint;
+import io.junction.server.http.RestApi;
+import io.junction.server.http.StatusPage;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.inference.RequestMetrics;
-import io.junction.server.routing.RoutesFileWatcher;
-import io.junction.server.grpc.RouteAdminService;
-import io.grpc.ServerServiceDefinition;
-import io.junction.server.grpc.GrpcEndpoint;
-import io.junction.server.grpc.IncompleteMessageBudget;
-import io.junction.server.grpc.LargeRequestLane;
-import io.junction.server.grpc.InferenceGrpcService;
-import io.junction.server.grpc.ModelHealthPublisher;
-import io.junction.server.protocol.ServerInfo;
-import io.junction.server.grpc.TracingServerInterceptor;
-import io.junction.server.telemetry.Telemetry;
-import io.junction.server.tensor.BufferPool;
-import io.junction.server.http.HttpEndpoint;
-import io.junction.server.drift.DriftMonitor;
-import io.junction.server.http.RestApi;
-import io.junction.server.payload.PayloadLogger;
-import io.junction.server.payload.PayloadLogs;
-import io.junction.server.telemetry.ServerMetrics;
+import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
-import io.junction.server.repository.ModelRepository;
-import io.junction.server.grpc.FeedbackGrpcService;
+import io.junction.server.model.ModelPager;
+import io.junction.server.model.ProcessMemory;
+import io.junction.server.model.RepositoryPoller;
 import io.junction.server.outcomes.OutcomeTracker;
+import io.junction.server.payload.PayloadLogger;
+import io.junction.server.payload.PayloadLogs;
+import io.junction.server.protocol.ServerInfo;
+import io.junction.server.repository.ModelRepository;
 import io.junction.server.routing.BanditController;
-import io.junction.server.http.StatusPage;
+import io.junction.server.routing.CanaryController;
+import io.junction.server.routing.CanaryStateFile;
+import io.junction.server.routing.RouteRegistry;
+import io.junction.server.routing.RoutesFileWatcher;
+import io.junction.server.routing.ShadowTraffic;
 import io.junction.server.scheduling.BatchingScheduler;
+import io.junction.server.scheduling.DeviceRegistry;
 import io.junction.server.status.StatusHistory;
 import io.junction.server.status.StatusReport;
-import io.junction.server.scheduling.DeviceRegistry;
+import io.junction.server.telemetry.ServerMetrics;
+import io.junction.server.telemetry.Telemetry;
+import io.junction.server.telemetry.TritonLatencySummaries;
+import io.junction.server.tensor.BufferPool;
+import io.netty.util.HashedWheelTimer;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,14 +81,14 @@ public final class JunctionServer implements AutoCloseable {
   public static final String NAME = "junction";
   /** Open Inference Protocol extensions this server implements, as Triton names them. */
   /** How often the routes file is re-read for changes. */
-  static final java.time.Duration ROUTES_POLL_INTERVAL = java.time.Duration.ofSeconds(2);
+  static final Duration ROUTES_POLL_INTERVAL = Duration.ofSeconds(2);
   /** Shadow requests on the devices at once: a slow shadow gets at most this share of them. */
   static final int SHADOW_IN_FLIGHT = 64;
   /** How often bandit routes are re-weighed, and from how many posterior draws. */
-  static final java.time.Duration BANDIT_TICK = java.time.Duration.ofSeconds(1);
+  static final Duration BANDIT_TICK = Duration.ofSeconds(1);
   static final int BANDIT_DRAWS = 1000;
   /** How often canaries are judged: a breach is rolled back within this. */
-  static final java.time.Duration CANARY_TICK = java.time.Duration.ofMillis(250);
+  static final Duration CANARY_TICK = Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
       "classification", "model_repository", "model_configuration", "statistics", "schedule_policy");
 
@@ -110,7 +124,7 @@ public final class JunctionServer implements AutoCloseable {
   /** Takes ownership of {@code backends} and {@code telemetry}: {@link #close()} closes them. */
   public JunctionServer(ServerConfig config, BackendRegistry backends, Telemetry telemetry) {
     this(config, backends, telemetry, config.control().measureFootprints() ? ProcessMemory.procfs()
-        : java.util.OptionalLong::empty);
+        : OptionalLong::empty);
   }
 
   /** @param memory where loads read the process's resident memory, to measure what each holds */
@@ -183,10 +197,10 @@ public final class JunctionServer implements AutoCloseable {
       // Route outcomes feed the canaries' judgement.
       InferenceListener canaryOutcomes = outcome -> outcome.routeDecision().ifPresent(d -> canaries.routed(
           d.route().name(), d.variant().name(), outcome.succeeded(), outcome.latencyNanos()));
-      List<InferenceListener> listeners = new java.util.ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
+      List<InferenceListener> listeners = new ArrayList<>(List.of(new RequestMetrics(metrics.registry()),
           canaryOutcomes, outcomes));
       if (config.metrics().latencySummaries()) {
-        listeners.add(new io.junction.server.telemetry.TritonLatencySummaries(metrics.registry()));
+        listeners.add(new TritonLatencySummaries(metrics.registry()));
       }
       if (config.payloadLog().enabled()) {
         PayloadLogger payloads = PayloadLogs.start(config.payloadLog(), telemetry, NAME, metrics.registry());
@@ -205,8 +219,8 @@ public final class JunctionServer implements AutoCloseable {
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);
       // One read timeout per call, nearly all cancelled within microseconds: a timer wheel arms and cancels them
       // without a lock or a wake-up, and its thread looks at them ten times a second (so they fire up to 0.1 s late).
-      io.netty.util.HashedWheelTimer readTimeouts = new io.netty.util.HashedWheelTimer(
-          new io.junction.server.concurrent.NamedThreadFactory("junction-read-timeouts", true), 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      HashedWheelTimer readTimeouts = new HashedWheelTimer(
+          new NamedThreadFactory("junction-read-timeouts", true), 100, TimeUnit.MILLISECONDS);
       opened.push(readTimeouts::stop);
       AdminAccess admin = config.admin();
       Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
@@ -219,8 +233,8 @@ public final class JunctionServer implements AutoCloseable {
               + "messages still arriving, or the message stalled")
           .labelNames("reason").register(metrics.registry());
       IncompleteMessageBudget incomplete = new IncompleteMessageBudget(config.limits().inboundMemory(),
-          config.limits().requestReadTimeout(), why -> streamsCut.labelValues(why.name().toLowerCase(java.util.Locale.ROOT)).inc());
-      io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_incomplete_message_bytes")
+          config.limits().requestReadTimeout(), why -> streamsCut.labelValues(why.name().toLowerCase(Locale.ROOT)).inc());
+      GaugeWithCallback.builder().name("junction_grpc_incomplete_message_bytes")
           .help("Bytes held by gRPC messages not yet received whole, on all connections")
           .callback(cb -> cb.call(incomplete.held())).register(metrics.registry());
       Counter largeRefused = Counter.builder().name("junction_grpc_large_requests_refused")
@@ -230,21 +244,21 @@ public final class JunctionServer implements AutoCloseable {
       LargeRequestLane largeRequests = new LargeRequestLane(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
           config.limits().inboundMemory().totalBytes(), largeRefused::inc);
       opened.push(largeRequests); // closed after the endpoints, which drain the calls using it
-      io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_grpc_large_requests_waiting")
+      GaugeWithCallback.builder().name("junction_grpc_large_requests_waiting")
           .help("Large ModelInfer requests waiting to be parsed or being parsed")
           .callback(cb -> cb.call(largeRequests.waiting())).register(metrics.registry());
       // Requests from 64 KiB are copied once into these buffers; at most 64 MiB of them wait idle.
       long requestPoolIdleBound = 64L << 20;
       BufferPool requestBuffers = new BufferPool(requestPoolIdleBound, 64L << 20);
-      io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("junction_request_buffers_allocated")
+      CounterWithCallback.builder().name("junction_request_buffers_allocated")
           .help("Direct buffers allocated for requests of 64 KiB and more, which are copied once into pooled buffers; "
               + "flat under steady load while the pool reuses them")
           .callback(cb -> cb.call(requestBuffers.allocations())).register(metrics.registry());
-      io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_request_buffers_idle_bytes")
+      GaugeWithCallback.builder().name("junction_request_buffers_idle_bytes")
           .help("Bytes of request buffers kept in the pool for reuse (at most " + (requestPoolIdleBound >> 20)
               + " MiB): direct memory held on purpose after a peak, not a leak")
           .callback(cb -> cb.call(requestBuffers.idleBytes())).register(metrics.registry());
-      List<ServerServiceDefinition> services = new java.util.ArrayList<>(List.of(
+      List<ServerServiceDefinition> services = new ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
               config.limits(), readTimeouts, largeRequests, requestBuffers, telemetry.tracer(),
               telemetry.requestSpans()).definition(repositoryGuard),
@@ -307,8 +321,8 @@ public final class JunctionServer implements AutoCloseable {
 
   private static boolean isLoopback(String address) {
     try {
-      return java.net.InetAddress.getByName(address).isLoopbackAddress();
-    } catch (java.net.UnknownHostException e) {
+      return InetAddress.getByName(address).isLoopbackAddress();
+    } catch (UnknownHostException e) {
       return false;
     }
   }
@@ -316,8 +330,8 @@ public final class JunctionServer implements AutoCloseable {
   private static boolean versionServed(ModelManager models, String name, String version) {
     try {
       return models.repository().open(name).selectedVersions().contains(Long.parseLong(version));
-    } catch (NumberFormatException | io.junction.server.backend.ModelLoadException
-        | io.junction.server.errors.JunctionException e) {
+    } catch (NumberFormatException | ModelLoadException
+        | JunctionException e) {
       return false;
     }
   }
@@ -334,7 +348,7 @@ public final class JunctionServer implements AutoCloseable {
    * calls are refused and every accepted one is finished and answered within {@code exitTimeout}; then
    * everything is released, the HTTP port last. Runs once; {@link #close()} afterwards does nothing.
    */
-  public void drainAndClose(java.time.Duration drainDelay, java.time.Duration exitTimeout) {
+  public void drainAndClose(Duration drainDelay, Duration exitTimeout) {
     if (!draining.compareAndSet(false, true)) {
       return;
     }

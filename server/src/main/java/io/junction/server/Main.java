@@ -1,38 +1,42 @@
 package io.junction.server;
 
 import ch.qos.logback.classic.Level;
+import io.junction.server.config.AdminAccess;
 import io.junction.server.config.DeviceConfig;
 import io.junction.server.config.FeedbackConfig;
-import io.junction.server.config.StatusPageConfig;
 import io.junction.server.config.GrpcLimits;
+import io.junction.server.config.HttpLimits;
 import io.junction.server.config.InboundMemory;
 import io.junction.server.config.MetricsConfig;
-import io.junction.server.config.HttpLimits;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.PayloadLogConfig;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.config.StatusPageConfig;
+import io.junction.server.config.TlsConfig;
+import io.junction.server.device.DeviceId;
 import io.junction.server.drift.DriftMonitor;
 import io.junction.server.payload.PayloadLogPolicy;
-import io.junction.server.config.ServerConfig;
-import io.junction.server.config.AdminAccess;
-import io.junction.server.config.TlsConfig;
 import io.junction.server.telemetry.Telemetry;
-import io.junction.server.config.ModelControl;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
-import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code junction-server} command. Flag names follow Triton's where Triton has one. */
 @Command(name = "junction-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -199,7 +203,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(names = "--payload-log-url", paramLabel = "URL",
       description = "Send inference payloads as CloudEvents over HTTP to URL (KServe's payload logger format).")
-  java.net.URI payloadLogUrl;
+  URI payloadLogUrl;
 
   @Option(names = "--payload-log-sample-rate", defaultValue = "1.0", paramLabel = "R",
       description = "Fraction of calls logged, 0 to 1 (default: ${DEFAULT-VALUE}); per model: payload_log_sample_rate.")
@@ -426,7 +430,7 @@ public final class Main implements Callable<Integer> {
   /** A duration as people write it: {@code 500ms}, {@code 5s}, {@code 2m}, or a number of seconds. */
   private Duration duration(String option, String text) {
     try {
-      String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+      String t = text.trim().toLowerCase(Locale.ROOT);
       Duration d;
       if (t.endsWith("ms")) {
         d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
@@ -450,7 +454,7 @@ public final class Main implements Callable<Integer> {
   private ModelControl control() {
     ModelControl.Mode mode;
     try {
-      mode = ModelControl.Mode.valueOf(controlMode.toUpperCase(java.util.Locale.ROOT));
+      mode = ModelControl.Mode.valueOf(controlMode.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--model-control-mode must be none, poll or explicit, got '" + controlMode + "'");
@@ -459,7 +463,7 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--repository-poll-secs must be at least 1");
     }
     try {
-      java.util.Map<io.junction.server.device.DeviceId, Long> budget = memoryBudget == null ? java.util.Map.of()
+      Map<DeviceId, Long> budget = memoryBudget == null ? Map.of()
           : ModelControl.parseBudgets(memoryBudget);
       if (!footprint.equals("measured") && !footprint.equals("files")) {
         throw new IllegalArgumentException("--model-footprint must be measured or files, got '" + footprint + "'");
@@ -512,7 +516,7 @@ public final class Main implements Callable<Integer> {
       PayloadLogPolicy policy = new PayloadLogPolicy(payloadLogSampleRate, true, true, true, payloadLogMaxBytes,
           payloadLogSummaryOnly, payloadLogExclude == null ? Set.of()
               : Set.of(payloadLogExclude.split(",")).stream().map(String::trim).filter(x -> !x.isEmpty())
-                  .collect(java.util.stream.Collectors.toSet())).withWhat(payloadLogWhat);
+                  .collect(Collectors.toSet())).withWhat(payloadLogWhat);
       PayloadLogConfig config = PayloadLogConfig.OFF.withPolicy(policy).withOtlp(payloadLogOtlp);
       if (payloadLogDir != null) {
         config = config.withDir(payloadLogDir);
@@ -552,7 +556,7 @@ public final class Main implements Callable<Integer> {
     }
     TlsConfig.ClientAuth auth;
     try {
-      auth = TlsConfig.ClientAuth.valueOf(clientAuth.toUpperCase(java.util.Locale.ROOT));
+      auth = TlsConfig.ClientAuth.valueOf(clientAuth.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--grpc-tls-client-auth must be none, optional or require, got '" + clientAuth + "'");

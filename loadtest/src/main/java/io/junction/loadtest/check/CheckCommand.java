@@ -9,15 +9,17 @@ import io.junction.loadtest.ServerOptions;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest check}: does the model still predict what it should? Sends each golden case
@@ -53,11 +55,11 @@ public final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String server = connection.target(spec.commandLine());
-    List<GoldenCase> cases = new java.util.ArrayList<>();
+    List<GoldenCase> cases = new ArrayList<>();
     for (Path file : golden) {
       try {
         cases.addAll(GoldenFiles.read(file, MAX_GOLDEN_BYTES));
-      } catch (IllegalArgumentException | java.io.IOException e) {
+      } catch (IllegalArgumentException | IOException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + e.getMessage());
       }
     }

@@ -1,5 +1,6 @@
 package io.junction.loadtest.profile;
 
+import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -7,8 +8,8 @@ import io.junction.loadtest.Load;
 import io.junction.loadtest.LoadTest;
 import io.junction.loadtest.RequestFactory;
 import io.junction.loadtest.ServerOptions;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferRequest;
@@ -24,14 +25,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code junction-loadtest profile}: how fast, and how much memory? Sweeps concurrency and request batch
@@ -271,7 +274,7 @@ public final class ProfileCommand implements Callable<Integer> {
       PrintWriter out) throws InterruptedException {
     long window = Math.min(2000, maxMillis);
     long start = System.nanoTime();
-    java.util.Deque<Double> last = new java.util.ArrayDeque<>();
+    Deque<Double> last = new ArrayDeque<>();
     while (true) {
       last.addLast(Load.closedLoop(channel, request, callers, 0, window).callsPerSecond());
       if (last.size() > 3) {
@@ -367,7 +370,7 @@ public final class ProfileCommand implements Callable<Integer> {
   }
 
   private void load(ManagedChannel channel, ModelConfig config) throws IOException {
-    String json = com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames()
+    String json = JsonFormat.printer().preservingProtoFieldNames()
         .omittingInsignificantWhitespace().print(config);
     admin(channel).repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(model)
         .putParameters("config", ModelRepositoryParameter.newBuilder().setStringParam(json).build()).build());

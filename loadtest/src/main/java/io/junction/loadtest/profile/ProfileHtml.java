@@ -12,6 +12,7 @@ import static io.junction.loadtest.Svg.svgStart;
 import static io.junction.loadtest.Svg.xAt;
 import static io.junction.loadtest.Svg.y;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +82,7 @@ final class ProfileHtml {
       if (p.answered() == 0) {
         continue;
       }
-      lines.computeIfAbsent(p.configuration() + ", batch " + p.batchSize(), k -> new java.util.ArrayList<>()).add(p);
+      lines.computeIfAbsent(p.configuration() + ", batch " + p.batchSize(), k -> new ArrayList<>()).add(p);
       maxX = Math.max(maxX, p.inferencesPerSecond() * 1.05);
       maxY = Math.max(maxY, p.latencyMs(r.percentile()) * 1.05);
     }

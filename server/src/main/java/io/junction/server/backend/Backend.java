@@ -1,10 +1,11 @@
 package io.junction.server.backend;
 
 import io.junction.server.device.DeviceId;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
- * A model runtime that can load model files, found with {@link java.util.ServiceLoader} so that
+ * A model runtime that can load model files, found with {@link ServiceLoader} so that
  * backends in other modules (TensorRT in {@code gpu-native}) plug in without the server depending on
  * them. Implementations need a public no-argument constructor and must be thread-safe.
  */

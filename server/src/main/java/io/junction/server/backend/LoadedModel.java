@@ -1,5 +1,6 @@
 package io.junction.server.backend;
 
+import io.junction.server.errors.JunctionException;
 import io.junction.server.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,7 @@ public interface LoadedModel extends AutoCloseable {
    * @param outputs names of the outputs to produce, never empty
    * @param timings receives the time spent preparing inputs, executing and extracting outputs
    * @return the requested outputs, in the order asked for
-   * @throws io.junction.server.errors.JunctionException for failures the caller should see as such
+   * @throws JunctionException for failures the caller should see as such
    *     (e.g. an input the backend cannot represent)
    */
   List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs, ExecutionTimings timings);

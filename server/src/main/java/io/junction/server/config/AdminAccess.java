@@ -1,5 +1,7 @@
 package io.junction.server.config;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -51,9 +53,9 @@ public record AdminAccess(Optional<String> token, Set<String> clientIdentities, 
    * tell how much of a guess was right.
    */
   public boolean acceptsBearer(String authorization) {
-    return token.isPresent() && authorization != null && java.security.MessageDigest.isEqual(
-        ("Bearer " + token.get()).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        authorization.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return token.isPresent() && authorization != null && MessageDigest.isEqual(
+        ("Bearer " + token.get()).getBytes(StandardCharsets.UTF_8),
+        authorization.getBytes(StandardCharsets.UTF_8));
   }
 
   public AdminAccess withToken(String newToken) {

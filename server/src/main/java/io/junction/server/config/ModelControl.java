@@ -3,6 +3,7 @@ package io.junction.server.config;
 import io.junction.server.device.DeviceId;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -101,7 +102,7 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
   }
 
   private static long parseSize(String text) {
-    String v = text.trim().toLowerCase(java.util.Locale.ROOT);
+    String v = text.trim().toLowerCase(Locale.ROOT);
     long unit = 1;
     if (v.endsWith("k") || v.endsWith("m") || v.endsWith("g")) {
       unit = switch (v.charAt(v.length() - 1)) {

@@ -1,12 +1,13 @@
 package io.junction.server.config;
 
+import io.junction.server.JunctionServer;
 import io.junction.server.drift.DriftMonitor;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything {@link io.junction.server.JunctionServer} needs to start.
+ * Everything {@link JunctionServer} needs to start.
  *
  * @param modelRepository the model repository directory
  * @param grpcAddress interface the gRPC port binds to

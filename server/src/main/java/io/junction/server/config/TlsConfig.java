@@ -3,6 +3,7 @@ package io.junction.server.config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -35,7 +36,7 @@ public record TlsConfig(Path certificateChain, Path privateKey, ClientAuth clien
     readable("TLS private key", privateKey);
     if (clientAuth != ClientAuth.NONE && clientCa.isEmpty()) {
       throw new IllegalArgumentException("client certificates (--grpc-tls-client-auth " + clientAuth.name()
-          .toLowerCase(java.util.Locale.ROOT) + ") need a CA bundle to check them against (--grpc-tls-client-ca)");
+          .toLowerCase(Locale.ROOT) + ") need a CA bundle to check them against (--grpc-tls-client-ca)");
     }
     clientCa.ifPresent(ca -> readable("client CA bundle", ca));
     if (reloadInterval.isNegative() || reloadInterval.isZero()) {

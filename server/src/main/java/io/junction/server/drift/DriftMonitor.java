@@ -10,6 +10,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -166,11 +168,11 @@ public final class DriftMonitor implements InferenceListener, MultiCollector, Au
         Path dir = root.resolve(model.name()).resolve(Long.toString(model.version()));
         for (String name : ReferenceFile.NAMES) {
           Path file = dir.resolve(name);
-          if (java.nio.file.Files.isRegularFile(file) && file.toRealPath().startsWith(root)) {
+          if (Files.isRegularFile(file) && file.toRealPath().startsWith(root)) {
             return Optional.of(file);
           }
         }
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         log.debug("no drift reference for {}: {}", model.label(), e.toString());
       }
       return Optional.empty();

@@ -1,11 +1,14 @@
 package io.junction.server.drift;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Drift of one model version: a reference profile (bins and shares per feature, from a reference file or
@@ -41,7 +44,7 @@ public final class DriftTracker {
   // while collecting: values per feature, in first-seen order, and which are outputs
   private final Map<String, double[]> collected = new LinkedHashMap<>();
   private final Map<String, Integer> collectedSize = new HashMap<>();
-  private final java.util.Set<String> outputs = new java.util.HashSet<>();
+  private final Set<String> outputs = new HashSet<>();
   // when ready
   private List<String> names = List.of();
   private Map<String, Integer> index = Map.of();
@@ -81,7 +84,7 @@ public final class DriftTracker {
           break;
         }
         if (size == values.length) {
-          values = java.util.Arrays.copyOf(values, values.length * 2);
+          values = Arrays.copyOf(values, values.length * 2);
           collected.put(s.name(), values);
         }
         values[size++] = v;
@@ -101,7 +104,7 @@ public final class DriftTracker {
       int size = collectedSize.get(name);
       if (size > 0) {
         featureNames.add(name);
-        histograms.add(Histogram.of(java.util.Arrays.copyOf(values, size)));
+        histograms.add(Histogram.of(Arrays.copyOf(values, size)));
       }
     });
     collected.clear();

@@ -1,24 +1,25 @@
 package io.junction.server.grpc;
 
-import io.grpc.ServerServiceDefinition;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.InternalProtocolNegotiators;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.server.concurrent.NamedThreadFactory;
 import io.junction.server.concurrent.SocketTransport;
 import io.junction.server.config.GrpcLimits;
-import io.grpc.netty.InternalProtocolNegotiators;
 import io.junction.server.config.TlsConfig;
-import java.util.Optional;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -159,7 +160,7 @@ public final class GrpcEndpoint implements AutoCloseable {
   /** Stops taking calls, lets open calls finish within a grace period, then releases threads. */
   @Override
   public void close() {
-    close(java.time.Duration.ofSeconds(SHUTDOWN_GRACE_SECONDS));
+    close(Duration.ofSeconds(SHUTDOWN_GRACE_SECONDS));
   }
 
   /**
@@ -167,7 +168,7 @@ public final class GrpcEndpoint implements AutoCloseable {
    * and its answer be written within {@code grace}, cancels what is still open after that, then
    * releases the event loops and the executor. Runs once.
    */
-  public void close(java.time.Duration grace) {
+  public void close(Duration grace) {
     if (!closed.compareAndSet(false, true)) {
       return;
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.AsciiString;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -17,9 +18,9 @@ import java.util.function.Supplier;
  */
 final class GuardedNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator delegate;
-  private final Supplier<java.util.List<ChannelHandler>> guards;
+  private final Supplier<List<ChannelHandler>> guards;
 
-  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate, Supplier<java.util.List<ChannelHandler>> guards) {
+  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate, Supplier<List<ChannelHandler>> guards) {
     this.delegate = delegate;
     this.guards = guards;
   }

@@ -1,5 +1,6 @@
 package io.junction.server.grpc;
 
+import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -11,6 +12,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersEncoder;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -355,7 +357,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     if (!headersSent) {
       headers.status("200").set("content-type", "application/grpc");
     }
-    headers.set("grpc-status", Integer.toString(io.grpc.Status.Code.valueOf(status).value()))
+    headers.set("grpc-status", Integer.toString(Status.Code.valueOf(status).value()))
         .set("grpc-message", percentEncoded(message));
     ByteBuf block = ctx.alloc().buffer();
     try {
@@ -374,7 +376,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   /** grpc-message as the gRPC protocol spells it: printable ASCII except '%', the rest percent-encoded. */
   static String percentEncoded(String message) {
     StringBuilder out = new StringBuilder(message.length());
-    for (byte b : message.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+    for (byte b : message.getBytes(StandardCharsets.UTF_8)) {
       if (b >= 0x20 && b < 0x7f && b != '%') {
         out.append((char) b);
       } else {

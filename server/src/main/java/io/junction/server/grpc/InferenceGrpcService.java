@@ -3,15 +3,15 @@ package io.junction.server.grpc;
 import static io.junction.server.grpc.Replies.reply;
 
 import io.grpc.Context;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.MethodDescriptor;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.junction.server.config.AdminAccess;
+import io.grpc.ServiceDescriptor;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
@@ -22,10 +22,10 @@ import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelReadyRequest;
 import io.junction.proto.inference.ModelReadyResponse;
+import io.junction.proto.inference.ModelRepositoryParameter;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.ModelStatisticsResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
-import io.junction.proto.inference.ModelRepositoryParameter;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
@@ -38,16 +38,23 @@ import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
+import io.junction.server.config.AdminAccess;
+import io.junction.server.config.GrpcLimits;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferencePipeline;
-import io.junction.server.inference.Parameter;
 import io.junction.server.inference.ModelCatalog;
-import io.junction.server.protocol.ProtoMapper;
-import io.junction.server.protocol.ServerInfo;
+import io.junction.server.inference.Parameter;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
+import io.junction.server.protocol.ProtoMapper;
+import io.junction.server.protocol.ServerInfo;
+import io.junction.server.telemetry.Telemetry;
+import io.junction.server.tensor.BufferPool;
+import io.netty.util.Timer;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -83,8 +90,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
   private final int streamWindow;
   private final InferRequestMarshaller parser;
   private final LargeRequestLane lane;
-  private final io.netty.util.Timer timers;
-  private final java.time.Duration readTimeout;
+  private final Timer timers;
+  private final Duration readTimeout;
   private final Tracer tracer;
   private final UnaryOperator<Span> requestSpans;
 
@@ -96,11 +103,11 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    * @param lane where large requests are parsed and handed on (owned by the caller)
    * @param requestBuffers where requests of {@link #POOLED_REQUEST_BYTES} and more are copied to be parsed
    * @param requestSpans what a streamed request's span is kept as
-   *     ({@link io.junction.server.telemetry.Telemetry#requestSpans()})
+   *     ({@link Telemetry#requestSpans()})
    */
   public InferenceGrpcService(ModelManager models, ModelCatalog catalog, InferencePipeline pipeline, ServerInfo info,
-      int streamWindow, io.junction.server.config.GrpcLimits limits, io.netty.util.Timer timers,
-      LargeRequestLane lane, io.junction.server.tensor.BufferPool requestBuffers, Tracer tracer,
+      int streamWindow, GrpcLimits limits, Timer timers,
+      LargeRequestLane lane, BufferPool requestBuffers, Tracer tracer,
       UnaryOperator<Span> requestSpans) {
     this.models = models;
     this.catalog = catalog;
@@ -131,8 +138,8 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     MethodDescriptor<ReceivedRequest, ModelStreamInferResponse> streamMethod = GRPCInferenceServiceGrpc
         .getModelStreamInferMethod().toBuilder(parser, ProtoUtils.marshaller(ModelStreamInferResponse.getDefaultInstance()))
         .build();
-    io.grpc.ServiceDescriptor original = generated.getServiceDescriptor();
-    io.grpc.ServiceDescriptor.Builder descriptor = io.grpc.ServiceDescriptor.newBuilder(original.getName())
+    ServiceDescriptor original = generated.getServiceDescriptor();
+    ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
         .setSchemaDescriptor(original.getSchemaDescriptor());
     for (MethodDescriptor<?, ?> m : original.getMethods()) {
       descriptor.addMethod(m.getFullMethodName().equals(inferMethod.getFullMethodName()) ? inferMethod
@@ -239,7 +246,7 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
 
   /** Load parameters as the catalog reads them; bytes as UTF-8 text (a config sent as bytes is still JSON). */
   private static Map<String, Parameter> loadParameters(Map<String, ModelRepositoryParameter> parameters) {
-    Map<String, Parameter> out = new java.util.LinkedHashMap<>();
+    Map<String, Parameter> out = new LinkedHashMap<>();
     parameters.forEach((key, p) -> out.put(key, switch (p.getParameterChoiceCase()) {
       case BOOL_PARAM -> Parameter.of(p.getBoolParam());
       case INT64_PARAM -> Parameter.int64(p.getInt64Param());

@@ -3,6 +3,7 @@ package io.junction.server.grpc;
 import io.grpc.Status;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.tensor.BufferLease;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -53,7 +54,7 @@ sealed interface ReceivedRequest {
     public void close() {
       try {
         bytes.close();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // nothing held by a stream that cannot close
       }
     }

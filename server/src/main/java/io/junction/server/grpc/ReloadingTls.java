@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -141,7 +142,7 @@ final class ReloadingTls implements AutoCloseable {
     if (algorithm == null) {
       return; // an unusual key type: the handshake will tell
     }
-    byte[] challenge = "junction-tls-pair-check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] challenge = "junction-tls-pair-check".getBytes(StandardCharsets.US_ASCII);
     Signature signer = Signature.getInstance(algorithm);
     signer.initSign(key);
     signer.update(challenge);

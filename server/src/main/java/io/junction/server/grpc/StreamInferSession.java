@@ -1,6 +1,7 @@
 package io.junction.server.grpc;
 
 import io.grpc.Context;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferRequest;
@@ -166,7 +167,7 @@ final class StreamInferSession implements StreamObserver<ReceivedRequest> {
   }
 
   private static String errorMessage(Throwable failure) {
-    io.grpc.Status status = StatusTranslator.toStatus(failure).getStatus();
+    Status status = StatusTranslator.toStatus(failure).getStatus();
     return status.getDescription() == null ? status.getCode().name()
         : status.getCode() + ": " + status.getDescription();
   }

@@ -1,6 +1,7 @@
 package io.junction.server.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
@@ -102,7 +103,7 @@ final class TensorDecoder {
 
   /** Serialises a BYTES tensor as the protocol's raw form: each element a 4-byte LE length and the bytes. */
   static ByteString bytesToRaw(List<byte[]> elements) {
-    return com.google.protobuf.UnsafeByteOperations.unsafeWrap(RawTensors.encodeBytes(elements));
+    return UnsafeByteOperations.unsafeWrap(RawTensors.encodeBytes(elements));
   }
 
   private static long elementCount(String label, String name, long[] shape) {

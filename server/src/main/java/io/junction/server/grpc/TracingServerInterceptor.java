@@ -18,6 +18,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.junction.server.telemetry.Telemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -29,8 +30,10 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -53,7 +56,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
    * The codes that mark a server span as an error (OpenTelemetry's gRPC conventions); the others
    * (INVALID_ARGUMENT, NOT_FOUND, CANCELLED, RESOURCE_EXHAUSTED ...) are the caller's, and leave it unset.
    */
-  static final java.util.Set<Status.Code> SERVER_ERRORS = java.util.EnumSet.of(Status.Code.UNKNOWN,
+  static final Set<Status.Code> SERVER_ERRORS = EnumSet.of(Status.Code.UNKNOWN,
       Status.Code.DEADLINE_EXCEEDED, Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.UNAVAILABLE,
       Status.Code.DATA_LOSS);
 
@@ -62,7 +65,7 @@ public final class TracingServerInterceptor implements ServerInterceptor {
   private final UnaryOperator<Span> requestSpans;
   private final TextMapGetter<Metadata> getter;
 
-  /** @param requestSpans what a call's span is kept as ({@link io.junction.server.telemetry.Telemetry#requestSpans}) */
+  /** @param requestSpans what a call's span is kept as ({@link Telemetry#requestSpans}) */
   public TracingServerInterceptor(Tracer tracer, TextMapPropagator propagator, UnaryOperator<Span> requestSpans) {
     this.tracer = tracer;
     this.propagator = propagator;

@@ -20,11 +20,12 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -70,7 +71,7 @@ public final class HttpEndpoint implements AutoCloseable {
    * @param status the status page, when served
    */
   public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
-      Metrics metrics, java.util.Optional<RestApi> rest, java.util.Optional<StatusPage> status) {
+      Metrics metrics, Optional<RestApi> rest, Optional<StatusPage> status) {
     this.address = new InetSocketAddress(address, port);
     SocketTransport transport = SocketTransport.best();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),

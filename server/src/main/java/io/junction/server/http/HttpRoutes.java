@@ -14,8 +14,13 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +33,11 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final BooleanSupplier live;
   private final BooleanSupplier ready;
   private final HttpEndpoint.Metrics metrics;
-  private final java.util.Optional<RestApi> rest;
-  private final java.util.Optional<StatusPage> status;
+  private final Optional<RestApi> rest;
+  private final Optional<StatusPage> status;
 
-  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, java.util.Optional<RestApi> rest,
-      java.util.Optional<StatusPage> status) {
+  HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, Optional<RestApi> rest,
+      Optional<StatusPage> status) {
     this.status = status;
     this.live = live;
     this.ready = ready;
@@ -51,7 +56,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       // what the decompressor before this handler could not inflate; answered in the REST API's error form
       HttpResponses.error(ctx, HttpUtil.isKeepAlive(request), new HttpErrors.Failure(
           HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Encoding " + HttpErrors.bounded(encoding)
-          + " is not supported: send gzip, deflate or identity"), java.util.Map.of());
+          + " is not supported: send gzip, deflate or identity"), Map.of());
       return;
     }
     String path = request.uri();
@@ -100,11 +105,11 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     try {
       HttpEndpoint.Scrape scrape = metrics.scrape(request.headers().get(HttpHeaderNames.ACCEPT));
       byte[] body = scrape.body();
-      java.util.Map<String, String> headers = new java.util.HashMap<>();
+      Map<String, String> headers = new HashMap<>();
       String encoding = request.headers().get(HttpHeaderNames.ACCEPT_ENCODING);
       if (encoding != null && encoding.contains("gzip")) {
-        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream(body.length / 4 + 64);
-        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+        ByteArrayOutputStream zipped = new ByteArrayOutputStream(body.length / 4 + 64);
+        try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
           gz.write(body);
         }
         body = zipped.toByteArray();

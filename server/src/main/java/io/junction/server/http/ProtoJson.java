@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import java.math.BigInteger;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ final class ProtoJson {
       case BOOLEAN -> new JsonPrimitive((Boolean) value);
       case STRING -> new JsonPrimitive((String) value);
       case LONG -> f.getType() == FieldDescriptor.Type.UINT64 || f.getType() == FieldDescriptor.Type.FIXED64
-          ? new JsonPrimitive(new java.math.BigInteger(Long.toUnsignedString((Long) value)))
+          ? new JsonPrimitive(new BigInteger(Long.toUnsignedString((Long) value)))
           : new JsonPrimitive((Long) value);
       case INT -> f.getType() == FieldDescriptor.Type.UINT32 || f.getType() == FieldDescriptor.Type.FIXED32
           ? new JsonPrimitive(Integer.toUnsignedLong((Integer) value)) : new JsonPrimitive((Integer) value);

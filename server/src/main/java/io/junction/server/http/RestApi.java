@@ -12,8 +12,8 @@ import io.junction.proto.feedback.v1.RecordRequest;
 import io.junction.proto.inference.ModelConfigResponse;
 import io.junction.proto.inference.ModelStatisticsResponse;
 import io.junction.server.config.AdminAccess;
-import io.junction.server.drift.DriftMonitor;
 import io.junction.server.drift.DriftJson;
+import io.junction.server.drift.DriftMonitor;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.inference.InferenceOutcome;
@@ -31,6 +31,7 @@ import io.junction.server.protocol.ProtoMapper;
 import io.junction.server.protocol.ServerInfo;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.telemetry.SpanNames;
+import io.junction.server.telemetry.Telemetry;
 import io.junction.server.tensor.TensorJson;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
@@ -102,7 +103,7 @@ public final class RestApi {
    * @param repositoryGuard who may load and unload: the admin token (the HTTP port has no client
    *     certificates); empty for anyone
    * @param requestSpans what an inference request's span is kept as
-   *     ({@link io.junction.server.telemetry.Telemetry#requestSpans()})
+   *     ({@link Telemetry#requestSpans()})
    */
   public RestApi(ModelCatalog catalog, ModelManager models, InferencePipeline pipeline, ServerInfo info,
       Optional<AdminAccess> repositoryGuard, Optional<DriftMonitor> drift, OutcomeTracker outcomes, Tracer tracer,

@@ -15,6 +15,7 @@ import io.junction.server.inference.TensorPayload;
 import io.junction.server.routing.RouteDecision;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.RawTensors;
+import io.junction.server.tensor.Shapes;
 import io.junction.server.tensor.Tensor;
 import io.junction.server.tensor.TensorJson;
 import java.io.ByteArrayOutputStream;
@@ -298,7 +299,7 @@ final class RestInferCodec {
   private static Tensor fromJson(String label, String name, DataType type, long[] shape, JsonColumn data) {
     long count = RawTensors.elementCount(label, name, shape);
     if (data.count() != count) {
-      throw new InvalidInputException(label + ": input '" + name + "' of shape " + io.junction.server.tensor.Shapes
+      throw new InvalidInputException(label + ": input '" + name + "' of shape " + Shapes
           .format(shape) + " needs " + count + " elements in data, got " + data.count());
     }
     if (type == DataType.BYTES) {

@@ -1,5 +1,7 @@
 package io.junction.server.inference;
 
+import io.junction.server.tensor.Tensor;
+
 /**
  * Sees every call the {@link InferencePipeline} handles: metrics, payload logging, drift monitoring,
  * canary judgement. Called on the thread that finished the call, after its answer was handed to the
@@ -8,7 +10,7 @@ package io.junction.server.inference;
  * it never affects the call or the other listeners.
  *
  * <p>Tensors in an outcome are views of the request's and the answer's buffers: read them (through
- * {@link io.junction.server.tensor.Tensor#data()}, which is read-only) before returning, or copy what
+ * {@link Tensor#data()}, which is read-only) before returning, or copy what
  * must outlive the call.
  */
 @FunctionalInterface

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -240,7 +241,7 @@ public final class InferencePipeline {
     }
 
     void finish(InferenceResult result, Throwable failure) {
-      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       // The shadow compares the model's own outputs: what the caller gets may be their classes.
       InferenceResult answered = result;

@@ -5,6 +5,7 @@ import io.junction.server.backend.ModelLoadException;
 import io.junction.server.config.ModelControl;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.JunctionException;
+import io.junction.server.errors.ModelNotFoundException;
 import io.junction.server.errors.RepositoryApiDisabledException;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ServedModel;
@@ -12,6 +13,7 @@ import io.junction.server.routing.Route;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.Variant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -62,7 +64,7 @@ public final class ModelCatalog {
   }
 
   /**
-   * @throws io.junction.server.errors.ModelNotFoundException when there is no such model or version
+   * @throws ModelNotFoundException when there is no such model or version
    */
   public Description describe(String name, String version) {
     Optional<Route> route = routes.current().route(name);
@@ -79,7 +81,7 @@ public final class ModelCatalog {
    * The versions whose statistics a client asks for: every ready version of every model (no name), of
    * one model (no version), or the one named.
    *
-   * @throws io.junction.server.errors.ModelNotFoundException for an unknown model or version, or a
+   * @throws ModelNotFoundException for an unknown model or version, or a
    *     model without a ready version
    */
   public List<ServedModel> statistics(String name, String version) {
@@ -89,7 +91,7 @@ public final class ModelCatalog {
     if (version.isEmpty()) {
       List<ServedModel> versions = models.readyVersions(name);
       if (versions.isEmpty()) {
-        throw new io.junction.server.errors.ModelNotFoundException("model '" + name + "' has no ready version");
+        throw new ModelNotFoundException("model '" + name + "' has no ready version");
       }
       return versions;
     }
@@ -158,7 +160,7 @@ public final class ModelCatalog {
     if (!control.allowsRepositoryApi()) {
       throw new RepositoryApiDisabledException("cannot " + action + " model '" + model + "': explicit model "
           + action + " needs --model-control-mode explicit (this server runs in "
-          + control.mode().name().toLowerCase(java.util.Locale.ROOT) + " mode)");
+          + control.mode().name().toLowerCase(Locale.ROOT) + " mode)");
     }
   }
 }

@@ -7,6 +7,7 @@ import io.junction.server.model.ServingTensor;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,7 +108,7 @@ final class OutputClassification {
       case FP32, FP16, BF16 -> Float.toString((float) value);
       case FP64 -> Double.toString(value);
       case BOOL -> value != 0 ? "true" : "false";
-      case UINT64 -> value >= 0x1p63 ? new java.math.BigDecimal(value).toBigInteger().toString() : Long.toString((long) value);
+      case UINT64 -> value >= 0x1p63 ? new BigDecimal(value).toBigInteger().toString() : Long.toString((long) value);
       default -> Long.toString((long) value);
     };
   }

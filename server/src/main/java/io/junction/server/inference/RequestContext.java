@@ -1,5 +1,6 @@
 package io.junction.server.inference;
 
+import io.junction.server.scheduling.InferenceRequest;
 import io.opentelemetry.api.trace.Span;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -9,13 +10,13 @@ import java.util.function.BooleanSupplier;
  *
  * @param headers the call's metadata, looked up by lower-case name
  * @param deadlineNanos {@link System#nanoTime()} after which the answer is of no use, or
- *     {@link io.junction.server.scheduling.InferenceRequest#NO_DEADLINE}
+ *     {@link InferenceRequest#NO_DEADLINE}
  * @param cancelled true once the caller has gone away
  * @param span where the pipeline records route, model, queue and compute; {@link Span#getInvalid()}
  *     when not traced
  * @param callerMayRun whether the thread that hands the call to the pipeline may run its model itself, when that
  *     spares a hand-off; false from a thread that must never be held up by a model, such as a transport's event loop
- *     ({@link io.junction.server.scheduling.InferenceRequest#callerMayRun()})
+ *     ({@link InferenceRequest#callerMayRun()})
  */
 public record RequestContext(Headers headers, long deadlineNanos, BooleanSupplier cancelled, Span span,
     boolean callerMayRun) {

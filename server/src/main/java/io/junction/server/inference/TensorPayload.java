@@ -1,5 +1,6 @@
 package io.junction.server.inference;
 
+import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
 
@@ -14,7 +15,7 @@ public interface TensorPayload {
    * The tensor of the given, already validated, datatype and shape.
    *
    * @param label the model version, for messages
-   * @throws io.junction.server.errors.InvalidInputException when the contents do not match the shape
+   * @throws InvalidInputException when the contents do not match the shape
    */
   Tensor decode(String label, String name, DataType type, long[] shape);
 }

@@ -14,6 +14,7 @@ import io.junction.server.tensor.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * A version's golden files (inputs and the answers the model must give) run on each loaded copy after
@@ -29,7 +31,7 @@ import java.util.Set;
  * the reason (case, output, largest deviation) shows in the repository index.
  */
 final class GoldenGate {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GoldenGate.class);
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(GoldenGate.class);
 
   private GoldenGate() {}
 
@@ -70,7 +72,7 @@ final class GoldenGate {
       for (Tensor t : produced) {
         answer.add(t.dataType() == DataType.BYTES
             ? ActualOutput.strings(t.name(), t.shape(), t.elements().stream().map(e -> new String(e,
-                java.nio.charset.StandardCharsets.UTF_8)).toList())
+                StandardCharsets.UTF_8)).toList())
             : ActualOutput.numbers(t.name(), t.shape(), GoldenTensor.numbers(t.dataType().wireName(), t.data())));
       }
       for (GoldenComparison.OutputVerdict v : GoldenComparison.compare(c, answer)) {

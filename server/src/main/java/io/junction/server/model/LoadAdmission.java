@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.junction.server.device.DeviceId;
+import io.junction.server.errors.QueueFullException;
 import java.util.Map;
 
 /**
@@ -18,7 +19,7 @@ public interface LoadAdmission {
    *
    * @param neededBytes what the load is expected to hold, per device it is placed on
    * @param heldBytes what the model's serving versions hold now, per device (a reload replaces them)
-   * @throws io.junction.server.errors.QueueFullException when it does not fit, naming the budget,
+   * @throws QueueFullException when it does not fit, naming the budget,
    *     the need and what holds the memory
    */
   void admit(String name, Map<DeviceId, Long> neededBytes, Map<DeviceId, Long> heldBytes);

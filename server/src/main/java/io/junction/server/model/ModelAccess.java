@@ -1,11 +1,13 @@
 package io.junction.server.model;
 
+import io.junction.server.errors.JunctionException;
+import io.junction.server.errors.ModelUnavailableException;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * How a request gets the model version that serves it: resolved and referenced
  * ({@link ServedModel#tryAcquire()}), the caller releasing it when done. Completes exceptionally with
- * a {@link io.junction.server.errors.JunctionException} when there is none.
+ * a {@link JunctionException} when there is none.
  */
 public interface ModelAccess extends AutoCloseable {
   CompletableFuture<ServedModel> acquire(String name, String version);
@@ -33,7 +35,7 @@ public interface ModelAccess extends AutoCloseable {
         return model;
       }
     }
-    throw new io.junction.server.errors.ModelUnavailableException("model '" + name + "'"
+    throw new ModelUnavailableException("model '" + name + "'"
         + (version.isEmpty() ? "" : " version " + version) + " is being unloaded");
   }
 

@@ -10,7 +10,9 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -120,7 +123,7 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
             mine.completeExceptionally(e);
           }
         });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         loading.remove(name, mine);
         mine.completeExceptionally(new ModelUnavailableException("model '" + name + "': the server is shutting down"));
       }
@@ -162,8 +165,8 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
    * @throws IllegalArgumentException when a pinned model is not among them, or the pinned models need
    *     more than the budget
    */
-  public void loadAtStart(java.util.List<String> names) {
-    java.util.List<String> missing = pinned.stream().filter(p -> !names.contains(p)).sorted().toList();
+  public void loadAtStart(List<String> names) {
+    List<String> missing = pinned.stream().filter(p -> !names.contains(p)).sorted().toList();
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException("pinned models " + missing + " are not in the model repository");
     }
@@ -187,7 +190,7 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
       }
     });
     names.stream().filter(pinned::contains).forEach(models::load);
-    java.util.List<String> deferred = new java.util.ArrayList<>();
+    List<String> deferred = new ArrayList<>();
     for (String name : names) {
       if (pinned.contains(name)) {
         continue;

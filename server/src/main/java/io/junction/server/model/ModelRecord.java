@@ -3,6 +3,7 @@ package io.junction.server.model;
 import java.util.Collections;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -61,7 +62,7 @@ record ModelRecord(String name, Optional<String> modelFailure, NavigableMap<Long
   }
 
   /** Whether every version was taken out of service for one of {@code reasons} (and the model loaded fine). */
-  boolean unloadedFor(java.util.Set<String> reasons) {
+  boolean unloadedFor(Set<String> reasons) {
     return modelFailure.isEmpty() && !versions.isEmpty()
         && versions.values().stream().allMatch(v -> reasons.contains(v.reason()));
   }

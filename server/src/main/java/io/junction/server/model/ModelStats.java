@@ -1,5 +1,6 @@
 package io.junction.server.model;
 
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,7 +101,7 @@ public final class ModelStats {
   }
 
   private Map<FailureReason, Long> failuresByReason() {
-    Map<FailureReason, Long> byReason = new java.util.EnumMap<>(FailureReason.class);
+    Map<FailureReason, Long> byReason = new EnumMap<>(FailureReason.class);
     for (FailureReason r : FailureReason.values()) {
       byReason.put(r, failures[r.ordinal()].sum());
     }

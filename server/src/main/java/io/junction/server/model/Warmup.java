@@ -11,18 +11,21 @@ import io.junction.server.tensor.Shapes;
 import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
+import org.slf4j.LoggerFactory;
 
 /**
  * Triton's {@code model_warmup}: each sample runs through the loaded model before it takes traffic, so
  * the first real request does not pay for lazy initialisation. A sample that fails makes the load fail.
  */
 final class Warmup {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Warmup.class);
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(Warmup.class);
 
   private Warmup() {}
 
@@ -56,7 +59,7 @@ final class Warmup {
   }
 
   private static List<ModelWarmup> synthetic(ModelConfig config) {
-    java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>();
+    TreeSet<Integer> sizes = new TreeSet<>();
     sizes.add(1);
     if (config.getMaxBatchSize() > 0) {
       sizes.add(config.getMaxBatchSize());
@@ -105,7 +108,7 @@ final class Warmup {
     if (type == DataType.BYTES) {
       List<byte[]> elements = new ArrayList<>();
       for (long i = 0; i < count; i++) {
-        elements.add(random ? Long.toHexString(rng.nextLong()).getBytes(java.nio.charset.StandardCharsets.UTF_8) : new byte[0]);
+        elements.add(random ? Long.toHexString(rng.nextLong()).getBytes(StandardCharsets.UTF_8) : new byte[0]);
       }
       return Tensor.bytes(name, shape, elements);
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Pattern;
@@ -117,7 +118,7 @@ public final class OutcomeTracker implements InferenceListener, OutcomeEvidence,
         synchronized (outcomes) {
           if (!outcomes.contains(f.outcome()) && outcomes.size() >= MAX_OUTCOMES_PER_ROUTE) {
             problem = "route '" + a.route() + "' already has " + MAX_OUTCOMES_PER_ROUTE + " outcomes "
-                + new java.util.TreeSet<>(outcomes) + "; '" + f.outcome() + "' is one too many";
+                + new TreeSet<>(outcomes) + "; '" + f.outcome() + "' is one too many";
           } else {
             outcomes.add(f.outcome());
           }

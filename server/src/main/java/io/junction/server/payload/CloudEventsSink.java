@@ -1,5 +1,6 @@
 package io.junction.server.payload;
 
+import io.junction.server.concurrent.NamedThreadFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,7 +10,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Records as CloudEvents over HTTP (binary content mode), with the headers KServe's payload logger
@@ -27,8 +32,8 @@ final class CloudEventsSink implements PayloadSink {
   private final URI endpoint;
   private final String source;
   private final HttpClient http;
-  private final java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2,
-      new io.junction.server.concurrent.NamedThreadFactory("junction-payload-http", true));
+  private final ExecutorService executor = Executors.newFixedThreadPool(2,
+      new NamedThreadFactory("junction-payload-http", true));
   private final Runnable onFailure;
   private final List<CompletableFuture<?>> inFlight = new ArrayList<>();
 
@@ -47,7 +52,7 @@ final class CloudEventsSink implements PayloadSink {
 
   @Override
   public void write(PayloadRecord r, byte[] json) throws IOException {
-    String id = r.requestId().isEmpty() ? java.util.UUID.randomUUID().toString() : r.requestId();
+    String id = r.requestId().isEmpty() ? UUID.randomUUID().toString() : r.requestId();
     send(r, id, REQUEST, json);
     send(r, id, RESPONSE, json);
   }
@@ -89,7 +94,7 @@ final class CloudEventsSink implements PayloadSink {
   @Override
   public void close() {
     try {
-      CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       // what did not arrive by now is counted as failed by its own callback
     }

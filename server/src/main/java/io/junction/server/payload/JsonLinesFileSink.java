@@ -7,11 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -92,12 +94,12 @@ final class JsonLinesFileSink implements PayloadSink {
   private static final class FastGzip extends GZIPOutputStream {
     FastGzip(OutputStream out) throws IOException {
       super(out, 64 * 1024, true);
-      def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+      def.setLevel(Deflater.BEST_SPEED);
     }
   }
 
   private void open(long now) throws IOException {
-    current = dir.resolve(String.format("payload-%s-%06d%s", STAMP.format(java.time.Instant.ofEpochMilli(now)), sequence++, OPEN_SUFFIX));
+    current = dir.resolve(String.format("payload-%s-%06d%s", STAMP.format(Instant.ofEpochMilli(now)), sequence++, OPEN_SUFFIX));
     OutputStream file = Files.newOutputStream(current);
     // Records go to the compressor in 64 KiB pieces, not one native call per record.
     out = new BufferedOutputStream(new FastGzip(file), 64 * 1024);

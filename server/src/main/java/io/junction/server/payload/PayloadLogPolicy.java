@@ -1,8 +1,10 @@
 package io.junction.server.payload;
 
 import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelParameter;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -83,7 +85,7 @@ public record PayloadLogPolicy(double sampleRate, boolean inputs, boolean output
     return p;
   }
 
-  private static String text(java.util.Map<String, io.junction.proto.inference.ModelParameter> params, String key) {
+  private static String text(Map<String, ModelParameter> params, String key) {
     var v = params.get(key);
     return v == null ? null : v.getStringValue();
   }

@@ -3,6 +3,7 @@ package io.junction.server.payload;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.errors.JunctionException;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferenceOutcome;
 import io.junction.server.model.ServedModel;
@@ -17,9 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +52,7 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   /** Used by the writer thread only. */
   private final IsoMillis times = new IsoMillis();
   /** Calls being recorded now: close waits for them, so the last calls before a shutdown are logged. */
-  private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger active = new AtomicInteger();
   /** How long records wait for the writer at most (besides the writing itself). */
   private static final long BATCH_MILLIS = 20;
 
@@ -130,13 +134,13 @@ public final class PayloadLogger implements InferenceListener, AutoCloseable {
   /** A failure's kind as the protocol names it ({@code INVALID_ARGUMENT} ...). */
   private static String kind(Throwable failure) {
     Throwable t = failure;
-    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+    while (t instanceof CompletionException && t.getCause() != null) {
       t = t.getCause();
     }
-    if (t instanceof io.junction.server.errors.JunctionException je) {
+    if (t instanceof JunctionException je) {
       return je.kind().name();
     }
-    return t instanceof java.util.concurrent.CancellationException ? "CANCELLED" : "INTERNAL";
+    return t instanceof CancellationException ? "CANCELLED" : "INTERNAL";
   }
 
   private PayloadLogPolicy policyOf(ServedModel model) {

@@ -1,6 +1,8 @@
 package io.junction.server.repository;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
+import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.ModelLoadException;
 import org.slf4j.Logger;
@@ -36,9 +38,9 @@ public final class ModelConfigParser {
     }
     ModelConfig.Builder builder = ModelConfig.newBuilder();
     try {
-      com.google.protobuf.util.JsonFormat.parser().merge(json, builder);
+      JsonFormat.parser().merge(json, builder);
       return builder.build();
-    } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new ModelLoadException("model '" + modelName + "': the config override is not a valid model config: "
           + e.getMessage(), e);
     }

@@ -1,5 +1,6 @@
 package io.junction.server.repository;
 
+import io.junction.golden.GoldenFiles;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.ModelLoadException;
 import io.junction.server.errors.ModelNotFoundException;
@@ -189,7 +190,7 @@ public final class ModelRepository {
     try (Stream<Path> children = Files.list(dir)) {
       for (Path p : children.sorted().toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith(GOLDEN_PREFIX) && io.junction.golden.GoldenFiles.isGoldenFileName(n)) {
+        if (n.startsWith(GOLDEN_PREFIX) && GoldenFiles.isGoldenFileName(n)) {
           if (!isInsideRoot(p) || !Files.isRegularFile(p)) {
             throw new ModelLoadException("model '" + model.name() + "' version " + version + ": " + n
                 + " is not a regular file inside the model repository");

@@ -5,9 +5,14 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +84,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     /** Why the canary stands where it does: the status reason of the last decision. */
     volatile String decision = "";
     /** The decisions that moved the canary (start, steps, promotion, rollback), oldest first, bounded. */
-    final java.util.Deque<Decision> history = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    final Deque<Decision> history = new ConcurrentLinkedDeque<>();
 
     void remember(double weight, String what) {
       history.addLast(new Decision(System.currentTimeMillis(), weight, what));
@@ -179,9 +184,9 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
 
   /** Canaries rolled back since start, over all routes. */
   /** The decisions that moved a route's canary, oldest first (the last {@value #HISTORY}). */
-  public java.util.List<Decision> history(String route) {
+  public List<Decision> history(String route) {
     Tracker t = trackers.get(route);
-    return t == null ? java.util.List.of() : java.util.List.copyOf(t.history);
+    return t == null ? List.of() : List.copyOf(t.history);
   }
 
   public long rollbacks() {
@@ -189,7 +194,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   }
 
   public Map<String, Status> statuses() {
-    Map<String, Status> all = new java.util.TreeMap<>();
+    Map<String, Status> all = new TreeMap<>();
     trackers.forEach((name, t) -> {
       if (t.status != null) {
         all.put(name, t.status);
@@ -226,7 +231,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
 
   /** Saves the decisions when one changed since the last save. */
   private void persist(CanaryStateFile file) {
-    Map<String, CanaryStateFile.Saved> now = new java.util.TreeMap<>();
+    Map<String, CanaryStateFile.Saved> now = new TreeMap<>();
     trackers.forEach((route, t) -> {
       if (!Double.isNaN(t.weight)) {
         now.put(route, new CanaryStateFile.Saved(t.canary, t.state, t.step, t.weight, t.decision));
@@ -362,7 +367,7 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
         continue;
       }
       if (kept == null) {
-        kept = new java.util.LinkedHashMap<>(table.routes());
+        kept = new LinkedHashMap<>(table.routes());
       }
       kept.put(r.name(), r.withWeights(t.canary.variant(), t.weight, t.canary.baseline(), 100 - t.weight));
     }

@@ -1,6 +1,7 @@
 package io.junction.server.routing;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
@@ -56,7 +57,7 @@ public final class CanaryStateFile {
     }
     try {
       JsonObject root = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-      for (Map.Entry<String, com.google.gson.JsonElement> e : root.getAsJsonObject("canaries").entrySet()) {
+      for (Map.Entry<String, JsonElement> e : root.getAsJsonObject("canaries").entrySet()) {
         JsonObject c = e.getValue().getAsJsonObject();
         CanarySpec.Builder spec = CanarySpec.newBuilder();
         JsonFormat.parser().merge(c.get("spec").toString(), spec);

@@ -2,6 +2,7 @@ package io.junction.server.routing;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -81,7 +82,7 @@ public record Route(String name, List<Variant> variants, List<Rule> rules, Optio
   }
 
   /** The same route with the named variants' weights set (the others unchanged). */
-  public Route withWeights(java.util.Map<String, Double> weights) {
+  public Route withWeights(Map<String, Double> weights) {
     List<Variant> next = variants.stream().map(v -> weights.containsKey(v.name())
         ? new Variant(v.name(), v.model(), v.version(), weights.get(v.name())) : v).toList();
     return new Route(name, next, rules, canary, shadow, bandit);

@@ -1,8 +1,13 @@
 package io.junction.server.routing;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The route table in force. Readers take the current immutable snapshot; an update validates the new
@@ -11,19 +16,19 @@ import java.util.function.Predicate;
 public final class RouteRegistry {
   private final AtomicReference<RouteTable> current = new AtomicReference<>(RouteTable.EMPTY);
   private final Predicate<String> modelExists;
-  private final java.util.function.BiPredicate<String, String> versionServed;
+  private final BiPredicate<String, String> versionServed;
 
   /**
    * @param modelExists whether a model of that name is in the repository (for validation)
    * @param versionServed whether that model's version policy serves that version
    */
-  public RouteRegistry(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionServed) {
+  public RouteRegistry(Predicate<String> modelExists, BiPredicate<String, String> versionServed) {
     this.modelExists = Objects.requireNonNull(modelExists, "modelExists");
     this.versionServed = Objects.requireNonNull(versionServed, "versionServed");
   }
 
   /** Routes whose variants or shadow use {@code model}, for refusing to unload it under them. */
-  public java.util.List<String> routesUsing(String model) {
+  public List<String> routesUsing(String model) {
     return current.get().routes().values().stream()
         .filter(r -> r.variants().stream().anyMatch(v -> v.model().equals(model) && v.weight() > 0)
             || r.shadow().map(s -> s.model().equals(model)).orElse(false))
@@ -39,15 +44,15 @@ public final class RouteRegistry {
    * a reload of the routes file that does not change a canary's spec does not undo its promotion or
    * rollback. Applied after validation, under this registry's lock.
    */
-  private volatile java.util.function.UnaryOperator<RouteTable> overlay = java.util.function.UnaryOperator.identity();
+  private volatile UnaryOperator<RouteTable> overlay = UnaryOperator.identity();
 
   /**
    * Lays {@code decisions} (a canary's or a bandit's weights) over every table that comes in, after the
    * overlays added before it.
    */
-  public synchronized void overlay(java.util.function.UnaryOperator<RouteTable> decisions) {
+  public synchronized void overlay(UnaryOperator<RouteTable> decisions) {
     Objects.requireNonNull(decisions, "decisions");
-    java.util.function.UnaryOperator<RouteTable> before = this.overlay;
+    UnaryOperator<RouteTable> before = this.overlay;
     this.overlay = table -> decisions.apply(before.apply(table));
   }
 
@@ -62,14 +67,14 @@ public final class RouteRegistry {
 
   /** Adds or replaces one route; the whole new table is validated first. */
   public synchronized void put(Route route) {
-    java.util.Map<String, Route> next = new java.util.LinkedHashMap<>(current.get().routes());
+    Map<String, Route> next = new LinkedHashMap<>(current.get().routes());
     next.put(route.name(), route);
     replace(new RouteTable(next));
   }
 
   /** Removes a route; false when there was none of that name. */
   public synchronized boolean delete(String name) {
-    java.util.Map<String, Route> next = new java.util.LinkedHashMap<>(current.get().routes());
+    Map<String, Route> next = new LinkedHashMap<>(current.get().routes());
     if (next.remove(name) == null) {
       return false;
     }

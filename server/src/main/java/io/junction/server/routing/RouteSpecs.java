@@ -7,6 +7,8 @@ import io.junction.proto.admin.v1.RouteSpec;
 import io.junction.proto.admin.v1.RuleSpec;
 import io.junction.proto.admin.v1.ShadowSpec;
 import io.junction.proto.admin.v1.VariantSpec;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -33,7 +35,7 @@ public final class RouteSpecs {
     if (spec.getName().isBlank()) {
       throw new IllegalArgumentException("a route needs a name");
     }
-    java.util.List<Variant> variants = new java.util.ArrayList<>();
+    List<Variant> variants = new ArrayList<>();
     for (VariantSpec v : spec.getVariantsList()) {
       if (v.getName().isBlank() || v.getModel().isBlank()) {
         throw new IllegalArgumentException(where + ": a variant needs a name and a model");
@@ -43,7 +45,7 @@ public final class RouteSpecs {
       }
       variants.add(new Variant(v.getName(), v.getModel(), v.getVersion(), v.getWeight()));
     }
-    java.util.List<Rule> rules = new java.util.ArrayList<>();
+    List<Rule> rules = new ArrayList<>();
     for (RuleSpec r : spec.getRulesList()) {
       if (r.getHeader().isBlank() || r.getVariant().isBlank()) {
         throw new IllegalArgumentException(where + ": a rule needs a header and a variant");

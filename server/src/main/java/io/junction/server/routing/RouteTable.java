@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
 /** An immutable snapshot of every route, replaced as a whole on every change. */
@@ -47,8 +49,8 @@ public record RouteTable(Map<String, Route> routes) {
    * @param versionServed whether the model's version policy serves that version of it
    * @throws IllegalArgumentException saying what is wrong
    */
-  public RouteTable validate(Predicate<String> modelExists, java.util.function.BiPredicate<String, String> versionServed) {
-    for (Route r : new java.util.TreeMap<>(routes).values()) {
+  public RouteTable validate(Predicate<String> modelExists, BiPredicate<String, String> versionServed) {
+    for (Route r : new TreeMap<>(routes).values()) {
       if (modelExists.test(r.name())) {
         throw new IllegalArgumentException("route '" + r.name() + "' has the name of a model in the repository");
       }

@@ -7,6 +7,7 @@ import io.junction.proto.admin.v1.RouteSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -64,7 +65,7 @@ public final class RoutesFile {
     if (!(root instanceof Map<?, ?> top)) {
       throw new IllegalArgumentException("the routes file must be a mapping with a 'routes' list");
     }
-    if (!top.keySet().equals(java.util.Set.of("routes")) || !(top.get("routes") instanceof List<?> list)) {
+    if (!top.keySet().equals(Set.of("routes")) || !(top.get("routes") instanceof List<?> list)) {
       throw new IllegalArgumentException("the routes file must have exactly one key, 'routes', a list; it has "
           + top.keySet());
     }

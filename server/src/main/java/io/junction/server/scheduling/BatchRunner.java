@@ -13,6 +13,7 @@ import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -166,7 +167,7 @@ final class BatchRunner {
       Tensor t = produced.get(i);
       if (batched && (t.rank() == 0 || t.dim(0) != rows)) {
         throw new InferenceFailedException(model.label() + ": output '" + t.name() + "' has shape "
-            + java.util.Arrays.toString(t.shape()) + " for a batch of " + rows + " rows; cannot split it per request");
+            + Arrays.toString(t.shape()) + " for a batch of " + rows + " rows; cannot split it per request");
       }
       byName.put(names.get(i), t);
     }

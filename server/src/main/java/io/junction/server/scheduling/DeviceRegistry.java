@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +100,7 @@ public final class DeviceRegistry implements AutoCloseable {
     return List.copyOf(devices.values());
   }
 
-  public java.util.Set<DeviceId> ids() {
+  public Set<DeviceId> ids() {
     return Collections.unmodifiableSet(devices.keySet());
   }
 

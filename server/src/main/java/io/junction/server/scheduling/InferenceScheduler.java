@@ -1,5 +1,7 @@
 package io.junction.server.scheduling;
 
+import io.junction.server.errors.JunctionException;
+import io.junction.server.errors.QueueFullException;
 import io.junction.server.model.ServedModel;
 import java.util.concurrent.CompletableFuture;
 
@@ -19,11 +21,11 @@ public interface InferenceScheduler extends AutoCloseable {
      * Queues the decoded request. On success the scheduler owns it until the returned future completes,
      * and takes over one reference on its {@link InferenceRequest#inputsMemory()}, which it releases once no
      * batch will read the inputs (after the future completed, when that was cancelled while its batch ran);
-     * on failure (an exception thrown, e.g. {@link io.junction.server.errors.QueueFullException}) the
+     * on failure (an exception thrown, e.g. {@link QueueFullException}) the
      * caller still owns both.
      *
      * @return completes with the result, or exceptionally with a
-     *     {@link io.junction.server.errors.JunctionException} that says what went wrong; cancelling it
+     *     {@link JunctionException} that says what went wrong; cancelling it
      *     takes the request out of the queue if it has not run yet
      */
     CompletableFuture<InferenceResult> submit(InferenceRequest request);

@@ -1,6 +1,7 @@
 package io.junction.server.status;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.junction.server.drift.DriftJson;
 import io.junction.server.drift.DriftMonitor;
@@ -222,7 +223,7 @@ public final class StatusReport implements Supplier<JsonObject> {
     if (Double.isFinite(value)) {
       o.addProperty(name, round(value));
     } else {
-      o.add(name, com.google.gson.JsonNull.INSTANCE);
+      o.add(name, JsonNull.INSTANCE);
     }
   }
 

@@ -1,11 +1,17 @@
 package io.junction.server.telemetry;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.junction.server.http.HttpEndpoint;
+import io.netty.util.internal.PlatformDependent;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 
 /**
  * The Prometheus exposition for {@code /metrics}: one registry, owned here (no global state), into
@@ -17,31 +23,31 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   /** The client library's formats, chosen by the scraper's Accept header (text, OpenMetrics, protobuf). */
-  private final io.prometheus.metrics.expositionformats.ExpositionFormats formats =
-      io.prometheus.metrics.expositionformats.ExpositionFormats.init();
+  private final ExpositionFormats formats =
+      ExpositionFormats.init();
 
   public ServerMetrics() {
     JvmMetrics.builder().register(registry);
     // Netty allocates its network buffers outside the JVM's buffer pools, so jvm_buffer_pool_* misses them.
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("junction_netty_direct_memory_bytes")
+    GaugeWithCallback.builder().name("junction_netty_direct_memory_bytes")
         .help("Direct memory held by Netty's allocators (network buffers); -1 where Netty does not count it")
-        .callback(cb -> cb.call(io.netty.util.internal.PlatformDependent.usedDirectMemory())).register(registry);
+        .callback(cb -> cb.call(PlatformDependent.usedDirectMemory())).register(registry);
     registerTritonCpuMetrics();
   }
 
   /** Triton's host metrics, so its dashboards' CPU panels fill in: the whole machine's, as Triton reports them. */
   private void registerTritonCpuMetrics() {
-    if (!(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os)) {
+    if (!(ManagementFactory.getOperatingSystemMXBean()
+        instanceof OperatingSystemMXBean os)) {
       return; // a JVM without the extended bean: no host figures
     }
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_utilization")
+    GaugeWithCallback.builder().name("nv_cpu_utilization")
         .help("CPU utilization rate [0.0 - 1.0]")
         .callback(cb -> cb.call(Math.max(0, os.getCpuLoad()))).register(registry);
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_memory_total_bytes")
+    GaugeWithCallback.builder().name("nv_cpu_memory_total_bytes")
         .help("CPU total memory (RAM), in bytes")
         .callback(cb -> cb.call(os.getTotalMemorySize())).register(registry);
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("nv_cpu_memory_used_bytes")
+    GaugeWithCallback.builder().name("nv_cpu_memory_used_bytes")
         .help("CPU used memory (RAM), in bytes")
         .callback(cb -> cb.call(os.getTotalMemorySize() - os.getFreeMemorySize())).register(registry);
   }
@@ -60,8 +66,8 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   public HttpEndpoint.Scrape scrape(String accept) throws IOException {
     var format = formats.findWriter(accept);
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-    format.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.fromAcceptHeader(accept,
-        io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8));
+    format.write(out, registry.scrape(), EscapingScheme.fromAcceptHeader(accept,
+        EscapingScheme.ALLOW_UTF8));
     byte[] body = format instanceof PrometheusTextFormatWriter ? TritonMetricTypes.typed(out.toByteArray())
         : out.toByteArray();
     return new HttpEndpoint.Scrape(format.getContentType(), body);
@@ -71,7 +77,7 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   @Override
   public byte[] scrape() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-    writer.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8);
+    writer.write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
     return TritonMetricTypes.typed(out.toByteArray());
   }
 }

@@ -5,12 +5,13 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.junction.proto.inference.ModelConfig;
-import io.junction.proto.inference.ModelOptimizationPolicy;
 import io.junction.proto.inference.ModelOptimizationPolicy.ExecutionAccelerators.Accelerator;
+import io.junction.proto.inference.ModelOptimizationPolicy;
 import io.junction.server.backend.ModelLoadException;
 import io.junction.server.device.DeviceId;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /**
  * Triton's {@code optimization} for ONNX Runtime: the graph optimization level, and the execution
@@ -21,7 +22,7 @@ import java.util.Optional;
  * accelerator at all fails the load, as a typo should.
  */
 final class ExecutionProviders {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecutionProviders.class);
+  private static final org.slf4j.Logger log = LoggerFactory.getLogger(ExecutionProviders.class);
 
   private ExecutionProviders() {}
 
