@@ -9,13 +9,14 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientStreamTracer;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
-import io.junction.testkit.DemoRepository;
 import io.junction.testkit.DeepMlp;
+import io.junction.testkit.DemoRepository;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -197,7 +199,7 @@ class ClientFeaturesTest {
         calls.incrementAndGet();
         return next.newCall(method, options.withStreamTracerFactory(new ClientStreamTracer.Factory() {
           @Override
-          public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, io.grpc.Metadata headers) {
+          public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
             attempts.incrementAndGet();
             return new ClientStreamTracer() {};
           }
@@ -239,7 +241,7 @@ class ClientFeaturesTest {
       return series;
     }
     List<String> labels = new ArrayList<>(List.of(series.substring(brace + 1, series.length() - 1).split(",")));
-    java.util.Collections.sort(labels);
+    Collections.sort(labels);
     return series.substring(0, brace) + "{" + String.join(",", labels) + "}";
   }
 }

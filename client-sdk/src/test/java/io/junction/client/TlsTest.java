@@ -4,12 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.JunctionServer;
+import io.junction.server.config.AdminAccess;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.TestCertificates;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +58,7 @@ class TlsTest {
 
   /** A certificate signed by {@code ca} (or self-signed when {@code ca} is null), with SANs for loopback. */
   private Path[] certificate(String name, Path[] ca) throws Exception {
-    return new io.junction.testkit.TestCertificates(dir).issue(name, ca, "subjectAltName=IP:127.0.0.1,DNS:localhost");
+    return new TestCertificates(dir).issue(name, ca, "subjectAltName=IP:127.0.0.1,DNS:localhost");
   }
 
   @Test
@@ -57,31 +69,31 @@ class TlsTest {
     Path[] user = certificate("user", ca);
     Path[] stranger = certificate("stranger", null); // not signed by the client CA
     // The server reads its certificate from files it watches; start with copies we can replace later.
-    Path liveCert = java.nio.file.Files.copy(serverCert[0], dir.resolve("live.pem"));
-    Path liveKey = java.nio.file.Files.copy(serverCert[1], dir.resolve("live.key"));
+    Path liveCert = Files.copy(serverCert[0], dir.resolve("live.pem"));
+    Path liveKey = Files.copy(serverCert[1], dir.resolve("live.key"));
 
     Path repo = DemoRepository.write(dir.resolve("repo"));
     TlsConfig tls = new TlsConfig(liveCert, liveKey).withClientAuth(TlsConfig.ClientAuth.REQUIRE, ca[0])
-        .withReloadInterval(java.time.Duration.ofMillis(200));
+        .withReloadInterval(Duration.ofMillis(200));
     ServerConfig config = ServerConfig.loopback(repo).withTls(tls)
-        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*")))
-        .withAdmin(io.junction.server.config.AdminAccess.NONE.withClientIdentities(java.util.Set.of("admin-bot")));
+        .withControl(ModelControl.explicit(Set.of("*")))
+        .withAdmin(AdminAccess.NONE.withClientIdentities(Set.of("admin-bot")));
     InferRequest request = InferRequest.builder("mlp").input(InferInput.fp32("x", new float[8], 1, 8)).build();
     try (JunctionServer server = new JunctionServer(config).start()) {
       String target = "127.0.0.1:" + server.grpcPort();
       try (JunctionClient admin = client(target, ca[0], adminBot); JunctionClient plain = client(target, ca[0], user)) {
         assertThat(admin.infer(request).shape("y")).containsExactly(1, 4);
         assertThat(plain.infer(request).shape("y")).containsExactly(1, 4);
-        var unload = io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build();
-        assertThatThrownBy(() -> io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(plain.channel())
+        var unload = RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build();
+        assertThatThrownBy(() -> GRPCInferenceServiceGrpc.newBlockingStub(plain.channel())
                 .repositoryModelUnload(unload))
             .as("a certificate the CA signed is not the admin's unless it names an admin identity")
-            .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+            .isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
-        io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(admin.channel()).repositoryModelUnload(unload);
+        GRPCInferenceServiceGrpc.newBlockingStub(admin.channel()).repositoryModelUnload(unload);
         assertThat(admin.isModelReady("mlp")).as("the admin's certificate unloaded it").isFalse();
       }
-      for (Path[] client : java.util.Arrays.asList(null, stranger)) {
+      for (Path[] client : Arrays.asList(null, stranger)) {
         try (JunctionClient refused = client == null
             ? JunctionClient.builder(target).tls(ca[0].toFile()).build() : client(target, ca[0], client)) {
           assertThatThrownBy(refused::isServerLive).as("client %s", client == null ? "without a certificate" : "stranger")
@@ -92,13 +104,13 @@ class TlsTest {
       // Rotation: a certificate from a new CA replaces the files; new connections get it, no restart.
       Path[] ca2 = certificate("test-ca-2", null);
       Path[] rotated = certificate("server-2", ca2);
-      java.nio.file.Files.copy(rotated[1], liveKey, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(rotated[1], liveKey, StandardCopyOption.REPLACE_EXISTING);
       Thread.sleep(1000); // five checks see a new key beside the old certificate: a pair that does not match
       try (JunctionClient meanwhile = client(target, ca[0], adminBot)) {
         assertThat(meanwhile.isServerLive()).as("a half-rotated pair is not used").isTrue();
       }
-      java.nio.file.Files.copy(rotated[0], liveCert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+      Files.copy(rotated[0], liveCert, StandardCopyOption.REPLACE_EXISTING);
+      Awaitility.await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
         try (JunctionClient next = client(target, ca2[0], adminBot)) {
           assertThat(next.isServerLive()).isTrue();
         }

@@ -6,10 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.InferTensorContents;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OtlpReceiver;
@@ -19,15 +27,24 @@ import io.opentelemetry.api.trace.TraceFlags;
 import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.proto.trace.v1.Status.StatusCode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,17 +83,17 @@ class TracingEndToEndTest {
         JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
             Telemetry.autoconfigured(exportTo(receiver, "parentbased_always_on", null))).start()) {
       SpanContext parent = clientSpan();
-      var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create("http://127.0.0.1:" + server.httpPort().orElseThrow() + "/v2/models/mlp/versions/1/infer"))
+      var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + server.httpPort().orElseThrow() + "/v2/models/mlp/versions/1/infer"))
           .header("traceparent", "00-" + parent.getTraceId() + "-" + parent.getSpanId() + "-01")
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+          .POST(HttpRequest.BodyPublishers.ofString(
               "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":[0,0,0,0,0,0,0,0]}]}"))
-          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+          .build(), HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       assertThat(response.headers().firstValue("x-trace-id")).contains(parent.getTraceId());
       var span = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
           .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId())).findFirst(),
-          java.util.Optional::isPresent).orElseThrow();
+          Optional::isPresent).orElseThrow();
       assertThat(span.getName()).isEqualTo("POST /v2/models/{model_name}/versions/{model_version}/infer");
       assertThat(hex(span.getParentSpanId())).isEqualTo(parent.getSpanId());
       assertThat(span.getKind()).isEqualTo(io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER);
@@ -90,7 +107,7 @@ class TracingEndToEndTest {
   private static io.opentelemetry.proto.trace.v1.Span serverSpan(OtlpReceiver receiver, SpanContext parent) {
     return await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
         .filter(s -> hex(s.getTraceId()).equals(parent.getTraceId()) && s.getName().equals(MODEL_INFER))
-        .findFirst(), java.util.Optional::isPresent).orElseThrow();
+        .findFirst(), Optional::isPresent).orElseThrow();
   }
 
   /**
@@ -169,7 +186,7 @@ class TracingEndToEndTest {
         dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 200000 }
         parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
         """);
-    new ModelRepositoryWriter(repo).model("broken", 1, io.junction.testkit.FixtureModels.failingAtRuntime());
+    new ModelRepositoryWriter(repo).model("broken", 1, FixtureModels.failingAtRuntime());
     try (OtlpReceiver receiver = new OtlpReceiver();
         JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
             Telemetry.autoconfigured(exportTo(receiver, "parentbased_always_on", null))).start();
@@ -236,7 +253,7 @@ class TracingEndToEndTest {
       }
       var errorSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
           .filter(s -> hex(s.getTraceId()).equals(badParent.getTraceId())).findFirst(),
-          java.util.Optional::isPresent).orElseThrow();
+          Optional::isPresent).orElseThrow();
       // A client's mistake is not a server error (OpenTelemetry's gRPC conventions): status unset, code recorded.
       assertThat(errorSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_UNSET);
       assertThat(attribute(errorSpan, "rpc.grpc.status_code")).contains("3");
@@ -249,7 +266,7 @@ class TracingEndToEndTest {
       }
       var faultSpan = await().atMost(Duration.ofSeconds(10)).until(() -> receiver.spans.stream()
           .filter(s -> hex(s.getTraceId()).equals(faultParent.getTraceId())).findFirst(),
-          java.util.Optional::isPresent).orElseThrow();
+          Optional::isPresent).orElseThrow();
       assertThat(faultSpan.getStatus().getCode()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
       assertThat(faultSpan.getStatus().getMessage()).containsAnyOf("INTERNAL", "UNAVAILABLE");
       assertThat(attribute(faultSpan, "error.type")).hasValueSatisfying(t -> assertThat(t).isIn("INTERNAL", "UNAVAILABLE"));
@@ -280,18 +297,18 @@ class TracingEndToEndTest {
     try (OtlpReceiver receiver = new OtlpReceiver();
         JunctionServer server = new JunctionServer(ServerConfig.loopback(repo),
             Telemetry.autoconfigured(exportTo(receiver, "traceidratio", "0"))).start()) {
-      io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
           .usePlaintext().build();
       try {
-        var headers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
-        var trailers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
-        var stub = io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(channel)
-            .withInterceptors(io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(headers, trailers));
-        var request = io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
-            .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+        var headers = new AtomicReference<Metadata>();
+        var trailers = new AtomicReference<Metadata>();
+        var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers));
+        var request = ModelInferRequest.newBuilder().setModelName("mlp")
+            .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x")
                 .setDatatype("FP32").addShape(1).addShape(8).setContents(
-                    io.junction.proto.inference.InferTensorContents.newBuilder().addAllFp32Contents(
-                        java.util.Collections.nCopies(8, 1f))))
+                    InferTensorContents.newBuilder().addAllFp32Contents(
+                        Collections.nCopies(8, 1f))))
             .build();
 
         stub.modelInfer(request);
@@ -331,8 +348,8 @@ class TracingEndToEndTest {
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
       }
       server.close(); // flushes the exporter
-      java.util.Set<String> sampledTraces = receiver.spans.stream().filter(s -> s.getName().equals(MODEL_INFER))
-          .map(s -> hex(s.getTraceId())).collect(java.util.stream.Collectors.toSet());
+      Set<String> sampledTraces = receiver.spans.stream().filter(s -> s.getName().equals(MODEL_INFER))
+          .map(s -> hex(s.getTraceId())).collect(Collectors.toSet());
       var batches = receiver.spans.stream().filter(s -> s.getName().equals("junction.batch")).toList();
       // Each batch span joins the trace of a sampled call it served; a batch of unsampled calls has none.
       assertThat(batches).isNotEmpty();

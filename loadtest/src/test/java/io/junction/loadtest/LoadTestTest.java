@@ -2,25 +2,47 @@ package io.junction.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.OtlpReceiver;
+import io.opentelemetry.proto.trace.v1.Span;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -109,7 +131,7 @@ class LoadTestTest {
         "-c", "4", "-n", "40", "-t", "0", "-O", "json", "-o", report.toString(), "127.0.0.1:" + server.grpcPort());
     assertThat(exit).as(out.toString()).isZero();
     assertThat(out.toString()).as("the report went to the file").isEmpty();
-    JsonObject json = JsonParser.parseString(java.nio.file.Files.readString(report)).getAsJsonObject();
+    JsonObject json = JsonParser.parseString(Files.readString(report)).getAsJsonObject();
     assertThat(json.get("count").getAsLong()).isEqualTo(40);
     assertThat(json.getAsJsonObject("statusCodeDistribution").get("OK").getAsLong()).isEqualTo(40);
     assertThat(json.getAsJsonObject("options").get("model").getAsString()).isEqualTo("add_sub");
@@ -153,23 +175,23 @@ class LoadTestTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Timeout(60) // without its deadline, the run would wait for answers forever
+  @Timeout(60) // without its deadline, the run would wait for answers forever
   void aStreamedRequestUnansweredPastTheTimeoutFailsAndItsStreamIsOpenedAnew() throws Exception {
     // A server that never answers streamed requests, but for the client's own warm-up calls, which it refuses.
-    java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
-    io.grpc.Server silent = io.grpc.netty.NettyServerBuilder.forAddress(
-            new java.net.InetSocketAddress("127.0.0.1", 0))
+    AtomicInteger streams = new AtomicInteger();
+    Server silent = NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0))
         .addService(new GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase() {
           @Override
-          public io.grpc.stub.StreamObserver<io.junction.proto.inference.ModelInferRequest> modelStreamInfer(
-              io.grpc.stub.StreamObserver<io.junction.proto.inference.ModelStreamInferResponse> answers) {
-            return new io.grpc.stub.StreamObserver<>() {
+          public StreamObserver<ModelInferRequest> modelStreamInfer(
+              StreamObserver<ModelStreamInferResponse> answers) {
+            return new StreamObserver<>() {
               private boolean counted;
 
               @Override
-              public void onNext(io.junction.proto.inference.ModelInferRequest request) {
+              public void onNext(ModelInferRequest request) {
                 if (!request.getModelName().equals("mlp")) {
-                  answers.onNext(io.junction.proto.inference.ModelStreamInferResponse.newBuilder()
+                  answers.onNext(ModelStreamInferResponse.newBuilder()
                       .setErrorMessage("NOT_FOUND: no such model").build());
                 } else if (!counted) {
                   counted = true;
@@ -208,15 +230,15 @@ class LoadTestTest {
 
   @Test
   void aStreamsErrorMessageNamesItsStatus() {
-    assertThat(StreamCalls.status("NOT_FOUND: model 'x' is not loaded").getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+    assertThat(StreamCalls.status("NOT_FOUND: model 'x' is not loaded").getCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(StreamCalls.status("NOT_FOUND: model 'x' is not loaded").getDescription())
         .isEqualTo("model 'x' is not loaded");
-    assertThat(StreamCalls.status("RESOURCE_EXHAUSTED").getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(StreamCalls.status("RESOURCE_EXHAUSTED").getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     // Triton's messages carry no code: the whole message, as UNKNOWN; "OK" is never a failure's status.
-    assertThat(StreamCalls.status("in ensemble 'e': unexpected shape").getCode()).isEqualTo(io.grpc.Status.Code.UNKNOWN);
+    assertThat(StreamCalls.status("in ensemble 'e': unexpected shape").getCode()).isEqualTo(Status.Code.UNKNOWN);
     assertThat(StreamCalls.status("in ensemble 'e': unexpected shape").getDescription())
         .isEqualTo("in ensemble 'e': unexpected shape");
-    assertThat(StreamCalls.status("OK: fine").getCode()).isEqualTo(io.grpc.Status.Code.UNKNOWN);
+    assertThat(StreamCalls.status("OK: fine").getCode()).isEqualTo(Status.Code.UNKNOWN);
   }
 
   @Test
@@ -252,14 +274,14 @@ class LoadTestTest {
 
   @Test
   void durationsAreSpelledAsInGhz() {
-    assertThat(LoadTest.parseDuration("1m30s")).isEqualTo(java.time.Duration.ofSeconds(90));
-    assertThat(LoadTest.parseDuration("1.5s")).isEqualTo(java.time.Duration.ofMillis(1500));
-    assertThat(LoadTest.parseDuration("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
-    assertThat(LoadTest.parseDuration("2h")).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(LoadTest.parseDuration("1m30s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(LoadTest.parseDuration("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(LoadTest.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(LoadTest.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
     assertThat(LoadTest.parseDuration("0")).isZero();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("10 s"))
+    Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("10 s"))
         .hasMessageContaining("durations look like");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("1m30"))
+    Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("1m30"))
         .hasMessageContaining("durations look like");
   }
 
@@ -280,7 +302,7 @@ class LoadTestTest {
 
   @Test
   void aRoutesVariantsAreCounted(@TempDir Path dir) throws Exception {
-    Path routes = java.nio.file.Files.writeString(dir.resolve("routes.yaml"), """
+    Path routes = Files.writeString(dir.resolve("routes.yaml"), """
         routes:
           - name: ab
             variants:
@@ -318,7 +340,7 @@ class LoadTestTest {
 
   @Test
   void requestsCanComeFromGhzStyleJson(@TempDir Path dir) throws Exception {
-    Path file = java.nio.file.Files.writeString(dir.resolve("data.json"), """
+    Path file = Files.writeString(dir.resolve("data.json"), """
         {"model_name": "add_sub",
          "inputs": [{"name": "A", "datatype": "FP32", "shape": [1, 3], "contents": {"fp32_contents": [1, 2, 3]}},
                     {"name": "B", "datatype": "FP32", "shape": [1, 3], "contents": {"fp32_contents": [4, 5, 6]}}]}
@@ -352,7 +374,7 @@ class LoadTestTest {
     latencies.recordValue(400_000_000);
     Report r = Report.of(latencies, 8_000_000_000L, Map.of("OK", 1001L), Map.of());
     for (int second : new int[] {0, 1, 2, 3, 6, 7}) { // nothing answered in seconds 4 and 5
-      Map<String, Object> point = new java.util.LinkedHashMap<>();
+      Map<String, Object> point = new LinkedHashMap<>();
       point.put("second", (long) second);
       point.put("count", 150L);
       point.put("p50", second == 0 ? 300_000_000L : 1_000_000L);
@@ -420,10 +442,10 @@ class LoadTestTest {
 
   @Test
   void theRepositorysGhzConfigFilesRunWithTheCommandLineWinning() throws Exception {
-    try (var files = java.nio.file.Files.list(java.nio.file.Path.of("ghz"))) {
-      List<java.nio.file.Path> configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+    try (var files = Files.list(Path.of("ghz"))) {
+      List<Path> configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
       assertThat(configs).hasSizeGreaterThanOrEqualTo(3);
-      for (java.nio.file.Path config : configs) {
+      for (Path config : configs) {
         StringWriter out = new StringWriter();
         CommandLine cli = LoadTest.commandLine();
         cli.setOut(new PrintWriter(out));
@@ -436,8 +458,8 @@ class LoadTestTest {
         assertThat(report.getAsJsonObject("options").get("concurrency").getAsInt()).as("from the file").isEqualTo(16);
       }
     }
-    java.nio.file.Path unknown = java.nio.file.Files.createTempFile("ghz", ".json");
-    java.nio.file.Files.writeString(unknown, "{\"concurency\": 4}");
+    Path unknown = Files.createTempFile("ghz", ".json");
+    Files.writeString(unknown, "{\"concurency\": 4}");
     StringWriter err = new StringWriter();
     CommandLine cli = LoadTest.commandLine();
     cli.setErr(new PrintWriter(err));
@@ -527,7 +549,7 @@ class LoadTestTest {
   @Test
   void badInputAndAMissingServerAreOneLineErrors() throws Exception {
     int unused;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    try (ServerSocket s = new ServerSocket(0)) {
       unused = s.getLocalPort();
     }
     String[][] runs = {{"--insecure", "-d", "{bad", "127.0.0.1:" + server.grpcPort()},
@@ -557,8 +579,8 @@ class LoadTestTest {
       StringWriter err = new StringWriter();
       CommandLine cli = LoadTest.commandLine();
       cli.setErr(new PrintWriter(err));
-      String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of("--insecure", "--model", "mlp"),
-          java.util.stream.Stream.concat(java.util.Arrays.stream(runs[i]), java.util.stream.Stream.of("127.0.0.1:"
+      String[] all = Stream.concat(Stream.of("--insecure", "--model", "mlp"),
+          Stream.concat(Arrays.stream(runs[i]), Stream.of("127.0.0.1:"
               + server.grpcPort()))).toArray(String[]::new);
       assertThat(cli.execute(all)).as(err.toString()).isEqualTo(2);
       assertThat(err.toString()).startsWith(says[i]);
@@ -596,13 +618,13 @@ class LoadTestTest {
   @Test
   void theJsonDecodesWithGhzsReportTypes() {
     JsonObject json = run("--model", "mlp", "-c", "2", "-n", "40", "-t", "20s");
-    GhzReport report = new com.google.gson.Gson().fromJson(json, GhzReport.class);
-    assertThat(java.time.Instant.parse(report.date())).isNotNull();
+    GhzReport report = new Gson().fromJson(json, GhzReport.class);
+    assertThat(Instant.parse(report.date())).isNotNull();
     assertThat(report.endReason()).isEqualTo("normal");
     assertThat(report.latencyDistribution()).extracting(GhzLatency::percentage).containsExactly(10, 25, 50, 75, 90, 95, 99);
     assertThat(report.statusCodeDistribution()).containsEntry("OK", 40);
     assertThat(report.details()).hasSize(40).allSatisfy(d -> {
-      assertThat(java.time.Instant.parse(d.timestamp())).isNotNull();
+      assertThat(Instant.parse(d.timestamp())).isNotNull();
       assertThat(d.latency()).isPositive();
       assertThat(d.status()).isEqualTo("OK");
       assertThat(d.error()).isEmpty();
@@ -615,24 +637,24 @@ class LoadTestTest {
   @Test
   void traceCallsGivesEveryCallATraceContextOfItsOwnSampledAsAsked() throws Exception {
     // The server follows its callers' decisions and makes no trace of its own for a call without a context.
-    try (io.junction.testkit.OtlpReceiver receiver = new io.junction.testkit.OtlpReceiver();
-        JunctionServer traced = new JunctionServer(ServerConfig.loopback(repo), io.junction.server.telemetry.Telemetry
+    try (OtlpReceiver receiver = new OtlpReceiver();
+        JunctionServer traced = new JunctionServer(ServerConfig.loopback(repo), Telemetry
             .autoconfigured(Map.of("otel.traces.exporter", "otlp", "otel.exporter.otlp.protocol", "grpc",
                 "otel.exporter.otlp.endpoint", receiver.endpoint(), "otel.bsp.schedule.delay", "50",
                 "otel.traces.sampler", "parentbased_always_off"))).start()) {
-      java.util.function.Function<String[], Integer> load = args -> {
+      Function<String[], Integer> load = args -> {
         CommandLine cli = LoadTest.commandLine();
         cli.setOut(new PrintWriter(new StringWriter()));
         cli.setErr(new PrintWriter(new StringWriter()));
-        String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of("--target",
+        String[] all = Stream.concat(Stream.of("--target",
             "127.0.0.1:" + traced.grpcPort(), "--insecure", "-O", "json", "--model", "mlp", "-c", "2"),
-            java.util.Arrays.stream(args)).toArray(String[]::new);
+            Arrays.stream(args)).toArray(String[]::new);
         return cli.execute(all);
       };
       // The load's own calls: the client's warm-up before it calls a model that does not exist.
-      java.util.function.Supplier<List<io.opentelemetry.proto.trace.v1.Span>> calls = () -> receiver.spans.stream()
+      Supplier<List<Span>> calls = () -> receiver.spans.stream()
           .filter(s -> s.getName().equals("inference.GRPCInferenceService/ModelInfer"))
-          .filter(s -> io.junction.testkit.OtlpReceiver.attribute(s, "junction.model.name").orElse("").equals("mlp"))
+          .filter(s -> OtlpReceiver.attribute(s, "junction.model.name").orElse("").equals("mlp"))
           .toList();
 
       assertThat(load.apply(new String[] {"-n", "10", "--trace-calls", "2"})).as("a fraction above 1").isEqualTo(2);

@@ -1,12 +1,13 @@
 package io.junction.server;
 
 import com.google.protobuf.ByteString;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Builds ModelInferRequests and reads responses the way a plain protocol client does. */
@@ -55,7 +56,7 @@ public final class InferRequests {
 
   public static List<String> strings(ModelInferResponse response, int output) {
     ByteBuffer b = response.getRawOutputContents(output).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    java.util.ArrayList<String> out = new java.util.ArrayList<>();
+    ArrayList<String> out = new ArrayList<>();
     while (b.hasRemaining()) {
       byte[] e = new byte[b.getInt()];
       b.get(e);

@@ -7,6 +7,7 @@ import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.server.config.ServerConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -61,7 +62,7 @@ public final class TestServer implements AutoCloseable {
    * name), or {@code absent} when the server does not export it.
    */
   public double metric(String series, double absent) throws IOException {
-    String text = new String(server.metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(server.metricsScrape(), StandardCharsets.UTF_8);
     return text.lines().filter(l -> l.startsWith(series + " "))
         .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1))).findFirst().orElse(absent);
   }

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The builder's files are real ONNX: ONNX Runtime loads and runs them and agrees with plain Java. */
@@ -32,7 +33,7 @@ class FixtureModelsTest {
           assertThat(y[r][j]).isCloseTo(expected[r * 4 + j], within(1e-5f));
         }
       }
-      assertThat(java.util.stream.IntStream.range(0, expected.length).filter(i -> expected[i] > 0))
+      assertThat(IntStream.range(0, expected.length).filter(i -> expected[i] > 0))
           .as("relu must leave some outputs positive").isNotEmpty();
     }
   }

@@ -4,13 +4,15 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
-import io.junction.proto.inference.ModelInferRequest;
-import io.junction.proto.inference.ModelStatistics;
-import io.junction.proto.inference.ModelStatisticsRequest;
+import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.junction.loadtest.Load;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DeepMlp;
@@ -72,7 +74,7 @@ public final class BatchingBenchmark {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (JunctionServer server = new JunctionServer(ServerConfig.loopback(repo)).start()) {
       ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
-      GRPCInferenceServiceBlockingStub stub = io.junction.proto.inference.GRPCInferenceServiceGrpc
+      GRPCInferenceServiceBlockingStub stub = GRPCInferenceServiceGrpc
           .newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.HOURS);
       for (int r = 1; r <= repeats; r++) {
         for (String name : new String[] {"big", "tiny"}) {
@@ -140,18 +142,18 @@ public final class BatchingBenchmark {
   }
 
   /** A request with one raw FP32 input. */
-  static io.junction.proto.inference.ModelInferRequest rawFp32(String model, String input, float[] data, long... shape) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(data.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+  static ModelInferRequest rawFp32(String model, String input, float[] data, long... shape) {
+    ByteBuffer b = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : data) {
       b.putFloat(v);
     }
-    var tensor = io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName(input)
+    var tensor = ModelInferRequest.InferInputTensor.newBuilder().setName(input)
         .setDatatype("FP32");
     for (long d : shape) {
       tensor.addShape(d);
     }
-    return io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName(model).addInputs(tensor)
-        .addRawInputContents(com.google.protobuf.ByteString.copyFrom(b.array())).build();
+    return ModelInferRequest.newBuilder().setModelName(model).addInputs(tensor)
+        .addRawInputContents(ByteString.copyFrom(b.array())).build();
   }
 
   static float[] ramp(int n, float scale) {

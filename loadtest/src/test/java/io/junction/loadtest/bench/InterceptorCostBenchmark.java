@@ -22,10 +22,12 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * What Junction's tracing interceptor costs the thread that runs a call, hot: one thread drives
@@ -85,7 +87,7 @@ public final class InterceptorCostBenchmark {
                 .setMaxQueueSize(8192).setMaxExportBatchSize(2048).build()).build())
         .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
     TracingServerInterceptor interceptor = new TracingServerInterceptor(otel.getTracer("bench"),
-        otel.getPropagators().getTextMapPropagator(), java.util.function.UnaryOperator.identity());
+        otel.getPropagators().getTextMapPropagator(), UnaryOperator.identity());
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     drive(interceptor, seconds * 1_000_000_000L); // warm-up: the JIT compiles the path
     long cpu = threads.getCurrentThreadCpuTime();
@@ -142,7 +144,7 @@ public final class InterceptorCostBenchmark {
   private static final class Utf8 implements MethodDescriptor.Marshaller<String> {
     @Override
     public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

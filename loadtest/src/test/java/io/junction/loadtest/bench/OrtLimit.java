@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -25,7 +26,7 @@ public final class OrtLimit {
     int width = Integer.parseInt(args[2]);
     long millis = Long.parseLong(args[3]);
     int[] sizes = args.length > 4
-        ? java.util.Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray()
+        ? Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray()
         : SWEEP;
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     double best = 0;

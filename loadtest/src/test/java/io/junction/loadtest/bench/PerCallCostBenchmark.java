@@ -18,10 +18,16 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What each call costs the server, measured the way issue "per-call cost" asks: the servers pinned to
@@ -59,8 +65,8 @@ public final class PerCallCostBenchmark {
       "dynamic_batching { preferred_batch_size: [ 32, 64, 128 ] max_queue_delay_microseconds: 2000 }";
   private static final long[] IMAGE_SHAPE = {1, 3, 224, 224};
   /** A line of {@link OrtLimit}'s output: one batch size's rate. */
-  private static final java.util.regex.Pattern LIMIT_LINE =
-      java.util.regex.Pattern.compile("^batch (\\d+): (\\d+) rows/s$");
+  private static final Pattern LIMIT_LINE =
+      Pattern.compile("^batch (\\d+): (\\d+) rows/s$");
 
   private final String classPath = System.getProperty("java.class.path");
   private final Path jar;
@@ -71,10 +77,10 @@ public final class PerCallCostBenchmark {
   private final long firstWarmupMillis;
   private final long measureMillis;
 
-  private final java.util.Set<String> sections;
+  private final Set<String> sections;
 
   private PerCallCostBenchmark(Path jar, List<String> pin, long warmupMillis, long firstWarmupMillis,
-      long measureMillis, java.util.Set<String> sections) {
+      long measureMillis, Set<String> sections) {
     this.firstWarmupMillis = firstWarmupMillis;
     this.sections = sections;
     this.jar = jar;
@@ -87,7 +93,7 @@ public final class PerCallCostBenchmark {
     int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     long seconds = args.length > 1 ? Long.parseLong(args[1]) : 5;
     // Optional: the comparisons to run (big, plain, small, one, stream, large, tracing, payload); all by default.
-    java.util.Set<String> sections = args.length > 2 ? java.util.Set.of(args[2].split(",")) : java.util.Set.of(
+    Set<String> sections = args.length > 2 ? Set.of(args[2].split(",")) : Set.of(
         "big", "plain", "small", "one", "stream", "large", "tracing", "payload");
     // Optional: seconds of each server's own load before its first measured window. On one shared core C2
     // keeps compiling for about a minute (BENCHMARKS.md, "JIT"); 20 s is enough for ratios of servers that run
@@ -284,7 +290,7 @@ public final class PerCallCostBenchmark {
   private record Endpoint(ManagedChannel channel, ProcessHandle process) {
     /** The server's CPU time so far (user and system, all threads), or -1. */
     long cpuNanos() {
-      return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+      return process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
     }
   }
 
@@ -306,7 +312,7 @@ public final class PerCallCostBenchmark {
       Endpoint... servers) throws InterruptedException {
     if (!sections.contains(section)) {
       Load.Result skipped = new Load.Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, Double.NaN);
-      return java.util.Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
+      return Collections.nCopies(servers.length, skipped).toArray(Load.Result[]::new);
     }
     List<List<Load.Result>> windows = new ArrayList<>();
     for (Endpoint ignored : servers) {
@@ -472,9 +478,9 @@ public final class PerCallCostBenchmark {
     int size = Math.max(1, atBatch);
     String out = java(List.of(), "io.junction.loadtest.bench.OrtLimit", model.toString(), "x",
         Integer.toString(BIG_WIDTH), "1000", best + "," + size);
-    Map<Integer, Double> rates = new java.util.HashMap<>();
+    Map<Integer, Double> rates = new HashMap<>();
     for (String line : out.split("\n")) {
-      java.util.regex.Matcher m = LIMIT_LINE.matcher(line.strip());
+      Matcher m = LIMIT_LINE.matcher(line.strip());
       if (m.matches()) {
         rates.put(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)));
       }

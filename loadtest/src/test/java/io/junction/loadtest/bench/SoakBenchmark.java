@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -299,7 +300,7 @@ public final class SoakBenchmark {
   }
 
   private static ModelInferRequest request(String model, long[] shape, int variant) {
-    int count = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    int count = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
     ByteBuffer data = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
       data.putFloat((float) Math.cos(i + 1000.0 * variant));

@@ -5,6 +5,7 @@ import io.junction.loadtest.bench.SpanCostProbe.Way;
 import io.junction.testkit.OtlpReceiver;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public final class SpanCostBenchmark {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
     server.createContext("/v1/traces", exchange -> {
       try (InputStream body = exchange.getRequestBody()) {
-        body.transferTo(java.io.OutputStream.nullOutputStream());
+        body.transferTo(OutputStream.nullOutputStream());
       }
       exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
       exchange.sendResponseHeaders(200, -1);

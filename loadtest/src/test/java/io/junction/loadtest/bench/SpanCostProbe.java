@@ -1,7 +1,5 @@
 package io.junction.loadtest.bench;
 
-import com.sun.management.OperatingSystemMXBean;
-import com.sun.management.ThreadMXBean;
 import static io.junction.server.telemetry.SpanNames.PEER_ADDRESS;
 import static io.junction.server.telemetry.SpanNames.PEER_PORT;
 import static io.junction.server.telemetry.SpanNames.RPC_METHOD;
@@ -11,6 +9,8 @@ import static io.junction.server.telemetry.SpanNames.RPC_SYSTEM;
 import static io.junction.server.telemetry.SpanNames.SERVER_ADDRESS;
 import static io.junction.server.telemetry.SpanNames.SERVER_PORT;
 
+import com.sun.management.OperatingSystemMXBean;
+import com.sun.management.ThreadMXBean;
 import io.junction.server.telemetry.SpanNames;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -18,8 +18,10 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.common.ComponentLoader;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.exporter.internal.otlp.traces.TraceRequestMarshaler;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.GrpcResponse;
@@ -27,20 +29,26 @@ import io.opentelemetry.sdk.common.export.GrpcSender;
 import io.opentelemetry.sdk.common.export.GrpcSenderProvider;
 import io.opentelemetry.sdk.common.export.GrpcStatusCode;
 import io.opentelemetry.sdk.common.export.HttpSenderProvider;
+import io.opentelemetry.sdk.common.export.MessageWriter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanLimits;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * One point of {@link SpanCostBenchmark}, in its own JVM pinned to the server's core: makes spans shaped
@@ -288,18 +296,18 @@ public final class SpanCostProbe {
       if (!checked) {
         checked = true;
         try {
-          java.io.ByteArrayOutputStream sdk = new java.io.ByteArrayOutputStream();
-          io.opentelemetry.exporter.internal.otlp.traces.TraceRequestMarshaler.create(spans).writeBinaryTo(sdk);
-          var expected = io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.parseFrom(sdk.toByteArray());
-          var actual = io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest.parseFrom(
-              java.util.Arrays.copyOf(writer.bytes(), length));
+          ByteArrayOutputStream sdk = new ByteArrayOutputStream();
+          TraceRequestMarshaler.create(spans).writeBinaryTo(sdk);
+          var expected = ExportTraceServiceRequest.parseFrom(sdk.toByteArray());
+          var actual = ExportTraceServiceRequest.parseFrom(
+              Arrays.copyOf(writer.bytes(), length));
           if (!expected.equals(actual)) {
             System.err.println("the hand-written OTLP differs from the SDK's:\n" + expected.getResourceSpans(0)
                 .getScopeSpans(0).getSpans(0) + "\nagainst\n" + actual.getResourceSpans(0).getScopeSpans(0).getSpans(0));
             System.exit(2);
           }
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       }
       return CompletableResultCode.ofSuccess();
@@ -336,11 +344,11 @@ public final class SpanCostProbe {
     };
 
     @Override
-    public void send(io.opentelemetry.sdk.common.export.MessageWriter writer,
-        java.util.function.Consumer<GrpcResponse> onResponse, java.util.function.Consumer<Throwable> onError) {
+    public void send(MessageWriter writer,
+        Consumer<GrpcResponse> onResponse, Consumer<Throwable> onError) {
       try {
         writer.writeMessage(OutputStream.nullOutputStream());
-      } catch (java.io.IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         onError.accept(e);
         return;
       }

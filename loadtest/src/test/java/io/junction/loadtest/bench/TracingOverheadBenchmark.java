@@ -1,7 +1,10 @@
 package io.junction.loadtest.bench;
 
-import io.junction.proto.inference.ModelInferRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
 import io.junction.loadtest.Load;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.JunctionServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.telemetry.Telemetry;
@@ -23,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * (driven by the load generator's library, {@link Load})
  * (arguments: repeats, milliseconds measured per mode, and optionally the endpoint of a receiver in
  * another process, e.g. {@code http://127.0.0.1:4317} for {@code java -cp <testkit classpath>
- * io.junction.testkit.OtlpReceiver 4317}; without it the receiver runs in this JVM and its CPU counts
+ * OtlpReceiver 4317}; without it the receiver runs in this JVM and its CPU counts
  * against the server).
  */
 public final class TracingOverheadBenchmark {
@@ -76,14 +79,14 @@ public final class TracingOverheadBenchmark {
 
   /** A plaintext channel to a server started here. */
   private static final class TestServerChannel implements AutoCloseable {
-    final io.grpc.ManagedChannel channel;
+    final ManagedChannel channel;
 
     TestServerChannel(int port) {
-      channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     }
 
-    io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub() {
-      return io.junction.proto.inference.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub() {
+      return GRPCInferenceServiceGrpc.newBlockingStub(channel)
           .withDeadlineAfter(1, TimeUnit.HOURS);
     }
 

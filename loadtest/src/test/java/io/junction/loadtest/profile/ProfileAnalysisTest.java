@@ -3,6 +3,7 @@ package io.junction.loadtest.profile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 class ProfileAnalysisTest {
@@ -28,10 +29,10 @@ class ProfileAnalysisTest {
     assertThat(a.knee()).contains(points.get(4));
     assertThat(a.verdict()).startsWith("Knee: 6000 inferences/s at p99 6.00 ms (budget 10 ms) with 2 instance(s)");
     assertThat(a.suggestions()).extracting(ProfileAnalysis.Suggestion::field, ProfileAnalysis.Suggestion::value)
-        .contains(org.assertj.core.groups.Tuple.tuple("max_batch_size", "4"),
-            org.assertj.core.groups.Tuple.tuple("dynamic_batching.preferred_batch_size", "[ 4 ]"),
-            org.assertj.core.groups.Tuple.tuple("dynamic_batching.max_queue_delay_microseconds", "500"),
-            org.assertj.core.groups.Tuple.tuple("instance_group.count", "2"));
+        .contains(Tuple.tuple("max_batch_size", "4"),
+            Tuple.tuple("dynamic_batching.preferred_batch_size", "[ 4 ]"),
+            Tuple.tuple("dynamic_batching.max_queue_delay_microseconds", "500"),
+            Tuple.tuple("instance_group.count", "2"));
     assertThat(a.config()).isEqualTo("max_batch_size: 4\ndynamic_batching {\n  preferred_batch_size: [ 4 ]\n"
         + "  max_queue_delay_microseconds: 500\n}\ninstance_group [ { count: 2, kind: KIND_CPU } ]\n");
   }
@@ -41,8 +42,8 @@ class ProfileAnalysisTest {
     ProfileAnalysis a = ProfileAnalysis.of(List.of(point(1, -1, 2, 4, 3000, 9, 0, 2.1, 5)), 10, 99, BATCHING);
 
     assertThat(a.suggestions()).extracting(ProfileAnalysis.Suggestion::field, ProfileAnalysis.Suggestion::value)
-        .contains(org.assertj.core.groups.Tuple.tuple("dynamic_batching.preferred_batch_size", "(none)"),
-            org.assertj.core.groups.Tuple.tuple("dynamic_batching.max_queue_delay_microseconds", "500"));
+        .contains(Tuple.tuple("dynamic_batching.preferred_batch_size", "(none)"),
+            Tuple.tuple("dynamic_batching.max_queue_delay_microseconds", "500"));
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -83,7 +84,7 @@ class ProfileCommandTest {
         assertThat(p.get("serverRequests").getAsLong()).as("the server counted the calls the client saw answered: %s", p)
             .isEqualTo(p.get("answered").getAsLong());
         assertThat(p.get("inferencesPerSecond").getAsDouble())
-            .isCloseTo(p.get("requestsPerSecond").getAsDouble() * batch, org.assertj.core.data.Offset.offset(1e-6));
+            .isCloseTo(p.get("requestsPerSecond").getAsDouble() * batch, Offset.offset(1e-6));
         assertThat(p.get("p50Ms").getAsDouble()).isPositive().isLessThanOrEqualTo(p.get("p99Ms").getAsDouble());
         assertThat(p.get("computeMs").getAsDouble()).isPositive();
         assertThat(p.get("queueMs").getAsDouble()).isNotNegative();

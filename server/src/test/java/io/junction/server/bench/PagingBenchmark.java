@@ -8,6 +8,7 @@ import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -65,7 +66,7 @@ public final class PagingBenchmark {
       try (TestServer server = TestServer.start(budget(repo, size * 3 + size / 2))) {
         GRPCInferenceServiceBlockingStub stub = server.blocking().withDeadlineAfter(1, TimeUnit.HOURS);
         double tight = randomTraffic(stub, requests, millis);
-        String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+        String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
         String evictions = metrics.lines().filter(l -> l.startsWith("junction_model_evictions_total"))
             .map(l -> l.substring(l.lastIndexOf(' ') + 1)).findFirst().orElse("?");
         System.out.printf("%s | 3 of 10 fit: %.0f/s (%.3f of all fitting, %s evictions)%n", line, tight, tight / fits,

@@ -3,8 +3,11 @@ package io.junction.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.junction.server.device.DeviceId;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ConfigTest {
@@ -33,16 +36,16 @@ class ConfigTest {
     ServerConfig s = ServerConfig.defaults(Path.of("models"));
     assertThatThrownBy(() -> s.withScheduling(0, 10)).hasMessage("CPU execution slots (--cpu-slots) must be at least 1, got 0");
     assertThatThrownBy(() -> new ServerConfig(Path.of("m"), "0.0.0.0", 70000, "0.0.0.0", 1, 1, 1, 1, 0, true,
-        GrpcLimits.DEFAULTS, java.util.Optional.empty(), ModelControl.NONE,
-        java.util.Optional.empty(), AdminAccess.NONE, java.util.Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, java.util.Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS)).hasMessage("the gRPC port (--grpc-port) must be 0..65535, got 70000");
+        GrpcLimits.DEFAULTS, Optional.empty(), ModelControl.NONE,
+        Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS)).hasMessage("the gRPC port (--grpc-port) must be 0..65535, got 70000");
   }
 
   @Test
   void memoryBudgetsAreParsedPerDevice() {
     assertThat(ModelControl.parseBudgets("cpu=4g,gpu:0=70g, gpu:1=512m")).containsExactly(
-        java.util.Map.entry(io.junction.server.device.DeviceId.CPU, 4L << 30),
-        java.util.Map.entry(io.junction.server.device.DeviceId.gpu(0), 70L << 30),
-        java.util.Map.entry(io.junction.server.device.DeviceId.gpu(1), 512L << 20));
+        Map.entry(DeviceId.CPU, 4L << 30),
+        Map.entry(DeviceId.gpu(0), 70L << 30),
+        Map.entry(DeviceId.gpu(1), 512L << 20));
     assertThatThrownBy(() -> ModelControl.parseBudgets("gpu=4g"))
         .hasMessage("--model-memory-budget must look like cpu=4g,gpu:0=70g, got 'gpu=4g'");
     assertThatThrownBy(() -> ModelControl.parseBudgets("cpu=4g,cpu=2g"))

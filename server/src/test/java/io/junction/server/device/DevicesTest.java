@@ -18,6 +18,7 @@ import io.junction.server.TestServer;
 import io.junction.server.backend.BackendRegistry;
 import io.junction.server.backend.onnx.OnnxBackend;
 import io.junction.server.config.DeviceConfig;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.Mlp;
@@ -26,13 +27,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +57,7 @@ class DevicesTest {
   private final FakeGpuBackend fake = new FakeGpuBackend();
 
   private TestServer start(List<Device> devices, int gpuSlots) throws Exception {
-    ServerConfig config = ServerConfig.loopback(repo).withDevices(new DeviceConfig(gpuSlots, java.util.Optional.of(devices)));
+    ServerConfig config = ServerConfig.loopback(repo).withDevices(new DeviceConfig(gpuSlots, Optional.of(devices)));
     return TestServer.start(new JunctionServer(config, new BackendRegistry(List.of(new OnnxBackend(), fake)),
         Telemetry.disabled()));
   }
@@ -163,7 +170,7 @@ class DevicesTest {
           hot.add(CompletableFuture.runAsync(() -> server.blocking().modelInfer(
               rawFp32("hot", "", "x", new float[8], 1, 8)), callers));
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        Awaitility.await().atMost(Duration.ofSeconds(10))
             .until(() -> fake.peakRunning.containsKey(DeviceId.gpu(0)));
         long start = System.nanoTime();
         server.blocking().modelInfer(rawFp32("elsewhere", "", "x", new float[8], 1, 8));
@@ -194,13 +201,13 @@ class DevicesTest {
       model(name, fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]\n"));
     }
     model("d", fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 1 ] } ]\n"));
-    long modelBytes = java.nio.file.Files.size(repo.resolve("a/1/model.onnx")); // a version's files
+    long modelBytes = Files.size(repo.resolve("a/1/model.onnx")); // a version's files
     // "big" has twice the files of the others.
-    java.nio.file.Files.writeString(repo.resolve("big/1/padding.bin"), "x".repeat((int) (2 * modelBytes)));
+    Files.writeString(repo.resolve("big/1/padding.bin"), "x".repeat((int) (2 * modelBytes)));
     ServerConfig config = ServerConfig.loopback(repo)
-        .withDevices(new DeviceConfig(2, java.util.Optional.of(TWO_GPUS)))
-        .withControl(io.junction.server.config.ModelControl.NONE.withBudgets(java.util.Map.of(
-            DeviceId.gpu(0), modelBytes * 3 / 2, DeviceId.gpu(1), modelBytes * 10), java.util.Set.of()));
+        .withDevices(new DeviceConfig(2, Optional.of(TWO_GPUS)))
+        .withControl(ModelControl.NONE.withBudgets(Map.of(
+            DeviceId.gpu(0), modelBytes * 3 / 2, DeviceId.gpu(1), modelBytes * 10), Set.of()));
     try (TestServer server = TestServer.start(new JunctionServer(config,
         new BackendRegistry(List.of(new OnnxBackend(), fake)), Telemetry.disabled()))) {
       server.blocking().modelInfer(rawFp32("a", "", "x", new float[8], 1, 8));
@@ -229,8 +236,8 @@ class DevicesTest {
   @Test
   void aBudgetForADeviceTheServerDoesNotHaveIsRefusedAtStart() {
     ServerConfig config = ServerConfig.loopback(repo)
-        .withControl(io.junction.server.config.ModelControl.NONE.withBudgets(
-            java.util.Map.of(DeviceId.gpu(3), 1L << 30), java.util.Set.of()));
+        .withControl(ModelControl.NONE.withBudgets(
+            Map.of(DeviceId.gpu(3), 1L << 30), Set.of()));
     assertThatThrownBy(() -> TestServer.start(new JunctionServer(config,
         new BackendRegistry(List.of(new OnnxBackend(), fake)), Telemetry.disabled())).close())
         .hasMessage("--model-memory-budget names gpu:3, which this server does not have (devices: [cpu])");

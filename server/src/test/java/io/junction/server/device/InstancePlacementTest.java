@@ -9,6 +9,7 @@ import io.junction.proto.inference.ModelInstanceGroup;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /** Where instance groups put a model, as Triton places them. */
@@ -76,8 +77,8 @@ class InstancePlacementTest {
     assertThat(p.total()).isEqualTo(5);
     assertThat(p.asGroups()).extracting(ModelInstanceGroup::getKind, ModelInstanceGroup::getCount,
             ModelInstanceGroup::getGpusList)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(ModelInstanceGroup.Kind.KIND_CPU, 1, List.of()),
-            org.assertj.core.groups.Tuple.tuple(ModelInstanceGroup.Kind.KIND_GPU, 2, List.of(0, 1)));
+        .containsExactly(Tuple.tuple(ModelInstanceGroup.Kind.KIND_CPU, 1, List.of()),
+            Tuple.tuple(ModelInstanceGroup.Kind.KIND_GPU, 2, List.of(0, 1)));
   }
 
   @Test

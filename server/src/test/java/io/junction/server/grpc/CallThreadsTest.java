@@ -13,8 +13,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.junction.server.config.GrpcLimits;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -74,7 +76,7 @@ class CallThreadsTest {
    * Answers "thread name | whether the call's deadline is in the current context | whether the thread is a transport
    * thread" (where a short model may run its lone requests).
    */
-  private static void whereAmI(String request, io.grpc.stub.StreamObserver<String> out) {
+  private static void whereAmI(String request, StreamObserver<String> out) {
     out.onNext(Thread.currentThread().getName() + "|" + (Context.current().getDeadline() != null) + "|"
         + TransportThread.isCurrent());
     out.onCompleted();
@@ -153,7 +155,7 @@ class CallThreadsTest {
     public String parse(InputStream stream) {
       try {
         return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new IllegalArgumentException(e);
       }
     }

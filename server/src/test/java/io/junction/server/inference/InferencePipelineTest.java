@@ -20,6 +20,7 @@ import io.junction.server.tensor.Tensor;
 import io.junction.testkit.DemoRepository;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.TracerProvider;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,7 +73,7 @@ class InferencePipelineTest {
         new ModelConfigResolver(4));
     models.loadAll();
     scheduler = new BatchingScheduler(1, 16, TracerProvider.noop().get("test"));
-    shadows = new ShadowTraffic(4, new io.prometheus.metrics.model.registry.PrometheusRegistry());
+    shadows = new ShadowTraffic(4, new PrometheusRegistry());
     RouteRegistry routes = new RouteRegistry(name -> name.equals("mlp"), (name, version) -> true);
     routes.replace(RoutesFile.parse(ROUTES));
     InferenceListener recorder = new InferenceListener() {
@@ -144,7 +146,7 @@ class InferencePipelineTest {
     FloatBuffer values = y.data().asFloatBuffer();
     float[] got = new float[values.remaining()];
     values.get(got);
-    assertThat(got).containsExactly(DemoRepository.mlp(1).expected(x, 1), org.assertj.core.data.Offset.offset(1e-5f));
+    assertThat(got).containsExactly(DemoRepository.mlp(1).expected(x, 1), Offset.offset(1e-5f));
     assertThat(outcome.latencyNanos()).isPositive();
 
     assertThat(accepted).extracting(InferenceCall::modelName).containsExactly("scorer");

@@ -7,29 +7,44 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.InferTensorContents;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
 import io.junction.proto.inference.ServerLiveRequest;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.server.InferRequests;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
-import java.util.Set;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -73,17 +88,17 @@ class BadInputTest {
     server.close();
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void typedContentsOverTheCapAreRefusedBeforeTheyAreParsed() throws Exception {
     ServerConfig config = ServerConfig.loopback(repo);
     try (TestServer small = TestServer.start(config.withLimits(config.limits().withMaxTypedContentsBytes(64 * 1024)))) {
       // 100,000 int64 zeros: 100 KB on the wire, 800 KB and more once parsed.
-      var typed = io.junction.proto.inference.InferTensorContents.newBuilder();
+      var typed = InferTensorContents.newBuilder();
       for (int i = 0; i < 100_000; i++) {
         typed.addInt64Contents(0);
       }
-      var request = io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
-          .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+      var request = ModelInferRequest.newBuilder().setModelName("mlp")
+          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x")
               .setDatatype("INT64").addShape(12_500).addShape(8).setContents(typed)).build();
       assertThatThrownBy(() -> small.blocking().modelInfer(request)).isInstanceOfSatisfying(StatusRuntimeException.class,
           e -> {
@@ -92,39 +107,39 @@ class BadInputTest {
           });
       // Large raw requests take the same path (measured, then parsed with their bytes aliased) and work.
       float[] image = new float[8 * 3 * 48 * 192];
-      var raw = io.junction.server.InferRequests.rawFp32("image_classifier", "", "image", image, 8, 3, 48, 192);
+      var raw = InferRequests.rawFp32("image_classifier", "", "image", image, 8, 3, 48, 192);
       assertThat(raw.getSerializedSize()).isGreaterThan(64 * 1024);
       assertThat(small.blocking().modelInfer(raw).getOutputs(0).getShapeList()).containsExactly(8L, 5L);
       // Small typed requests are untouched.
-      assertThat(small.blocking().modelInfer(io.junction.proto.inference.ModelInferRequest.newBuilder().setModelName("mlp")
-          .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("x")
-              .setDatatype("FP32").addShape(1).addShape(8).setContents(io.junction.proto.inference.InferTensorContents
-                  .newBuilder().addAllFp32Contents(java.util.Collections.nCopies(8, 1f)))).build()).getOutputsCount())
+      assertThat(small.blocking().modelInfer(ModelInferRequest.newBuilder().setModelName("mlp")
+          .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+              .setDatatype("FP32").addShape(1).addShape(8).setContents(InferTensorContents
+                  .newBuilder().addAllFp32Contents(Collections.nCopies(8, 1f)))).build()).getOutputsCount())
           .isEqualTo(1);
     }
   }
 
   /** A marshaller of raw bytes, to send what no generated client would. */
-  private static final io.grpc.MethodDescriptor.Marshaller<byte[]> RAW = new io.grpc.MethodDescriptor.Marshaller<>() {
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
     @Override
-    public java.io.InputStream stream(byte[] value) {
-      return new java.io.ByteArrayInputStream(value);
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
     }
 
     @Override
-    public byte[] parse(java.io.InputStream stream) {
+    public byte[] parse(InputStream stream) {
       try {
         return stream.readAllBytes();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
   };
 
-  @org.junit.jupiter.api.Test
+  @Test
   void bytesThatDoNotParseGetInvalidArgumentNotUnknown() throws Exception {
     // 100,000 nested groups of an unknown field: beyond protobuf's nesting limit.
-    java.io.ByteArrayOutputStream nested = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream nested = new ByteArrayOutputStream();
     for (int i = 0; i < 100_000; i++) {
       nested.write(0xA3); // field 100, start group
       nested.write(0x06);
@@ -133,26 +148,26 @@ class BadInputTest {
       nested.write(0xA4); // field 100, end group
       nested.write(0x06);
     }
-    var unary = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder().setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+    var unary = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName("inference.GRPCInferenceService/ModelInfer").setRequestMarshaller(RAW)
         .setResponseMarshaller(RAW).build();
-    for (byte[] body : java.util.List.of(nested.toByteArray(), new byte[] {(byte) 0x0A, (byte) 0xFF})) {
-      assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(server.channel(), unary,
-              io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS), body))
+    for (byte[] body : List.of(nested.toByteArray(), new byte[] {(byte) 0x0A, (byte) 0xFF})) {
+      assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(server.channel(), unary,
+              CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), body))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).contains("ModelInfer request is not a valid message");
           });
     }
     // On a stream the bad message is answered in turn with an error, and the stream goes on.
-    var stream = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
-        .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+    var stream = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
         .setFullMethodName("inference.GRPCInferenceService/ModelStreamInfer").setRequestMarshaller(RAW)
         .setResponseMarshaller(RAW).build();
-    java.util.List<byte[]> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-    var requests = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(server.channel().newCall(stream,
-        io.grpc.CallOptions.DEFAULT), new io.grpc.stub.StreamObserver<byte[]>() {
+    List<byte[]> answers = new CopyOnWriteArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    var requests = ClientCalls.asyncBidiStreamingCall(server.channel().newCall(stream,
+        CallOptions.DEFAULT), new StreamObserver<byte[]>() {
           @Override
           public void onNext(byte[] value) {
             answers.add(value);
@@ -171,11 +186,11 @@ class BadInputTest {
     requests.onNext(nested.toByteArray());
     requests.onNext(rawFp32("mlp", "1", "x", new float[8], 1, 8).toByteArray());
     requests.onCompleted();
-    assertThat(done.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
     assertThat(answers).hasSize(2);
-    var first = io.junction.proto.inference.ModelStreamInferResponse.parseFrom(answers.get(0));
+    var first = ModelStreamInferResponse.parseFrom(answers.get(0));
     assertThat(first.getErrorMessage()).startsWith("INVALID_ARGUMENT").contains("not a valid message");
-    var second = io.junction.proto.inference.ModelStreamInferResponse.parseFrom(answers.get(1));
+    var second = ModelStreamInferResponse.parseFrom(answers.get(1));
     assertThat(second.getErrorMessage()).isEmpty();
     assertThat(second.getInferResponse().getOutputsCount()).isEqualTo(1);
   }

@@ -9,6 +9,7 @@ import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.device.DeviceId;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.file.Path;
@@ -140,7 +141,7 @@ class BatchingEndToEndTest {
       assertThat(worstColdNanos).as("worst cold latency vs hot batch %d us, hot queue wait %d us",
           hotBatchNanos / 1000, hotQueueNanos / 1000).isLessThan(5 * hotBatchNanos + 100_000_000L);
       assertThat(hotStats.getExecutionCount()).as("the hot model was really busy").isGreaterThan(20);
-      assertThat(server.server().scheduler().devices().scheduler(io.junction.server.device.DeviceId.CPU).peakConcurrency()).isEqualTo(slots);
+      assertThat(server.server().scheduler().devices().scheduler(DeviceId.CPU).peakConcurrency()).isEqualTo(slots);
     }
   }
 }

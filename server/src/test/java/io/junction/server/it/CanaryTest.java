@@ -6,20 +6,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import io.junction.proto.admin.v1.CanaryStatus;
 import io.junction.proto.admin.v1.GetRouteRequest;
 import io.junction.proto.admin.v1.PutRouteRequest;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.admin.v1.RouteSpec;
 import io.junction.proto.admin.v1.ShadowSpec;
-import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.routing.Shadow;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +84,7 @@ class CanaryTest {
       for (int i = 0; i < 50; i++) {
         assertThat(server.blocking().modelInfer(request).getModelName()).isEqualTo("mlp");
       }
-      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
       assertThat(metrics).contains("junction_canary_rollbacks_total 1.0");
 
       // An unrelated edit of the routes file does not undo the rollback.
@@ -127,7 +130,7 @@ class CanaryTest {
       RouteSpec back = admin.getRoute(GetRouteRequest.newBuilder().setName("scorer").build());
       assertThat(back).isEqualTo(withShadow);
       assertThat(server.server().routes().current().route("scorer").orElseThrow().shadow())
-          .contains(new io.junction.server.routing.Shadow("mlp", "1", 0.5));
+          .contains(new Shadow("mlp", "1", 0.5));
       Thread.sleep(300); // a few canary ticks: an unchanged spec must not start again
       assertThat(status(server).getStep()).isEqualTo(1);
       assertThat(status(server).getCanaryWeight()).isEqualTo(25);
@@ -143,7 +146,7 @@ class CanaryTest {
       assertThatThrownBy(() -> admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow.toBuilder()
               .setShadow(ShadowSpec.newBuilder().setModel("mlp").setVersion("9"))).build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).contains("route 'scorer'", "shadow", "version 9");
           });
     }

@@ -24,7 +24,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntToLongFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,7 +139,7 @@ class DataTypesTest {
 
   @Test
   void unsignedWideTypesAreReportedAsUnloadableWithTheReason() {
-    Map<String, ModelIndex> index = new java.util.HashMap<>();
+    Map<String, ModelIndex> index = new HashMap<>();
     server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList()
         .forEach(m -> index.put(m.getName(), m));
     for (OnnxType type : new OnnxType[] {OnnxType.UINT16, OnnxType.UINT32, OnnxType.UINT64}) {
@@ -210,7 +212,7 @@ class DataTypesTest {
         .getRawOutputContents(0).toByteArray();
   }
 
-  private static byte[] le(int n, int size, java.util.function.IntToLongFunction value) {
+  private static byte[] le(int n, int size, IntToLongFunction value) {
     ByteBuffer b = ByteBuffer.allocate(n * size).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       long v = value.applyAsLong(i);

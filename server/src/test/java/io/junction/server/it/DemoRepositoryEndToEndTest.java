@@ -7,6 +7,7 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import com.google.protobuf.ByteString;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -164,8 +165,8 @@ class DemoRepositoryEndToEndTest {
 
     ModelInferResponse typed = server.blocking().modelInfer(ModelInferRequest.newBuilder().setModelName("text_echo")
         .addInputs(input("TEXT", "BYTES", 2).setContents(InferTensorContents.newBuilder()
-            .addBytesContents(com.google.protobuf.ByteString.copyFromUtf8("a"))
-            .addBytesContents(com.google.protobuf.ByteString.copyFromUtf8("bc")))).build());
+            .addBytesContents(ByteString.copyFromUtf8("a"))
+            .addBytesContents(ByteString.copyFromUtf8("bc")))).build());
     assertThat(InferRequests.strings(typed, 0)).containsExactly("a", "bc");
   }
 

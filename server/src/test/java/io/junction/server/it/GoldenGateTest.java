@@ -17,12 +17,15 @@ import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.NpzWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +39,7 @@ class GoldenGateTest {
   @TempDir Path repo;
 
   private static String json(float[] values) {
-    return "[" + java.util.stream.IntStream.range(0, values.length)
+    return "[" + IntStream.range(0, values.length)
         .mapToObj(i -> String.format(Locale.ROOT, "%.9g", values[i])).collect(Collectors.joining(", ")) + "]";
   }
 
@@ -65,7 +68,7 @@ class GoldenGateTest {
     try (TestServer server = TestServer.start(repo)) {
       assertThat(entry(server, "alpha", "1").getState()).isEqualTo("READY");
       float[] y = floats(server.blocking().modelInfer(rawFp32("alpha", "1", "x", X, 1, 4)), 0);
-      assertThat(y).containsExactly(model.expected(X, 1), org.assertj.core.data.Offset.offset(1e-5f));
+      assertThat(y).containsExactly(model.expected(X, 1), Offset.offset(1e-5f));
     }
   }
 
@@ -97,7 +100,7 @@ class GoldenGateTest {
         .withControl(ModelControl.poll(Duration.ofMillis(200))))) {
       // Written as a release script would: the golden file first, then the model it vouches for.
       Path golden = repo.resolve("alpha/2/golden.npz");
-      java.nio.file.Files.createDirectories(golden.getParent());
+      Files.createDirectories(golden.getParent());
       new NpzWriter().floats("row/input.x", new long[] {1, 4}, X).floats("row/output.y", new long[] {1, 2},
           v1.expected(X, 1)).write(golden, true);
       writer.model("alpha", 2, wrong.onnx());

@@ -10,8 +10,10 @@ import io.junction.server.TestServer;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +24,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -83,7 +88,7 @@ class HttpEndpointTest {
       return in.read() == -1;
     } catch (SocketTimeoutException e) {
       return false;
-    } catch (java.net.SocketException e) {
+    } catch (SocketException e) {
       return true; // reset by the server
     }
   }
@@ -96,7 +101,7 @@ class HttpEndpointTest {
       assertThat(b).as("the response's head: " + head).isNotNegative();
       head.append((char) b);
     }
-    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
     assertThat(length.find()).as(head.toString()).isTrue();
     return head + new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.US_ASCII);
   }
@@ -124,7 +129,7 @@ class HttpEndpointTest {
       HttpResponse<byte[]> zipped = client.send(HttpRequest.newBuilder(uri).header("Accept-Encoding", "gzip").build(),
           HttpResponse.BodyHandlers.ofByteArray());
       assertThat(zipped.headers().firstValue("content-encoding")).contains("gzip");
-      String unzipped = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))
+      String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(zipped.body()))
           .readAllBytes(), StandardCharsets.UTF_8);
       assertThat(unzipped).contains("junction_inflight_requests");
       assertThat(zipped.body().length).isLessThan(unzipped.length() / 2);

@@ -4,6 +4,7 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
@@ -41,7 +42,7 @@ class LargeRequestsTest {
 
           @Override
           public void onError(Throwable t) {
-            done.complete(io.grpc.Status.fromThrowable(t).getCode().name());
+            done.complete(Status.fromThrowable(t).getCode().name());
           }
 
           @Override

@@ -3,31 +3,44 @@ package io.junction.server.it;
 import static io.junction.server.InferRequests.floats;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.junction.proto.inference.ModelReadyRequest;
-import io.junction.proto.inference.RepositoryModelLoadRequest;
-import io.junction.server.InferRequests;
 import io.junction.proto.inference.RepositoryIndexRequest;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
+import io.junction.server.InferRequests;
+import io.junction.server.JunctionServer;
 import io.junction.server.TestServer;
+import io.junction.server.backend.BackendRegistry;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.model.Footprint;
+import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -104,9 +117,9 @@ class MemoryBudgetTest {
 
   private static String scrape(TestServer server) throws Exception {
     int port = server.server().httpPort().orElseThrow();
-    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-            java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
   }
 
   private static double value(String metrics, String series) {
@@ -123,21 +136,21 @@ class MemoryBudgetTest {
         .withControl(ModelControl.explicit(Set.of("*")).withBudget(budget, Set.of()).withFileFootprints()).withOpenRepositoryApi();
     try (TestServer server = TestServer.start(config)) {
       float[] x = new float[16];
-      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
+      assertThat(server.blocking().modelInfer(InferRequests.rawFp32("a", "", "x", x, 1, 16))
           .getModelVersion()).isEqualTo("1");
       server.blocking().repositoryModelUnload(
-          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("a").build());
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.blocking().modelInfer(
-              io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16)))
-          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+          RepositoryModelUnloadRequest.newBuilder().setModelName("a").build());
+      Assertions.assertThatThrownBy(() -> server.blocking().modelInfer(
+              InferRequests.rawFp32("a", "", "x", x, 1, 16)))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
             assertThat(e.getStatus().getDescription()).contains("model 'a'", "unloaded by an operator");
           });
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("a").build()).getReady())
           .isFalse();
       server.blocking().repositoryModelLoad(
-          io.junction.proto.inference.RepositoryModelLoadRequest.newBuilder().setModelName("a").build());
-      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16))
+          RepositoryModelLoadRequest.newBuilder().setModelName("a").build());
+      assertThat(server.blocking().modelInfer(InferRequests.rawFp32("a", "", "x", x, 1, 16))
           .getModelVersion()).isEqualTo("1");
     }
   }
@@ -151,18 +164,18 @@ class MemoryBudgetTest {
     long modelBytes = Files.size(repo.resolve("a/1/model.onnx"));
     long budget = modelBytes + modelBytes / 2; // one model fits
     ServerConfig config = ServerConfig.loopback(repo).withControl(
-        ModelControl.poll(java.time.Duration.ofMillis(100)).withBudget(budget, Set.of()).withFileFootprints());
+        ModelControl.poll(Duration.ofMillis(100)).withBudget(budget, Set.of()).withFileFootprints());
     try (TestServer server = TestServer.start(config)) {
       float[] x = new float[16];
-      server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("a", "", "x", x, 1, 16));
+      server.blocking().modelInfer(InferRequests.rawFp32("a", "", "x", x, 1, 16));
       // New files for models that are not loaded: polls (every 100 ms) must leave them to load on demand.
       writer.model("b", 2, Mlp.seeded(16, 8, 9).onnx()).model("c", 2, Mlp.seeded(16, 8, 10).onnx());
       Thread.sleep(1000); // ten polls
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("b").build()).getReady()).isFalse();
       assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("c").build()).getReady()).isFalse();
-      assertThat(server.blocking().modelInfer(io.junction.server.InferRequests.rawFp32("b", "", "x", x, 1, 16))
+      assertThat(server.blocking().modelInfer(InferRequests.rawFp32("b", "", "x", x, 1, 16))
           .getModelVersion()).isEqualTo("2");
-      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
       double resident = metrics.lines().filter(l -> l.startsWith("junction_model_memory_bytes{"))
           .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
       assertThat(resident).as("bytes loaded").isLessThanOrEqualTo(budget);
@@ -241,12 +254,12 @@ class MemoryBudgetTest {
     long fileBytes = Files.size(repo.resolve("big/1/model.onnx"));
     // Resident memory as a kernel would report it while a load allocates 50 MB: each reading 50 MB more.
     long grown = 50L << 20;
-    java.util.concurrent.atomic.AtomicLong resident = new java.util.concurrent.atomic.AtomicLong(1L << 30);
+    AtomicLong resident = new AtomicLong(1L << 30);
     ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withBudget(1L << 40, Set.of("big")));
-    try (TestServer server = TestServer.start(new io.junction.server.JunctionServer(config,
-        io.junction.server.backend.BackendRegistry.discover(), io.junction.server.telemetry.Telemetry.disabled(),
-        () -> java.util.OptionalLong.of(resident.getAndAdd(grown))))) {
-      io.junction.server.model.Footprint footprint = server.server().models().readyModels().get(0).footprint();
+    try (TestServer server = TestServer.start(new JunctionServer(config,
+        BackendRegistry.discover(), Telemetry.disabled(),
+        () -> OptionalLong.of(resident.getAndAdd(grown))))) {
+      Footprint footprint = server.server().models().readyModels().get(0).footprint();
       assertThat(footprint.fileBytes()).isEqualTo(fileBytes);
       assertThat(footprint.measuredBytes()).as("the growth between the readings around the load").isEqualTo(grown);
       assertShown(server, fileBytes, footprint);
@@ -263,14 +276,14 @@ class MemoryBudgetTest {
     long fileBytes = Files.size(repo.resolve("big/1/model.onnx"));
     ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withBudget(fileBytes * 64, Set.of("big")));
     try (TestServer server = TestServer.start(config)) {
-      io.junction.server.model.Footprint footprint = server.server().models().readyModels().get(0).footprint();
+      Footprint footprint = server.server().models().readyModels().get(0).footprint();
       assertThat(footprint.fileBytes()).isEqualTo(fileBytes);
       assertThat(footprint.measuredBytes()).isNotNegative();
       assertShown(server, fileBytes, footprint);
     }
   }
 
-  private static void assertShown(TestServer server, long fileBytes, io.junction.server.model.Footprint footprint)
+  private static void assertShown(TestServer server, long fileBytes, Footprint footprint)
       throws Exception {
     String metrics = scrape(server);
     assertThat(value(metrics, "junction_model_footprint_bytes{measure=\"files\",model=\"big\",version=\"1\"}"))

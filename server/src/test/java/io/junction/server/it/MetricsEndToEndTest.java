@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.StatusRuntimeException;
 import io.junction.server.TestServer;
+import io.junction.server.config.MetricsConfig;
+import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
@@ -14,10 +16,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,13 +107,13 @@ class MetricsEndToEndTest {
       plain.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8));
       assertThat(scrape(plain).keySet()).as("off by default, as in Triton").noneMatch(k -> k.contains("_summary_us"));
     }
-    io.junction.server.config.ServerConfig config = io.junction.server.config.ServerConfig.loopback(repo)
-        .withMetrics(new io.junction.server.config.MetricsConfig(true));
+    ServerConfig config = ServerConfig.loopback(repo)
+        .withMetrics(new MetricsConfig(true));
     try (TestServer server = TestServer.start(config)) {
       for (int i = 0; i < 5; i++) {
         server.blocking().modelInfer(rawFp32("mlp", "1", "x", new float[8], 1, 8));
       }
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+      Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
         Map<String, Double> after = scrape(server);
         for (String name : new String[] {"request", "queue", "compute_input", "compute_infer", "compute_output"}) {
           String summary = "nv_inference_" + name + "_summary_us";
@@ -146,8 +152,8 @@ class MetricsEndToEndTest {
       }
       Matcher m = SAMPLE.matcher(line);
       assertThat(m.matches()).as("a valid sample line: %s", line).isTrue();
-      String labels = m.group(2) == null ? "" : "{" + String.join(",", new java.util.TreeSet<>(
-          java.util.Arrays.asList(m.group(2).substring(1, m.group(2).length() - 1).split(",")))) + "}";
+      String labels = m.group(2) == null ? "" : "{" + String.join(",", new TreeSet<>(
+          Arrays.asList(m.group(2).substring(1, m.group(2).length() - 1).split(",")))) + "}";
       series.put(m.group(1) + labels, Double.parseDouble(m.group(3)));
     }
     return series;

@@ -17,6 +17,8 @@ import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
+import io.junction.testkit.ImageClassifier;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.io.IOException;
@@ -34,6 +36,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,7 +125,7 @@ class ModelLifecycleTest {
             float[] y = floats(r, 0);
             float[] want = expected.expected(x, 1);
             for (int k = 0; k < want.length; k++) {
-              assertThat(y[k]).isCloseTo(want[k], org.assertj.core.api.Assertions.within(1e-4f));
+              assertThat(y[k]).isCloseTo(want[k], Assertions.within(1e-4f));
             }
             seen[version]++;
           }
@@ -176,13 +179,13 @@ class ModelLifecycleTest {
   @Test
   void automaticWarmupRunsSyntheticBatchesOfTheModelsShapes() throws Exception {
     new ModelRepositoryWriter(repo)
-        .model("image", 1, io.junction.testkit.ImageClassifier.seeded(3, 48, 192, 5, 1).onnx()).config("image", """
+        .model("image", 1, ImageClassifier.seeded(3, 48, 192, 5, 1).onnx()).config("image", """
             max_batch_size: 8
             input [ { name: "image", data_type: TYPE_FP32, dims: [ 3, 48, 192 ] } ]
             output [ { name: "probabilities", data_type: TYPE_FP32, dims: [ 5 ] } ]
             dynamic_batching { preferred_batch_size: [ 2, 4 ] }
             """)
-        .model("text", 1, io.junction.testkit.FixtureModels.stringIdentity());
+        .model("text", 1, FixtureModels.stringIdentity());
     ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withAutoWarmup(true));
     try (TestServer server = TestServer.start(config)) {
       // Zeros at batch 1, 2, 4 and 8 of [3, 48, 192], and an empty string for the text model, ran before READY.

@@ -17,9 +17,9 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.payload.PayloadLogPolicy;
 import io.junction.server.telemetry.Telemetry;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OtlpReceiver;
-import io.junction.testkit.FixtureModels;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -27,14 +27,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -47,7 +52,7 @@ class PayloadLoggingTest {
 
   private static ModelInferRequest addSub(String id, float[] a, float[] b) {
     return InferRequests.rawFp32("add_sub", "", "A", a, 1, 3).toBuilder().setId(id)
-        .addInputs(io.junction.proto.inference.ModelInferRequest.InferInputTensor.newBuilder().setName("B")
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("B")
             .setDatatype("FP32").addShape(1).addShape(3))
         .addRawInputContents(InferRequests.rawFp32("add_sub", "", "B", b, 1, 3).getRawInputContents(0)).build();
   }
@@ -112,10 +117,10 @@ class PayloadLoggingTest {
     assertThat(summary.get("min").getAsDouble()).isEqualTo(-1);
     assertThat(summary.get("max").getAsDouble()).isEqualTo(7);
     assertThat(summary.get("mean").getAsDouble()).isEqualTo(10.0 / 3);
-    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+    ByteBuffer bytes = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
         .putFloat(-1).putFloat(4).putFloat(7);
     assertThat(summary.get("sha256").getAsString()).isEqualTo(HexFormat.of().formatHex(
-        java.security.MessageDigest.getInstance("SHA-256").digest(bytes.array())));
+        MessageDigest.getInstance("SHA-256").digest(bytes.array())));
     assertThat(b.get("excluded").getAsBoolean()).isTrue();
     assertThat(b.has("data") || b.has("summary")).isFalse();
     try (Stream<Path> files = Files.list(logs)) {
@@ -129,7 +134,7 @@ class PayloadLoggingTest {
     List<Map<String, String>> events = new CopyOnWriteArrayList<>();
     HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
     receiver.createContext("/", exchange -> {
-      Map<String, String> event = new java.util.HashMap<>();
+      Map<String, String> event = new HashMap<>();
       exchange.getRequestHeaders().forEach((k, v) -> event.put(k.toLowerCase(), v.get(0)));
       event.put("body", new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
       events.add(event);
@@ -165,7 +170,7 @@ class PayloadLoggingTest {
         }
 
         var record = await().atMost(Duration.ofSeconds(10)).until(() -> otlp.logs.stream().findFirst(),
-            java.util.Optional::isPresent).orElseThrow();
+            Optional::isPresent).orElseThrow();
         assertThat(OtlpReceiver.hex(record.getTraceId())).isEqualTo(traceId);
         assertThat(record.getBody().getStringValue()).contains("\"model\":\"add_sub\"", "\"request_id\":\"ce-1\"");
         assertThat(record.getAttributesList()).anySatisfy(kv -> {

@@ -5,6 +5,9 @@ import static io.junction.server.InferRequests.input;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -18,6 +21,12 @@ import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +34,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +80,7 @@ class PooledRequestBuffersTest {
                 assertThat(got).as("call %d of caller %d to deep", i, id).hasSameSizeAs(expected);
                 for (int j = 0; j < got.length; j++) {
                   assertThat(got[j]).as("call %d of caller %d, output %d", i, id, j)
-                      .isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-3f + Math.abs(expected[j]) * 1e-3f));
+                      .isCloseTo(expected[j], Offset.offset(1e-3f + Math.abs(expected[j]) * 1e-3f));
                 }
               } else {
                 call(server, id % 2 == 0 ? "alone" : "batched", seed, i % 3 == 1 ? LARGE_ROWS : MEDIUM_ROWS);
@@ -129,8 +140,8 @@ class PooledRequestBuffersTest {
   @Test
   void restAnswersGiveTheirOutputBuffersBackToo() throws Exception {
     try (TestServer server = TestServer.start(repository())) {
-      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-      java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow()
+      HttpClient http = HttpClient.newHttpClient();
+      URI uri = URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow()
           + "/v2/models/batched/infer");
       int rows = 5_000; // an 80 KB output
       double before = -1;
@@ -142,11 +153,11 @@ class PooledRequestBuffersTest {
           body.append(j == 0 ? "" : ",").append((long) sent[j]);
         }
         body.append("]}]}");
-        var answer = http.send(java.net.http.HttpRequest.newBuilder(uri)
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+        var answer = http.send(HttpRequest.newBuilder(uri)
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+            HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        com.google.gson.JsonArray data = com.google.gson.JsonParser.parseString(answer.body()).getAsJsonObject()
+        JsonArray data = JsonParser.parseString(answer.body()).getAsJsonObject()
             .getAsJsonArray("outputs").get(0).getAsJsonObject().getAsJsonArray("data");
         assertThat(data.size()).isEqualTo(sent.length);
         for (int j = 0; j < sent.length; j += 331) {
@@ -218,7 +229,7 @@ class PooledRequestBuffersTest {
         } catch (StatusRuntimeException e) {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         }
-        StatusRuntimeException wrong = org.assertj.core.api.Assertions.catchThrowableOfType(() -> server.blocking()
+        StatusRuntimeException wrong = Assertions.catchThrowableOfType(() -> server.blocking()
             .modelInfer(rawFp32("alone", "", FixtureModels.IDENTITY_INPUT, sent, MEDIUM_ROWS, 3)),
             StatusRuntimeException.class);
         assertThat(wrong.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
@@ -265,12 +276,12 @@ class PooledRequestBuffersTest {
         .build();
   }
 
-  private static com.google.protobuf.ByteString int64(long... values) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static ByteString int64(long... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (long v : values) {
       b.putLong(v);
     }
-    return com.google.protobuf.ByteString.copyFrom(b.flip());
+    return ByteString.copyFrom(b.flip());
   }
 
   /**

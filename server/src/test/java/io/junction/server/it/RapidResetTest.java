@@ -3,6 +3,7 @@ package io.junction.server.it;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.Metadata;
@@ -23,9 +24,12 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -99,12 +103,12 @@ class RapidResetTest {
       AtomicInteger failed = new AtomicInteger();
       AtomicInteger cancelled = new AtomicInteger();
       int calls = 3_000;
-      java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
+      Semaphore inFlight = new Semaphore(64);
       CountDownLatch done = new CountDownLatch(calls);
       for (int i = 0; i < calls; i++) {
         inFlight.acquire();
         ClientCall<ModelInferRequest, ModelInferResponse> call =
-            server.channel().newCall(GRPCInferenceServiceGrpc.getModelInferMethod(), io.grpc.CallOptions.DEFAULT);
+            server.channel().newCall(GRPCInferenceServiceGrpc.getModelInferMethod(), CallOptions.DEFAULT);
         boolean cancel = i % 2 == 0;
         call.start(new ClientCall.Listener<>() {
           @Override
@@ -160,13 +164,13 @@ class RapidResetTest {
         byte[] payload = new byte[length];
         in.readFully(payload);
         if (type == 0x7) {
-          java.nio.ByteBuffer p = java.nio.ByteBuffer.wrap(payload);
+          ByteBuffer p = ByteBuffer.wrap(payload);
           goAway[0] = p.getInt() & 0x7fffffff;
           goAway[1] = p.getInt();
           return;
         }
       }
-    } catch (EOFException | java.net.SocketException e) {
+    } catch (EOFException | SocketException e) {
       // closed
     } catch (IOException e) {
       // timed out

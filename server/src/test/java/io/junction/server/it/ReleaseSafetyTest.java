@@ -15,6 +15,7 @@ import io.junction.proto.inference.RepositoryModelLoadRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
+import io.junction.server.model.ModelManager;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.io.OutputStream;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,8 +33,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Releases that go wrong, over the wire: a reload that fails, or a model file still being copied in,
@@ -59,8 +64,8 @@ class ReleaseSafetyTest {
     private final ExecutorService pool = Executors.newFixedThreadPool(4);
     private final List<Future<?>> loops;
 
-    Callers(TestServer server, String model, java.util.function.Function<String, List<Mlp>> expectedByVersion) {
-      loops = java.util.stream.IntStream.range(0, 4).<Future<?>>mapToObj(c -> pool.submit(() -> {
+    Callers(TestServer server, String model, Function<String, List<Mlp>> expectedByVersion) {
+      loops = IntStream.range(0, 4).<Future<?>>mapToObj(c -> pool.submit(() -> {
         float[] x = {c, 1, -2, 3};
         while (running.get()) {
           try {
@@ -68,7 +73,7 @@ class ReleaseSafetyTest {
             float[] y = floats(r, 0);
             Mlp match = expectedByVersion.apply(r.getModelVersion()).stream()
                 .filter(m -> close(m.expected(x, 1), y)).findFirst().orElse(null);
-            assertThat(match).as("answer %s of version %s", java.util.Arrays.toString(y), r.getModelVersion())
+            assertThat(match).as("answer %s of version %s", Arrays.toString(y), r.getModelVersion())
                 .isNotNull();
             served.add(match);
             versions.add(r.getModelVersion());
@@ -178,8 +183,8 @@ class ReleaseSafetyTest {
 
   @Test
   void aModelThatKeepsFailingIsLoggedOnceAndRetriedLessAndLess() throws Exception {
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        io.junction.server.model.ModelManager.class);
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+        ModelManager.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
         new ch.qos.logback.core.read.ListAppender<>();
     events.start();

@@ -4,6 +4,7 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -11,11 +12,13 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
+import io.junction.proto.inference.DataType;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferBatchStatistics;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.ModelRepositoryParameter;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.RepositoryIndexRequest;
@@ -26,11 +29,12 @@ import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.inference.ModelCatalog;
-import java.util.Set;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,7 +64,7 @@ class RepositoryControlTest {
           });
       List<ModelIndex> index = server.blocking().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList();
       assertThat(index).extracting(ModelIndex::getName, ModelIndex::getVersion, ModelIndex::getState, ModelIndex::getReason)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple("m", "1", "UNAVAILABLE", "unloaded"));
+          .containsExactly(Tuple.tuple("m", "1", "UNAVAILABLE", "unloaded"));
       assertThat(server.blocking().repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(true).build())
           .getModelsList()).isEmpty();
 
@@ -79,8 +83,8 @@ class RepositoryControlTest {
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
       assertThatThrownBy(() -> admin(server, TOKEN).repositoryModelLoad(RepositoryModelLoadRequest.newBuilder()
           .setModelName("m").putParameters("file:1/model.onnx",
-              io.junction.proto.inference.ModelRepositoryParameter.newBuilder()
-                  .setBytesParam(com.google.protobuf.ByteString.copyFromUtf8("x")).build()).build()))
+              ModelRepositoryParameter.newBuilder()
+                  .setBytesParam(ByteString.copyFromUtf8("x")).build()).build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(e.getStatus().getDescription()).contains("file:1/model.onnx", "would write a file the client names",
@@ -91,7 +95,7 @@ class RepositoryControlTest {
 
   private static RepositoryModelLoadRequest loadWithConfig(String model, String json) {
     return RepositoryModelLoadRequest.newBuilder().setModelName(model).putParameters(ModelCatalog.CONFIG_PARAMETER,
-        io.junction.proto.inference.ModelRepositoryParameter.newBuilder().setStringParam(json).build()).build();
+        ModelRepositoryParameter.newBuilder().setStringParam(json).build()).build();
   }
 
   private static ModelConfig config(TestServer server, String model) {
@@ -233,7 +237,7 @@ class RepositoryControlTest {
       assertThat(c.getPlatform()).isEqualTo("onnxruntime_onnx");
       assertThat(c.getMaxBatchSize()).isEqualTo(4);
       assertThat(c.getInput(0).getName()).isEqualTo("x");
-      assertThat(c.getInput(0).getDataType()).isEqualTo(io.junction.proto.inference.DataType.TYPE_FP32);
+      assertThat(c.getInput(0).getDataType()).isEqualTo(DataType.TYPE_FP32);
       assertThat(c.getInput(0).getDimsList()).containsExactly(4L);
       assertThat(c.getOutput(0).getDimsList()).containsExactly(2L);
     }

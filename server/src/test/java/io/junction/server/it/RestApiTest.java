@@ -13,6 +13,9 @@ import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.Mlp;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +25,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Set;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,7 +95,7 @@ class RestApiTest {
 
     float[] in = {0.5f, -1, 2, 0.25f, 3, -4, 1, 0};
     JsonObject y = json(post("/v2/models/mlp/versions/2/infer",
-        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":" + java.util.Arrays.toString(in) + "}]}"), 200)
+        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"data\":" + Arrays.toString(in) + "}]}"), 200)
         .getAsJsonArray("outputs").get(0).getAsJsonObject();
     float[] expected = DemoRepository.mlp(2).expected(in, 1);
     JsonArray data = y.getAsJsonArray("data");
@@ -175,7 +182,7 @@ class RestApiTest {
     HttpResponse<byte[]> zipped = compressing.send(HttpRequest.newBuilder(uri("/v2/models/stats")).header("Accept-Encoding", "gzip")
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
     assertThat(zipped.headers().firstValue("content-encoding")).contains("gzip");
-    String stats = new String(new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(zipped.body()))
+    String stats = new String(new GZIPInputStream(new ByteArrayInputStream(zipped.body()))
         .readAllBytes(), StandardCharsets.UTF_8);
     assertThat(stats).startsWith("{\"model_stats\":[").hasSizeGreaterThan(1024);
     HttpResponse<String> small = compressing.send(HttpRequest.newBuilder(uri("/v2/models/mlp/versions/2/infer"))
@@ -186,9 +193,9 @@ class RestApiTest {
   }
 
   private static byte[] compress(String encoding, byte[] body) throws Exception {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    try (java.io.OutputStream z = encoding.equals("gzip") ? new java.util.zip.GZIPOutputStream(out)
-        : new java.util.zip.DeflaterOutputStream(out)) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (OutputStream z = encoding.equals("gzip") ? new GZIPOutputStream(out)
+        : new DeflaterOutputStream(out)) {
       z.write(body);
     }
     return out.toByteArray();

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -16,7 +18,9 @@ import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.admin.v1.RouteSpec;
 import io.junction.proto.admin.v1.VariantSpec;
 import io.junction.proto.inference.ModelInferRequest;
+import io.junction.server.JunctionServer;
 import io.junction.server.TestServer;
+import io.junction.server.config.AdminAccess;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import java.nio.file.Files;
@@ -33,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** Routes change while traffic flows, from the routes file and from the admin service; no call fails. */
 class RouteUpdatesTest {
@@ -122,12 +127,12 @@ class RouteUpdatesTest {
   void theAdminServiceCanHaveALoopbackListenerOfItsOwn() throws Exception {
     Path repo = DemoRepository.write(dir.resolve("repo"));
     ServerConfig config = ServerConfig.loopback(repo)
-        .withAdmin(io.junction.server.config.AdminAccess.NONE.withToken(TOKEN).withListener("127.0.0.1", 0));
+        .withAdmin(AdminAccess.NONE.withToken(TOKEN).withListener("127.0.0.1", 0));
     try (TestServer server = TestServer.start(config)) {
       assertThatThrownBy(() -> admin(server, TOKEN).listRoutes(ListRoutesRequest.getDefaultInstance()))
           .as("not on the inference port").isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
-      io.grpc.ManagedChannel adminChannel = io.grpc.ManagedChannelBuilder
+      ManagedChannel adminChannel = ManagedChannelBuilder
           .forAddress("127.0.0.1", server.server().adminPort().orElseThrow()).usePlaintext().build();
       try {
         Metadata md = new Metadata();
@@ -150,8 +155,8 @@ class RouteUpdatesTest {
   @Test
   void aTokenThatWouldTravelInPlaintextIsWarnedAbout() throws Exception {
     Path repo = DemoRepository.write(dir.resolve("repo"));
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-        .getLogger(io.junction.server.JunctionServer.class);
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory
+        .getLogger(JunctionServer.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
         new ch.qos.logback.core.read.ListAppender<>();
     lines.start();

@@ -13,14 +13,20 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.JunctionServer;
 import io.junction.server.TestServer;
+import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.Mlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,7 +110,7 @@ class RoutingEndToEndTest {
       assertThat(trailers.get().get(Metadata.Key.of("x-junction-route", Metadata.ASCII_STRING_MARSHALLER)))
           .isEqualTo("mlp-ab");
 
-      String metrics = new String(server.server().metricsScrape(), java.nio.charset.StandardCharsets.UTF_8);
+      String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
       assertThat(metrics).contains("junction_route_request_duration_seconds_count{outcome=\"success\",route=\"mlp-ab\",variant=\"a\"}");
     }
   }
@@ -129,9 +135,9 @@ class RoutingEndToEndTest {
     assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(badShadow)).start())
         .hasMessageContaining("route 'mlp-ab' shadows version 9 of model 'mlp'");
     // A version that exists on disk but that the model's version_policy does not serve is refused too.
-    io.junction.testkit.ModelRepositoryWriter writer = new io.junction.testkit.ModelRepositoryWriter(repo)
-        .model("latest_only", 1, io.junction.testkit.Mlp.seeded(8, 4, 1).onnx())
-        .model("latest_only", 2, io.junction.testkit.Mlp.seeded(8, 4, 2).onnx())
+    ModelRepositoryWriter writer = new ModelRepositoryWriter(repo)
+        .model("latest_only", 1, Mlp.seeded(8, 4, 1).onnx())
+        .model("latest_only", 2, Mlp.seeded(8, 4, 2).onnx())
         .config("latest_only", "max_batch_size: 8\n"); // default policy: the latest version only
     Path unserved = Files.writeString(dir.resolve("unserved.yaml"), ROUTES.replace("model: mlp, version: 1", "model: latest_only, version: 1"));
     assertThatThrownBy(() -> new JunctionServer(ServerConfig.loopback(repo).withRoutesFile(unserved)).start())
@@ -146,15 +152,15 @@ class RoutingEndToEndTest {
 
     Path routes = Files.writeString(dir.resolve("routes.yaml"), ROUTES);
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withRoutesFile(routes)
-        .withControl(io.junction.server.config.ModelControl.explicit(java.util.Set.of("*"))).withOpenRepositoryApi())) {
+        .withControl(ModelControl.explicit(Set.of("*"))).withOpenRepositoryApi())) {
       assertThatThrownBy(() -> server.blocking().repositoryModelUnload(
-          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()))
+          RepositoryModelUnloadRequest.newBuilder().setModelName("mlp").build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
             assertThat(e.getStatus().getDescription()).contains("cannot unload model 'mlp'", "routes [mlp-ab]");
           });
       server.blocking().repositoryModelUnload(
-          io.junction.proto.inference.RepositoryModelUnloadRequest.newBuilder().setModelName("add_sub").build());
+          RepositoryModelUnloadRequest.newBuilder().setModelName("add_sub").build());
     }
   }
 

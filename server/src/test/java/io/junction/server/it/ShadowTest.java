@@ -16,7 +16,12 @@ import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,8 +114,8 @@ class ShadowTest {
       // so the shadow falls behind however fast this machine's arithmetic is against its gRPC path (with one row, a
       // primary slowed by Netty's paranoid leak detection let the shadow keep up and drop nothing).
       ModelInferRequest request = rawFp32("scorer", "", "x", new float[8 * 32], 32, 8);
-      java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
-      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      ExecutorService callers = Executors.newFixedThreadPool(8);
+      List<Future<?>> done = new ArrayList<>();
       for (int c = 0; c < 8; c++) {
         done.add(callers.submit(() -> {
           for (int i = 0; i < 150; i++) {

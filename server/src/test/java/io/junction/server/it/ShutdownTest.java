@@ -4,6 +4,7 @@ import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.gson.JsonParser;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
@@ -18,6 +19,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,9 +82,9 @@ class ShutdownTest {
       assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(server.exitValue()).isZero();
       // --log-format json: every line one JSON object, for log pipelines.
-      List<String> lines = java.nio.file.Files.readAllLines(repo.resolveSibling(repo.getFileName() + ".log"));
+      List<String> lines = Files.readAllLines(repo.resolveSibling(repo.getFileName() + ".log"));
       assertThat(lines).isNotEmpty().allSatisfy(line -> {
-        var event = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+        var event = JsonParser.parseString(line).getAsJsonObject();
         assertThat(event.has("level") && event.has("loggerName") && event.has("formattedMessage")).as(line).isTrue();
       });
       assertThat(lines).anySatisfy(line -> assertThat(line).contains("Junction exited cleanly"));

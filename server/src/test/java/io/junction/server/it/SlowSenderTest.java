@@ -8,6 +8,7 @@ import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,7 @@ class SlowSenderTest {
       client.send(stream, new byte[1000], false);
 
       long start = System.nanoTime();
-      String status = client.end(stream).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      String status = client.end(stream).get(10, TimeUnit.SECONDS);
       double seconds = (System.nanoTime() - start) / 1e9;
       assertThat(status).as("how the server ended the stream").startsWith("grpc-status 4:")
           .contains("the request did not arrive within 500 ms");

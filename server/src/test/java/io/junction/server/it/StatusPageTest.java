@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -154,7 +155,7 @@ class StatusPageTest {
   }
 
   private static String chromium(TestServer server, String... what) throws Exception {
-    List<String> command = new java.util.ArrayList<>(List.of(chromiumBinary().orElseThrow(), "--headless=new",
+    List<String> command = new ArrayList<>(List.of(chromiumBinary().orElseThrow(), "--headless=new",
         "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000"));
     command.addAll(List.of(what));
     command.add(url(server, "/").toString());

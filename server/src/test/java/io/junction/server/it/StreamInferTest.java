@@ -4,12 +4,21 @@ import static io.junction.server.InferRequests.floats;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.ModelRepositoryWriter;
+import io.junction.testkit.OnnxModelBuilder;
+import io.junction.testkit.OnnxType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -62,26 +71,26 @@ class StreamInferTest {
   void aClientThatDoesNotReadStopsTheStreamTakingRequests() throws Exception {
     DemoRepository.write(repo);
     // Answers of 256 KiB: a few fill the client's flow-control window.
-    new io.junction.testkit.ModelRepositoryWriter(repo).model("wide", 1, new io.junction.testkit.OnnxModelBuilder("wide")
-        .input("x", io.junction.testkit.OnnxType.FLOAT, io.junction.testkit.OnnxModelBuilder.DYNAMIC, 65_536)
-        .output("y", io.junction.testkit.OnnxType.FLOAT, io.junction.testkit.OnnxModelBuilder.DYNAMIC, 65_536)
+    new ModelRepositoryWriter(repo).model("wide", 1, new OnnxModelBuilder("wide")
+        .input("x", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 65_536)
+        .output("y", OnnxType.FLOAT, OnnxModelBuilder.DYNAMIC, 65_536)
         .node("Identity", List.of("x"), List.of("y")).build()).config("wide", "max_batch_size: 4\n");
     try (TestServer server = TestServer.start(repo)) {
-      io.grpc.ClientCall<ModelInferRequest, ModelStreamInferResponse> call = server.channel().newCall(
-          io.junction.proto.inference.GRPCInferenceServiceGrpc.getModelStreamInferMethod(), io.grpc.CallOptions.DEFAULT);
+      ClientCall<ModelInferRequest, ModelStreamInferResponse> call = server.channel().newCall(
+          GRPCInferenceServiceGrpc.getModelStreamInferMethod(), CallOptions.DEFAULT);
       List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
       CompletableFuture<Void> done = new CompletableFuture<>();
-      call.start(new io.grpc.ClientCall.Listener<>() {
+      call.start(new ClientCall.Listener<>() {
         @Override
         public void onMessage(ModelStreamInferResponse message) {
           answers.add(message);
         }
 
         @Override
-        public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+        public void onClose(Status status, Metadata trailers) {
           done.complete(null);
         }
-      }, new io.grpc.Metadata()); // and no call.request(): this client reads nothing for now
+      }, new Metadata()); // and no call.request(): this client reads nothing for now
       ModelInferRequest request = rawFp32("wide", "", "x", new float[65_536], 1, 65_536);
       for (int i = 0; i < REQUESTS; i++) {
         call.sendMessage(request);
@@ -99,7 +108,7 @@ class StreamInferTest {
   }
 
   private static long executions(TestServer server) {
-    return server.blocking().modelStatistics(io.junction.proto.inference.ModelStatisticsRequest.newBuilder()
+    return server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder()
         .setName("wide").build()).getModelStats(0).getInferenceStats().getSuccess().getCount();
   }
 }

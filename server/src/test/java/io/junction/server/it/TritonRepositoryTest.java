@@ -12,6 +12,7 @@ import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.server.TestServer;
 import io.junction.testkit.ImageClassifier;
 import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +70,7 @@ class TritonRepositoryTest {
   void loadsAndServesCorrectResults() throws Exception {
     ImageClassifier model = ImageClassifier.seeded(3, 48, 192, 5, 11);
     new ModelRepositoryWriter(repo).model("classifier", 1, model.onnx()).config("classifier", TRITON_CONFIG)
-        .file("classifier", "labels.txt", "a\nb\nc\nd\ne\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        .file("classifier", "labels.txt", "a\nb\nc\nd\ne\n".getBytes(StandardCharsets.UTF_8));
     try (TestServer server = TestServer.start(repo)) {
       assertThat(server.blocking().serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
       for (int batch : new int[] {1, 3, 8}) {

@@ -3,6 +3,7 @@ package io.junction.server.outcomes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -112,7 +113,7 @@ class AbStatisticsTest {
   @Test
   void theLedgerForgetsOldRequestsAndTheOldestFirst() {
     long[] now = {0};
-    RequestLedger ledger = new RequestLedger(3, java.time.Duration.ofSeconds(10), () -> now[0]);
+    RequestLedger ledger = new RequestLedger(3, Duration.ofSeconds(10), () -> now[0]);
     ledger.record("r1", "scorer", "a");
     ledger.record("r2", "scorer", "b");
     now[0] = 5_000;

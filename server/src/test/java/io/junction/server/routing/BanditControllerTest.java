@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** Thompson-sampling weights from conversion counts, and the routes they are laid over. */
@@ -29,7 +30,7 @@ class BanditControllerTest {
           "b", new ConversionCounts.Tally(150, 1000)), 0.05);
       assertThat(clear.get("b")).isGreaterThan(94.0);
       assertThat(clear.get("a")).isGreaterThanOrEqualTo(5.0).isLessThan(6.0);
-      assertThat(clear.get("a") + clear.get("b")).isCloseTo(100.0, org.assertj.core.api.Assertions.within(0.02));
+      assertThat(clear.get("a") + clear.get("b")).isCloseTo(100.0, Assertions.within(0.02));
 
       Map<String, Double> even = bandit.weights(AB, Map.of("a", new ConversionCounts.Tally(100, 1000),
           "b", new ConversionCounts.Tally(100, 1000)), 0.05);

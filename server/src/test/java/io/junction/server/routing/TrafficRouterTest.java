@@ -3,7 +3,9 @@ package io.junction.server.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.junction.proto.admin.v1.RouteSpec;
 import io.junction.server.errors.InvalidInputException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +20,7 @@ class TrafficRouterTest {
 
   private static Route route(double... weights) {
     String[] names = {"a", "b", "c"};
-    List<Variant> variants = new java.util.ArrayList<>();
+    List<Variant> variants = new ArrayList<>();
     for (int i = 0; i < weights.length; i++) {
       variants.add(new Variant(names[i], "m", Integer.toString(i + 1), weights[i]));
     }
@@ -167,10 +169,10 @@ class TrafficRouterTest {
             canary: { variant: canary, baseline: stable, steps: [5, 50, 100], min_seconds: 30 }
             shadow: { model: mlp, version: 3 }
         """).route("classifier").orElseThrow();
-    assertThat(r.canary()).contains(new Canary("canary", "stable", java.util.List.of(5.0, 50.0, 100.0), 100, 30, 0.01, 2.0));
+    assertThat(r.canary()).contains(new Canary("canary", "stable", List.of(5.0, 50.0, 100.0), 100, 30, 0.01, 2.0));
     assertThat(r.shadow()).contains(new Shadow("mlp", "3", 1.0));
     assertThat(RouteSpecs.toDomain(RouteSpecs.toSpec(r))).as("domain -> spec -> domain keeps everything").isEqualTo(r);
-    io.junction.proto.admin.v1.RouteSpec spec = RouteSpecs.toSpec(r);
+    RouteSpec spec = RouteSpecs.toSpec(r);
     assertThat(spec.getCanary().getMinRequests()).isEqualTo(100);
     assertThat(spec.getShadow().getFraction()).isEqualTo(1.0);
     assertThatThrownBy(() -> RouteSpecs.toDomain(spec.toBuilder().setCanary(spec.getCanary().toBuilder().clearSteps()).build()))

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class DeviceSchedulerTest {
@@ -83,7 +85,7 @@ class DeviceSchedulerTest {
       assertThat(queuedRan.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(ranOn).doesNotContain("overtook");
       // The queued task counted down inside its run: its thread gives the slot back just after.
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> device.running() == 0);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> device.running() == 0);
 
       // A task run here holds the slot: the device's thread waits for it before starting queued work.
       AtomicInteger active = new AtomicInteger();
@@ -110,7 +112,7 @@ class DeviceSchedulerTest {
     DeviceScheduler device = new DeviceScheduler("cpu", 2);
     CountDownLatch asked = new CountDownLatch(1);
     AtomicInteger ranHere = new AtomicInteger();
-    java.util.concurrent.atomic.AtomicBoolean answer = new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicBoolean answer = new AtomicBoolean(true);
     device.execute("a", () -> {
       answer.set(device.runHere(ranHere::incrementAndGet)); // a slot is free, but this thread holds its own
       asked.countDown();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BufferLeaseTest {
@@ -48,14 +49,14 @@ class BufferLeaseTest {
   void aLeaseOfSeveralBuffersGivesThemAllBackTogether() {
     ByteBuffer first = pool.acquire(70_000);
     ByteBuffer second = pool.acquire(200_000);
-    BufferLease lease = BufferLease.of(pool, java.util.List.of(first, second));
+    BufferLease lease = BufferLease.of(pool, List.of(first, second));
     lease.retain();
     lease.release();
     assertThat(pool.acquire(70_000)).as("still held by a reader").isNotSameAs(first);
     lease.release();
     assertThat(pool.acquire(200_000)).isSameAs(second);
     assertThat(pool.acquire(70_000)).isSameAs(first);
-    assertThat(BufferLease.of(pool, java.util.List.of())).as("nothing pooled").isSameAs(BufferLease.none());
+    assertThat(BufferLease.of(pool, List.of())).as("nothing pooled").isSameAs(BufferLease.none());
   }
 
   @Test
