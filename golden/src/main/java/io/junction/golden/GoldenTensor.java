@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * One tensor of a golden file in the Open Inference Protocol's raw form: elements row-major and
@@ -40,7 +41,7 @@ public final class GoldenTensor {
     Integer size = ELEMENT_BYTES.get(datatype);
     if (size == null) {
       throw new IllegalArgumentException("tensor '" + name + "' has unknown datatype '" + datatype + "'; expected one of "
-          + new java.util.TreeSet<>(ELEMENT_BYTES.keySet()));
+          + new TreeSet<>(ELEMENT_BYTES.keySet()));
     }
     long count = elementCount(name, shape);
     if (size > 0 && count * size != raw.length) {

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,12 +32,12 @@ final class NpyArray {
    */
   static GoldenTensor read(String name, InputStream in, long budget) throws IOException {
     byte[] magic = in.readNBytes(8);
-    if (magic.length < 8 || !java.util.Arrays.equals(java.util.Arrays.copyOf(magic, 6), MAGIC)) {
+    if (magic.length < 8 || !Arrays.equals(Arrays.copyOf(magic, 6), MAGIC)) {
       throw new IllegalArgumentException("array '" + name + "' is not in .npy format");
     }
     int major = magic[6];
     byte[] lengthBytes = in.readNBytes(major == 1 ? 2 : 4);
-    ByteBuffer lb = ByteBuffer.wrap(java.util.Arrays.copyOf(lengthBytes, 4)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer lb = ByteBuffer.wrap(Arrays.copyOf(lengthBytes, 4)).order(ByteOrder.LITTLE_ENDIAN);
     long headerLength = Integer.toUnsignedLong(lb.getInt());
     if (major < 1 || major > 3 || headerLength > MAX_HEADER) {
       throw new IllegalArgumentException("array '" + name + "': unsupported .npy version " + major + " or header of "
@@ -127,7 +128,7 @@ final class NpyArray {
         while (end > at && data[end - 1] == 0) {
           end--;
         }
-        out.add(java.util.Arrays.copyOfRange(data, at, end));
+        out.add(Arrays.copyOfRange(data, at, end));
       } else {
         ByteBuffer b = ByteBuffer.wrap(data, at, itemSize).order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
         StringBuilder s = new StringBuilder();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
 
 /**
@@ -73,7 +74,7 @@ final class NpzGoldenFile {
           default -> throw new IllegalArgumentException(unknown(key));
         }
       }
-    } catch (java.util.zip.ZipException e) {
+    } catch (ZipException e) {
       throw new IllegalArgumentException("not a readable .npz (zip) file: " + e.getMessage(), e);
     }
     List<GoldenCase> out = new ArrayList<>();

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArraySet;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.Extension;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * whose garbage the collector had not reached yet.
  *
  * <p>Registered for every test class of every module that tests with this kit: its jar lists the class in
- * {@code META-INF/services/org.junit.jupiter.api.extension.Extension}, and the parent pom turns JUnit's extension
+ * {@code META-INF/services/Extension}, and the parent pom turns JUnit's extension
  * auto-detection on for surefire. Netty keeps its detectors in static fields
  * made when its buffer classes load, so the recording factory is installed when this class loads, before any test;
  * {@link #beforeAll} checks that the buffers' detector is the recording one, so a guard that came too late fails

@@ -1,12 +1,17 @@
 package io.junction.testkit;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+import io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.logs.v1.LogRecord;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,14 +20,15 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** A minimal OTLP/gRPC collector on loopback: it keeps every span and log record it is sent. */
 public final class OtlpReceiver implements AutoCloseable {
   public final List<Span> spans = new CopyOnWriteArrayList<>();
   public final List<String> serviceNames = new CopyOnWriteArrayList<>();
-  public final List<io.opentelemetry.proto.logs.v1.LogRecord> logs = new CopyOnWriteArrayList<>();
+  public final List<LogRecord> logs = new CopyOnWriteArrayList<>();
   /** Spans received, also when they are not kept. */
-  public final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+  public final AtomicLong received = new AtomicLong();
   private final Server server;
 
   public OtlpReceiver() throws IOException {
@@ -55,12 +61,12 @@ public final class OtlpReceiver implements AutoCloseable {
             out.onCompleted();
           }
         })
-        .addService(new io.opentelemetry.proto.collector.logs.v1.LogsServiceGrpc.LogsServiceImplBase() {
+        .addService(new LogsServiceGrpc.LogsServiceImplBase() {
           @Override
-          public void export(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest request,
-              StreamObserver<io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse> out) {
+          public void export(ExportLogsServiceRequest request,
+              StreamObserver<ExportLogsServiceResponse> out) {
             request.getResourceLogsList().forEach(rl -> rl.getScopeLogsList().forEach(sl -> logs.addAll(sl.getLogRecordsList())));
-            out.onNext(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.getDefaultInstance());
+            out.onNext(ExportLogsServiceResponse.getDefaultInstance());
             out.onCompleted();
           }
         }).build().start();
@@ -71,7 +77,7 @@ public final class OtlpReceiver implements AutoCloseable {
     return "http://127.0.0.1:" + server.getPort();
   }
 
-  public static String hex(com.google.protobuf.ByteString id) {
+  public static String hex(ByteString id) {
     return HexFormat.of().formatHex(id.toByteArray());
   }
 
