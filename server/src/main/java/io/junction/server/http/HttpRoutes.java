@@ -119,7 +119,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
         headers.put("Content-Length", Integer.toString(body.length));
         body = new byte[0];
       }
-      HttpResponses.send(ctx, io.netty.handler.codec.http.HttpUtil.isKeepAlive(request), HttpResponseStatus.OK,
+      HttpResponses.send(ctx, HttpUtil.isKeepAlive(request), HttpResponseStatus.OK,
           scrape.contentType(), body, headers);
     } catch (Exception e) {
       log.error("scraping metrics failed", e);

@@ -34,7 +34,7 @@ public final class BatchingScheduler implements InferenceScheduler {
    * µs of CPU and tens of µs of latency on a busy core (BENCHMARKS.md, "A lone call runs where it arrives"): a large
    * share of a run this short, a small one of anything longer, which then should not hold gRPC's shared threads.
    */
-  static final long RUN_HERE_BELOW_NANOS = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(100);
+  static final long RUN_HERE_BELOW_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   private final DeviceRegistry devices;
   /** Whether {@link #devices} was made here, and so is closed here. */

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.TextFormat;
 import io.junction.proto.inference.ModelConfig;
+import io.junction.server.device.DeviceId;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestTimeoutException;
-import io.junction.server.device.DeviceId;
 import io.junction.server.model.ModelInstances;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.DataType;
@@ -40,7 +40,7 @@ class BatchQueueTest {
         output [ { name: "y", data_type: TYPE_FP32, dims: [ -1 ] } ]
         """ + configText, config);
     model = new ServedModel("fake", 1, config.build(),
-        java.util.List.of(new ModelInstances(DeviceId.CPU, new IdentityRunner(0), 1)));
+        List.of(new ModelInstances(DeviceId.CPU, new IdentityRunner(0), 1)));
     policy = BatchPolicy.from(model.config(), 100);
     queue = new BatchQueue(policy, model.label());
   }
