@@ -84,7 +84,8 @@ final class RepositorySync {
    * every {@link #MAX_RETRY_POLLS} polls (something outside them, a library or a licence, may change).
    */
   private boolean retryDue(String name) {
-    long[] retry = retries.computeIfAbsent(name, n -> new long[] {polls + 1, 1});
+    // first seen failed on the poll after the load: that poll is the first retry
+    long[] retry = retries.computeIfAbsent(name, n -> new long[] {polls, 1});
     if (polls < retry[0]) {
       return false;
     }
