@@ -79,8 +79,9 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
           rest.get().handle(ctx, request, path);
           return;
         }
-        send(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT,
-          "not found\n".getBytes(StandardCharsets.UTF_8), false);
+        // in the REST API's error form, which clients of its endpoints already read
+        HttpResponses.error(ctx, HttpUtil.isKeepAlive(request), new HttpErrors.Failure(HttpResponseStatus.NOT_FOUND,
+            "no endpoint at " + method.name() + " " + HttpErrors.bounded(path)), Map.of());
       }
     }
   }

@@ -239,6 +239,9 @@ class RestApiTest {
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(error(unknown)).contains("nope");
     assertThat(get("/v2/models/mlp/infer").statusCode()).isEqualTo(405);
+    HttpResponse<String> noEndpoint = get("/v2/modelz/mlp");
+    assertThat(noEndpoint.statusCode()).isEqualTo(404);
+    assertThat(error(noEndpoint)).isEqualTo("no endpoint at GET /v2/modelz/mlp");
     HttpResponse<String> tooDeep = post("/v2/models/mlp/infer", "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
         + "\"shape\":[1,8],\"data\":" + "[".repeat(1000) + "]".repeat(1000) + "}]}");
     assertThat(tooDeep.statusCode()).isEqualTo(400);
