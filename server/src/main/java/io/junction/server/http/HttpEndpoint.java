@@ -37,7 +37,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>On Netty, with the defences a probe port needs ({@link HttpLimits}): a connection must deliver a
  * whole request within the request timeout or it is closed (slowloris), connections beyond the cap are
- * closed at once, and requests are size-capped. One event-loop thread ({@code junction-http-io}) only
+ * closed at once, and requests are size-capped. A connection the server ends is closed in stages
+ * ({@link StagedClose}), so that a client still sending reads its answer. One event-loop thread ({@code junction-http-io}) only
  * moves bytes; answers are made on two {@code junction-http} threads, so a slow scrape never holds a
  * probe. Owns its threads.
  */
@@ -102,6 +103,7 @@ public final class HttpEndpoint implements AutoCloseable {
                     tornDown.complete(null);
                   }
                 })
+                .addLast(new StagedClose(closed::get))
                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                 .addLast(new ContentCodings())
                 .addLast(new HttpServerKeepAliveHandler())

@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * Netty's aggregator, answering a request over the size cap as the REST API answers any refusal: 413 with
  * {@code {"error": ...}} saying the cap and the option that sets it (Netty's own answer has no body at all). The
- * connection is closed after it, since the rest of the body may still be on its way.
+ * connection is closed after it, since the rest of the body may still be on its way: in stages ({@link StagedClose}),
+ * so that the client reads the answer.
  */
 final class RequestAggregator extends HttpObjectAggregator {
   private final int maxRequestBytes;

@@ -11,6 +11,7 @@ import io.junction.server.config.HttpLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketException;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,74 @@ import org.slf4j.LoggerFactory;
 /** The probe port holds up against slow and many clients (slowloris), over real sockets. */
 class HttpEndpointTest {
   @TempDir Path dir;
+
+  /**
+   * A client that is still sending a body over the cap reads the 413 all the same: the server stops writing, reads
+   * and drops what still comes, and closes once the client does (closing a socket with unread bytes in it sends a
+   * reset, which can take the answer with it).
+   */
+  @Test
+  void aBodyOverTheCapIsAnsweredWhileItIsStillBeingSent() throws Exception {
+    HttpLimits limits = new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
+        .withHttpLimits(limits))) {
+      int port = server.server().httpPort().orElseThrow();
+      ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+      try (GZIPOutputStream gzip = new GZIPOutputStream(zipped)) {
+        byte[] spaces = " ".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 512; i++) {
+          gzip.write(spaces); // 512 MiB of JSON whitespace, ~0.5 MB on the wire
+        }
+      }
+      for (boolean compressed : new boolean[] {false, true}) {
+        byte[] body = compressed ? zipped.toByteArray() : new byte[2 * 1024 * 1024];
+        try (Socket s = new Socket("127.0.0.1", port)) {
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\n"
+              + (compressed ? "Content-Encoding: gzip\r\n" : "") + "Content-Type: application/json\r\n"
+              + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          int first = body.length / 8; // over the cap already (inflated, or by its declared length)
+          s.getOutputStream().write(body, 0, first);
+          String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+          assertThat(answer).as(compressed ? "gzip" : "plain").startsWith("HTTP/1.1 413")
+              .contains("--http-max-request-bytes");
+          // The server has stopped writing, but reads on: the rest of the body still goes out without a reset.
+          s.getOutputStream().write(body, first, body.length - first);
+          s.getOutputStream().flush();
+          Thread.sleep(200);
+          s.getOutputStream().write(body, 0, first);
+        }
+      }
+      // A client that keeps sending does not hold the connection: it is closed after the linger.
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nContent-Length: 999999999\r\n"
+            + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 413");
+        long answered = System.nanoTime();
+        byte[] chunk = new byte[16 * 1024];
+        boolean reset = false;
+        while (!reset && System.nanoTime() - answered < Duration.ofSeconds(10).toNanos()) {
+          try {
+            s.getOutputStream().write(chunk);
+            Thread.sleep(20);
+          } catch (SocketException e) {
+            reset = true;
+          }
+        }
+        assertThat(reset).as("closed after the linger").isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - answered)).isBetween(Duration.ofMillis(1_500),
+            Duration.ofSeconds(5));
+      }
+      // Java's own client, sending a body far over the cap: it reads the answer once it has sent the body
+      HttpResponse<String> refused = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + port + "/v2/models/mlp/infer")).timeout(Duration.ofSeconds(20))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[32 * 1024 * 1024])).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(413);
+      assertThat(get(port, "/health/live")).isEqualTo(200);
+    }
+  }
 
   @Test
   void halfSentRequestsNeitherBlockProbesNorHoldConnections() throws Exception {
