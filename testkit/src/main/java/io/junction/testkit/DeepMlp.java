@@ -16,6 +16,14 @@ public record DeepMlp(int[] widths, List<float[]> weights, List<float[]> biases)
   public static final String INPUT = "x";
   public static final String OUTPUT = "y";
 
+  /**
+   * The issue's big MLP, {@code 512 → 2048 → 2048 → 512}: a batch of 64 rows takes tens of milliseconds on one core,
+   * long enough for tests to fill queues, cancel calls and drain a server while it runs.
+   */
+  public static DeepMlp slow() {
+    return seeded(1, 512, 2048, 2048, 512);
+  }
+
   public static DeepMlp seeded(int seed, int... widths) {
     if (widths.length < 2) {
       throw new IllegalArgumentException("an MLP needs at least an input and an output width");

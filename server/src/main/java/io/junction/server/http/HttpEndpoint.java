@@ -38,9 +38,9 @@ import java.util.function.BooleanSupplier;
  * <p>On Netty, with the defences a probe port needs ({@link HttpLimits}): a connection must deliver a
  * whole request within the request timeout or it is closed (slowloris), connections beyond the cap are
  * closed at once, and requests are size-capped. A connection the server ends is closed in stages
- * ({@link StagedClose}), so that a client still sending reads its answer. One event-loop thread ({@code junction-http-io}) only
- * moves bytes; answers are made on two {@code junction-http} threads, so a slow scrape never holds a
- * probe. Owns its threads.
+ * ({@link StagedClose}), so that a client still sending reads its answer. One event-loop thread
+ * ({@code junction-http-io}) only moves bytes; answers are made on two {@code junction-http} threads, so a slow
+ * scrape never holds a probe. Owns its threads.
  */
 public final class HttpEndpoint implements AutoCloseable {
   /** Where {@code /metrics} comes from. */

@@ -97,7 +97,7 @@ final class RestInferCodec {
           while (p.nextToken() != JsonToken.END_ARRAY) {
             RequestedOutput output = output(p, model);
             outputs.add(output);
-            if (Boolean.TRUE.equals(output.parameters().getOrDefault(BINARY_DATA, Parameter.of(false)).value())) {
+            if (Parameter.isTrue(output.parameters(), BINARY_DATA)) {
               binaryOutputs.add(output.name());
             }
           }
@@ -139,8 +139,7 @@ final class RestInferCodec {
       throw new InvalidInputException("model '" + model + "': the body has " + (body.length - offset)
           + " bytes of binary data that no input claims");
     }
-    boolean allBinary = parameters.containsKey(BINARY_DATA_OUTPUT)
-        && Boolean.TRUE.equals(parameters.get(BINARY_DATA_OUTPUT).value());
+    boolean allBinary = Parameter.isTrue(parameters, BINARY_DATA_OUTPUT);
     return new Decoded(new InferenceCall(id, model, version, tensors, outputs, parameters), allBinary, binaryOutputs);
   }
 

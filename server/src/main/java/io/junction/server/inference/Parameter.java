@@ -1,5 +1,6 @@
 package io.junction.server.inference;
 
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -34,6 +35,12 @@ public record Parameter(Kind kind, Object value) {
 
   public static Parameter of(String value) {
     return new Parameter(Kind.STRING_PARAM, value);
+  }
+
+  /** Whether the parameter named {@code name} is there and the boolean true. */
+  public static boolean isTrue(Map<String, Parameter> parameters, String name) {
+    Parameter p = parameters.get(name);
+    return p != null && Boolean.TRUE.equals(p.value);
   }
 
   /** The text of a string parameter; null for any other kind. */

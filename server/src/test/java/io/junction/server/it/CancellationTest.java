@@ -33,7 +33,7 @@ class CancellationTest {
 
   @Test
   void cancelledAndExpiredCallsAreNotServerFaults() throws Exception {
-    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(1, 512, 2048, 2048, 512).onnx())
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx())
         .config("slow", "max_batch_size: 64\ndynamic_batching { }\n");
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     ListAppender<ILoggingEvent> events = new ListAppender<>();

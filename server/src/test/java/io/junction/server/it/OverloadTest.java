@@ -33,7 +33,7 @@ class OverloadTest {
   @Test
   void aFullQueueAnswersResourceExhaustedAndEveryAcceptedRequestIsAnswered() throws Exception {
     // One instance, one CPU slot, room for two waiting requests: most of 24 simultaneous calls are refused.
-    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(1, 512, 2048, 2048, 512).onnx())
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx())
         .config("slow", "max_batch_size: 64\ndynamic_batching { default_queue_policy { max_queue_size: 2 } }\n");
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withScheduling(1, 1024))) {
       ModelInferRequest request = rawFp32("slow", "", "x", InferRequests.ramp(64 * 512, 0.01f), 64, 512);
@@ -67,7 +67,7 @@ class OverloadTest {
 
   @Test
   void aRequestWhoseDeadlinePassesInTheQueueNeverRuns() throws Exception {
-    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(1, 512, 2048, 2048, 512).onnx())
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx())
         .config("slow", "max_batch_size: 64\n");
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withScheduling(1, 1024))) {
       ModelInferRequest big = rawFp32("slow", "", "x", InferRequests.ramp(64 * 512, 0.01f), 64, 512);

@@ -32,7 +32,7 @@ class RestDrainTest {
 
   @Test
   void acceptedRestCallsAreAnsweredAndNewOnesRefusedWhileTheServerDrains() throws Exception {
-    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(1, 512, 2048, 2048, 512).onnx())
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx())
         .config("slow", "max_batch_size: 64\n");
     TestServer server = TestServer.start(ServerConfig.loopback(repo).withScheduling(1, 1024));
     int port = server.server().httpPort().orElseThrow();

@@ -38,7 +38,7 @@ class ShutdownTest {
 
   @Test
   void sigtermDrainsAnswersEveryAcceptedCallAndExitsZero() throws Exception {
-    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.seeded(1, 512, 2048, 2048, 512).onnx())
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx())
         .config("slow", "max_batch_size: 64\n");
     int grpcPort = freePort();
     int httpPort = freePort();
