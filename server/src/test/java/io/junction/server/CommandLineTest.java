@@ -1,0 +1,206 @@
+package io.junction.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.junction.server.cli.DurationConverter;
+import io.junction.server.config.AdminAccess;
+import io.junction.server.config.ModelControl;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.config.TlsConfig;
+import io.junction.server.device.DeviceId;
+import io.junction.server.drift.DriftMonitor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/** The {@code junction-server} command line: what each option becomes, and what a wrong value is told. */
+class CommandLineTest {
+  @TempDir Path dir;
+
+  private static Main parse(String... args) {
+    Main main = new Main();
+    Main.commandLine(main).parseArgs(args);
+    return main;
+  }
+
+  @Test
+  void withoutOptionsTheServerRunsWithItsOwnDefaults() {
+    Main main = parse();
+    assertThat(main.config(dir)).isEqualTo(ServerConfig.defaults(dir));
+    assertThat(main.tracing).isTrue();
+    assertThat(main.drainDelay).isEqualTo(Duration.ofSeconds(5));
+    assertThat(main.exitTimeout).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void eachPartOfTheServerTakesItsOptions() throws IOException {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "chain");
+    Path key = Files.writeString(dir.resolve("key.pem"), "key");
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
+    Path token = Files.writeString(dir.resolve("token"), "0123456789abcdef0123\n");
+    ServerConfig config = parse("--grpc-port", "9001", "--http-port", "-1", "--cpu-slots", "3",
+        "--gpu-slots", "4", "--max-queue-size", "7", "--default-max-batch-size", "0",
+        "--model-control-mode", "EXPLICIT", "--load-model", "a", "--load-model", "b",
+        "--model-memory-budget", "cpu=2g", "--pin-model", "a", "--model-footprint", "files", "--model-warmup-auto",
+        "--grpc-max-message-size", "1048576", "--grpc-max-connection-age", "1m30s",
+        "--grpc-max-connection-age-grace", "500ms", "--grpc-request-read-timeout-secs", "5",
+        "--grpc-large-request-bytes", "65536",
+        "--grpc-use-ssl", "--grpc-server-cert", cert.toString(), "--grpc-server-key", key.toString(),
+        "--grpc-tls-client-auth", "require", "--grpc-tls-client-ca", ca.toString(), "--grpc-tls-reload-secs", "2",
+        "--http-max-connections", "9", "--http-request-timeout-secs", "4",
+        "--admin-token-file", token.toString(), "--admin-port", "0", "--repository-api", "open",
+        "--payload-log-url", "http://logs:8080/", "--payload-log-sample-rate", "0.25", "--payload-log-what", "errors",
+        "--payload-log-exclude", "pixels, secret", "--drift", "true", "--drift-window", "50",
+        "--feedback-ttl", "2h", "--status-page=false", "--metrics-latency-summaries", "true",
+        "--strict-readiness", "false").config(dir);
+
+    assertThat(config.grpcPort()).isEqualTo(9001);
+    assertThat(config.httpPort()).isEqualTo(-1);
+    assertThat(config.cpuSlots()).isEqualTo(3);
+    assertThat(config.devices().gpuSlots()).isEqualTo(4);
+    assertThat(config.maxQueueSize()).isEqualTo(7);
+    assertThat(config.defaultMaxBatchSize()).isZero();
+    assertThat(config.control()).isEqualTo(new ModelControl(ModelControl.Mode.EXPLICIT, Set.of("a", "b"),
+        Duration.ofSeconds(15), Map.of(DeviceId.CPU, 2L << 30), Set.of("a"), true, false));
+    assertThat(config.limits().maxInboundMessageBytes()).isEqualTo(1 << 20);
+    assertThat(config.limits().inboundMemory().perConnectionBytes()).isEqualTo(2 << 20);
+    assertThat(config.limits().inboundMemory().largeMessageBytes()).isEqualTo(65536);
+    assertThat(config.limits().maxConnectionAge()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(config.limits().maxConnectionAgeGrace()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.limits().requestReadTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.tls()).contains(new TlsConfig(cert, key, TlsConfig.ClientAuth.REQUIRE, Optional.of(ca),
+        Duration.ofSeconds(2)));
+    assertThat(config.httpLimits().maxConnections()).isEqualTo(9);
+    assertThat(config.httpLimits().requestTimeout()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(config.admin()).isEqualTo(new AdminAccess(Optional.of("0123456789abcdef0123"), Set.of(), true,
+        Optional.of(new AdminAccess.Listener(AdminAccess.Listener.DEFAULT_ADDRESS, 0))));
+    assertThat(config.payloadLog().cloudEvents()).contains(URI.create("http://logs:8080/"));
+    assertThat(config.payloadLog().policy().sampleRate()).isEqualTo(0.25);
+    assertThat(config.payloadLog().policy().inputs()).isFalse();
+    assertThat(config.payloadLog().policy().errors()).isTrue();
+    assertThat(config.payloadLog().policy().excluded()).containsExactlyInAnyOrder("pixels", "secret");
+    assertThat(config.drift()).contains(new DriftMonitor.Settings(0, 50, 5));
+    assertThat(config.feedback().ttl()).isEqualTo(Duration.ofHours(2));
+    assertThat(config.statusPage().enabled()).isFalse();
+    assertThat(config.metrics().latencySummaries()).isTrue();
+    assertThat(config.strictReadiness()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {
+      "--tracing; true", "--tracing true; true", "--tracing=false; false", "--tracing false; false",
+      "--tracing FALSE; false"})
+  void aBooleanOptionTakesAValueOrStandsAlone(String args, boolean expected) {
+    assertThat(parse(args.split(" ")).tracing).isEqualTo(expected);
+  }
+
+  @Test
+  void durationsAreReadAsPeopleWriteThem() {
+    assertThat(DurationConverter.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(DurationConverter.parse("5s")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(DurationConverter.parse(" 2M ")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(DurationConverter.parse("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(DurationConverter.parse("1m30s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(DurationConverter.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+    assertThat(DurationConverter.parse("1.5")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(DurationConverter.parse("0")).isZero();
+    for (String wrong : List.of("soon", "-5s", "1h-30m", "10 s", "1m30", "30s1m", "1,5s", "5x", "", "1e3s",
+        "99999999999999999999h")) {
+      assertThatThrownBy(() -> DurationConverter.parse(wrong)).as(wrong)
+          .isInstanceOf(CommandLine.TypeConversionException.class)
+          .hasMessage("'" + wrong + "' is not a duration such as 500ms, 5s, 2m, 1h or 1m30s");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {
+      "--drain-delay soon; Invalid value for option '--drain-delay': 'soon' is not a duration such as 500ms, 5s, "
+          + "2m, 1h or 1m30s",
+      "--model-control-mode lazy; Invalid value for option '--model-control-mode': expected one of [NONE, POLL, "
+          + "EXPLICIT] (case-insensitive) but was 'lazy'",
+      "--cpu-slots 0; CPU execution slots (--cpu-slots) must be at least 1, got 0",
+      "--grpc-server-cert c.pem; --grpc-server-cert and --grpc-server-key need --grpc-use-ssl true",
+      "--grpc-use-ssl; --grpc-use-ssl true needs --grpc-server-cert and --grpc-server-key",
+      "--grpc-max-connection-age 0; --grpc-max-connection-age must be longer than 0",
+      "--grpc-request-read-timeout-secs 0; --grpc-request-read-timeout-secs must be at least 1, got 0",
+      "--grpc-max-message-size 2000 --grpc-max-incomplete-bytes-per-connection 1000; "
+          + "--grpc-max-incomplete-bytes-per-connection (1000) must hold one message of --grpc-max-message-size (2000)",
+      "--grpc-max-incomplete-bytes-per-connection 4096 --grpc-max-incomplete-bytes 1024 --grpc-max-message-size 1024; "
+          + "--grpc-max-incomplete-bytes (1024) must be at least one connection's, "
+          + "--grpc-max-incomplete-bytes-per-connection (4096)",
+      "--feedback-ttl 0; --feedback-ttl must be longer than 0",
+      "--load-model a; --load-model needs --model-control-mode explicit",
+      "--model-memory-budget gpu=4g; --model-memory-budget must look like cpu=4g,gpu:0=70g, got 'gpu=4g'",
+      "--payload-log-what everything; --payload-log-what takes inputs, outputs and errors, got 'everything'",
+      "--payload-log-sample-rate 2; --payload-log-sample-rate must be within [0, 1], got 2.0",
+      "--drift --drift-window 0; --drift-window must be at least 1, got 0",
+      "--admin-token-file /no/such/token; --admin-token-file /no/such/token cannot be read: "
+          + "java.nio.file.NoSuchFileException: /no/such/token",
+      "--http-max-connections 0; HTTP connections (--http-max-connections) must be at least 1, got 0"})
+  void aWrongValueIsToldWithItsOptionInOneLineAndNothingStarts(String args, String message) {
+    List<String> argv = new ArrayList<>(List.of("--model-repository", dir.toString(), "--tracing", "false"));
+    argv.addAll(List.of(args.split(" ")));
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine(new Main());
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit = cli.execute(argv.toArray(String[]::new));
+
+    assertThat(exit).isEqualTo(2);
+    assertThat(err.toString().lines().toList())
+        .containsExactly("junction-server: " + message, "Try 'junction-server --help' for the options.");
+  }
+
+  /** The README's options table lists every option of the command, no other, with the defaults the command has. */
+  @Test
+  void theReadmeDocumentsEveryOptionWithItsDefault() throws IOException {
+    CommandLine cli = Main.commandLine(new Main());
+    Map<String, OptionSpec> options = cli.getCommandSpec().options().stream()
+        .filter(o -> !o.usageHelp() && !o.versionHelp())
+        .collect(Collectors.toMap(OptionSpec::longestName, o -> o));
+    Pattern option = Pattern.compile("`(--[a-z0-9-]+)(?: ([A-Za-z|\\\\]+))?");
+    Set<String> documented = new TreeSet<>();
+    for (String row : Files.readAllLines(Path.of("..", "README.md"))) {
+      if (!row.startsWith("| `--")) {
+        continue;
+      }
+      String[] cells = row.split("(?<!\\\\)\\|");
+      Matcher m = option.matcher(row);
+      List<String> named = new ArrayList<>();
+      while (m.find()) {
+        documented.add(m.group(1));
+        named.add(m.group(1));
+        assertThat(options).as("README names " + m.group(1)).containsKey(m.group(1));
+        if ("BOOL".equals(m.group(2))) {
+          assertThat(parse(m.group(1), "true")).as(m.group(1) + " true").isNotNull();
+        }
+      }
+      String shownDefault = cells[2].trim();
+      String defaultValue = options.get(named.get(0)).defaultValue();
+      if (cells[1].split("`--").length == 2 && defaultValue != null) { // one option in the first cell
+        assertThat(shownDefault).as("README's default of " + named.get(0)).isEqualTo(defaultValue);
+      }
+    }
+    assertThat(documented).containsExactlyInAnyOrderElementsOf(options.keySet());
+  }
+}
