@@ -1,6 +1,7 @@
 package io.junction.server;
 
 import io.junction.server.cli.AdminOptions;
+import io.junction.server.cli.ConfigDefaults;
 import io.junction.server.cli.DriftOptions;
 import io.junction.server.cli.DurationConverter;
 import io.junction.server.cli.FeedbackOptions;
@@ -44,6 +45,12 @@ public final class Main implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
+
+  @Option(names = ConfigDefaults.FILE_OPTION, paramLabel = "FILE",
+      description = "YAML file of option values: its keys are the options without their dashes (grpc-port: 9001, "
+          + "load-model: [a, b]). Each option may also come from the environment (JUNCTION_GRPC_PORT=9001); the "
+          + "command line wins over the environment, the environment over the file (default: JUNCTION_CONFIG).")
+  Path configFile;
 
   @Option(names = "--model-repository", paramLabel = "DIR",
       description = "Model repository: DIR/<model>/config.pbtxt, DIR/<model>/<version>/model.onnx. "
@@ -137,16 +144,28 @@ public final class Main implements Callable<Integer> {
   FeedbackOptions feedback = new FeedbackOptions();
 
   public static void main(String[] args) {
-    System.exit(commandLine(new Main()).execute(args));
+    System.exit(commandLine(new Main(), System.getenv()).execute(args));
   }
 
-  /** The command line as {@code main} runs it: enum values in any case, errors in one line each. */
-  static CommandLine commandLine(Main main) {
+  /**
+   * The command line as {@code main} runs it: options the arguments leave out taken from {@code environment} and
+   * the config file, enum values in any case, errors in one line each.
+   */
+  static CommandLine commandLine(Main main, Map<String, String> environment) {
     CommandLine cli = new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true);
+    String fileVariable = ConfigDefaults.variable(ConfigDefaults.FILE_OPTION);
+    ConfigDefaults defaults = new ConfigDefaults(cli.getCommandSpec(), environment,
+        () -> Optional.ofNullable(main.configFile).or(() -> Optional.ofNullable(environment.get(fileVariable))
+            .map(Path::of)));
+    cli.setDefaultValueProvider(defaults);
     // A mistyped option says what was wrong, not the usage of sixty options after it.
     cli.setParameterExceptionHandler((e, args) -> {
       CommandLine command = e.getCommandLine();
       command.getErr().println("junction-server: " + e.getMessage());
+      String sources = defaults.sourcesNamedIn(e.getMessage());
+      if (!sources.isEmpty()) {
+        command.getErr().println("(" + sources + ")");
+      }
       command.getErr().println("Try 'junction-server --help' for the options.");
       return command.getCommandSpec().exitCodeOnInvalidInput();
     });

@@ -38,9 +38,37 @@ class CommandLineTest {
   @TempDir Path dir;
 
   private static Main parse(String... args) {
+    return parse(Map.of(), args);
+  }
+
+  private static Main parse(Map<String, String> environment, String... args) {
     Main main = new Main();
-    Main.commandLine(main).parseArgs(args);
+    Main.commandLine(main, environment).parseArgs(args);
     return main;
+  }
+
+  /** What junction-server prints to standard error for these arguments and environment, and its exit code. */
+  private record Run(int exit, List<String> err) {}
+
+  /**
+   * Parses and checks the options as {@code main} does before it serves, and answers a wrong one with the command's
+   * own handler; never serves, so a wrong value that goes unnoticed fails the test instead of hanging it.
+   */
+  private Run run(Map<String, String> environment, String... args) throws Exception {
+    List<String> argv = new ArrayList<>(List.of("--model-repository", dir.toString()));
+    argv.addAll(List.of(args));
+    StringWriter err = new StringWriter();
+    Main main = new Main();
+    CommandLine cli = Main.commandLine(main, environment);
+    cli.setErr(new PrintWriter(err, true));
+    try {
+      cli.parseArgs(argv.toArray(String[]::new));
+      main.config(dir);
+      return new Run(0, List.of());
+    } catch (CommandLine.ParameterException e) {
+      int exit = cli.getParameterExceptionHandler().handleParseException(e, argv.toArray(String[]::new));
+      return new Run(exit, err.toString().lines().toList());
+    }
   }
 
   @Test
@@ -157,24 +185,80 @@ class CommandLineTest {
       "--admin-token-file /no/such/token; --admin-token-file /no/such/token cannot be read: "
           + "java.nio.file.NoSuchFileException: /no/such/token",
       "--http-max-connections 0; HTTP connections (--http-max-connections) must be at least 1, got 0"})
-  void aWrongValueIsToldWithItsOptionInOneLineAndNothingStarts(String args, String message) {
-    List<String> argv = new ArrayList<>(List.of("--model-repository", dir.toString(), "--tracing", "false"));
-    argv.addAll(List.of(args.split(" ")));
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine(new Main());
-    cli.setErr(new PrintWriter(err, true));
+  void aWrongValueIsToldWithItsOptionInOneLineAndNothingStarts(String args, String message) throws Exception {
+    assertThat(run(Map.of(), args.split(" ")))
+        .isEqualTo(new Run(2, List.of("junction-server: " + message, "Try 'junction-server --help' for the options.")));
+  }
 
-    int exit = cli.execute(argv.toArray(String[]::new));
+  @Test
+  void optionsComeFromTheConfigFileAndTheEnvironmentWhereTheCommandLineLeavesThemOut() throws IOException {
+    Path file = Files.writeString(dir.resolve("junction.yaml"), """
+        grpc-port: 9001
+        http-port: 9002
+        cpu-slots: 2
+        tracing: off
+        model-control-mode: explicit
+        load-model: [mlp, image_classifier]
+        drain-delay: 1m30s
+        payload-log-sample-rate: 0.5
+        """);
+    Main fromFile = parse("--config", file.toString());
+    ServerConfig config = fromFile.config(dir);
+    assertThat(config.grpcPort()).isEqualTo(9001);
+    assertThat(config.httpPort()).isEqualTo(9002);
+    assertThat(config.cpuSlots()).isEqualTo(2);
+    assertThat(fromFile.tracing).isFalse();
+    assertThat(config.control().startupModels()).containsExactlyInAnyOrder("mlp", "image_classifier");
+    assertThat(fromFile.drainDelay).isEqualTo(Duration.ofSeconds(90));
+    assertThat(config.payloadLog().policy().sampleRate()).isEqualTo(0.5);
 
-    assertThat(exit).isEqualTo(2);
-    assertThat(err.toString().lines().toList())
-        .containsExactly("junction-server: " + message, "Try 'junction-server --help' for the options.");
+    // The environment over the file, the command line over both; JUNCTION_CONFIG names the file.
+    Main layered = parse(Map.of("JUNCTION_CONFIG", file.toString(), "JUNCTION_GRPC_PORT", "7001",
+        "JUNCTION_HTTP_PORT", "7002", "JUNCTION_TRACING", "true"), "--http-port", "6002", "--load-model", "a,b");
+    ServerConfig both = layered.config(dir);
+    assertThat(both.grpcPort()).isEqualTo(7001);
+    assertThat(both.httpPort()).isEqualTo(6002);
+    assertThat(both.cpuSlots()).isEqualTo(2);
+    assertThat(layered.tracing).isTrue();
+    assertThat(both.control().startupModels()).containsExactlyInAnyOrder("a", "b");
+  }
+
+  @Test
+  void aValueFromTheEnvironmentOrTheFileIsToldWithWhereItCameFrom() throws Exception {
+    assertThat(run(Map.of("JUNCTION_CPU_SLOTS", "0")).err()).containsExactly(
+        "junction-server: CPU execution slots (--cpu-slots) must be at least 1, got 0",
+        "(--cpu-slots was set by JUNCTION_CPU_SLOTS)", "Try 'junction-server --help' for the options.");
+    Path file = Files.writeString(dir.resolve("slow.yaml"), "drain-delay: soon\ndrift: true\n");
+    assertThat(run(Map.of(), "--config", file.toString()).err()).containsExactly(
+        "junction-server: Invalid value for option '--drain-delay': 'soon' is not a duration such as 500ms, 5s, 2m, "
+            + "1h or 1m30s", "(--drain-delay was set by 'drain-delay' in " + file + ")",
+        "Try 'junction-server --help' for the options.");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "grpc-prot: 1 | sets 'grpc-prot', which is no option of junction-server (its keys are the options of "
+          + "'junction-server --help' without their dashes)",
+      "config: other.yaml | sets 'config', which is no option of junction-server (its keys are the options of "
+          + "'junction-server --help' without their dashes)",
+      "grpc-port: [1, 2] | gives 'grpc-port' a list; it takes one value",
+      "tls: {cert: a.pem} | sets 'tls', which is no option of junction-server (its keys are the options of "
+          + "'junction-server --help' without their dashes)",
+      "routes: {file: a.yaml} | gives 'routes' a mapping; it takes a number, a word, true or false",
+      "drain-delay: | gives 'drain-delay' no value; it takes a number, a word, true or false",
+      "- grpc-port: 1 | must be a mapping of option names to values, such as 'grpc-port: 8001'",
+      "grpc-port: 1\\ngrpc-port: 2 | is not valid YAML"})
+  void aConfigFileThatIsWrongIsToldWhereAndNothingStarts(String yaml, String message) throws Exception {
+    Path file = Files.writeString(dir.resolve("wrong.yaml"), yaml.replace("\\n", "\n"));
+    Run run = run(Map.of(), "--config", file.toString());
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err().get(0)).startsWith("junction-server: the config file " + file + " " + message);
   }
 
   /** The README's options table lists every option of the command, no other, with the defaults the command has. */
   @Test
   void theReadmeDocumentsEveryOptionWithItsDefault() throws IOException {
-    CommandLine cli = Main.commandLine(new Main());
+    CommandLine cli = Main.commandLine(new Main(), Map.of());
     Map<String, OptionSpec> options = cli.getCommandSpec().options().stream()
         .filter(o -> !o.usageHelp() && !o.versionHelp())
         .collect(Collectors.toMap(OptionSpec::longestName, o -> o));

@@ -20,9 +20,9 @@ public final class AdminOptions {
           + "admin service is not served.")
   Path tokenFile;
 
-  @Option(names = "--admin-client-identity", paramLabel = "NAME",
+  @Option(names = "--admin-client-identity", paramLabel = "NAME", split = ",",
       description = "With client certificates (mTLS): a certificate whose subject CN or DNS/URI SAN is NAME is "
-          + "the admin credential, as the token is (repeatable).")
+          + "the admin credential, as the token is (repeatable or comma-separated).")
   List<String> identities = new ArrayList<>();
 
   @Option(names = "--repository-api", defaultValue = "admin", paramLabel = "admin|open",

@@ -19,8 +19,8 @@ public final class ModelControlOptions {
           + "repository every --repository-poll-secs; explicit: load --load-model models, then the load/unload API decides.")
   ModelControl.Mode mode;
 
-  @Option(names = "--load-model", paramLabel = "NAME",
-      description = "In explicit mode, a model to load at start (repeatable; * for all).")
+  @Option(names = "--load-model", paramLabel = "NAME", split = ",",
+      description = "In explicit mode, a model to load at start (repeatable or comma-separated; * for all).")
   List<String> loadModels = new ArrayList<>();
 
   @Option(names = "--repository-poll-secs", defaultValue = "15", paramLabel = "N",
@@ -39,8 +39,9 @@ public final class ModelControlOptions {
           + "than a runtime builds from them). Default: ${DEFAULT-VALUE}.")
   Footprint footprint;
 
-  @Option(names = "--pin-model", paramLabel = "NAME",
-      description = "With a memory budget: a model loaded at start and never unloaded to make room (repeatable).")
+  @Option(names = "--pin-model", paramLabel = "NAME", split = ",",
+      description = "With a memory budget: a model loaded at start and never unloaded to make room (repeatable or "
+          + "comma-separated).")
   List<String> pinnedModels = new ArrayList<>();
 
   @Option(names = "--model-warmup-auto", defaultValue = "false", arity = "0..1", fallbackValue = "true",
