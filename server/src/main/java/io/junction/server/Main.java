@@ -52,9 +52,9 @@ public final class Main implements Callable<Integer> {
           + "command line wins over the environment, the environment over the file (default: JUNCTION_CONFIG).")
   Path configFile;
 
-  @Option(names = "--model-repository", paramLabel = "DIR",
-      description = "Model repository: DIR/<model>/config.pbtxt, DIR/<model>/<version>/model.onnx. "
-          + "Without it, the bundled demo repository is served.")
+  @Option(names = {"--model-repository", "--model-store"}, paramLabel = "DIR",
+      description = "Model repository: DIR/<model>/config.pbtxt, DIR/<model>/<version>/model.onnx (--model-store, "
+          + "as Triton also calls it). Without it, the bundled demo repository is served.")
   Path modelRepository;
 
   @Option(names = "--grpc-port", defaultValue = "" + ServerConfig.DEFAULT_GRPC_PORT, paramLabel = "N",
