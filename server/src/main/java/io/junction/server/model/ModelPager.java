@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.Shutdown;
 import io.junction.server.device.DeviceId;
 import io.junction.server.errors.JunctionException;
 import io.junction.server.errors.ModelNotFoundException;
@@ -21,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -293,12 +293,7 @@ public final class ModelPager implements ModelAccess, LoadAdmission {
 
   @Override
   public void close() {
-    loader.shutdownNow();
-    try {
-      loader.awaitTermination(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(loader, Duration.ofSeconds(30));
     log.debug("model pager stopped after {} evictions", evictions());
   }
 }

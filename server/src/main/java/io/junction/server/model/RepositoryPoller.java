@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.Shutdown;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,11 +38,6 @@ public final class RepositoryPoller implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(timer, Duration.ofSeconds(30));
   }
 }

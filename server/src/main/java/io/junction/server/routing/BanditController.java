@@ -1,6 +1,7 @@
 package io.junction.server.routing;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.Shutdown;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
@@ -147,11 +148,6 @@ public final class BanditController implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(timer, Duration.ofSeconds(10));
   }
 }

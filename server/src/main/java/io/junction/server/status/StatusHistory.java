@@ -1,6 +1,7 @@
 package io.junction.server.status;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.concurrent.Shutdown;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -136,11 +137,6 @@ public final class StatusHistory implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
-    try {
-      timer.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(timer, Duration.ofSeconds(10));
   }
 }
