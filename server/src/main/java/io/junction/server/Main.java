@@ -39,7 +39,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "junction-server", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Serves the models of a model repository over the Open Inference Protocol (gRPC and REST).",
-    sortOptions = false, abbreviateSynopsis = true, optionListHeading = "%nServing:%n")
+    sortOptions = false, abbreviateSynopsis = true, optionListHeading = "%nServing:%n",
+    footer = {"", "Every option can also be set in the environment (--grpc-port as JUNCTION_GRPC_PORT) or in the "
+        + "--config file (grpc-port: 8001); the command line wins over the environment, the environment over the "
+        + "file. The defaults shown include what those set."})
 public final class Main implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
