@@ -215,7 +215,8 @@ class CommandLineTest {
 
     // The environment over the file, the command line over both; JUNCTION_CONFIG names the file.
     Main layered = parse(Map.of("JUNCTION_CONFIG", file.toString(), "JUNCTION_GRPC_PORT", "7001",
-        "JUNCTION_HTTP_PORT", "7002", "JUNCTION_TRACING", "true"), "--http-port", "6002", "--load-model", "a,b");
+        "JUNCTION_HTTP_PORT", "7002", "JUNCTION_TRACING", "true", "JUNCTION_CPU_SLOTS", ""),
+        "--http-port", "6002", "--load-model", "a,b");
     ServerConfig both = layered.config(dir);
     assertThat(both.grpcPort()).isEqualTo(7001);
     assertThat(both.httpPort()).isEqualTo(6002);

@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * Deployment sets them (a ConfigMap's file, variables from a Secret): {@code JUNCTION_GRPC_PORT=9001} in the
  * environment, or {@code grpc-port: 9001} in the file, stands for {@code --grpc-port 9001}. The command line wins
  * over the environment, the environment over the file, the file over the built-in defaults. The file is named by
- * {@code --config} or {@code JUNCTION_CONFIG}; a key that names no option is an error, not a silent no-op.
+ * {@code --config} or {@code JUNCTION_CONFIG}; a key that names no option is an error, not a silent no-op. An empty
+ * variable counts as unset.
  */
 public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
   public static final String ENVIRONMENT_PREFIX = "JUNCTION_";
@@ -64,7 +65,7 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     String name = option.longestName();
     String variable = variable(name);
     String value = environment.get(variable);
-    if (value != null) {
+    if (value != null && !value.isBlank()) { // a template's empty variable means unset, as an absent one
       sources.put(name, variable);
       return value;
     }
