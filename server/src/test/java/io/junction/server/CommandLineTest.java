@@ -10,6 +10,7 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.config.TlsConfig;
 import io.junction.server.device.DeviceId;
 import io.junction.server.drift.DriftMonitor;
+import io.junction.testkit.DocumentedCommands;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -255,6 +256,36 @@ class CommandLineTest {
     Run run = run(Map.of(), "--config", file.toString());
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err().get(0)).startsWith("junction-server: the config file " + file + " " + message);
+  }
+
+  /** Every junction-server command line the documentation shows parses: what a user copies is not refused. */
+  @Test
+  void everyDocumentedCommandLineParses() throws IOException {
+    List<Path> docs = new ArrayList<>(List.of(Path.of("..", "README.md"), Path.of("..", "deploy", "README.md")));
+    try (var pages = Files.list(Path.of("..", "docs"))) {
+      pages.filter(page -> page.toString().endsWith(".md")).forEach(docs::add);
+    }
+    List<List<String>> commands = DocumentedCommands.of("junction-server.jar", docs);
+    assertThat(commands).as("commands found in the documentation").hasSizeGreaterThanOrEqualTo(5);
+    Path example = readmeConfigExample();
+    for (List<String> args : commands) {
+      String[] argv = args.toArray(String[]::new);
+      for (int i = 0; i + 1 < argv.length; i++) {
+        if (argv[i].equals("--config")) {
+          argv[i + 1] = example.toString(); // the file the README shows, which is read as the options are
+        }
+      }
+      assertThat(Main.commandLine(new Main(), Map.of()).parseArgs(argv).errors()).as(String.join(" ", args)).isEmpty();
+    }
+  }
+
+  /** README's example config file (the YAML block whose first line names it junction.yaml), written to a file. */
+  private Path readmeConfigExample() throws IOException {
+    List<String> readme = Files.readAllLines(Path.of("..", "README.md"));
+    int start = readme.indexOf("```yaml") + 1;
+    assertThat(readme.get(start)).as("README's example config file").startsWith("# junction.yaml");
+    List<String> block = readme.subList(start, readme.size());
+    return Files.write(dir.resolve("junction.yaml"), block.subList(0, block.indexOf("```")));
   }
 
   /** The README's options table lists every option of the command, no other, with the defaults the command has. */
