@@ -32,6 +32,7 @@ import io.junction.server.model.ModelPager;
 import io.junction.server.model.ProcessMemory;
 import io.junction.server.model.RepositoryPoller;
 import io.junction.server.outcomes.OutcomeTracker;
+import io.junction.server.payload.PayloadLogPolicy;
 import io.junction.server.payload.PayloadLogger;
 import io.junction.server.payload.PayloadLogs;
 import io.junction.server.protocol.ServerInfo;
@@ -42,6 +43,7 @@ import io.junction.server.routing.CanaryStateFile;
 import io.junction.server.routing.RouteRegistry;
 import io.junction.server.routing.RoutesFileWatcher;
 import io.junction.server.routing.ShadowTraffic;
+import io.junction.server.scheduling.BatchPolicy;
 import io.junction.server.scheduling.BatchingScheduler;
 import io.junction.server.scheduling.DeviceRegistry;
 import io.junction.server.status.StatusHistory;
@@ -61,6 +63,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -136,7 +139,7 @@ public final class JunctionServer implements AutoCloseable {
         .orElseGet(() -> DeviceRegistry.discover(JunctionServer.class.getClassLoader(), metrics.registry())),
         config.cpuSlots(), config.devices().gpuSlots(), metrics.registry());
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
-        new ModelConfigResolver(config.defaultMaxBatchSize()), metrics.registry(),
+        new ModelConfigResolver(config.defaultMaxBatchSize(), serverParameters()), metrics.registry(),
         memory, devices.ids());
     this.scheduler = new BatchingScheduler(devices, config.maxQueueSize(), telemetry.tracer(), metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
@@ -317,6 +320,13 @@ public final class JunctionServer implements AutoCloseable {
       log.warn("explicit model control without an admin credential: RepositoryModelLoad/Unload are refused to "
           + "everyone; set --admin-token-file, or --repository-api open to let anyone who reaches the port use them");
     }
+  }
+
+  /** The config.pbtxt parameters the server's own parts read; backends add theirs. */
+  private static Set<String> serverParameters() {
+    Set<String> keys = new HashSet<>(BatchPolicy.PARAMETERS);
+    keys.addAll(PayloadLogPolicy.PARAMETERS);
+    return keys;
   }
 
   private static boolean isLoopback(String address) {

@@ -27,6 +27,14 @@ public interface Backend extends AutoCloseable {
     return Set.of(DeviceId.Kind.CPU);
   }
 
+  /**
+   * The keys of config.pbtxt's {@code parameters} this backend reads (e.g. ONNX Runtime's thread counts), so that a
+   * key nothing reads can be told apart from a typo's and warned about.
+   */
+  default Set<String> modelParameters() {
+    return Set.of();
+  }
+
   /** Loads the model onto {@link ModelLoadRequest#device()}, one of the kinds {@link #deviceKinds()} names. */
   LoadedModel load(ModelLoadRequest request) throws ModelLoadException;
 

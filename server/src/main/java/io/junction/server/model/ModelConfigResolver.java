@@ -15,7 +15,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a model's config.pbtxt (or its absence) and the signature its backend read from the model
@@ -23,18 +26,24 @@ import java.util.stream.Collectors;
  * leaves out is filled in from the model file, and what it says must agree with the model file.
  */
 public final class ModelConfigResolver {
+  private static final Logger log = LoggerFactory.getLogger(ModelConfigResolver.class);
+
   private final int defaultMaxBatchSize;
+  private final Set<String> serverParameters;
 
   /**
    * @param defaultMaxBatchSize the max_batch_size given to models without a config whose every input
    *     and output has a variable first dimension (Triton's {@code default-max-batch-size}); 0 turns
    *     batching off for such models
+   * @param serverParameters the keys of config.pbtxt's {@code parameters} that the server's own parts read (batching,
+   *     payload logging); with those each backend reads, the keys a config may set to any effect
    */
-  public ModelConfigResolver(int defaultMaxBatchSize) {
+  public ModelConfigResolver(int defaultMaxBatchSize, Set<String> serverParameters) {
     if (defaultMaxBatchSize < 0) {
       throw new IllegalArgumentException("defaultMaxBatchSize must be non-negative, got " + defaultMaxBatchSize);
     }
     this.defaultMaxBatchSize = defaultMaxBatchSize;
+    this.serverParameters = Set.copyOf(serverParameters);
   }
 
   public ModelConfig resolve(String label, String modelName, Optional<ModelConfig> fromFile, ModelSignature signature,
@@ -71,7 +80,22 @@ public final class ModelConfigResolver {
     }
     checkInputs(label, config, signature, maxBatch);
     checkOutputs(label, config, signature, maxBatch);
+    warnOfUnreadParameters(label, config.getParametersMap().keySet(), backend);
     return config.build();
+  }
+
+  /**
+   * Parameters are free-form, so a misspelt key would silently do nothing; Triton's configs may also carry keys for
+   * backends Junction does not have. Either way the model loads, and the log says which keys have no effect.
+   */
+  private void warnOfUnreadParameters(String label, Set<String> keys, Backend backend) {
+    Set<String> read = new TreeSet<>(serverParameters);
+    read.addAll(backend.modelParameters());
+    List<String> unread = keys.stream().filter(key -> !read.contains(key)).sorted().toList();
+    if (!unread.isEmpty()) {
+      log.warn("{}: config.pbtxt parameters {} have no effect: nothing in this server reads them (it reads {})",
+          label, unread, read);
+    }
   }
 
   /** The client-facing signature of an effective config. */

@@ -25,6 +25,14 @@ import java.util.stream.Collectors;
  */
 public record PayloadLogPolicy(double sampleRate, boolean inputs, boolean outputs, boolean errors,
     int maxTensorBytes, boolean summaryOnly, Set<String> excluded) {
+  private static final String SAMPLE_RATE = "payload_log_sample_rate";
+  private static final String WHAT = "payload_log_what";
+  private static final String MAX_BYTES = "payload_log_max_bytes";
+  private static final String SUMMARY_ONLY = "payload_log_summary_only";
+  private static final String EXCLUDE = "payload_log_exclude";
+  /** The config.pbtxt parameters a model overrides the server's policy with. */
+  public static final Set<String> PARAMETERS = Set.of(SAMPLE_RATE, WHAT, MAX_BYTES, SUMMARY_ONLY, EXCLUDE);
+
   public static final PayloadLogPolicy DEFAULTS = new PayloadLogPolicy(1.0, true, true, true, 4096, false, Set.of());
 
   public PayloadLogPolicy {
@@ -58,26 +66,26 @@ public record PayloadLogPolicy(double sampleRate, boolean inputs, boolean output
   public PayloadLogPolicy forModel(ModelConfig config) {
     PayloadLogPolicy p = this;
     var params = config.getParametersMap();
-    String rate = text(params, "payload_log_sample_rate");
+    String rate = text(params, SAMPLE_RATE);
     if (rate != null) {
-      p = new PayloadLogPolicy(number(rate, "payload_log_sample_rate"), p.inputs, p.outputs, p.errors, p.maxTensorBytes,
+      p = new PayloadLogPolicy(number(rate, SAMPLE_RATE), p.inputs, p.outputs, p.errors, p.maxTensorBytes,
           p.summaryOnly, p.excluded);
     }
-    String what = text(params, "payload_log_what");
+    String what = text(params, WHAT);
     if (what != null) {
       p = p.withWhat(what);
     }
-    String max = text(params, "payload_log_max_bytes");
+    String max = text(params, MAX_BYTES);
     if (max != null) {
-      p = new PayloadLogPolicy(p.sampleRate, p.inputs, p.outputs, p.errors, (int) number(max, "payload_log_max_bytes"),
+      p = new PayloadLogPolicy(p.sampleRate, p.inputs, p.outputs, p.errors, (int) number(max, MAX_BYTES),
           p.summaryOnly, p.excluded);
     }
-    String summary = text(params, "payload_log_summary_only");
+    String summary = text(params, SUMMARY_ONLY);
     if (summary != null) {
       p = new PayloadLogPolicy(p.sampleRate, p.inputs, p.outputs, p.errors, p.maxTensorBytes,
           Boolean.parseBoolean(summary.trim()), p.excluded);
     }
-    String exclude = text(params, "payload_log_exclude");
+    String exclude = text(params, EXCLUDE);
     if (exclude != null) {
       p = new PayloadLogPolicy(p.sampleRate, p.inputs, p.outputs, p.errors, p.maxTensorBytes, p.summaryOnly,
           Arrays.stream(exclude.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet()));

@@ -5,6 +5,7 @@ import io.junction.proto.inference.ModelDynamicBatching;
 import io.junction.proto.inference.ModelInstanceGroup;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A model version's batching and queueing policy, parsed once from its config (Triton's semantics);
@@ -28,6 +29,8 @@ public record BatchPolicy(int maxBatchSize, boolean dynamicBatching, int[] prefe
 
   /** The model parameter that turns on {@code waitWhileIdle}: {@code "true"} or {@code "false"}. */
   public static final String WAIT_WHILE_IDLE = "batch_wait_while_idle";
+  /** The config.pbtxt parameters batching reads. */
+  public static final Set<String> PARAMETERS = Set.of(WAIT_WHILE_IDLE);
 
   public BatchPolicy {
     preferredBatchSizes = preferredBatchSizes.clone();

@@ -159,7 +159,7 @@ class DevicesTest {
     // gpu:0 (one slot) runs a hot model whose executions take 1.5 s, four of them queued, and a cold one;
     // gpu:1 (one slot) runs another model.
     model("hot", fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 0 ] count: 4 } ]\n"
-        + "parameters { key: \"fake_execution_millis\" value: { string_value: \"1500\" } }\n"));
+        + "parameters { key: \"" + FakeGpuBackend.EXECUTION_MILLIS + "\" value: { string_value: \"1500\" } }\n"));
     model("cold", fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]\n"));
     model("elsewhere", fakeGpu("instance_group [ { kind: KIND_GPU gpus: [ 1 ] } ]\n"));
     try (TestServer server = start(TWO_GPUS, 1)) {

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FakeGpuBackend implements Backend {
   static final String PLATFORM = "fake_gpu";
+  static final String EXECUTION_MILLIS = "fake_execution_millis";
 
   private final OnnxBackend onnx = new OnnxBackend();
   final Map<String, Set<DeviceId>> loadedOn = new ConcurrentHashMap<>();
@@ -46,6 +47,11 @@ final class FakeGpuBackend implements Backend {
   }
 
   @Override
+  public Set<String> modelParameters() {
+    return Set.of(EXECUTION_MILLIS);
+  }
+
+  @Override
   public Set<DeviceId.Kind> deviceKinds() {
     return Set.of(DeviceId.Kind.CPU, DeviceId.Kind.GPU);
   }
@@ -56,7 +62,7 @@ final class FakeGpuBackend implements Backend {
         request.config()));
     DeviceId device = request.device();
     loadedOn.computeIfAbsent(request.modelName(), k -> ConcurrentHashMap.newKeySet()).add(device);
-    long delay = request.config().map(c -> c.getParametersMap().get("fake_execution_millis"))
+    long delay = request.config().map(c -> c.getParametersMap().get(EXECUTION_MILLIS))
         .map(p -> Long.parseLong(p.getStringValue())).orElse(0L);
     return new LoadedModel() {
       @Override

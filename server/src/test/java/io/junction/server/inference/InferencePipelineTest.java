@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -70,7 +71,7 @@ class InferencePipelineTest {
   @BeforeEach
   void setUp() {
     models = new ModelManager(new ModelRepository(DemoRepository.write(dir)), BackendRegistry.discover(),
-        new ModelConfigResolver(4));
+        new ModelConfigResolver(4, Set.of()));
     models.loadAll();
     scheduler = new BatchingScheduler(1, 16, TracerProvider.noop().get("test"));
     shadows = new ShadowTraffic(4, new PrometheusRegistry());

@@ -5,21 +5,27 @@ import static io.junction.server.InferRequests.ramp;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.server.TestServer;
+import io.junction.server.model.ModelConfigResolver;
 import io.junction.testkit.ImageClassifier;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A repository written for Triton: an image classifier with a dynamic batch dimension and spatial
- * dimensions, and a config.pbtxt full of fields Junction does not use (yet). It must load and serve.
+ * dimensions, and a config.pbtxt full of fields Junction does not use (yet). It must load and serve, and say which
+ * of its parameters have no effect here.
  */
 class TritonRepositoryTest {
   private static final String TRITON_CONFIG = """
@@ -61,6 +67,7 @@ class TritonRepositoryTest {
         }
       ]
       parameters { key: "intra_op_thread_count" value: { string_value: "1" } }
+      parameters { key: "execution_mode" value: { string_value: "0" } }
       response_cache { enable: false }
       """;
 
@@ -71,7 +78,17 @@ class TritonRepositoryTest {
     ImageClassifier model = ImageClassifier.seeded(3, 48, 192, 5, 11);
     new ModelRepositoryWriter(repo).model("classifier", 1, model.onnx()).config("classifier", TRITON_CONFIG)
         .file("classifier", "labels.txt", "a\nb\nc\nd\ne\n".getBytes(StandardCharsets.UTF_8));
+    Logger resolver = (Logger) LoggerFactory.getLogger(ModelConfigResolver.class);
+    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+    warnings.start();
+    resolver.addAppender(warnings);
     try (TestServer server = TestServer.start(repo)) {
+      resolver.detachAppender(warnings);
+      // Triton's ONNX Runtime backend reads execution_mode; Junction's does not, and says so once for the version.
+      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+          .startsWith("model 'classifier' version 1: config.pbtxt parameters [execution_mode] have no effect: "
+              + "nothing in this server reads them (it reads [batch_wait_while_idle, inter_op_thread_count, "
+              + "intra_op_thread_count, payload_log_exclude,");
       assertThat(server.blocking().serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
       for (int batch : new int[] {1, 3, 8}) {
         float[] images = ramp(batch * 3 * 48 * 192, 0.003f * batch);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,7 +35,7 @@ class RepositorySyncTest {
   void setUp() {
     writer = new ModelRepositoryWriter(repo);
     backends = BackendRegistry.discover();
-    models = new ModelManager(new ModelRepository(repo), backends, new ModelConfigResolver(4));
+    models = new ModelManager(new ModelRepository(repo), backends, new ModelConfigResolver(4, Set.of()));
     models.addListener((name, ready) -> {
       if (name.equals("broken")) {
         brokenLoads.add(poll);

@@ -39,6 +39,7 @@ public final class OnnxBackend implements Backend {
   public static final String NAME = "onnxruntime";
   static final String INTRA_OP_THREADS = "intra_op_thread_count";
   static final String INTER_OP_THREADS = "inter_op_thread_count";
+  private static final Set<String> PARAMETERS = Set.of(INTRA_OP_THREADS, INTER_OP_THREADS);
 
   private final OrtEnvironment environment;
   /** Whether this ONNX Runtime build has the CUDA execution provider. */
@@ -72,6 +73,11 @@ public final class OnnxBackend implements Backend {
   @Override
   public String defaultModelFilename() {
     return "model.onnx";
+  }
+
+  @Override
+  public Set<String> modelParameters() {
+    return PARAMETERS;
   }
 
   @Override
