@@ -156,10 +156,8 @@ public final class Main implements Callable<Integer> {
    */
   static CommandLine commandLine(Main main, Map<String, String> environment) {
     CommandLine cli = new CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true);
-    String fileVariable = ConfigDefaults.variable(ConfigDefaults.FILE_OPTION);
     ConfigDefaults defaults = new ConfigDefaults(cli.getCommandSpec(), environment,
-        () -> Optional.ofNullable(main.configFile).or(() -> Optional.ofNullable(environment.get(fileVariable))
-            .map(Path::of)));
+        () -> Optional.ofNullable(main.configFile));
     cli.setDefaultValueProvider(defaults);
     // A mistyped option says what was wrong, not the usage of sixty options after it.
     cli.setParameterExceptionHandler((e, args) -> {
@@ -186,6 +184,11 @@ public final class Main implements Callable<Integer> {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install(); // grpc-java and protobuf log through java.util.logging
     logging.apply();
+    if (spec.defaultValueProvider() instanceof ConfigDefaults defaults) {
+      for (String variable : defaults.variablesOfNoOption()) {
+        log.warn("{} is set, but junction-server has no option it stands for; it is ignored", variable);
+      }
+    }
     Path demo = modelRepository == null ? DemoRepository.extract() : null;
     try {
       ServerConfig config = config(demo == null ? modelRepository : demo);

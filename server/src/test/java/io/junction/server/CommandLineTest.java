@@ -3,6 +3,7 @@ package io.junction.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.junction.server.cli.ConfigDefaults;
 import io.junction.server.cli.DurationConverter;
 import io.junction.server.config.AdminAccess;
 import io.junction.server.config.ModelControl;
@@ -224,6 +225,16 @@ class CommandLineTest {
     assertThat(both.cpuSlots()).isEqualTo(2);
     assertThat(layered.tracing).isTrue();
     assertThat(both.control().startupModels()).containsExactlyInAnyOrder("a", "b");
+  }
+
+  @Test
+  void variablesThatStandForNoOptionAreNamed() {
+    Main main = new Main();
+    CommandLine cli = Main.commandLine(main, Map.of("JUNCTION_CPU_SLOT", "2", "JUNCTION_GRPC_PORT", "9001",
+        "JUNCTION_CONFIG", "", "PATH", "/bin"));
+    cli.parseArgs();
+    assertThat(((ConfigDefaults) cli.getCommandSpec().defaultValueProvider()).variablesOfNoOption())
+        .containsExactly("JUNCTION_CPU_SLOT");
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -44,7 +45,8 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
   /**
    * @param command the command whose options the file may set
    * @param environment the process's environment
-   * @param file the file named on the command line, asked once the command line is parsed
+   * @param file the file named on the command line, asked once the command line is parsed; without one, the file
+   *     {@code JUNCTION_CONFIG} names
    */
   public ConfigDefaults(CommandSpec command, Map<String, String> environment, Supplier<Optional<Path>> file) {
     this.command = command;
@@ -64,19 +66,38 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     }
     String name = option.longestName();
     String variable = variable(name);
-    String value = environment.get(variable);
-    if (value != null && !value.isBlank()) { // a template's empty variable means unset, as an absent one
+    Optional<String> value = valueOf(variable);
+    if (value.isPresent()) {
       sources.put(name, variable);
-      return value;
+      return value.get();
     }
     if (name.equals(FILE_OPTION)) {
       return null;
     }
-    value = fileValues().get(name);
-    if (value != null) {
-      sources.put(name, "'" + name.substring(2) + "' in " + file.get().orElseThrow());
+    String fromFile = fileValues().get(name);
+    if (fromFile != null) {
+      sources.put(name, "'" + name.substring(2) + "' in " + file().orElseThrow());
     }
-    return value;
+    return fromFile;
+  }
+
+  /** A variable's value; a template's empty variable counts as unset, as an absent one. */
+  private Optional<String> valueOf(String name) {
+    return Optional.ofNullable(environment.get(name)).filter(value -> !value.isBlank());
+  }
+
+  private Optional<Path> file() {
+    return file.get().or(() -> valueOf(variable(FILE_OPTION)).map(Path::of));
+  }
+
+  /**
+   * The environment's {@code JUNCTION_*} variables that stand for no option (a misspelt one, or another tool's), which
+   * the server ignores and should say so.
+   */
+  public List<String> variablesOfNoOption() {
+    Set<String> known = command.options().stream().map(o -> variable(o.longestName())).collect(Collectors.toSet());
+    return environment.keySet().stream().filter(name -> name.startsWith(ENVIRONMENT_PREFIX) && !known.contains(name))
+        .sorted().toList();
   }
 
   /** Where the values of options the command line left out came from, for the options named in {@code text}. */
@@ -88,7 +109,7 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
 
   private Map<String, String> fileValues() {
     if (fileValues == null) {
-      fileValues = file.get().map(this::read).orElse(Map.of());
+      fileValues = file().map(this::read).orElse(Map.of());
     }
     return fileValues;
   }
