@@ -162,6 +162,13 @@ public final class JunctionServer implements AutoCloseable {
       log.info("loading models from {} (model control mode {}; backends: {})", models.repository().root(),
           config.control().mode(), backends.names());
       models.autoWarmup(config.control().autoWarmup());
+      List<String> inRepository = models.repository().modelNames();
+      Set<String> missing = config.control().startupModelsMissingFrom(inRepository);
+      if (!missing.isEmpty()) {
+        throw new IllegalArgumentException("--load-model names " + String.join(", ", missing)
+            + ", which the model repository " + models.repository().root() + " does not have (it has "
+            + String.join(", ", inRepository) + ")");
+      }
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {
         config.control().memoryBudgets().keySet().stream().filter(d -> !devices.ids().contains(d)).findFirst()
@@ -173,7 +180,7 @@ public final class JunctionServer implements AutoCloseable {
             metrics.registry());
         opened.push(pager);
         access = pager;
-        pager.loadAtStart(models.repository().modelNames().stream().filter(config.control()::loadsAtStart).toList());
+        pager.loadAtStart(inRepository.stream().filter(config.control()::loadsAtStart).toList());
       } else {
         models.loadAll(config.control()::loadsAtStart);
       }

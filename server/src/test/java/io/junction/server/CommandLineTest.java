@@ -181,6 +181,8 @@ class CommandLineTest {
           + "--grpc-max-incomplete-bytes-per-connection (4096)",
       "--feedback-ttl 0; --feedback-ttl must be longer than 0",
       "--load-model a; --load-model needs --model-control-mode explicit",
+      "--pin-model a; --pin-model needs --model-memory-budget: without a budget every model stays loaded, and nothing "
+          + "is pinned",
       "--model-memory-budget gpu=4g; --model-memory-budget must look like cpu=4g,gpu:0=70g, got 'gpu=4g'",
       "--payload-log-what everything; --payload-log-what takes inputs, outputs and errors, got 'everything'",
       "--payload-log-sample-rate 2; --payload-log-sample-rate must be within [0, 1], got 2.0",

@@ -2,12 +2,14 @@ package io.junction.server.config;
 
 import io.junction.server.device.DeviceId;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * How models come and go, with Triton's modes.
@@ -52,6 +54,10 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
       }
     });
     pinned = Set.copyOf(pinned);
+    if (!pinned.isEmpty() && memoryBudgets.isEmpty()) {
+      throw new IllegalArgumentException("--pin-model needs --model-memory-budget: without a budget every model stays "
+          + "loaded, and nothing is pinned");
+    }
   }
 
   public ModelControl withAutoWarmup(boolean enabled) {
@@ -139,6 +145,17 @@ public record ModelControl(Mode mode, Set<String> startupModels, Duration pollIn
       return pinned.contains(model) || (mode == Mode.EXPLICIT && named);
     }
     return mode != Mode.EXPLICIT || named;
+  }
+
+  /**
+   * The start-up models ({@code --load-model}, {@code *} aside) that are none of {@code repositoryModels}: a misspelt
+   * name would otherwise leave the server ready without the model. (Pinned ones are checked with the budget.)
+   */
+  public Set<String> startupModelsMissingFrom(Collection<String> repositoryModels) {
+    Set<String> missing = new TreeSet<>(startupModels);
+    missing.remove("*");
+    missing.removeAll(repositoryModels);
+    return missing;
   }
 
   /** Whether RepositoryModelLoad / RepositoryModelUnload may change what is loaded. */

@@ -103,6 +103,23 @@ class RepositoryControlTest {
   }
 
   @Test
+  void aModelNamedAtStartThatTheRepositoryLacksStopsTheStart() throws Exception {
+    new ModelRepositoryWriter(repo).model("mlp", 1, Mlp.seeded(4, 2, 1).onnx())
+        .model("text", 1, Mlp.seeded(4, 2, 2).onnx());
+    // A misspelt --load-model used to leave the server up and ready without the model.
+    assertThatThrownBy(() -> TestServer.start(ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of("mlp", "mlpp")))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--load-model names mlpp, which the model repository " + repo
+            + " does not have (it has mlp, text)");
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo)
+        .withControl(ModelControl.explicit(Set.of("mlp"))))) {
+      assertThat(server.blocking().modelReady(ModelReadyRequest.newBuilder().setName("mlp").build()).getReady())
+          .as("the port the failed start held is free again, and a right name starts").isTrue();
+    }
+  }
+
+  @Test
   void aConfigGivenWithTheLoadReplacesConfigPbtxtUntilTheNextLoadWithoutOne() throws Exception {
     new ModelRepositoryWriter(repo).model("m", 1, Mlp.seeded(4, 2, 1).onnx()).config("m", "max_batch_size: 8\n");
     try (TestServer server = TestServer.start(explicitAll())) {
