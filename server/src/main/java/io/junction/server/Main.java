@@ -15,7 +15,9 @@ import io.junction.server.cli.TlsOptions;
 import io.junction.server.config.MetricsConfig;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.config.StatusPageConfig;
+import io.junction.server.errors.FileErrors;
 import io.junction.server.telemetry.Telemetry;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,13 +27,13 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * The {@code junction-server} command. Flag names follow Triton's where Triton has one; the options of each part
@@ -172,7 +174,8 @@ public final class Main implements Callable<Integer> {
     });
     // A server that cannot start says why in one line, not with a stack trace.
     cli.setExecutionExceptionHandler((e, command, parseResult) -> {
-      command.getErr().println("junction-server: cannot start: " + e.getMessage());
+      command.getErr().println("junction-server: cannot start: "
+          + (e instanceof IOException io ? FileErrors.describe(io) : e.getMessage()));
       log.debug("start-up failure", e);
       return 1;
     });

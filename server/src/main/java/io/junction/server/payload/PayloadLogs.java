@@ -1,6 +1,7 @@
 package io.junction.server.payload;
 
 import io.junction.server.config.PayloadLogConfig;
+import io.junction.server.errors.FileErrors;
 import io.junction.server.telemetry.Telemetry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -27,7 +28,8 @@ public final class PayloadLogs {
             config.maxTotalBytes(), Clock.systemUTC()));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write payload logs to " + config.dir().get() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write payload logs to " + config.dir().get() + ": " + FileErrors.reason(e),
+          e);
     }
     if (config.otlp()) {
       sinks.add(new OtlpLogSink(telemetry.payloadLogger()));

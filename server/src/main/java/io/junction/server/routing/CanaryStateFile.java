@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.admin.v1.CanarySpec;
+import io.junction.server.errors.FileErrors;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -38,7 +39,11 @@ public final class CanaryStateFile {
 
   /** @param dir the state directory; created if missing */
   public CanaryStateFile(Path dir) throws IOException {
-    Files.createDirectories(dir);
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IOException("cannot make the state directory (--state-dir) " + dir + ": " + FileErrors.reason(e), e);
+    }
     this.file = dir.resolve(FILE_NAME);
   }
 

@@ -1,6 +1,7 @@
 package io.junction.server.routing;
 
 import io.junction.server.concurrent.NamedThreadFactory;
+import io.junction.server.errors.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,11 @@ public final class RoutesFileWatcher implements AutoCloseable {
   public RoutesFileWatcher(Path file, RouteRegistry routes, Duration interval) throws IOException {
     this.file = file;
     this.routes = routes;
-    this.lastContent = Files.readString(file);
+    try {
+      this.lastContent = Files.readString(file);
+    } catch (IOException e) {
+      throw new IOException("cannot read the routes file " + file + ": " + FileErrors.reason(e), e);
+    }
     routes.replace(RoutesFile.parse(lastContent));
     timer.scheduleWithFixedDelay(this::check, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -39,7 +44,7 @@ public final class RoutesFileWatcher implements AutoCloseable {
     try {
       content = Files.readString(file);
     } catch (IOException e) {
-      log.warn("cannot read the routes file {}: {}; keeping the running routes", file, e.toString());
+      log.warn("cannot read the routes file {}: {}; keeping the running routes", file, FileErrors.reason(e));
       return;
     }
     if (content.equals(lastContent)) {
