@@ -187,8 +187,8 @@ class CommandLineTest {
       "--payload-log-what everything; --payload-log-what takes inputs, outputs and errors, got 'everything'",
       "--payload-log-sample-rate 2; --payload-log-sample-rate must be within [0, 1], got 2.0",
       "--drift --drift-window 0; --drift-window must be at least 1, got 0",
-      "--admin-token-file /no/such/token; --admin-token-file /no/such/token cannot be read: "
-          + "java.nio.file.NoSuchFileException: /no/such/token",
+      "--admin-token-file /no/such/token; --admin-token-file /no/such/token cannot be read: no such file or "
+          + "directory",
       "--http-max-connections 0; HTTP connections (--http-max-connections) must be at least 1, got 0"})
   void aWrongValueIsToldWithItsOptionInOneLineAndNothingStarts(String args, String message) throws Exception {
     assertThat(run(Map.of(), args.split(" ")))
@@ -244,6 +244,9 @@ class CommandLineTest {
     assertThat(run(Map.of("JUNCTION_CPU_SLOTS", "0")).err()).containsExactly(
         "junction-server: CPU execution slots (--cpu-slots) must be at least 1, got 0",
         "(--cpu-slots was set by JUNCTION_CPU_SLOTS)", "Try 'junction-server --help' for the options.");
+    Path absent = dir.resolve("absent.yaml");
+    assertThat(run(Map.of("JUNCTION_CONFIG", absent.toString())).err()).first()
+        .isEqualTo("junction-server: the config file " + absent + " cannot be read: no such file or directory");
     Path file = Files.writeString(dir.resolve("slow.yaml"), "drain-delay: soon\ndrift: true\n");
     assertThat(run(Map.of(), "--config", file.toString()).err()).containsExactly(
         "junction-server: Invalid value for option '--drain-delay': 'soon' is not a duration such as 500ms, 5s, 2m, "

@@ -1,6 +1,7 @@
 package io.junction.server.cli;
 
 import io.junction.server.config.AdminAccess;
+import io.junction.server.errors.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public final class AdminOptions {
       try {
         token = Optional.of(Files.readString(tokenFile).trim());
       } catch (IOException e) {
-        throw new IllegalArgumentException("--admin-token-file " + tokenFile + " cannot be read: " + e);
+        throw new IllegalArgumentException("--admin-token-file " + tokenFile + " cannot be read: " + FileErrors.reason(e));
       }
     }
     AdminAccess access = new AdminAccess(token, Set.copyOf(identities), repositoryApi == RepositoryApi.OPEN,

@@ -1,5 +1,6 @@
 package io.junction.server.cli;
 
+import io.junction.server.errors.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +18,10 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * Values of the options a command line leaves out, from the environment and from a YAML file, as a Kubernetes
@@ -119,7 +120,7 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     try {
       text = Files.readString(path);
     } catch (IOException e) {
-      throw error("the config file " + path + " cannot be read: " + e);
+      throw error("the config file " + path + " cannot be read: " + FileErrors.reason(e));
     }
     Object root;
     try {
