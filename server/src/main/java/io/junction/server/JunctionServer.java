@@ -167,7 +167,8 @@ public final class JunctionServer implements AutoCloseable {
       if (!missing.isEmpty()) {
         throw new IllegalArgumentException("--load-model names " + String.join(", ", missing)
             + ", which the model repository " + models.repository().root() + " does not have (it has "
-            + String.join(", ", inRepository) + ")");
+            + (inRepository.size() <= 20 ? String.join(", ", inRepository)
+                : String.join(", ", inRepository.subList(0, 20)) + " … " + inRepository.size() + " in all") + ")");
       }
       ModelAccess access = ModelAccess.direct(models);
       if (config.control().hasBudget()) {
