@@ -77,9 +77,12 @@ for rendered in "$OUT"/*.yaml; do
 done
 if [[ -f $OUT/gpu.yaml ]]; then
   [[ $(manifests field "$OUT/gpu.yaml" limits) == *"nvidia.com/gpu 1"* ]] || fail "gpu overlay asks for no nvidia.com/gpu"
-  manifests field "$OUT/gpu.yaml" args | grep -qx -- '--cpu-slots=4' || fail "gpu overlay: --cpu-slots does not follow its CPU request"
-  ok "gpu overlay: one nvidia.com/gpu, --cpu-slots=4"
+  [[ $(manifests field "$OUT/gpu.yaml" cpu-slots) == 4 ]] || fail "gpu overlay: --cpu-slots does not follow its CPU request of 4"
+  ok "gpu overlay: one nvidia.com/gpu, --cpu-slots 4 (from its CPU request)"
 fi
+CPU_SLOTS=$(manifests field "$RENDERED" cpu-slots)
+[[ $CPU_SLOTS == 2 ]] || fail "the Deployment's --cpu-slots is '$CPU_SLOTS', not its CPU request of 2"
+ok "--cpu-slots $CPU_SLOTS, from the CPU request (JUNCTION_CPU_SLOTS by the Downward API)"
 
 step "the server, run with the Deployment's arguments"
 for port in $(manifests field "$RENDERED" ports | awk '{print $2}'); do
@@ -96,7 +99,9 @@ while IFS= read -r a; do
   args+=("$a")
 done < <(manifests field "$RENDERED" args)
 # Probe ports are the container's; locally the server listens on free ones.
-java -jar "$JAR" "${args[@]}" --grpc-port "$GRPC" --http-port "$HTTP" > "$OUT/run/server.log" 2>&1 &
+# The environment the Deployment gives it that matters here: the CPU slots its request sets.
+JUNCTION_CPU_SLOTS=$CPU_SLOTS java -jar "$JAR" "${args[@]}" --grpc-port "$GRPC" --http-port "$HTTP" \
+  > "$OUT/run/server.log" 2>&1 &
 SERVER=$!
 trap 'kill -9 $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
@@ -109,6 +114,9 @@ while read -r probe port path; do
   [[ $code == 200 ]] || fail "$probe $path answered $code"
   ok "$probe (port $port) $path answers 200"
 done < <(manifests field "$RENDERED" probes)
+slots=$(curl -s "http://127.0.0.1:$HTTP/metrics" | sed -n 's/^junction_device_slots{device="cpu"} \([0-9]*\).*/\1/p')
+[[ $slots == "$CPU_SLOTS" ]] || fail "the server runs $slots executions at once on the CPU, not the $CPU_SLOTS its request sets"
+ok "the server runs $slots executions at once on the CPU, as JUNCTION_CPU_SLOTS says"
 
 # A canary route with a shadow, written over the ConfigMap's file as the kubelet would: the server re-reads it.
 cat > "$OUT/run/routes.yaml.new" <<'ROUTES'

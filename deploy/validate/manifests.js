@@ -2,7 +2,8 @@
 // Checks of deploy/ that need a YAML parser and the Kubernetes schemas; deploy/verify.sh runs them.
 //   node manifests.js validate RENDERED.yaml...       every object against its Kubernetes (or CRD) schema
 //   node manifests.js references RENDERED.yaml        Services, PDB, HPA, volumes point at what exists
-//   node manifests.js field RENDERED.yaml WHAT        args | probes | ports | grace | prestop (one per line)
+//   node manifests.js field RENDERED.yaml WHAT        args | probes | ports | grace | prestop | limits | cpu-slots
+//                                                      | routes (one per line)
 //   node manifests.js metrics FILE...                  metric names used by rules, dashboards, adapter rules
 //   node manifests.js base DIR                         a kustomize base's resources and generated ConfigMaps,
 //                                                      as written (no labels, no overlays): the fallback
@@ -131,6 +132,24 @@ function references(file) {
   return problems.length === 0;
 }
 
+// What --cpu-slots the server gets: the flag, else JUNCTION_CPU_SLOTS as written or as the Downward API fills it
+// from the container's own resources (rounded up to the divisor, as the kubelet does), else "cores".
+function cpuSlots(c) {
+  const flag = (c.args || []).find((a) => a.startsWith('--cpu-slots='));
+  if (flag) return flag.split('=')[1];
+  const env = (c.env || []).find((e) => e.name === 'JUNCTION_CPU_SLOTS');
+  if (!env) return 'cores';
+  if (env.value !== undefined) return env.value;
+  const ref = env.valueFrom && env.valueFrom.resourceFieldRef;
+  if (!ref) return 'unknown';
+  const [kind, resource] = ref.resource.split('.');
+  const amount = c.resources && c.resources[kind === 'requests' ? 'requests' : 'limits']
+    && c.resources[kind === 'requests' ? 'requests' : 'limits'][resource];
+  if (amount === undefined) return `unset (${ref.resource} is not set)`;
+  const cores = (q) => (String(q).endsWith('m') ? Number(String(q).slice(0, -1)) / 1000 : Number(q));
+  return String(Math.ceil(cores(amount) / cores(ref.divisor || '1')));
+}
+
 function field(file, what) {
   const d = deployment(load(file));
   const c = container(d);
@@ -151,6 +170,8 @@ function field(file, what) {
     }
     case 'limits':
       return Object.entries((c.resources && c.resources.limits) || {}).map(([k, v]) => `${k} ${v}`);
+    case 'cpu-slots':
+      return [cpuSlots(c)];
     case 'routes': {
       const cm = load(file).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'junction-routes');
       return [cm.data['routes.yaml']];
