@@ -1,5 +1,6 @@
 package io.junction.server.cli;
 
+import io.junction.server.config.SafeYaml;
 import io.junction.server.errors.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,9 +15,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -124,10 +122,7 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     }
     Object root;
     try {
-      LoaderOptions options = new LoaderOptions();
-      options.setAllowDuplicateKeys(false);
-      options.setMaxAliasesForCollections(10);
-      root = new Yaml(new SafeConstructor(options)).load(text);
+      root = SafeYaml.load(text);
     } catch (YAMLException e) {
       throw error("the config file " + path + " is not valid YAML: " + e.getMessage());
     }

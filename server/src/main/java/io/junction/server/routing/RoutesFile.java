@@ -4,13 +4,11 @@ import com.google.gson.Gson;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.admin.v1.RouteSpec;
+import io.junction.server.config.SafeYaml;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
@@ -52,10 +50,7 @@ public final class RoutesFile {
     }
     Object root;
     try {
-      LoaderOptions options = new LoaderOptions();
-      options.setAllowDuplicateKeys(false);
-      options.setMaxAliasesForCollections(10);
-      root = new Yaml(new SafeConstructor(options)).load(yaml);
+      root = SafeYaml.load(yaml);
     } catch (YAMLException e) {
       throw new IllegalArgumentException("the routes file is not valid YAML: " + e.getMessage(), e);
     }
