@@ -441,7 +441,7 @@ class LoadTestTest {
   }
 
   @Test
-  void theRepositorysGhzConfigFilesRunWithTheCommandLineWinning() throws Exception {
+  void theRepositorysGhzConfigFilesRunWithTheCommandLineWinning(@TempDir Path dir) throws Exception {
     try (var files = Files.list(Path.of("ghz"))) {
       List<Path> configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
       assertThat(configs).hasSizeGreaterThanOrEqualTo(3);
@@ -458,7 +458,7 @@ class LoadTestTest {
         assertThat(report.getAsJsonObject("options").get("concurrency").getAsInt()).as("from the file").isEqualTo(16);
       }
     }
-    Path unknown = Files.createTempFile("ghz", ".json");
+    Path unknown = dir.resolve("misspelt.json");
     Files.writeString(unknown, "{\"concurency\": 4}");
     StringWriter err = new StringWriter();
     CommandLine cli = LoadTest.commandLine();

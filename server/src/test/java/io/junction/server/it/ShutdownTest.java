@@ -35,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShutdownTest {
   @TempDir Path repo;
+  /** The server's log, outside the repository it serves. */
+  @TempDir Path logs;
 
   @Test
   void sigtermDrainsAnswersEveryAcceptedCallAndExitsZero() throws Exception {
@@ -47,7 +49,7 @@ class ShutdownTest {
         "--model-repository", repo.toString(), "--grpc-address", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
         "--http-address", "127.0.0.1", "--http-port", Integer.toString(httpPort), "--cpu-slots", "1",
         "--drain-delay", "3s", "--exit-timeout", "30s", "--tracing", "false", "--log-format", "json")
-        .redirectErrorStream(true).redirectOutput(repo.resolveSibling(repo.getFileName() + ".log").toFile()).start();
+        .redirectErrorStream(true).redirectOutput(logs.resolve("server.log").toFile()).start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     HttpClient http = HttpClient.newHttpClient();
     try {
@@ -82,7 +84,7 @@ class ShutdownTest {
       assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(server.exitValue()).isZero();
       // --log-format json: every line one JSON object, for log pipelines.
-      List<String> lines = Files.readAllLines(repo.resolveSibling(repo.getFileName() + ".log"));
+      List<String> lines = Files.readAllLines(logs.resolve("server.log"));
       assertThat(lines).isNotEmpty().allSatisfy(line -> {
         var event = JsonParser.parseString(line).getAsJsonObject();
         assertThat(event.has("level") && event.has("loggerName") && event.has("formattedMessage")).as(line).isTrue();
