@@ -8,11 +8,13 @@
 # its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer).
 #
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
-#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] [-a ARGS] CONFIG...
+#   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] [-a ARGS] [-p] CONFIG...
 # -M names the demo repository's model the load calls: mlp (the default, 32-byte requests) or image_classifier
 # (110,592-byte images, which the server copies once into pooled buffers). -a adds junction-loadtest options to
 # every gRPC load (not to rest: ones), e.g. -a '--trace-calls 0.01' (callers that send their own trace context, 1 % of
-# it sampled).
+# it sampled). -p also profiles every server over every window (async-profile.sh, ctimer: no cost measurable here) and
+# ends with cpu-compare.py: each configuration's CPU a call by component and the methods that differ most from the
+# first's, measured in the same phase of the VM (lengthen the windows: ctimer samples at the kernel's 250 Hz tick).
 # CONFIG is a preset, optionally followed by +ENV=VALUE settings for its server, @JAR for another build of the server
 # and %JAR for another build of its load generator; a CONFIG that starts with rest: has its server called over KServe v2
 # REST instead (JSON to /v2/models/MODEL/infer over HTTP/1.1 keep-alive, by h2load: apt-get install nghttp2-client),
@@ -35,7 +37,8 @@ windows=1
 callers=16
 model=mlp
 load_args=""
-while getopts "w:m:r:c:M:a:" opt; do
+profile=false
+while getopts "w:m:r:c:M:a:p" opt; do
   case $opt in
     w) warm=$OPTARG ;;
     m) window=$OPTARG ;;
@@ -43,11 +46,12 @@ while getopts "w:m:r:c:M:a:" opt; do
     c) callers=$OPTARG ;;
     M) model=$OPTARG ;;
     a) load_args=$OPTARG ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    p) profile=true ;;
+    *) sed -n '2,32p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,29p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,32p' "$0" >&2; exit 2; }
 
 # shellcheck source=loadtest/bench/servers.sh
 . loadtest/bench/servers.sh
@@ -171,6 +175,11 @@ for w in $(seq "$windows"); do
   for i in "${!pids[@]}"; do
     python3 loadtest/bench/thread-cpu.py "${pids[$i]}" "$window" >"${TMPDIR:-/tmp}/side-by-side-threads-$i.txt" &
     samplers+=($!)
+    if $profile; then
+      loadtest/bench/async-profile.sh "${pids[$i]}" "$window" "${TMPDIR:-/tmp}/side-by-side-profile-$i-$w.collapsed" \
+        100us ctimer >/dev/null &
+      samplers+=($!)
+    fi
   done
   wait "${samplers[@]}"
   for i in "${!pids[@]}"; do
@@ -179,7 +188,7 @@ for w in $(seq "$windows"); do
       NR == 1 { cpu = $1; printf "window %d  %-28s %6.1f µs/call  %7.0f calls/s |", w, name, cpu * 1e6 / calls, calls / window; next }
       NR <= 7 { printf " %s %.1f", $3, $1 * cpu * 1e4 / calls }
       END { print "" }' "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt"
-    awk -v i="$i" -v w="$w" -v calls="$calls" 'NR == 1 { printf "%d\t%d\t%.3f\n", w, i, $1 * 1e6 / calls }' \
+    awk -v i="$i" -v w="$w" -v calls="$calls" 'NR == 1 { printf "%d\t%d\t%.3f\t%d\t%d\n", w, i, $1 * 1e6 / calls, calls, $1 * 1e6 }' \
       "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt" >>"$results"
   done
 done
@@ -191,7 +200,7 @@ import sys
 
 per_window = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
-    window, config, micros = line.split()
+    window, config, micros = line.split()[:3]
     per_window[int(window)][int(config)] = float(micros)
 names = sys.argv[2:]
 print(f"\nCPU per call, median of {len(per_window)} window(s); ratio = {names[0]}'s CPU per call / this one's, per window:")
@@ -204,3 +213,14 @@ for i, name in enumerate(names):
         line += f"  {statistics.median(micros) - statistics.median([w[0] for w in per_window.values()]):+.1f} µs"
     print(line)
 SUMMARY
+
+if $profile; then
+  compare=()
+  for i in "${!names[@]}"; do
+    totals=$(awk -v i="$i" '$2 == i { calls += $4; cpu += $5 } END { printf "%d:%d", calls, cpu }' "$results")
+    files=$(seq -f "${TMPDIR:-/tmp}/side-by-side-profile-$i-%g.collapsed" 1 "$windows" | paste -sd,)
+    compare+=("${names[$i]}=$totals:$files")
+  done
+  echo
+  python3 loadtest/bench/cpu-compare.py "${compare[@]}"
+fi
