@@ -5,7 +5,8 @@
 # (per-call-cost.sh) cannot promise; the price is that the servers share the core, so each runs below its peak.
 # For every window it prints each configuration's CPU per call, its calls per second and its busiest thread groups
 # (loadtest/bench/thread-cpu.py), from /proc and the servers' own success counters; at the end, each one's median and
-# its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer).
+# its ratio to the first configuration, the baseline (baseline's CPU per call / its own, so 0.9 means 10 % dearer),
+# then the same without the JIT compilers' threads, which a server still compiling pays only in its first minutes.
 #
 # Usage, from the repository root after `mvn -q -B install -DskipTests`:
 #   loadtest/bench/side-by-side.sh [-w warm-up s] [-m window s] [-r windows] [-c callers] [-M model] [-a ARGS] [-p] CONFIG...
@@ -188,7 +189,9 @@ for w in $(seq "$windows"); do
       NR == 1 { cpu = $1; printf "window %d  %-28s %6.1f µs/call  %7.0f calls/s |", w, name, cpu * 1e6 / calls, calls / window; next }
       NR <= 7 { printf " %s %.1f", $3, $1 * cpu * 1e4 / calls }
       END { print "" }' "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt"
-    awk -v i="$i" -v w="$w" -v calls="$calls" 'NR == 1 { printf "%d\t%d\t%.3f\t%d\t%d\n", w, i, $1 * 1e6 / calls, calls, $1 * 1e6 }' \
+    # window, configuration, µs a call, calls, CPU µs, and the JIT compilers' share of the CPU (C1, C2 threads)
+    awk -v i="$i" -v w="$w" -v calls="$calls" 'NR == 1 { cpu = $1; next } /Compiler/ { jit += $1 }
+      END { printf "%d\t%d\t%.3f\t%d\t%d\t%.4f\n", w, i, cpu * 1e6 / calls, calls, cpu * 1e6, jit / 100 }' \
       "${TMPDIR:-/tmp}/side-by-side-threads-$i.txt" >>"$results"
   done
 done
@@ -198,20 +201,31 @@ import collections
 import statistics
 import sys
 
+# The same without the JIT compilers' threads: a server still compiling (a traced one's rarely run export code, the
+# payload writer's bursts) pays for it in its first minutes, not for as long as it runs.
 per_window = collections.defaultdict(dict)
+without_jit = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
-    window, config, micros = line.split()[:3]
+    window, config, micros, _, _, jit_share = line.split()
     per_window[int(window)][int(config)] = float(micros)
+    without_jit[int(window)][int(config)] = float(micros) * (1 - float(jit_share))
 names = sys.argv[2:]
-print(f"\nCPU per call, median of {len(per_window)} window(s); ratio = {names[0]}'s CPU per call / this one's, per window:")
-for i, name in enumerate(names):
-    micros = [w[i] for w in per_window.values() if i in w]
-    ratios = [w[0] / w[i] for w in per_window.values() if i in w and 0 in w]
-    line = f"  {name:<28} {statistics.median(micros):6.1f} µs/call"
-    if i > 0:
-        line += f"  ratio {statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
-        line += f"  {statistics.median(micros) - statistics.median([w[0] for w in per_window.values()]):+.1f} µs"
-    print(line)
+
+
+def summary(windows, title):
+    print(f"\n{title}, median of {len(windows)} window(s); ratio = {names[0]}'s / this one's, per window:")
+    for i, name in enumerate(names):
+        micros = [w[i] for w in windows.values() if i in w]
+        ratios = [w[0] / w[i] for w in windows.values() if i in w and 0 in w]
+        line = f"  {name:<28} {statistics.median(micros):6.1f} µs/call"
+        if i > 0:
+            line += f"  ratio {statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"
+            line += f"  {statistics.median(micros) - statistics.median([w[0] for w in windows.values()]):+.1f} µs"
+        print(line)
+
+
+summary(per_window, "CPU per call")
+summary(without_jit, "CPU per call without the JIT compilers' threads")
 SUMMARY
 
 if $profile; then
