@@ -111,7 +111,7 @@ class TracingEndToEndTest {
   }
 
   /**
-   * What a client sends ends up in spans bounded (the server's default attribute length limit, 4,096 characters),
+   * What a client sends ends up in spans bounded (4,096 characters, Junction's own bound: the SDK sets no length limit),
    * however long it is: one request cannot make a span, and the export carrying it, as large as its message.
    */
   @Test

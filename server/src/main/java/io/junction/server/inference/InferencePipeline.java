@@ -11,6 +11,7 @@ import io.junction.server.routing.TrafficRouter;
 import io.junction.server.scheduling.InferenceRequest;
 import io.junction.server.scheduling.InferenceResult;
 import io.junction.server.scheduling.InferenceScheduler;
+import io.junction.server.telemetry.ClientText;
 import io.junction.server.telemetry.SpanNames;
 import io.junction.server.tensor.BufferLease;
 import io.opentelemetry.api.trace.Span;
@@ -80,12 +81,12 @@ public final class InferencePipeline {
     }
     Span span = context.span();
     if (span.isRecording()) {
-      span.setAttribute(SpanNames.MODEL_NAME, call.modelName());
+      span.setAttribute(SpanNames.MODEL_NAME, ClientText.bounded(call.modelName()));
       if (!call.modelVersion().isEmpty()) {
-        span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, call.modelVersion());
+        span.setAttribute(SpanNames.MODEL_VERSION_REQUESTED, ClientText.bounded(call.modelVersion()));
       }
       if (!call.id().isEmpty()) {
-        span.setAttribute(SpanNames.REQUEST_ID, call.id());
+        span.setAttribute(SpanNames.REQUEST_ID, ClientText.bounded(call.id()));
       }
     }
     Attempt attempt = new Attempt(call, context, arrival, arrivalMillis);

@@ -25,7 +25,9 @@ public final class Telemetry implements AutoCloseable {
    * Defaults under the standard settings; environment and system properties override each one. The
    * span processor's queue and export batches are four times the SDK's: at 100 % sampling a busy
    * server ends tens of thousands of spans a second, and the SDK's 2,048-span queue overflows (spans
-   * dropped) while 512-span exports spend more per span on requests.
+   * dropped) while 512-span exports spend more per span on requests. No attribute value length limit: with one,
+   * the SDK checks every value as it is set, and the client's text on spans is bounded where it is set instead
+   * ({@link ClientText}).
    */
   private static final Map<String, String> DEFAULTS = Map.of(
       "otel.service.name", "junction",
@@ -33,9 +35,7 @@ public final class Telemetry implements AutoCloseable {
       "otel.metrics.exporter", "none",
       "otel.logs.exporter", "none",
       "otel.bsp.max.queue.size", "8192",
-      "otel.bsp.max.export.batch.size", "2048",
-      // Span attributes carry client strings (model names, request ids): bounded, whatever a client sends.
-      "otel.span.attribute.value.length.limit", "4096");
+      "otel.bsp.max.export.batch.size", "2048");
 
   private final OpenTelemetry openTelemetry;
   private final OpenTelemetrySdk owned;
