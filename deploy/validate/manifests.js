@@ -142,9 +142,8 @@ function cpuSlots(c) {
   if (env.value !== undefined) return env.value;
   const ref = env.valueFrom && env.valueFrom.resourceFieldRef;
   if (!ref) return 'unknown';
-  const [kind, resource] = ref.resource.split('.');
-  const amount = c.resources && c.resources[kind === 'requests' ? 'requests' : 'limits']
-    && c.resources[kind === 'requests' ? 'requests' : 'limits'][resource];
+  const [kind, resource] = ref.resource.split('.'); // requests.cpu, limits.memory ...
+  const amount = ((c.resources || {})[kind] || {})[resource];
   if (amount === undefined) return `unset (${ref.resource} is not set)`;
   const cores = (q) => (String(q).endsWith('m') ? Number(String(q).slice(0, -1)) / 1000 : Number(q));
   return String(Math.ceil(cores(amount) / cores(ref.divisor || '1')));

@@ -4,9 +4,7 @@ import io.junction.server.config.PayloadLogConfig;
 import io.junction.server.payload.PayloadLogPolicy;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Set;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Option;
 
 /** Where inference payloads are logged, and what of them; models may override the policy in config.pbtxt. */
@@ -53,10 +51,10 @@ public final class PayloadLogOptions {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("--payload-log-max-bytes must be at least 0, got " + maxBytes);
     }
-    Set<String> excluded = exclude == null ? Set.of()
-        : Arrays.stream(exclude.split(",")).map(String::trim).filter(name -> !name.isEmpty())
-            .collect(Collectors.toUnmodifiableSet());
-    PayloadLogPolicy policy = new PayloadLogPolicy(sampleRate, true, true, true, maxBytes, summaryOnly, excluded);
+    PayloadLogPolicy policy = new PayloadLogPolicy(sampleRate, true, true, true, maxBytes, summaryOnly, Set.of());
+    if (exclude != null) {
+      policy = policy.withExcluded(exclude);
+    }
     try {
       policy = policy.withWhat(what);
     } catch (IllegalArgumentException e) {

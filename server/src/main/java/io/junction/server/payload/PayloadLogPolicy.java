@@ -58,6 +58,12 @@ public record PayloadLogPolicy(double sampleRate, boolean inputs, boolean output
         maxTensorBytes, summaryOnly, excluded);
   }
 
+  /** Parses a comma-separated list of tensor names never logged (blanks around and between names ignored). */
+  public PayloadLogPolicy withExcluded(String names) {
+    return new PayloadLogPolicy(sampleRate, inputs, outputs, errors, maxTensorBytes, summaryOnly,
+        Arrays.stream(names.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet()));
+  }
+
   /**
    * This policy with a model's overrides.
    *
@@ -87,8 +93,7 @@ public record PayloadLogPolicy(double sampleRate, boolean inputs, boolean output
     }
     String exclude = text(params, EXCLUDE);
     if (exclude != null) {
-      p = new PayloadLogPolicy(p.sampleRate, p.inputs, p.outputs, p.errors, p.maxTensorBytes, p.summaryOnly,
-          Arrays.stream(exclude.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet()));
+      p = p.withExcluded(exclude);
     }
     return p;
   }
