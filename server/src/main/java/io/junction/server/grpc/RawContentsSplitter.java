@@ -30,25 +30,30 @@ final class RawContentsSplitter {
     int keptBytes = 0;
     while (in.hasRemaining()) {
       int start = in.position();
-      long tag = readVarint(in);
-      int field = (int) (tag >>> 3);
-      int type = (int) (tag & 7);
-      if (field <= 0 || tag > 0xFFFF_FFFFL) {
-        throw new InvalidProtocolBufferException("field number " + field + " is not valid");
+      // Tags and lengths are read as protobuf reads them: the low 32 bits of the varint, so that a message means
+      // the same here as in protobuf's parse of the rest.
+      int tag = (int) readVarint(in);
+      int field = tag >>> 3;
+      int type = tag & 7;
+      if (field == 0) {
+        throw new InvalidProtocolBufferException("field number 0 is not valid");
       }
       switch (type) {
         case WireFormat.WIRETYPE_VARINT -> readVarint(in);
         case WireFormat.WIRETYPE_FIXED64 -> skip(in, 8);
         case WireFormat.WIRETYPE_FIXED32 -> skip(in, 4);
         case WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-          long length = readVarint(in);
+          int length = (int) readVarint(in);
+          if (length < 0) {
+            throw new InvalidProtocolBufferException("field " + field + " claims a negative length, " + length);
+          }
           if (length > in.remaining()) {
             throw new InvalidProtocolBufferException("field " + field + " claims " + length + " bytes, only "
                 + in.remaining() + " follow");
           }
           if (field == RAW_INPUT_CONTENTS) {
-            raw.add(in.slice(in.position(), (int) length));
-            in.position(in.position() + (int) length);
+            raw.add(in.slice(in.position(), length));
+            in.position(in.position() + length);
             continue;
           }
           skip(in, length);

@@ -151,7 +151,16 @@ class BadInputTest {
     var unary = MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName("inference.GRPCInferenceService/ModelInfer").setRequestMarshaller(RAW)
         .setResponseMarshaller(RAW).build();
-    for (byte[] body : List.of(nested.toByteArray(), new byte[] {(byte) 0x0A, (byte) 0xFF})) {
+    // A field whose length is a 64-bit varint that is negative (low 32 bits 2^31 - 1), in a request large enough
+    // to be read from a pooled buffer.
+    ByteArrayOutputStream negativeLength = new ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(negativeLength);
+    out.writeTag(1, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt64NoTag(0x8000_0000_7FFF_FFFFL);
+    out.writeRawBytes(new byte[100_000]);
+    out.flush();
+    for (byte[] body : List.of(nested.toByteArray(), new byte[] {(byte) 0x0A, (byte) 0xFF},
+        negativeLength.toByteArray())) {
       assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(server.channel(), unary,
               CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), body))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
