@@ -351,6 +351,111 @@ class FuzzedRequestsTest {
   }
 
   /**
+   * KServe v2 REST with the binary data extension (inputs as bytes after the JSON, outputs asked for as bytes): a
+   * valid request answers what gRPC answers the same request, to the byte; one whose lengths disagree (the JSON
+   * header's, an input's binary_data_size, bytes left over) gets a client's status.
+   */
+  @Test
+  void binaryRestRequestsAnswerWhatGrpcAnswers() throws Exception {
+    Random random = new Random(SEED + 4);
+    int sent = REQUESTS / 5;
+    int compared = 0;
+    for (int i = 0; i < sent; i++) {
+      ModelSpec model = models.get(random.nextInt(models.size()));
+      ModelInferRequest request = valid(random, model).clearOutputs().build();
+      JsonObject header = new JsonObject();
+      JsonArray inputs = new JsonArray();
+      java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+      List<Integer> sizes = new ArrayList<>();
+      for (int k = 0; k < request.getInputsCount(); k++) {
+        InferInputTensor t = request.getInputs(k);
+        byte[] raw = request.getRawInputContents(k).toByteArray();
+        sizes.add(raw.length);
+        binary.write(raw, 0, raw.length);
+        JsonObject in = new JsonObject();
+        in.addProperty("name", t.getName());
+        JsonArray shape = new JsonArray();
+        t.getShapeList().forEach(shape::add);
+        in.add("shape", shape);
+        in.addProperty("datatype", t.getDatatype());
+        inputs.add(in);
+      }
+      header.add("inputs", inputs);
+      JsonArray outputs = new JsonArray();
+      for (String name : model.outputs()) {
+        JsonObject out = new JsonObject();
+        out.addProperty("name", name);
+        JsonObject params = new JsonObject();
+        params.addProperty("binary_data", true);
+        out.add("parameters", params);
+        outputs.add(out);
+      }
+      header.add("outputs", outputs);
+      List<String> mistakes = new ArrayList<>();
+      int sizeMistake = random.nextInt(6) == 0 && !sizes.isEmpty() ? random.nextInt(sizes.size()) : -1;
+      for (int k = 0; k < sizes.size(); k++) {
+        JsonObject params = new JsonObject();
+        int delta = k == sizeMistake ? any(random, List.of(-1, 1, -4, 8)) : 0;
+        params.addProperty("binary_data_size", sizes.get(k) + delta);
+        inputs.get(k).getAsJsonObject().add("parameters", params);
+      }
+      if (sizeMistake >= 0) {
+        mistakes.add("an input's binary_data_size off");
+      }
+      byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+      String headerLength = Integer.toString(json.length);
+      if (random.nextInt(8) == 0) {
+        mistakes.add("header length off");
+        headerLength = any(random, List.of(Integer.toString(json.length - 1), Integer.toString(json.length + 3), "-2",
+            "x", Integer.toString(Integer.MAX_VALUE), ""));
+      }
+      if (random.nextInt(10) == 0) {
+        mistakes.add("bytes left over");
+        byte[] extra = new byte[1 + random.nextInt(8)];
+        binary.write(extra, 0, extra.length);
+      }
+      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+      body.write(json, 0, json.length);
+      binary.writeTo(body);
+      HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + server.server().httpPort().orElseThrow() + "/v2/models/" + model.name() + "/infer"))
+          .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/octet-stream")
+          .header("Inference-Header-Content-Length", headerLength)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofByteArray());
+      int jsonBytes = response.headers().firstValue("Inference-Header-Content-Length").map(Integer::parseInt)
+          .orElse(response.body().length);
+      String answer = new String(response.body(), 0, jsonBytes, StandardCharsets.UTF_8);
+      String what = "binary REST request " + i + " of seed " + (SEED + 4) + " to " + model.name() + " with "
+          + mistakes + ", header length " + headerLength + ": " + header + "\nanswered " + response.statusCode() + ": "
+          + answer;
+      if (!mistakes.isEmpty()) {
+        assertThat(CLIENT_HTTP_ERRORS).as(what).contains(response.statusCode());
+        assertThat(json(answer, what).get("error").getAsString()).as(what).isNotBlank();
+        continue;
+      }
+      assertThat(response.statusCode()).as(what).isEqualTo(200);
+      ModelInferResponse grpc = server.blocking().modelInfer(request);
+      JsonArray got = json(answer, what).getAsJsonArray("outputs");
+      assertThat(got).as(what).hasSize(grpc.getOutputsCount());
+      int at = jsonBytes;
+      for (int k = 0; k < got.size(); k++) {
+        JsonObject out = got.get(k).getAsJsonObject();
+        int size = out.getAsJsonObject("parameters").get("binary_data_size").getAsInt();
+        byte[] bytes = java.util.Arrays.copyOfRange(response.body(), at, at + size);
+        at += size;
+        int index = grpc.getOutputsList().stream().map(ModelInferResponse.InferOutputTensor::getName).toList()
+            .indexOf(out.get("name").getAsString());
+        assertThat(bytes).as("output %s of %s", out.get("name"), what)
+            .isEqualTo(grpc.getRawOutputContents(index).toByteArray());
+      }
+      assertThat(at).as(what).isEqualTo(response.body().length);
+      compared++;
+    }
+    assertThat(compared).as("valid binary requests compared with gRPC").isGreaterThan(sent / 2);
+    stillServes();
+  }
+
+  /**
    * The body as a JSON object. Gson reads leniently, as Python's json module does: NaN and infinities, which an output
    * may hold and Junction writes as Triton does, are read.
    */
