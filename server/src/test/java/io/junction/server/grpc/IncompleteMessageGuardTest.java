@@ -7,11 +7,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * spliced in between two frames, and the connection's other streams untouched.
  */
 class IncompleteMessageGuardTest {
-  private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final int DATA = 0x0;
   private static final int HEADERS = 0x1;
   private static final int RST_STREAM = 0x3;
@@ -81,7 +84,7 @@ class IncompleteMessageGuardTest {
       int limit = 20_000;
       // Stream 1 sends more of a message than the limit and stops; the others, opened beside it, then send
       // whole messages, which together never hold as much as the limit.
-      byte[] started = java.util.Arrays.copyOf(message(random, 2 * limit), limit + 1 + random.nextInt(5000));
+      byte[] started = Arrays.copyOf(message(random, 2 * limit), limit + 1 + random.nextInt(5000));
       List<Frame> oversized = streamFrames(random, 1, List.of(started), false);
       List<List<Frame>> perStream = new ArrayList<>();
       for (int s = 1; s < 1 + random.nextInt(4); s++) {
@@ -105,11 +108,11 @@ class IncompleteMessageGuardTest {
       List<Frame> others = toGrpc.stream().filter(f -> f.type() != RST_STREAM).toList();
       assertThat(others).as("seed %d: every frame the client sent, whole and in order", seed)
           .usingElementComparator((a, b) -> a.type() == b.type() && a.flags() == b.flags() && a.stream() == b.stream()
-              && java.util.Arrays.equals(a.payload(), b.payload()) ? 0 : 1)
+              && Arrays.equals(a.payload(), b.payload()) ? 0 : 1)
           .containsExactlyElementsOf(frames);
       List<Frame> toClient = parse(written(channel));
       assertThat(toClient).extracting(Frame::type, Frame::stream).as("seed %d: trailers, then a reset", seed)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple(HEADERS, 1), org.assertj.core.groups.Tuple.tuple(RST_STREAM, 1));
+          .containsExactly(Tuple.tuple(HEADERS, 1), Tuple.tuple(RST_STREAM, 1));
       assertThat(budget.held()).as("seed %d: the cut stream holds nothing; the others completed", seed).isZero();
       channel.finishAndReleaseAll();
     }
@@ -162,7 +165,7 @@ class IncompleteMessageGuardTest {
         System.arraycopy(data, at, payload, 1, n);
         flags |= PADDED;
       } else {
-        payload = java.util.Arrays.copyOfRange(data, at, at + n);
+        payload = Arrays.copyOfRange(data, at, at + n);
       }
       frames.add(new Frame(DATA, flags, stream, payload));
       at += n;
@@ -234,7 +237,7 @@ class IncompleteMessageGuardTest {
   /** The frames in bytes read by grpc-java (after the preface) or written to the client. */
   private static List<Frame> parse(byte[] bytes) {
     int at = bytes.length >= PREFACE.length
-        && java.util.Arrays.equals(bytes, 0, PREFACE.length, PREFACE, 0, PREFACE.length) ? PREFACE.length : 0;
+        && Arrays.equals(bytes, 0, PREFACE.length, PREFACE, 0, PREFACE.length) ? PREFACE.length : 0;
     List<Frame> frames = new ArrayList<>();
     while (at < bytes.length) {
       assertThat(bytes.length - at).as("a whole frame header at byte %d", at).isGreaterThanOrEqualTo(9);
@@ -243,7 +246,7 @@ class IncompleteMessageGuardTest {
           | (bytes[at + 8] & 0xff);
       assertThat(bytes.length - at - 9).as("a whole frame at byte %d", at).isGreaterThanOrEqualTo(length);
       frames.add(new Frame(bytes[at + 3] & 0xff, bytes[at + 4] & 0xff, stream,
-          java.util.Arrays.copyOfRange(bytes, at + 9, at + 9 + length)));
+          Arrays.copyOfRange(bytes, at + 9, at + 9 + length)));
       at += 9 + length;
     }
     return frames;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.WireFormat;
@@ -18,7 +19,9 @@ import io.junction.server.tensor.BufferPool;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -74,7 +77,7 @@ class InferRequestMarshallerTest {
       assertThat(got).as(what).isInstanceOf(ReceivedRequest.Parsed.class);
       ReceivedRequest.Parsed p = (ReceivedRequest.Parsed) got;
       ModelInferRequest.Builder whole = p.request().toBuilder();
-      for (java.nio.ByteBuffer raw : p.rawContents()) {
+      for (ByteBuffer raw : p.rawContents()) {
         whole.addRawInputContents(UnsafeByteOperations.unsafeWrap(raw.duplicate()));
       }
       assertThat(whole.build()).as(what).isEqualTo(expected);
@@ -139,7 +142,7 @@ class InferRequestMarshallerTest {
     List<byte[]> fields = topLevelFields(request.toBuilder().clearRawInputContents().build().toByteArray());
     for (ByteString raw : request.getRawInputContentsList()) {
       ByteArrayOutputStream f = new ByteArrayOutputStream();
-      var out = com.google.protobuf.CodedOutputStream.newInstance(f);
+      var out = CodedOutputStream.newInstance(f);
       out.writeBytes(RawContentsSplitter.RAW_INPUT_CONTENTS, raw);
       out.flush();
       int after = fields.isEmpty() ? 0 : r.nextInt(fields.size() + 1);
@@ -147,7 +150,7 @@ class InferRequestMarshallerTest {
     }
     for (int i = r.nextInt(3); i > 0; i--) {
       ByteArrayOutputStream f = new ByteArrayOutputStream();
-      var out = com.google.protobuf.CodedOutputStream.newInstance(f);
+      var out = CodedOutputStream.newInstance(f);
       int number = 20 + r.nextInt(5000);
       switch (r.nextInt(4)) {
         case 0 -> out.writeUInt64(number, r.nextLong());
@@ -170,7 +173,7 @@ class InferRequestMarshallerTest {
     int start = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       in.skipField(tag);
-      fields.add(java.util.Arrays.copyOfRange(message, start, in.getTotalBytesRead()));
+      fields.add(Arrays.copyOfRange(message, start, in.getTotalBytesRead()));
       start = in.getTotalBytesRead();
     }
     return fields;
@@ -186,7 +189,7 @@ class InferRequestMarshallerTest {
           c[at] ^= (byte) (1 << r.nextInt(8));
           yield c;
         }
-        case 1 -> java.util.Arrays.copyOf(b, at);
+        case 1 -> Arrays.copyOf(b, at);
         case 2 -> {
           byte[] c = new byte[b.length + 1];
           System.arraycopy(b, 0, c, 0, at);

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -154,8 +156,8 @@ class BadInputTest {
     // A field whose length is a 64-bit varint that is negative (low 32 bits 2^31 - 1), in a request large enough
     // to be read from a pooled buffer.
     ByteArrayOutputStream negativeLength = new ByteArrayOutputStream();
-    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(negativeLength);
-    out.writeTag(1, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    CodedOutputStream out = CodedOutputStream.newInstance(negativeLength);
+    out.writeTag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED);
     out.writeUInt64NoTag(0x8000_0000_7FFF_FFFFL);
     out.writeRawBytes(new byte[100_000]);
     out.flush();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
@@ -22,13 +23,17 @@ import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DemoRepository;
 import io.junction.testkit.FixtureModels;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -38,12 +43,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterAll;
@@ -186,7 +194,7 @@ class FuzzedRequestsTest {
     double requestsBefore = batchedModels("nv_inference_request_success");
     double runsBefore = batchedModels("nv_inference_exec_count");
     List<CompletableFuture<String>> together = new ArrayList<>();
-    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(32);
+    Semaphore inFlight = new Semaphore(32);
     for (Case c : cases) {
       inFlight.acquire();
       CompletableFuture<String> answer = new CompletableFuture<>();
@@ -221,7 +229,7 @@ class FuzzedRequestsTest {
   }
 
   /** A counter summed over the identity models, which batch. */
-  private static double batchedModels(String counter) throws java.io.IOException {
+  private static double batchedModels(String counter) throws IOException {
     double sum = 0;
     for (OnnxType type : BATCHED) {
       sum += server.metric(counter + "{model=\"identity_" + type.name().toLowerCase() + "\",version=\"1\"}", 0);
@@ -235,7 +243,7 @@ class FuzzedRequestsTest {
     for (int i = 0; i < r.getOutputsCount(); i++) {
       text.append(' ').append(r.getOutputs(i).getName()).append(r.getOutputs(i).getShapeList()).append(' ')
           .append(i < r.getRawOutputContentsCount()
-              ? java.util.HexFormat.of().formatHex(r.getRawOutputContents(i).toByteArray())
+              ? HexFormat.of().formatHex(r.getRawOutputContents(i).toByteArray())
               : r.getOutputs(i).getContents().toString());
     }
     return text.toString();
@@ -248,33 +256,17 @@ class FuzzedRequestsTest {
   @Test
   void everyRequestOverOneStreamGetsExactlyOneAnswer() throws Exception {
     List<Case> cases = cases(new Random(SEED + 1), REQUESTS / 2);
-    List<ModelStreamInferResponse> answers = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamAnswers stream = new StreamAnswers();
     StreamObserver<ModelInferRequest> requests = server.async().withDeadlineAfter(60, TimeUnit.SECONDS)
-        .modelStreamInfer(new StreamObserver<>() {
-          @Override
-          public void onNext(ModelStreamInferResponse value) {
-            answers.add(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+        .modelStreamInfer(stream);
     for (Case c : cases) {
       requests.onNext(c.request());
     }
     requests.onCompleted();
-    done.get(60, TimeUnit.SECONDS);
+    List<ModelStreamInferResponse> answers = stream.await(60);
     assertThat(answers).as("one answer for each of %d requests, and the stream ended cleanly", cases.size())
         .hasSize(cases.size());
-    Map<String, Case> byId = new java.util.HashMap<>();
+    Map<String, Case> byId = new HashMap<>();
     cases.forEach(c -> byId.put(c.request().getId(), c));
     int errors = 0;
     for (ModelStreamInferResponse a : answers) {
@@ -365,20 +357,14 @@ class FuzzedRequestsTest {
       ModelInferRequest request = valid(random, model).clearOutputs().build();
       JsonObject header = new JsonObject();
       JsonArray inputs = new JsonArray();
-      java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream binary = new ByteArrayOutputStream();
       List<Integer> sizes = new ArrayList<>();
       for (int k = 0; k < request.getInputsCount(); k++) {
         InferInputTensor t = request.getInputs(k);
         byte[] raw = request.getRawInputContents(k).toByteArray();
         sizes.add(raw.length);
         binary.write(raw, 0, raw.length);
-        JsonObject in = new JsonObject();
-        in.addProperty("name", t.getName());
-        JsonArray shape = new JsonArray();
-        t.getShapeList().forEach(shape::add);
-        in.add("shape", shape);
-        in.addProperty("datatype", t.getDatatype());
-        inputs.add(in);
+        inputs.add(jsonInput(t));
       }
       header.add("inputs", inputs);
       JsonArray outputs = new JsonArray();
@@ -414,7 +400,7 @@ class FuzzedRequestsTest {
         byte[] extra = new byte[1 + random.nextInt(8)];
         binary.write(extra, 0, extra.length);
       }
-      java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
       body.write(json, 0, json.length);
       binary.writeTo(body);
       HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
@@ -441,7 +427,7 @@ class FuzzedRequestsTest {
       for (int k = 0; k < got.size(); k++) {
         JsonObject out = got.get(k).getAsJsonObject();
         int size = out.getAsJsonObject("parameters").get("binary_data_size").getAsInt();
-        byte[] bytes = java.util.Arrays.copyOfRange(response.body(), at, at + size);
+        byte[] bytes = Arrays.copyOfRange(response.body(), at, at + size);
         at += size;
         int index = grpc.getOutputsList().stream().map(ModelInferResponse.InferOutputTensor::getName).toList()
             .indexOf(out.get("name").getAsString());
@@ -468,7 +454,7 @@ class FuzzedRequestsTest {
   }
 
   private static String encode(String name) {
-    return java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   /** A valid call to the demo MLP answers as it did before any of the mistakes. */
@@ -709,18 +695,24 @@ class FuzzedRequestsTest {
         .hasSizeLessThan(MAX_MESSAGE_CHARS);
   }
 
+  /** An input's name, shape and datatype as REST spells them. */
+  private static JsonObject jsonInput(InferInputTensor t) {
+    JsonObject in = new JsonObject();
+    in.addProperty("name", t.getName());
+    JsonArray shape = new JsonArray();
+    t.getShapeList().forEach(shape::add);
+    in.add("shape", shape);
+    in.addProperty("datatype", t.getDatatype());
+    return in;
+  }
+
   private static JsonObject validJson(Random random, ModelSpec model) {
     ModelInferRequest valid = valid(random, model).build();
     JsonObject body = new JsonObject();
     JsonArray inputs = new JsonArray();
     for (int i = 0; i < valid.getInputsCount(); i++) {
       InferInputTensor t = valid.getInputs(i);
-      JsonObject in = new JsonObject();
-      in.addProperty("name", t.getName());
-      JsonArray shape = new JsonArray();
-      t.getShapeList().forEach(shape::add);
-      in.add("shape", shape);
-      in.addProperty("datatype", t.getDatatype());
+      JsonObject in = jsonInput(t);
       long elements = t.getShapeList().stream().reduce(1L, (x, y) -> x * y);
       JsonArray data = new JsonArray();
       for (long k = 0; k < elements; k++) {
@@ -747,7 +739,7 @@ class FuzzedRequestsTest {
     JsonObject input = inputs != null && !inputs.isEmpty() && inputs.get(0).isJsonObject()
         ? inputs.get(r.nextInt(inputs.size())).getAsJsonObject() : null;
     List<JsonElement> odd = List.of(new JsonPrimitive("x"), new JsonPrimitive(-1), new JsonPrimitive(1e308),
-        new JsonPrimitive(true), new JsonArray(), new JsonObject(), com.google.gson.JsonNull.INSTANCE,
+        new JsonPrimitive(true), new JsonArray(), new JsonObject(), JsonNull.INSTANCE,
         new JsonPrimitive(Long.MAX_VALUE), new JsonPrimitive("9".repeat(400)));
     switch (r.nextInt(9)) {
       case 0 -> {

@@ -18,8 +18,10 @@ import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.testkit.DemoRepository;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -142,15 +144,15 @@ class ModelChurnTest {
     }
     List<String> names = response.getOutputsList().stream().map(ModelInferResponse.InferOutputTensor::getName).toList();
     if (!response.getId().equals(request.getId()) || names.size() != 2
-        || !java.util.Arrays.equals(InferRequests.floats(response, names.indexOf("SUM")), sum)
-        || !java.util.Arrays.equals(InferRequests.floats(response, names.indexOf("DIFF")), diff)) {
+        || !Arrays.equals(InferRequests.floats(response, names.indexOf("SUM")), sum)
+        || !Arrays.equals(InferRequests.floats(response, names.indexOf("DIFF")), diff)) {
       wrong.add("request " + request.getId() + " answered " + response);
     }
   }
 
   private static float[] floats(ByteString raw) {
     float[] out = new float[raw.size() / 4];
-    raw.asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
     return out;
   }
 
