@@ -428,8 +428,17 @@ public final class RestApi {
     }
   }
 
-  private static String decode(String segment) {
-    return QueryStringDecoder.decodeComponent(segment);
+  /**
+   * A path segment as text: percent-escapes decoded as UTF-8, '+' left as it is (a path is not a query string, where
+   * it would mean a space). A malformed escape is the client's mistake, answered 400.
+   */
+  static String decode(String segment) {
+    try {
+      return QueryStringDecoder.decodeComponent(segment.replace("+", "%2B"));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException("the path segment '" + HttpErrors.bounded(segment)
+          + "' is not valid percent-encoding: " + HttpErrors.bounded(e.getMessage()));
+    }
   }
 
   /** A known resource asked for with the wrong method: 405. */

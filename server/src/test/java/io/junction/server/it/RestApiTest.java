@@ -15,7 +15,9 @@ import io.junction.testkit.DemoRepository;
 import io.junction.testkit.Mlp;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
@@ -247,6 +250,14 @@ class RestApiTest {
     assertThat(tooDeep.statusCode()).isEqualTo(400);
     assertThat(error(tooDeep)).contains("nesting depth", "exceeds the maximum allowed (64)")
         .doesNotContain("StreamReadConstraints");
+    // Path segments: a malformed escape is the client's mistake; '+' is itself (no query-string space).
+    for (String path : List.of("/v2/models/%zz/ready", "/v2/models/mlp/versions/1%/ready")) {
+      String answer = rawGet(path);
+      assertThat(answer).as(path).startsWith("HTTP/1.1 400").contains("is not valid percent-encoding");
+    }
+    HttpResponse<String> plus = get("/v2/models/a+b");
+    assertThat(plus.statusCode()).isEqualTo(404);
+    assertThat(error(plus)).contains("model 'a+b'");
     HttpResponse<String> lying = post("/v2/models/mlp/infer",
         "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,8],\"parameters\":{\"binary_data_size\":1000000}}]}");
     assertThat(lying.statusCode()).isEqualTo(400);
@@ -305,6 +316,16 @@ class RestApiTest {
 
   private static String textInput() throws Exception {
     return json(get("/v2/models/text_echo"), 200).getAsJsonArray("inputs").get(0).getAsJsonObject().get("name").getAsString();
+  }
+
+  /** A GET of a path no URI class lets through (malformed escapes), written by hand; the whole answer as text. */
+  private static String rawGet(String path) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", server.server().httpPort().orElseThrow())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private static URI uri(String path) {
