@@ -31,6 +31,7 @@ final class ContentCodings extends ChannelInboundHandlerAdapter {
       if (!inflating && request.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
         inflating = true;
         ctx.pipeline().addAfter(ctx.name(), "inflate", new HttpContentDecompressor());
+        ctx.pipeline().addAfter("inflate", "inflate-failure", new InflateFailure());
       }
       if (first) {
         first = false;

@@ -169,6 +169,15 @@ class RestApiTest {
     assertThat(brotli.statusCode()).isEqualTo(415);
     assertThat(brotli.body()).contains("Content-Encoding br is not supported", "gzip");
 
+    // A body that does not inflate as its Content-Encoding says is the client's mistake, answered before closing.
+    for (String encoding : new String[] {"gzip", "deflate"}) {
+      byte[] broken = ("this is not " + encoding + " data, whatever the header says").getBytes(StandardCharsets.UTF_8);
+      HttpResponse<String> notInflatable = postBytes("/v2/models/mlp/infer", broken, "Content-Encoding", encoding);
+      assertThat(notInflatable.statusCode()).as(encoding).isEqualTo(400);
+      assertThat(error(notInflatable)).as(encoding).contains("does not inflate as its Content-Encoding says");
+    }
+    assertThat(post("/v2/models/mlp/versions/2/infer", request).body()).as("served after them").isEqualTo(plain);
+
     // A body that inflates beyond the request cap is refused like a body that is that big.
     byte[] bomb = compress("gzip", (request.substring(0, request.length() - 1) + " ".repeat(9 * 1024 * 1024) + "}")
         .getBytes(StandardCharsets.UTF_8));
