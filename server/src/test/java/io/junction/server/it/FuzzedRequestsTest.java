@@ -22,7 +22,11 @@ import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.proto.inference.ModelReadyRequest;
+import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DemoRepository;
@@ -77,6 +81,9 @@ class FuzzedRequestsTest {
   private static final Set<Status.Code> CLIENT_ERRORS = Set.of(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND,
       Status.Code.FAILED_PRECONDITION, Status.Code.OUT_OF_RANGE, Status.Code.RESOURCE_EXHAUSTED,
       Status.Code.UNAVAILABLE, Status.Code.UNIMPLEMENTED);
+  private static final Set<Status.Code> CLIENT_ERRORS_AND_UNAUTHENTICATED = Set.of(Status.Code.INVALID_ARGUMENT,
+      Status.Code.NOT_FOUND, Status.Code.FAILED_PRECONDITION, Status.Code.OUT_OF_RANGE, Status.Code.UNAVAILABLE,
+      Status.Code.UNIMPLEMENTED, Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED);
   private static final Set<Integer> CLIENT_HTTP_ERRORS = Set.of(400, 404, 405, 413, 415, 429, 503);
   private static final int MAX_MESSAGE_CHARS = 8192;
   private static final Map<String, Integer> ELEMENT_BYTES = Map.ofEntries(Map.entry("BOOL", 1),
@@ -339,6 +346,45 @@ class FuzzedRequestsTest {
       }
     }
     assertThat(ok).as("REST requests served").isBetween(sent / 20, sent - sent / 4);
+    stillServes();
+  }
+
+  /**
+   * Every other method that names a model (readiness, metadata, config, statistics, and the repository's load and
+   * unload, which this server keeps to the admin) with odd names and versions: an answer or a client's status, never
+   * a server fault.
+   */
+  @Test
+  void methodsNamingAModelAnswerOddNamesAndVersionsWithClientStatuses() {
+    List<String> names = new ArrayList<>(ODD_NAMES);
+    names.add("mlp");
+    for (String name : names) {
+      for (String version : ODD_VERSIONS) {
+        String what = "model '" + name + "' version '" + version + "'";
+        List<Runnable> calls = List.of(
+            () -> server.blocking().modelReady(ModelReadyRequest.newBuilder().setName(name).setVersion(version).build()),
+            () -> server.blocking().modelMetadata(ModelMetadataRequest.newBuilder().setName(name).setVersion(version)
+                .build()),
+            () -> server.blocking().modelConfig(ModelConfigRequest.newBuilder().setName(name).setVersion(version).build()),
+            () -> server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName(name)
+                .setVersion(version).build()),
+            () -> server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName(name)
+                .build()),
+            () -> server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(name)
+                .build()));
+        for (int m = 0; m < calls.size(); m++) {
+          try {
+            calls.get(m).run();
+          } catch (StatusRuntimeException e) {
+            Status status = e.getStatus();
+            assertThat(CLIENT_ERRORS_AND_UNAUTHENTICATED).as("method %d for %s: %s", m, what, status)
+                .contains(status.getCode());
+            assertThat(status.getDescription()).as("method %d for %s", m, what).isNotBlank()
+                .hasSizeLessThan(MAX_MESSAGE_CHARS);
+          }
+        }
+      }
+    }
     stillServes();
   }
 
