@@ -125,6 +125,13 @@ class TrafficRouterTest {
     assertThatThrownBy(() -> new Route("r", List.of(new Variant("a", "m", "", 1)), List.of(new Rule("h", "v", "b"))))
         .hasMessageContaining("names variant 'b'");
     assertThatThrownBy(() -> new Variant("a", "m", "", -1)).hasMessageContaining("weight -1.0");
+    // A rule on a header no call can carry would fail every call of its route: refused where the route is made.
+    assertThatThrownBy(() -> new Rule("Bad Header", "v", "a")).hasMessageContaining("'bad header' is not a gRPC "
+        + "metadata key");
+    assertThatThrownBy(() -> new Rule(":path", "v", "a")).hasMessageContaining("is not a gRPC metadata key");
+    assertThatThrownBy(() -> new Rule("x-tenant-bin", "v", "a")).hasMessageContaining("binary metadata");
+    assertThatThrownBy(() -> new Rule("grpc-timeout", "v", "a")).hasMessageContaining("reserved by gRPC");
+    assertThat(new Rule("X-Tenant.id_2", "v", "a").header()).isEqualTo("x-tenant.id_2");
     RouteTable table = RouteTable.of(List.of(route(1, 1)));
     assertThatThrownBy(() -> table.validate(Set.of("x")::contains))
         .hasMessageContaining("names model 'm', which is not in the model repository");
