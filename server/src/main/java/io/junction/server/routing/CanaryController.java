@@ -37,7 +37,11 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
   /** Requests a canary must have served in a step before its SLOs are judged, so one error is not a trend. */
   private static final long MIN_REQUESTS_TO_JUDGE = 10;
 
-  public enum State { PROGRESSING, PROMOTED, ROLLED_BACK }
+  /**
+   * Where a canary stands. STARTING: put in (or changed) since the controller's last evaluation, which will take
+   * its first step; only {@link #status} reports it.
+   */
+  public enum State { STARTING, PROGRESSING, PROMOTED, ROLLED_BACK }
 
   /** Decisions kept per canary for its history. */
   static final int HISTORY = 20;
@@ -177,8 +181,23 @@ public final class CanaryController implements RouteObserver, AutoCloseable {
     }
   }
 
+  /**
+   * The route's canary as the controller last judged it; for a canary put in (or changed) since its last evaluation,
+   * which starts it, STARTING (step 0, at the weight the route's variants give it until then), not none: an operator
+   * who asks right after putting a route would otherwise read that it has no canary.
+   */
   public Optional<Status> status(String route) {
     Tracker t = trackers.get(route);
+    Optional<Route> current = routes.current().route(route);
+    Optional<Canary> canary = current.flatMap(Route::canary);
+    if (canary.isPresent() && (t == null || t.status == null || !t.canary.equals(canary.get()))) {
+      Canary c = canary.get();
+      double canaryWeight = current.get().variant(c.variant()).map(Variant::weight).orElse(0.0);
+      double baselineWeight = current.get().variant(c.baseline()).map(Variant::weight).orElse(0.0);
+      double share = canaryWeight + baselineWeight > 0 ? 100 * canaryWeight / (canaryWeight + baselineWeight) : 0;
+      return Optional.of(new Status(route, c.variant(), c.baseline(), State.STARTING, 0, share, 0, 0, 0, 0, 0, 0,
+          "not started yet: the controller starts it at " + c.steps().get(0) + " % at its next evaluation"));
+    }
     return t == null ? Optional.empty() : Optional.ofNullable(t.status);
   }
 

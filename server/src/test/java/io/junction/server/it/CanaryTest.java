@@ -138,7 +138,14 @@ class CanaryTest {
       // A canary set through the API alone starts, at its first step.
       admin.putRoute(PutRouteRequest.newBuilder().setRoute(withShadow.toBuilder().setName("api-scorer")
           .setCanary(withShadow.getCanary().toBuilder().clearSteps().addSteps(10).addSteps(100))).build());
-      await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> {
+      // Asked at once, before the controller's next evaluation has started it: starting, not "no canary".
+      CanaryStatus justPut = admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("api-scorer").build());
+      assertThat(justPut.getState()).isIn("STARTING", "PROGRESSING");
+      if (justPut.getState().equals("STARTING")) {
+        assertThat(justPut.getStep()).isZero();
+        assertThat(justPut.getReason()).contains("starts it at 10.0 %");
+      }
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
         CanaryStatus s = admin.getCanaryStatus(GetRouteRequest.newBuilder().setName("api-scorer").build());
         assertThat(s.getState()).isEqualTo("PROGRESSING");
         assertThat(s.getCanaryWeight()).isEqualTo(10);
