@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
@@ -337,13 +338,18 @@ public final class RestApi {
     if (request.content().readableBytes() == 0) {
       return false;
     }
+    JsonElement ready;
     try {
       var body = com.google.gson.JsonParser.parseString(request.content().toString(StandardCharsets.UTF_8));
-      return body.isJsonObject() && body.getAsJsonObject().has("ready")
-          && body.getAsJsonObject().get("ready").getAsBoolean();
-    } catch (RuntimeException e) {
+      ready = body.isJsonNull() ? null : body.getAsJsonObject().get("ready");
+    } catch (RuntimeException e) { // not JSON, or not an object
       throw new InvalidInputException("the repository index request is not JSON like {\"ready\": true}");
     }
+    if (ready != null && !(ready.isJsonPrimitive() && ready.getAsJsonPrimitive().isBoolean())) {
+      throw new InvalidInputException("the repository index request's ready must be true or false, got "
+          + HttpErrors.bounded(ready.toString()));
+    }
+    return ready != null && ready.getAsBoolean();
   }
 
   private boolean authorized(FullHttpRequest request) {

@@ -123,9 +123,13 @@ public final class ModelCatalog {
         throw new InvalidInputException("model '" + name + "': load parameter '" + p.getKey() + "' would write a file "
             + "the client names, which Junction never does; copy model files into the model repository instead");
       }
-      if (!p.getKey().equals(CONFIG_PARAMETER) || p.getValue().text() == null) {
+      if (!p.getKey().equals(CONFIG_PARAMETER)) {
         throw new InvalidInputException("model '" + name + "': load parameter '" + p.getKey() + "' is not supported; "
             + "the one load parameter is '" + CONFIG_PARAMETER + "', a string holding the model config as JSON");
+      }
+      if (p.getValue().text() == null) {
+        throw new InvalidInputException("model '" + name + "': load parameter '" + CONFIG_PARAMETER + "' must be a "
+            + "string holding the model config as JSON, got " + p.getValue().value());
       }
       try {
         config = Optional.of(models.repository().parseConfigOverride(name, p.getValue().text()));

@@ -282,6 +282,13 @@ class RestApiTest {
     assertThat(stats.get("inference_count").getAsLong()).as("a JSON number").isPositive();
     JsonElement index = JsonParser.parseString(post("/v2/repository/index", "{}").body());
     assertThat(index.toString()).contains("\"name\":\"mlp\"", "\"state\":\"READY\"");
+    assertThat(JsonParser.parseString(post("/v2/repository/index", "{\"ready\": true}").body()).toString())
+        .contains("\"name\":\"mlp\"");
+    for (String body : List.of("x", "[]", "{\"ready\": \"yes\"}", "{\"ready\": 1}")) {
+      HttpResponse<String> bad = post("/v2/repository/index", body);
+      assertThat(bad.statusCode()).as(body).isEqualTo(400);
+      assertThat(error(bad)).as(body).contains("repository index request");
+    }
     HttpResponse<String> load = post("/v2/repository/models/mlp/load", "{}");
     assertThat(load.statusCode()).as("outside explicit mode the repository API refuses").isEqualTo(400);
   }
@@ -308,6 +315,12 @@ class RestApiTest {
       assertThat(configured.statusCode()).as(configured.body()).isEqualTo(200);
       assertThat(explicit.blocking().modelConfig(ModelConfigRequest.newBuilder().setName("mlp").build()).getConfig()
           .getMaxBatchSize()).isEqualTo(3);
+      HttpResponse<String> notText = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"config\": 5}}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(notText.statusCode()).isEqualTo(400);
+      assertThat(error(notText)).contains("'config' must be a string holding the model config as JSON, got 5");
       HttpResponse<String> file = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
           + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
           .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"file:1/model.onnx\": \"AAAA\"}}")).build(),
