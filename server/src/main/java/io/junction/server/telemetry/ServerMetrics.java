@@ -12,6 +12,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.util.regex.Pattern;
 
 /**
  * The Prometheus exposition for {@code /metrics}: one registry, owned here (no global state), into
@@ -20,6 +21,10 @@ import java.lang.management.ManagementFactory;
  * theirs, the request listeners latency), plus JVM and process metrics.
  */
 public final class ServerMetrics implements HttpEndpoint.Metrics {
+  /** Prometheus' protobuf media range in an Accept header, with its parameters and the comma after it. */
+  private static final Pattern PROTOBUF_MEDIA_RANGE =
+      Pattern.compile("application/vnd\\.google\\.protobuf[^,]*,?\\s*", Pattern.CASE_INSENSITIVE);
+
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   /** The client library's formats, chosen by the scraper's Accept header (text, OpenMetrics, protobuf). */
@@ -65,6 +70,11 @@ public final class ServerMetrics implements HttpEndpoint.Metrics {
   @Override
   public HttpEndpoint.Scrape scrape(String accept) throws IOException {
     var format = formats.findWriter(accept);
+    if (!format.isAvailable()) {
+      // Prometheus' protobuf format, which this build leaves out (Prometheus asks for it first where native histograms
+      // are on, then for text): answered in the best text format the client also takes, as content negotiation does.
+      format = formats.findWriter(accept == null ? null : PROTOBUF_MEDIA_RANGE.matcher(accept).replaceAll(""));
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
     format.write(out, registry.scrape(), EscapingScheme.fromAcceptHeader(accept,
         EscapingScheme.ALLOW_UTF8));

@@ -97,6 +97,17 @@ class MetricsEndToEndTest {
       assertThat(open).as("OpenMetrics requires _total on counters: kept unknown, with Triton's names")
           .contains("# TYPE nv_inference_request_success unknown\n")
           .contains("nv_inference_request_success{model=\"mlp\",version=\"1\"} 1");
+      // Prometheus with native histograms on asks for its protobuf format first, which this build does not write:
+      // the best text format it also takes, not a failed scrape.
+      HttpResponse<String> proto = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + port + "/metrics")).header("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client."
+          + "MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,text/plain;"
+          + "version=0.0.4;q=0.3,*/*;q=0.1").build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(proto.statusCode()).isEqualTo(200);
+      assertThat(proto.headers().firstValue("content-type").orElseThrow()).startsWith("application/openmetrics-text");
+      assertThat(proto.body()).contains("nv_inference_request_success{model=\"mlp\",version=\"1\"} 1");
+      assertThat(get(port, "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"))
+          .as("protobuf alone: the text format").contains("# TYPE nv_inference_request_success counter\n");
     }
   }
 
