@@ -89,14 +89,14 @@ final class RequestValidator {
       return 0;
     }
     long value = switch (p.kind()) {
-      case INT64_PARAM -> (Long) p.value();
-      case UINT64_PARAM -> (Long) p.value() < 0 ? -1 : (Long) p.value();
+      case INT64_PARAM, UINT64_PARAM -> (Long) p.value();
       default -> throw new InvalidInputException(label + ": request parameter '" + name
           + "' must be an integer (int64_param or uint64_param), got " + p.kind());
     };
+    // A uint64 above Long.MAX_VALUE reads as negative: out of range either way, and shown as the client sent it.
     if (value < 0 || value > MAX_PARAMETER) {
       throw new InvalidInputException(label + ": request parameter '" + name + "' must be 0.." + MAX_PARAMETER
-          + ", got " + value);
+          + ", got " + (p.kind() == Parameter.Kind.UINT64_PARAM ? Long.toUnsignedString(value) : value));
     }
     return value;
   }

@@ -351,6 +351,9 @@ class BadInputTest {
     expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
             .putParameters("timeout", InferParameter.newBuilder().setInt64Param(-5).build()).build()),
         Status.Code.INVALID_ARGUMENT, "parameter 'timeout' must be 0..", "got -5");
+    expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+            .putParameters("timeout", InferParameter.newBuilder().setUint64Param(-1).build()).build()),
+        Status.Code.INVALID_ARGUMENT, "parameter 'timeout' must be 0..", "got 18446744073709551615");
   }
 
   @Test
