@@ -77,11 +77,13 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = {"-n", "--total"}, defaultValue = "0", description = "Requests to send (default: 200 unless -z).")
   long total;
 
-  @Option(names = {"-z", "--duration"}, description = "Run for this long, e.g. 10s, 2m (overrides -n).")
+  @Option(names = {"-z", "--duration"}, description = "Run for this long, e.g. 10s, 2m (overrides -n).",
+      converter = DurationText.class)
   String duration;
 
   @Option(names = {"-x", "--max-duration"}, paramLabel = "DURATION",
-      description = "With -n: stop at this duration if the calls are not all done (ghz's -x).")
+      description = "With -n: stop at this duration if the calls are not all done (ghz's -x).",
+      converter = DurationText.class)
   String maxDuration;
 
   @Option(names = {"-r", "--rps"}, defaultValue = "0", description = "Requests per second on a fixed timeline (open "
@@ -102,11 +104,12 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--load-step", defaultValue = "0", description = "Rate change per step (step) or per second (line).")
   double loadStep;
 
-  @Option(names = "--load-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
+  @Option(names = "--load-step-duration", defaultValue = "1s", description = "How long each step lasts (step).",
+      converter = DurationText.class)
   String loadStepDuration;
 
   @Option(names = "--load-max-duration", description = "How long a step or line schedule changes the rate; after it the "
-      + "rate holds where it got to until -z or -n ends the run (ghz's meaning).")
+      + "rate holds where it got to until -z or -n ends the run (ghz's meaning).", converter = DurationText.class)
   String loadMaxDuration;
 
   @Option(names = "--concurrency-schedule", defaultValue = "const",
@@ -122,11 +125,13 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--concurrency-step", defaultValue = "0", description = "Callers added per step (step) or per second (line).")
   double concurrencyStep;
 
-  @Option(names = "--concurrency-step-duration", defaultValue = "1s", description = "How long each step lasts (step).")
+  @Option(names = "--concurrency-step-duration", defaultValue = "1s", description = "How long each step lasts (step).",
+      converter = DurationText.class)
   String concurrencyStepDuration;
 
   @Option(names = "--concurrency-max-duration", description = "How long a step or line concurrency schedule changes the "
-      + "callers; after it they hold where they got to until -z or -n ends the run (ghz's meaning).")
+      + "callers; after it they hold where they got to until -z or -n ends the run (ghz's meaning).",
+      converter = DurationText.class)
   String concurrencyMaxDuration;
 
   @Option(names = "--scenario", description = "spike: --spike-base rps, then --spike-peak rps, then back, each "
@@ -139,11 +144,12 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--spike-peak", defaultValue = "10000", description = "Rate during the spike (default: ${DEFAULT-VALUE}).")
   double spikePeak;
 
-  @Option(names = "--spike-phase", defaultValue = "5s", description = "Length of the base and spike phases (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--spike-phase", defaultValue = "5s", description = "Length of the base and spike phases (default: ${DEFAULT-VALUE}).",
+      converter = DurationText.class)
   String spikePhase;
 
   @Option(names = {"-t", "--timeout"}, defaultValue = "20s",
-      description = "Per-request timeout, 0 for none (default: ${DEFAULT-VALUE}).")
+      description = "Per-request timeout, 0 for none (default: ${DEFAULT-VALUE}).", converter = DurationText.class)
   String timeout;
 
   @Option(names = {"-m", "--metadata"}, description = "Request metadata as JSON, e.g. '{\"x-routing-key\":\"u1\"}'.")
@@ -180,7 +186,7 @@ public final class LoadTest implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "0s", paramLabel = "DURATION",
       description = "Before the clock starts, send the same load this long and discard it, so the JIT of both "
           + "sides and the connections are warm (e.g. 5s; default: ${DEFAULT-VALUE}). Warm-up calls count in the "
-          + "server's statistics, not in the report.")
+          + "server's statistics, not in the report.", converter = DurationText.class)
   String warmup;
 
   @Option(names = "--connections", defaultValue = "1",
@@ -489,6 +495,22 @@ public final class LoadTest implements Callable<Integer> {
   }
 
   /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
+  /**
+   * Checks a duration option as picocli reads it, so that a bad one is a usage error naming the option (exit 2),
+   * not a failure of the run; the option keeps its text, which {@link #parseDuration} reads later.
+   */
+  public static final class DurationText implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      try {
+        parseDuration(value);
+        return value;
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   public static Duration parseDuration(String text) {
     String t = text.trim();
     if (t.equals("0")) {

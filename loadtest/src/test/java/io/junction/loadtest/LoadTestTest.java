@@ -283,6 +283,13 @@ class LoadTestTest {
         .hasMessageContaining("durations look like");
     Assertions.assertThatThrownBy(() -> LoadTest.parseDuration("1m30"))
         .hasMessageContaining("durations look like");
+    // On the command line a bad one is a usage error naming the option, before anything runs.
+    StringWriter err = new StringWriter();
+    CommandLine cli = LoadTest.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("--insecure", "--model", "mlp", "-z", "abc", "127.0.0.1:1")).isEqualTo(2);
+    assertThat(err.toString()).contains("Invalid value for option '--duration'", "durations look like", "got 'abc'")
+        .doesNotContain("IllegalArgumentException");
   }
 
   @Test

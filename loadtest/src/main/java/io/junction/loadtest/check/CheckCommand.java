@@ -11,6 +11,8 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +62,10 @@ public final class CheckCommand implements Callable<Integer> {
       try {
         cases.addAll(GoldenFiles.read(file, MAX_GOLDEN_BYTES));
       } catch (IllegalArgumentException | IOException e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + e.getMessage());
+        // The file system's exceptions carry only the path as their message; the readers' name the file themselves
+        String why = e instanceof NoSuchFileException ? file + ": no such file" : e instanceof AccessDeniedException
+            ? file + ": permission denied" : e.getMessage();
+        throw new CommandLine.ParameterException(spec.commandLine(), "--golden: " + why);
       }
     }
     PrintWriter out = spec.commandLine().getOut();

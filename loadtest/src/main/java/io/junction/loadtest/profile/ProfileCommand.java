@@ -74,23 +74,27 @@ public final class ProfileCommand implements Callable<Integer> {
       description = "dynamic_batching max_queue_delay_microseconds values to try, as --instances does.")
   List<Long> queueDelays = List.of();
 
-  @Option(names = "--duration", defaultValue = "3s", description = "Measured time per point (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--duration", defaultValue = "3s", description = "Measured time per point (default: ${DEFAULT-VALUE}).",
+      converter = LoadTest.DurationText.class)
   String duration;
 
-  @Option(names = "--warmup", defaultValue = "1s", description = "Unmeasured load before each point (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", defaultValue = "1s", description = "Unmeasured load before each point (default: ${DEFAULT-VALUE}).",
+      converter = LoadTest.DurationText.class)
   String warmup;
 
   @Option(names = "--warmup-first", defaultValue = "60s", description = "At most this much unmeasured load before "
       + "the first configuration, in 2 s windows until three in a row agree within 5%%, so that neither JVM is still "
-      + "compiling and the first configuration is not measured colder than the others (default: ${DEFAULT-VALUE}).")
+      + "compiling and the first configuration is not measured colder than the others (default: ${DEFAULT-VALUE}).",
+      converter = LoadTest.DurationText.class)
   String warmupFirst;
 
   @Option(names = "--setup-warmup", defaultValue = "3s", description = "Unmeasured load at the highest concurrency "
-      + "before each configuration's first point, so that neither JVM is still compiling (default: ${DEFAULT-VALUE}).")
+      + "before each configuration's first point, so that neither JVM is still compiling (default: ${DEFAULT-VALUE}).",
+      converter = LoadTest.DurationText.class)
   String setupWarmup;
 
   @Option(names = "--latency-budget", defaultValue = "50ms", description = "The knee is the best throughput whose "
-      + "latency percentile stays within this (default: ${DEFAULT-VALUE}).")
+      + "latency percentile stays within this (default: ${DEFAULT-VALUE}).", converter = LoadTest.DurationText.class)
   String latencyBudget;
 
   @Option(names = "--percentile", defaultValue = "99", description = "50, 95 or 99: the percentile the budget "

@@ -127,5 +127,8 @@ class CheckCommandTest {
     Run run = check(bad, "1");
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.out()).contains("--golden:", "line 1", "\"inputs\" must be an array");
+    Run missing = check(dir.resolve("absent.jsonl"), "1");
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.out()).contains("--golden: " + dir.resolve("absent.jsonl") + ": no such file");
   }
 }
