@@ -226,6 +226,8 @@ public final class LoadTest implements Callable<Integer> {
           ? e.getCause().getMessage() : e.getMessage());
     } else if (e instanceof IOException) {
       what = "cannot read " + e.getMessage();
+    } else if (e instanceof IllegalArgumentException && e.getMessage() != null) {
+      what = e.getMessage(); // a value read after the command line (a ghz config file's): the message says which
     } else {
       what = e.toString();
     }
