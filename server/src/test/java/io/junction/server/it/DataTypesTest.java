@@ -197,6 +197,80 @@ class DataTypesTest {
         "\"data\":" + data.replace("],[", ",").replace("[[", "[").replace("]]", "]"));
   }
 
+  /**
+   * Random bit patterns of every numeric datatype (subnormal, negative zero, NaN and infinite halves and floats, the
+   * top half of UINT8), sent as binary REST data and answered as JSON: each number is what an independent
+   * decode of its bytes gives (unsigned types read unsigned; halves widened exactly; NaN and infinities bare).
+   */
+  @ParameterizedTest
+  @EnumSource(value = OnnxType.class, names = {"BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FLOAT16",
+      "BFLOAT16", "FLOAT", "DOUBLE"})
+  void randomBitPatternsComeBackAsTheNumbersTheyAre(OnnxType type) throws Exception {
+    java.util.Random random = new java.util.Random(type.ordinal());
+    for (int round = 0; round < 20; round++) {
+      byte[] raw = new byte[ROWS * COLS * type.byteSize()];
+      random.nextBytes(raw);
+      if (type == OnnxType.BOOL) {
+        for (int i = 0; i < raw.length; i++) {
+          raw[i] = (byte) (raw[i] & 1);
+        }
+      }
+      String header = "{\"inputs\":[{\"name\":\"" + FixtureModels.IDENTITY_INPUT + "\",\"datatype\":\"" + WIRE.get(type)
+          + "\",\"shape\":[" + ROWS + "," + COLS + "],\"parameters\":{\"binary_data_size\":" + raw.length + "}}]}";
+      byte[] headerBytes = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] body = java.util.Arrays.copyOf(headerBytes, headerBytes.length + raw.length);
+      System.arraycopy(raw, 0, body, headerBytes.length, raw.length);
+      URI uri = URI.create("http://127.0.0.1:" + server.server().httpPort().orElseThrow() + "/v2/models/"
+          + modelName(type) + "/infer");
+      HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+          .header("Inference-Header-Content-Length", Integer.toString(headerBytes.length))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      String data = answer.body().substring(answer.body().indexOf("\"data\":[") + 8);
+      String[] got = data.substring(0, data.indexOf(']')).split(",");
+      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < ROWS * COLS; i++) {
+        String expected = switch (type) {
+          case BOOL -> b.get() != 0 ? "true" : "false";
+          case UINT8 -> Integer.toString(b.get() & 0xff);
+          case INT8 -> Byte.toString(b.get());
+          case INT16 -> Short.toString(b.getShort());
+          case INT32 -> Integer.toString(b.getInt());
+          case INT64 -> Long.toString(b.getLong());
+          case FLOAT16 -> number(half(b.getShort()));
+          case BFLOAT16 -> number(Float.intBitsToFloat((b.getShort() & 0xffff) << 16));
+          case FLOAT -> number(b.getFloat());
+          default -> number(b.getDouble());
+        };
+        String what = type + " element " + i + " of round " + round + " in " + answer.body();
+        if (type == OnnxType.DOUBLE) {
+          assertThat(Double.doubleToLongBits(Double.parseDouble(got[i]))).as(what)
+              .isEqualTo(Double.doubleToLongBits(Double.parseDouble(expected)));
+        } else if (type == OnnxType.FLOAT16 || type == OnnxType.BFLOAT16 || type == OnnxType.FLOAT) {
+          // Written as the shortest text that reads back as the same float (every half is a float exactly).
+          assertThat(Float.floatToIntBits(Float.parseFloat(got[i]))).as(what)
+              .isEqualTo(Float.floatToIntBits((float) Double.parseDouble(expected)));
+        } else {
+          assertThat(got[i]).as(what).isEqualTo(expected);
+        }
+      }
+    }
+  }
+
+  /** IEEE 754 binary16, decoded from its fields (independently of the server's conversion). */
+  private static double half(short h) {
+    int exponent = (h >>> 10) & 0x1f;
+    int mantissa = h & 0x3ff;
+    double magnitude = exponent == 0 ? mantissa * Math.pow(2, -24)
+        : exponent == 31 ? (mantissa == 0 ? Double.POSITIVE_INFINITY : Double.NaN)
+        : (1 + mantissa / 1024.0) * Math.pow(2, exponent - 15);
+    return (h & 0x8000) != 0 ? -magnitude : magnitude;
+  }
+
+  private static String number(double v) {
+    return Double.isNaN(v) ? "NaN" : Double.isInfinite(v) ? (v > 0 ? "Infinity" : "-Infinity") : Double.toString(v);
+  }
+
   private static HttpResponse<String> restInfer(OnnxType type, String data) throws Exception {
     String body = "{\"inputs\":[{\"name\":\"" + FixtureModels.IDENTITY_INPUT + "\",\"datatype\":\"" + WIRE.get(type)
         + "\",\"shape\":[" + ROWS + "," + COLS + "],\"data\":" + data + "}]}";
