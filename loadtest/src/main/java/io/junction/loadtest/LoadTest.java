@@ -496,7 +496,6 @@ public final class LoadTest implements Callable<Integer> {
     }
   }
 
-  /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
   /**
    * Checks a duration option as picocli reads it, so that a bad one is a usage error naming the option (exit 2),
    * not a failure of the run; the option keeps its text, which {@link #parseDuration} reads later.
@@ -513,6 +512,7 @@ public final class LoadTest implements Callable<Integer> {
     }
   }
 
+  /** ghz's (Go's) durations: 500ms, 10s, 1.5s, 2m, 1m30s, 1h; a plain 0 is zero. */
   public static Duration parseDuration(String text) {
     String t = text.trim();
     if (t.equals("0")) {

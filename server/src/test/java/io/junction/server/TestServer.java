@@ -1,7 +1,11 @@
 package io.junction.server;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.junction.proto.admin.v1.RouteServiceGrpc;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
@@ -45,6 +49,18 @@ public final class TestServer implements AutoCloseable {
 
   public GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub blocking() {
     return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** The admin service's routes, calling with {@code token} as the bearer credential; no deadline of its own. */
+  public RouteServiceGrpc.RouteServiceBlockingStub routeAdmin(String token) {
+    return bearer(RouteServiceGrpc.newBlockingStub(channel), token);
+  }
+
+  /** {@code stub} sending {@code Authorization: Bearer <token>} with every call (the admin credential). */
+  public static <S extends AbstractStub<S>> S bearer(S stub, String token) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
   }
 
   public GRPCInferenceServiceGrpc.GRPCInferenceServiceStub async() {

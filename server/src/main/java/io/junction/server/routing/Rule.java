@@ -15,18 +15,17 @@ public record Rule(String header, String value, String variant) {
     Objects.requireNonNull(variant, "variant");
     header = header.toLowerCase(Locale.ROOT); // gRPC metadata keys are lower case
     // Checked here, where a route is made, so that a rule no call could be matched against is refused rather than
-    // failing every call of its route.
-    String shown = header.length() > 100 ? header.substring(0, 100) + "..." : header;
+    // failing every call of its route. (The transports bound the message that echoes the header.)
     if (!METADATA_KEY.matcher(header).matches()) {
-      throw new IllegalArgumentException("a rule's header '" + shown + "' is not a gRPC metadata key: lower-case "
+      throw new IllegalArgumentException("a rule's header '" + header + "' is not a gRPC metadata key: lower-case "
           + "letters, digits, '-', '_' and '.' only");
     }
     if (header.endsWith("-bin")) {
-      throw new IllegalArgumentException("a rule's header '" + shown + "' names binary metadata, which rules do not "
+      throw new IllegalArgumentException("a rule's header '" + header + "' names binary metadata, which rules do not "
           + "compare; use a text header");
     }
     if (header.startsWith("grpc-")) {
-      throw new IllegalArgumentException("a rule's header '" + shown + "' is reserved by gRPC and never reaches "
+      throw new IllegalArgumentException("a rule's header '" + header + "' is reserved by gRPC and never reaches "
           + "routing");
     }
   }

@@ -26,12 +26,13 @@ import org.junit.jupiter.api.Test;
  */
 class IncompleteMessageGuardTest {
   private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final int DATA = 0x0;
-  private static final int HEADERS = 0x1;
-  private static final int RST_STREAM = 0x3;
-  private static final int END_STREAM = 0x1;
+  private static final int DATA = Http2FrameScanner.DATA;
+  private static final int HEADERS = Http2FrameScanner.HEADERS;
+  private static final int RST_STREAM = Http2FrameScanner.RST_STREAM;
+  private static final int END_STREAM = Http2FrameScanner.END_STREAM;
+  private static final int PADDED = Http2FrameScanner.PADDED;
+  /** The one flag the scanner has no name for: the guard does not read header blocks. */
   private static final int END_HEADERS = 0x4;
-  private static final int PADDED = 0x8;
 
   /** One frame as sent. */
   record Frame(int type, int flags, int stream, byte[] payload) {

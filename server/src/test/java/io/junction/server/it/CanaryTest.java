@@ -160,10 +160,7 @@ class CanaryTest {
   }
 
   private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server) {
-    Metadata md = new Metadata();
-    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
-    return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-        .withDeadlineAfter(5, TimeUnit.SECONDS);
+    return server.routeAdmin(TOKEN).withDeadlineAfter(5, TimeUnit.SECONDS);
   }
 
   @Test

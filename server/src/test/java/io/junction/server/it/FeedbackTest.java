@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.Metadata;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.junction.proto.admin.v1.GetRouteRequest;
 import io.junction.proto.admin.v1.OutcomeComparison;
@@ -307,10 +305,7 @@ class FeedbackTest {
   }
 
   private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server) {
-    Metadata md = new Metadata();
-    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
-    return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    return server.routeAdmin(TOKEN).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   private static HttpResponse<String> post(TestServer server, String body) throws Exception {

@@ -27,6 +27,7 @@ import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
 import io.junction.proto.inference.RepositoryModelUnloadRequest;
+import io.junction.server.InferRequests;
 import io.junction.server.StreamAnswers;
 import io.junction.server.TestServer;
 import io.junction.testkit.DemoRepository;
@@ -41,8 +42,6 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -555,13 +554,11 @@ class FuzzedRequestsTest {
 
   private static ByteString contents(Random random, String datatype, int elements) {
     if (datatype.equals("BYTES")) {
-      ByteString.Output out = ByteString.newOutput();
+      String[] texts = new String[elements];
       for (int i = 0; i < elements; i++) {
-        byte[] text = ("e" + random.nextInt(1000)).getBytes(StandardCharsets.UTF_8);
-        out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(text.length).array(), 0, 4);
-        out.write(text, 0, text.length);
+        texts[i] = "e" + random.nextInt(1000);
       }
-      return out.toByteString();
+      return InferRequests.bytesRaw(texts);
     }
     byte[] data = new byte[elements * ELEMENT_BYTES.get(datatype)];
     if (datatype.equals("BOOL")) {

@@ -2,10 +2,8 @@ package io.junction.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.MetadataUtils;
 import io.junction.proto.admin.v1.BanditSpec;
 import io.junction.proto.admin.v1.BusinessSloSpec;
 import io.junction.proto.admin.v1.CanarySpec;
@@ -62,9 +60,7 @@ class FuzzedRoutesTest {
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))).withAdminToken(TOKEN));
-    Metadata md = new Metadata();
-    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
-    admin = RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+    admin = server.routeAdmin(TOKEN);
   }
 
   @AfterAll

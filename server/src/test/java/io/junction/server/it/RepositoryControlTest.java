@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.MetadataUtils;
 import io.junction.proto.inference.DataType;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferBatchStatistics;
@@ -172,9 +170,7 @@ class RepositoryControlTest {
   }
 
   private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub admin(TestServer server, String token) {
-    Metadata md = new Metadata();
-    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    return server.blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+    return TestServer.bearer(server.blocking(), token);
   }
 
   @Test

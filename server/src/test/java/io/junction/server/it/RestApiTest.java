@@ -304,36 +304,31 @@ class RestApiTest {
           HttpResponse.BodyHandlers.ofString());
       assertThat(refused.statusCode()).isEqualTo(401);
       assertThat(error(refused)).contains("admin credential");
-      HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v2/repository/models/mlp/unload")).header("Authorization", "Bearer rest-admin-token-0123456789")
-          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> done = adminPost(port, "mlp/unload", "{}");
       assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
-      HttpResponse<String> configured = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"config\": \"{\\\"max_batch_size\\\": 3}\"}}"))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> configured = adminPost(port, "mlp/load",
+          "{\"parameters\": {\"config\": \"{\\\"max_batch_size\\\": 3}\"}}");
       assertThat(configured.statusCode()).as(configured.body()).isEqualTo(200);
       assertThat(explicit.blocking().modelConfig(ModelConfigRequest.newBuilder().setName("mlp").build()).getConfig()
           .getMaxBatchSize()).isEqualTo(3);
-      HttpResponse<String> notText = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"config\": 5}}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> notText = adminPost(port, "mlp/load", "{\"parameters\": {\"config\": 5}}");
       assertThat(notText.statusCode()).isEqualTo(400);
       assertThat(error(notText)).contains("'config' must be a string holding the model config as JSON, got 5");
-      HttpResponse<String> file = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v2/repository/models/mlp/load")).header("Authorization", "Bearer rest-admin-token-0123456789")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"parameters\": {\"file:1/model.onnx\": \"AAAA\"}}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> file = adminPost(port, "mlp/load", "{\"parameters\": {\"file:1/model.onnx\": \"AAAA\"}}");
       assertThat(file.statusCode()).isEqualTo(400);
       assertThat(error(file)).contains("would write a file the client names");
-      HttpResponse<String> unload = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v2/repository/models/mlp/unload")).header("Authorization", "Bearer rest-admin-token-0123456789")
-          .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> unload = adminPost(port, "mlp/unload", "{}");
       assertThat(unload.statusCode()).isEqualTo(200);
       assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/mlp/ready"))
           .build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(400);
     }
+  }
+
+  /** A POST to {@code /v2/repository/models/<path>} with the explicit-mode test's admin token. */
+  private static HttpResponse<String> adminPost(int port, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/repository/models/" + path))
+        .header("Authorization", "Bearer rest-admin-token-0123456789").POST(HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static String textInput() throws Exception {

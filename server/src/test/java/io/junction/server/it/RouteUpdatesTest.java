@@ -186,9 +186,6 @@ class RouteUpdatesTest {
   }
 
   private static RouteServiceGrpc.RouteServiceBlockingStub admin(TestServer server, String token) {
-    Metadata md = new Metadata();
-    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    return RouteServiceGrpc.newBlockingStub(server.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    return server.routeAdmin(token).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 }
