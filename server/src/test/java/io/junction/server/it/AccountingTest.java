@@ -1,0 +1,189 @@
+package io.junction.server.it;
+
+import static io.junction.server.InferRequests.rawFp32;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelStatistics;
+import io.junction.proto.inference.ModelStatisticsRequest;
+import io.junction.proto.inference.ModelStreamInferResponse;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
+import io.junction.server.InferRequests;
+import io.junction.server.TestServer;
+import io.junction.server.config.ModelControl;
+import io.junction.server.config.ServerConfig;
+import io.junction.server.model.FailureReason;
+import io.junction.testkit.DeepMlp;
+import io.junction.testkit.ModelRepositoryWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every request a model accepts is counted once, however it ends: answered, refused by a full queue,
+ * expired or cancelled while it waits, invalid, or on a stream its client walks away from. The model's
+ * statistics and the request metrics agree, nothing is left in flight, and the model still unloads.
+ */
+class AccountingTest {
+  private static final String MODEL = "slow";
+
+  @TempDir Path repo;
+
+  @Test
+  void everyAcceptedRequestIsCountedOnceHoweverItEnds() throws Exception {
+    new ModelRepositoryWriter(repo).model(MODEL, 1, DeepMlp.slow().onnx())
+        .config(MODEL, "max_batch_size: 64\ndynamic_batching { default_queue_policy { max_queue_size: 6 } }\n");
+    ServerConfig config = ServerConfig.loopback(repo).withScheduling(1, 1024)
+        .withControl(ModelControl.explicit(Set.of("*"))).withOpenRepositoryApi();
+    try (TestServer server = TestServer.start(config)) {
+      ModelInferRequest good = rawFp32(MODEL, "", "x", InferRequests.ramp(8 * 512, 0.01f), 8, 512);
+      ModelInferRequest bad = rawFp32(MODEL, "", "x", InferRequests.ramp(8 * 511, 0.01f), 8, 511);
+      Map<Status.Code, AtomicInteger> unary = new ConcurrentHashMap<>();
+      // Of every 11 calls: 4 plain, 3 with a deadline of 3 to 43 ms, 3 cancelled as they start, 1 invalid.
+      int calls = 110;
+      int invalid = calls / 11;
+      CountDownLatch done = new CountDownLatch(calls);
+      StreamObserver<ModelInferResponse> counting = new StreamObserver<>() {
+        @Override
+        public void onNext(ModelInferResponse value) {}
+
+        @Override
+        public void onError(Throwable t) {
+          unary.computeIfAbsent(Status.fromThrowable(t).getCode(), c -> new AtomicInteger()).incrementAndGet();
+          done.countDown();
+        }
+
+        @Override
+        public void onCompleted() {
+          unary.computeIfAbsent(Status.Code.OK, c -> new AtomicInteger()).incrementAndGet();
+          done.countDown();
+        }
+      };
+
+      // Two streams among the calls: one read to its end, one its client cancels while requests of it wait.
+      StreamCounter finished = new StreamCounter();
+      StreamObserver<ModelInferRequest> whole = server.async().modelStreamInfer(finished);
+      Context.CancellableContext leaving = Context.current().withCancellation();
+      StreamCounter abandoned = new StreamCounter();
+      StreamObserver<ModelInferRequest> walkedAway = leaving.call(() -> server.async().modelStreamInfer(abandoned));
+      int streamed = 0;
+
+      for (int i = 0; i < calls; i++) {
+        int kind = i % 11;
+        if (kind < 4) {
+          server.async().modelInfer(good, counting);
+        } else if (kind < 7) {
+          server.async().withDeadlineAfter(3 + (i % 5) * 10, TimeUnit.MILLISECONDS).modelInfer(good, counting);
+        } else if (kind < 10) {
+          Context.CancellableContext context = Context.current().withCancellation();
+          context.run(() -> server.async().modelInfer(good, counting));
+          if (i % 3 == 0) {
+            Thread.sleep(1);
+          }
+          context.cancel(null);
+        } else {
+          server.async().modelInfer(bad, counting);
+        }
+        if (i % 5 == 0 && i < 60) {
+          whole.onNext(i % 4 == 0 ? bad : good);
+          walkedAway.onNext(good);
+          streamed++;
+        }
+        if (i == 60) {
+          abandoned.awaitFirstAnswer(60);
+          leaving.cancel(null);
+        }
+      }
+      whole.onCompleted();
+      assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
+      finished.awaitEnd(120);
+
+      await().atMost(Duration.ofSeconds(60)).until(() ->
+          server.metric("nv_inference_pending_request_count{model=\"slow\",version=\"1\"}", -1) == 0
+              && server.metric("junction_inflight_requests{model=\"slow\",version=\"1\"}", -1) == 0);
+
+      ModelStatistics s = server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName(MODEL).build())
+          .getModelStats(0);
+      long succeeded = s.getInferenceStats().getSuccess().getCount();
+      long failed = s.getInferenceStats().getFail().getCount();
+      double succeededByMetrics = server.metric(
+          "junction_request_duration_seconds_count{model=\"slow\",outcome=\"success\",version=\"1\"}", 0);
+      double failedByMetrics = server.metric(
+          "junction_request_duration_seconds_count{model=\"slow\",outcome=\"failure\",version=\"1\"}", 0);
+      assertThat((double) succeeded).as("successes, by statistics and by metrics").isEqualTo(succeededByMetrics);
+      assertThat((double) failed).as("failures, by statistics and by metrics").isEqualTo(failedByMetrics);
+      assertThat(server.metric("nv_inference_request_success{model=\"slow\",version=\"1\"}", 0)).isEqualTo(succeeded);
+      double byReason = 0;
+      for (FailureReason reason : FailureReason.values()) {
+        byReason += server.metric("nv_inference_request_failure{model=\"slow\",reason=\"" + reason + "\",version=\"1\"}", 0);
+      }
+      assertThat(byReason).as("failures by reason add up").isEqualTo(failed);
+
+      int ok = count(unary, Status.Code.OK) + finished.answered.get() + abandoned.answered.get();
+      int refusedOrInvalid = count(unary, Status.Code.RESOURCE_EXHAUSTED) + count(unary, Status.Code.INVALID_ARGUMENT)
+          + finished.errors.get() + abandoned.errors.get();
+      int sent = calls + 2 * streamed;
+      assertThat(succeeded).as("every answer the clients saw succeed was counted").isGreaterThanOrEqualTo(ok);
+      assertThat(failed).as("every refusal the clients saw was counted").isGreaterThanOrEqualTo(refusedOrInvalid);
+      assertThat(succeeded + failed).as("no request counted twice").isLessThanOrEqualTo(sent);
+      assertThat(unary.keySet()).as(unary.toString()).isSubsetOf(Status.Code.OK, Status.Code.RESOURCE_EXHAUSTED,
+          Status.Code.INVALID_ARGUMENT, Status.Code.DEADLINE_EXCEEDED, Status.Code.CANCELLED);
+      // Admission comes before validation, so an invalid call that finds the queue full is refused as such.
+      assertThat(count(unary, Status.Code.INVALID_ARGUMENT)).isBetween(0, invalid);
+
+      // Nothing holds the version: unloaded, it closes, and its series go with it.
+      server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(MODEL).build());
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          server.metric("junction_inflight_requests{model=\"slow\",version=\"1\"}", -1) == -1);
+    }
+  }
+
+  private static int count(Map<Status.Code, AtomicInteger> codes, Status.Code code) {
+    AtomicInteger n = codes.get(code);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Counts a stream's answers and inline errors. */
+  private static final class StreamCounter implements StreamObserver<ModelStreamInferResponse> {
+    final AtomicInteger answered = new AtomicInteger();
+    final AtomicInteger errors = new AtomicInteger();
+    private final CountDownLatch end = new CountDownLatch(1);
+    private final CountDownLatch first = new CountDownLatch(1);
+
+    @Override
+    public void onNext(ModelStreamInferResponse value) {
+      (value.getErrorMessage().isEmpty() ? answered : errors).incrementAndGet();
+      first.countDown();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      end.countDown();
+    }
+
+    @Override
+    public void onCompleted() {
+      end.countDown();
+    }
+
+    void awaitFirstAnswer(int seconds) throws InterruptedException {
+      assertThat(first.await(seconds, TimeUnit.SECONDS)).isTrue();
+    }
+
+    void awaitEnd(int seconds) throws InterruptedException {
+      assertThat(end.await(seconds, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+}
