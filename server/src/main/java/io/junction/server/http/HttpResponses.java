@@ -8,27 +8,36 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-/** Writing whole answers on a connection, keeping it alive when the request allowed it. */
+/**
+ * Writing whole answers on a connection, keeping it alive when the request allowed it. An answer to HEAD is written
+ * as GET's, whole: the server codec sends its headers, Content-Length included, and drops its body.
+ */
 final class HttpResponses {
   static final String TEXT = "text/plain; charset=utf-8";
   static final String JSON = "application/json";
+  /** The {@code Allow} header of a 405 from a resource that is only read. */
+  static final Map<String, String> ALLOW_READ = Map.of(HttpHeaderNames.ALLOW.toString(), "GET, HEAD");
 
   private HttpResponses() {}
+
+  /** GET, or HEAD, which reads the same resource and is answered the same, without the body. */
+  static boolean isRead(HttpMethod method) {
+    return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
+  }
 
   static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String contentType,
       byte[] body, Map<String, String> headers) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     headers.forEach((k, v) -> response.headers().set(k, v));
-    if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) { // a HEAD answer says what GET would send
-      HttpUtil.setContentLength(response, body.length);
-    }
+    HttpUtil.setContentLength(response, body.length);
     HttpUtil.setKeepAlive(response, keepAlive);
     var written = ctx.writeAndFlush(response);
     if (!keepAlive) {

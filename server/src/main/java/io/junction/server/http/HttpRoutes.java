@@ -1,19 +1,14 @@
 package io.junction.server.http;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -65,10 +60,9 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       path = path.substring(0, query);
     }
     HttpMethod method = request.method();
-    boolean head = HttpMethod.HEAD.equals(method);
     switch (path) {
-      case "/health/live", "/v2/health/live" -> probe(ctx, request, live, head);
-      case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready, head);
+      case "/health/live", "/v2/health/live" -> probe(ctx, request, live);
+      case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready);
       case "/metrics" -> metrics(ctx, request);
       default -> {
         if (status.isPresent() && StatusPage.serves(path)) {
@@ -86,21 +80,20 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  private void probe(ChannelHandlerContext ctx, FullHttpRequest request, BooleanSupplier check, boolean head) {
-    if (!HttpMethod.GET.equals(request.method()) && !head) {
-      send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, new byte[0], false);
+  private void probe(ChannelHandlerContext ctx, FullHttpRequest request, BooleanSupplier check) {
+    if (!HttpResponses.isRead(request.method())) {
+      notAllowed(ctx, request);
       return;
     }
     boolean ok = check.getAsBoolean();
-    byte[] body = head ? new byte[0] : (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
+    byte[] body = (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
     send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body, false);
   }
 
-  /** Prometheus' own negotiation: text, OpenMetrics (with exemplars) or protobuf; gzip when asked; HEAD. */
+  /** Prometheus' own negotiation: text, OpenMetrics (with exemplars) or protobuf; gzip when asked. */
   private void metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
-    boolean head = HttpMethod.HEAD.equals(request.method());
-    if (!HttpMethod.GET.equals(request.method()) && !head) {
-      send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT, new byte[0], false);
+    if (!HttpResponses.isRead(request.method())) {
+      notAllowed(ctx, request);
       return;
     }
     try {
@@ -116,10 +109,6 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
         body = zipped.toByteArray();
         headers.put("Content-Encoding", "gzip");
       }
-      if (head) {
-        headers.put("Content-Length", Integer.toString(body.length));
-        body = new byte[0];
-      }
       HttpResponses.send(ctx, HttpUtil.isKeepAlive(request), HttpResponseStatus.OK,
           scrape.contentType(), body, headers);
     } catch (Exception e) {
@@ -131,15 +120,13 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static void send(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
       String contentType, byte[] body, boolean close) {
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-    HttpUtil.setContentLength(response, body.length);
-    boolean keepAlive = !close && HttpUtil.isKeepAlive(request);
-    HttpUtil.setKeepAlive(response, keepAlive);
-    var written = ctx.writeAndFlush(response);
-    if (!keepAlive) {
-      written.addListener(ChannelFutureListener.CLOSE);
-    }
+    HttpResponses.send(ctx, !close && HttpUtil.isKeepAlive(request), status, contentType, body, Map.of());
+  }
+
+  private static void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request) {
+    HttpResponses.send(ctx, HttpUtil.isKeepAlive(request), HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT,
+        "GET or HEAD only\n".getBytes(StandardCharsets.UTF_8),
+        HttpResponses.ALLOW_READ);
   }
 
   @Override

@@ -37,6 +37,7 @@ import io.junction.server.tensor.TensorJson;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -131,6 +132,8 @@ public final class RestApi {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     try {
       route(ctx, request, path, keepAlive);
+    } catch (MethodNotAllowed e) {
+      HttpResponses.error(ctx, keepAlive, HttpErrors.of(e), Map.of(HttpHeaderNames.ALLOW.toString(), e.allow()));
     } catch (RuntimeException e) {
       HttpResponses.error(ctx, keepAlive, HttpErrors.of(e), Map.of());
     }
@@ -428,9 +431,11 @@ public final class RestApi {
     }
   }
 
+  /** Refuses any other method with 405; a resource read with GET is also read with HEAD (RFC 9110 §9.3.2). */
   private static void requireMethod(HttpMethod method, HttpMethod expected, String path) {
-    if (!method.equals(expected)) {
-      throw new MethodNotAllowed(expected + " " + HttpErrors.bounded(path) + " only");
+    boolean get = expected.equals(HttpMethod.GET);
+    if (!method.equals(expected) && !(get && method.equals(HttpMethod.HEAD))) {
+      throw new MethodNotAllowed(expected + " " + HttpErrors.bounded(path) + " only", get ? "GET, HEAD" : expected.name());
     }
   }
 
@@ -447,12 +452,18 @@ public final class RestApi {
     }
   }
 
-  /** A known resource asked for with the wrong method: 405. */
+  /** A known resource asked for with the wrong method: 405, with the methods it takes as its {@code Allow} header. */
   static final class MethodNotAllowed extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private final String allow;
 
-    MethodNotAllowed(String message) {
+    MethodNotAllowed(String message, String allow) {
       super(message);
+      this.allow = allow;
+    }
+
+    String allow() {
+      return allow;
     }
   }
 }

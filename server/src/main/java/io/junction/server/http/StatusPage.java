@@ -3,7 +3,6 @@ package io.junction.server.http;
 import com.google.gson.JsonObject;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import java.io.IOException;
@@ -47,9 +46,9 @@ public final class StatusPage {
 
   void handle(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
-    if (!HttpMethod.GET.equals(request.method())) {
+    if (!HttpResponses.isRead(request.method())) {
       HttpResponses.send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, HttpResponses.TEXT,
-          "the status page is read-only: GET\n".getBytes(StandardCharsets.UTF_8), Map.of("Allow", "GET"));
+          "the status page is read-only: GET\n".getBytes(StandardCharsets.UTF_8), HttpResponses.ALLOW_READ);
       return;
     }
     if (path.equals("/v2/status")) {

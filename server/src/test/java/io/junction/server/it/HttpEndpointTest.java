@@ -165,15 +165,8 @@ class HttpEndpointTest {
 
   /** One HTTP/1.1 response, head and body (by its content-length), read off the stream and no further. */
   private static String readResponse(InputStream in) throws Exception {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      assertThat(b).as("the response's head: " + head).isNotNegative();
-      head.append((char) b);
-    }
-    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
-    assertThat(length.find()).as(head.toString()).isTrue();
-    return head + new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.US_ASCII);
+    String head = readHead(in);
+    return head + new String(in.readNBytes(contentLength(head)), StandardCharsets.US_ASCII);
   }
 
   private static int get(int port, String path) throws Exception {
@@ -209,6 +202,74 @@ class HttpEndpointTest {
       assertThat(head.body()).isEmpty();
       assertThat(Long.parseLong(head.headers().firstValue("content-length").orElseThrow())).isPositive();
     }
+  }
+
+  /**
+   * HEAD reads every resource GET does (RFC 9110 §9.3.2): the same status and headers, Content-Length included,
+   * and no body, so the next answer on the connection starts where it should. A method a resource does not take is
+   * answered 405 with the methods it does take as {@code Allow}.
+   */
+  @Test
+  void headIsAnsweredAsGetWithoutItsBodyAndA405SaysWhatIsAllowed() throws Exception {
+    try (TestServer server = TestServer.start(DemoRepository.write(dir.resolve("repo")))) {
+      int port = server.server().httpPort().orElseThrow();
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout(10_000);
+        InputStream in = s.getInputStream();
+        // Resources whose answer does not change between two reads: HEAD's length is GET's body's.
+        for (String path : List.of("/v2", "/v2/models/mlp", "/v2/models/mlp/versions/1", "/v2/models/mlp/config",
+            "/v2/models/mlp/ready", "/v2/models/nothing", "/v2/health/ready", "/health/live", "/")) {
+          s.getOutputStream().write(("HEAD " + path + " HTTP/1.1\r\nHost: junction\r\n\r\n"
+              + "GET " + path + " HTTP/1.1\r\nHost: junction\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          String head = readHead(in);
+          String get = readResponse(in);
+          assertThat(statusLine(head)).as("HEAD " + path).isEqualTo(statusLine(get));
+          int body = get.length() - get.indexOf("\r\n\r\n") - 4;
+          assertThat(contentLength(head)).as("HEAD " + path + ": GET's length").isEqualTo(body);
+        }
+        // Resources that change from one read to the next: a length, and still no body.
+        for (String path : List.of("/metrics", "/v2/status", "/v2/models/stats")) {
+          s.getOutputStream().write(("HEAD " + path + " HTTP/1.1\r\nHost: junction\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+          String head = readHead(in);
+          assertThat(head).as("HEAD " + path).startsWith("HTTP/1.1 200");
+          assertThat(contentLength(head)).as("HEAD " + path).isPositive();
+        }
+        s.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: junction\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII));
+        assertThat(readResponse(in)).as("the connection is still in step").startsWith("HTTP/1.1 200").endsWith("OK\n");
+
+        for (String request : List.of("POST /v2/models/mlp", "DELETE /metrics", "PUT /", "POST /v2/health/ready",
+            "GET /v2/models/mlp/infer", "HEAD /v2/models/mlp/infer", "GET /v2/repository/index")) {
+          s.getOutputStream().write((request + " HTTP/1.1\r\nHost: junction\r\nContent-Length: 0\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+          String answer = request.startsWith("HEAD") ? readHead(in) : readResponse(in);
+          boolean posted = request.contains("infer") || request.contains("repository");
+          assertThat(answer).as(request).startsWith("HTTP/1.1 405")
+              .containsPattern("(?i)allow: " + (posted ? "POST" : "GET, HEAD") + "\r\n");
+        }
+      }
+    }
+  }
+
+  private static String readHead(InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      assertThat(b).as("the response's head: " + head).isNotNegative();
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  private static String statusLine(String response) {
+    return response.substring(0, response.indexOf("\r\n"));
+  }
+
+  private static int contentLength(String head) {
+    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    assertThat(length.find()).as(head).isTrue();
+    return Integer.parseInt(length.group(1));
   }
 
   @Test
