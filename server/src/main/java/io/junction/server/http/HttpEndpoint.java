@@ -108,6 +108,7 @@ public final class HttpEndpoint implements AutoCloseable {
                 .addLast(new ContentCodings())
                 .addLast(new HttpServerKeepAliveHandler())
                 .addLast(new RequestAggregator(limits.maxRequestBytes()))
+                .addLast(new InOrderAnswers())
                 .addLast(new RequestDeadline(limits.requestTimeout().toNanos()))
                 .addLast(answers, routes);
           }

@@ -9,7 +9,9 @@ import ch.qos.logback.core.read.ListAppender;
 import io.junction.server.TestServer;
 import io.junction.server.config.HttpLimits;
 import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DeepMlp;
 import io.junction.testkit.DemoRepository;
+import io.junction.testkit.ModelRepositoryWriter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -250,6 +252,50 @@ class HttpEndpointTest {
         }
       }
     }
+  }
+
+  /**
+   * Pipelined requests are answered in the order they came (RFC 9112 §9.3.2), though an inference on a slow model
+   * takes far longer than the metadata requests sent after it: each answer is the one its request asked for.
+   */
+  @Test
+  void pipelinedRequestsAreAnsweredInTheOrderTheyCame() throws Exception {
+    Path repo = DemoRepository.write(dir.resolve("repo"));
+    new ModelRepositoryWriter(repo).model("slow", 1, DeepMlp.slow().onnx()).config("slow", "max_batch_size: 64\n");
+    try (TestServer server = TestServer.start(repo)) {
+      int port = server.server().httpPort().orElseThrow();
+      StringBuilder rows = new StringBuilder();
+      for (int i = 0; i < 16 * 512; i++) {
+        rows.append(i == 0 ? "" : ",").append((i % 97) / 97.0);
+      }
+      String slow = "{\"inputs\":[{\"name\":\"x\",\"shape\":[16,512],\"datatype\":\"FP32\",\"data\":[" + rows + "]}]}";
+      String mlp = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,8],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8]}]}";
+      for (int round = 0; round < 3; round++) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+          s.setSoTimeout(30_000);
+          s.getOutputStream().write((post("/v2/models/slow/infer", slow) + get("GET", "/v2/models/mlp")
+              + get("HEAD", "/v2/models/mlp") + post("/v2/models/mlp/versions/1/infer", mlp)
+              + get("GET", "/v2/models/nothing") + get("GET", "/health/live")).getBytes(StandardCharsets.US_ASCII));
+          InputStream in = s.getInputStream();
+          assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"model_name\":\"slow\"");
+          assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"name\":\"mlp\"")
+              .doesNotContain("model_name");
+          assertThat(contentLength(readHead(in))).isPositive();
+          assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"model_name\":\"mlp\"");
+          assertThat(readResponse(in)).startsWith("HTTP/1.1 404").contains("'nothing'");
+          assertThat(readResponse(in)).startsWith("HTTP/1.1 200").endsWith("OK\n");
+        }
+      }
+    }
+  }
+
+  private static String post(String path, String json) {
+    return "POST " + path + " HTTP/1.1\r\nHost: junction\r\nContent-Type: application/json\r\nContent-Length: "
+        + json.length() + "\r\n\r\n" + json;
+  }
+
+  private static String get(String method, String path) {
+    return method + " " + path + " HTTP/1.1\r\nHost: junction\r\n\r\n";
   }
 
   private static String readHead(InputStream in) throws Exception {
