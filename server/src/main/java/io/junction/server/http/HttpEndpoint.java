@@ -56,6 +56,11 @@ public final class HttpEndpoint implements AutoCloseable {
   /** One exposition and its content type. */
   public record Scrape(String contentType, byte[] body) {}
 
+  /** The longest request line taken (method, path and version); a longer one is answered 414. */
+  static final int MAX_REQUEST_LINE_BYTES = 4096;
+  /** The most bytes of headers taken; more are answered 431. */
+  static final int MAX_HEADER_BYTES = 8192;
+
   private final EventLoopGroup boss;
   private final EventLoopGroup io;
   private final EventExecutorGroup answers;
@@ -104,7 +109,7 @@ public final class HttpEndpoint implements AutoCloseable {
                   }
                 })
                 .addLast(new StagedClose(closed::get))
-                .addLast(new HttpServerCodec(4096, 8192, 8192))
+                .addLast(new HttpServerCodec(MAX_REQUEST_LINE_BYTES, MAX_HEADER_BYTES, 8192))
                 .addLast(new ContentCodings())
                 .addLast(new HttpServerKeepAliveHandler())
                 .addLast(new RequestAggregator(limits.maxRequestBytes()))

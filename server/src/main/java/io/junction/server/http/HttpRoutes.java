@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -43,7 +45,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (!request.decoderResult().isSuccess()) {
-      send(ctx, request, HttpResponseStatus.BAD_REQUEST, TEXT, "bad request\n".getBytes(StandardCharsets.UTF_8), true);
+      HttpResponses.error(ctx, false, malformed(request.decoderResult().cause()), Map.of()); // the rest is unreadable
       return;
     }
     String encoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
@@ -80,6 +82,20 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
+  /** What the decoder could not read, said as precisely as HTTP has a status for it. */
+  private static HttpErrors.Failure malformed(Throwable cause) {
+    if (cause instanceof TooLongHttpLineException) {
+      return new HttpErrors.Failure(HttpResponseStatus.REQUEST_URI_TOO_LONG, "the request line is longer than the "
+          + HttpEndpoint.MAX_REQUEST_LINE_BYTES + " bytes this server takes");
+    }
+    if (cause instanceof TooLongHttpHeaderException) {
+      return new HttpErrors.Failure(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "the request's headers are "
+          + "larger than the " + HttpEndpoint.MAX_HEADER_BYTES + " bytes this server takes");
+    }
+    return new HttpErrors.Failure(HttpResponseStatus.BAD_REQUEST, "not a valid HTTP/1.1 request: "
+        + HttpErrors.bounded(String.valueOf(cause.getMessage())));
+  }
+
   private void probe(ChannelHandlerContext ctx, FullHttpRequest request, BooleanSupplier check) {
     if (!HttpResponses.isRead(request.method())) {
       notAllowed(ctx, request);
@@ -87,7 +103,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     boolean ok = check.getAsBoolean();
     byte[] body = (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
-    send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body, false);
+    send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body);
   }
 
   /** Prometheus' own negotiation: text, OpenMetrics (with exemplars) or protobuf; gzip when asked. */
@@ -114,13 +130,13 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     } catch (Exception e) {
       log.error("scraping metrics failed", e);
       send(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, TEXT,
-          "metrics failed\n".getBytes(StandardCharsets.UTF_8), false);
+          "metrics failed\n".getBytes(StandardCharsets.UTF_8));
     }
   }
 
   private static void send(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
-      String contentType, byte[] body, boolean close) {
-    HttpResponses.send(ctx, !close && HttpUtil.isKeepAlive(request), status, contentType, body, Map.of());
+      String contentType, byte[] body) {
+    HttpResponses.send(ctx, HttpUtil.isKeepAlive(request), status, contentType, body, Map.of());
   }
 
   private static void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request) {

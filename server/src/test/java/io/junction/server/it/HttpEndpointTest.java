@@ -289,6 +289,27 @@ class HttpEndpointTest {
     }
   }
 
+  /** A request the decoder cannot read is answered with the status HTTP has for what was wrong, then closed. */
+  @Test
+  void unreadableRequestsAreAnsweredWithWhatWasWrong() throws Exception {
+    try (TestServer server = TestServer.start(DemoRepository.write(dir.resolve("repo")))) {
+      int port = server.server().httpPort().orElseThrow();
+      String longPath = "GET /v2/models/" + "a".repeat(5000) + " HTTP/1.1\r\nHost: junction\r\n\r\n";
+      String bigHeaders = "GET /v2/models/mlp HTTP/1.1\r\nHost: junction\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n";
+      String garbage = "GET /v2/models/mlp HTTP/1.1\r\nHost: junction\r\nContent-Length: many\r\n\r\n";
+      for (String[] c : new String[][] {{longPath, "414", "request line", "4096"},
+          {bigHeaders, "431", "headers", "8192"}, {garbage, "400", "not a valid HTTP/1.1 request", "Content-Length"}}) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(c[0].getBytes(StandardCharsets.US_ASCII));
+          String answer = readResponse(s.getInputStream());
+          assertThat(answer).startsWith("HTTP/1.1 " + c[1]).contains("\"error\"", c[2], c[3]);
+          assertThat(closedByServer(s)).isTrue();
+        }
+      }
+    }
+  }
+
   private static String post(String path, String json) {
     return "POST " + path + " HTTP/1.1\r\nHost: junction\r\nContent-Type: application/json\r\nContent-Length: "
         + json.length() + "\r\n\r\n" + json;
