@@ -132,10 +132,13 @@ class FuzzedRequestsTest {
             .node("Identity", List.of("IN"), List.of("OUT")).build())
         .config("dynamic", "max_batch_size: 0\n");
     for (OnnxType type : BATCHED) {
-      // Batched, so that requests sent together are merged; inputs and outputs as the model file has them.
+      // Batched, so that requests sent together are merged; inputs and outputs as the model file has them. A batch
+      // waits for company even on an idle instance: otherwise each call may run alone as it arrives, whenever the
+      // server reads them no faster than it runs them (as with every buffer access recorded by the leak guard).
       writer.model("identity_" + type.name().toLowerCase(), 1, FixtureModels.identity(type))
           .config("identity_" + type.name().toLowerCase(),
-              "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 2000 }\n");
+              "max_batch_size: 8\ndynamic_batching { max_queue_delay_microseconds: 2000 }\n"
+              + "parameters { key: \"batch_wait_while_idle\" value: { string_value: \"true\" } }\n");
     }
     server = TestServer.start(repo);
     models = new ArrayList<>();
