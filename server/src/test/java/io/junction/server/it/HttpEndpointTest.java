@@ -286,6 +286,14 @@ class HttpEndpointTest {
           assertThat(readResponse(in)).startsWith("HTTP/1.1 200").endsWith("OK\n");
         }
       }
+      // A client that goes with requests still waiting their turn: they are dropped (the class's leak guard would
+      // see one not released), and the server serves on.
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.getOutputStream().write((post("/v2/models/slow/infer", slow) + post("/v2/models/slow/infer", slow)
+            + post("/v2/models/mlp/infer", mlp)).getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+      }
+      assertThat(get(port, "/v2/models/slow/ready")).isEqualTo(200);
     }
   }
 
