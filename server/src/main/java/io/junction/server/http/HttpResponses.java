@@ -34,15 +34,20 @@ final class HttpResponses {
 
   static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String contentType,
       byte[] body, Map<String, String> headers) {
+    var written = ctx.writeAndFlush(response(keepAlive, status, contentType, body, headers));
+    if (!keepAlive) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  static FullHttpResponse response(boolean keepAlive, HttpResponseStatus status, String contentType, byte[] body,
+      Map<String, String> headers) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     headers.forEach((k, v) -> response.headers().set(k, v));
     HttpUtil.setContentLength(response, body.length);
     HttpUtil.setKeepAlive(response, keepAlive);
-    var written = ctx.writeAndFlush(response);
-    if (!keepAlive) {
-      written.addListener(ChannelFutureListener.CLOSE);
-    }
+    return response;
   }
 
   static void json(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, JsonElement body) {
@@ -51,8 +56,12 @@ final class HttpResponses {
 
   /** The REST API's error form, {@code {"error": "..."}}. */
   static void error(ChannelHandlerContext ctx, boolean keepAlive, HttpErrors.Failure failure, Map<String, String> headers) {
+    send(ctx, keepAlive, failure.status(), JSON, errorBody(failure), headers);
+  }
+
+  static byte[] errorBody(HttpErrors.Failure failure) {
     JsonObject body = new JsonObject();
     body.addProperty("error", failure.message());
-    send(ctx, keepAlive, failure.status(), JSON, body.toString().getBytes(StandardCharsets.UTF_8), headers);
+    return body.toString().getBytes(StandardCharsets.UTF_8);
   }
 }

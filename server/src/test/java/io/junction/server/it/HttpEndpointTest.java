@@ -297,6 +297,37 @@ class HttpEndpointTest {
     }
   }
 
+  /**
+   * A client that asks before sending its body ({@code Expect: 100-continue}, as curl does for large bodies) is told
+   * at once when the body is over the cap, in the REST API's error form, and its connection serves on; an expectation
+   * the server does not know is refused the same way. One under the cap is told to go on, and answered.
+   */
+  @Test
+  void aClientThatAsksBeforeSendingIsToldWhyNot() throws Exception {
+    HttpLimits limits = new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
+        .withHttpLimits(limits))) {
+      int port = server.server().httpPort().orElseThrow();
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout(10_000);
+        InputStream in = s.getInputStream();
+        s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nExpect: 100-continue\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 413").contains("\"error\"", "1000000 bytes",
+            "--http-max-request-bytes");
+        s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nExpect: 200-ok\r\n"
+            + "Content-Length: 10\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 417").contains("\"error\"", "200-ok");
+        String json = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,8],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8]}]}";
+        s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nExpect: 100-continue\r\n"
+            + "Content-Length: " + json.length() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertThat(readHead(in)).startsWith("HTTP/1.1 100");
+        s.getOutputStream().write(json.getBytes(StandardCharsets.US_ASCII));
+        assertThat(readResponse(in)).startsWith("HTTP/1.1 200").contains("\"model_name\":\"mlp\"");
+      }
+    }
+  }
+
   /** A request the decoder cannot read is answered with the status HTTP has for what was wrong, then closed. */
   @Test
   void unreadableRequestsAreAnsweredWithWhatWasWrong() throws Exception {
