@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
 
 /** The probe port holds up against slow and many clients (slowloris), over real sockets. */
 class HttpEndpointTest {
+  /** A REST inference request of the demo {@code mlp}, as JSON. */
+  private static final String MLP_REQUEST =
+      "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,8],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8]}]}";
+
   @TempDir Path dir;
 
   /**
@@ -269,7 +273,7 @@ class HttpEndpointTest {
         rows.append(i == 0 ? "" : ",").append((i % 97) / 97.0);
       }
       String slow = "{\"inputs\":[{\"name\":\"x\",\"shape\":[16,512],\"datatype\":\"FP32\",\"data\":[" + rows + "]}]}";
-      String mlp = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,8],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8]}]}";
+      String mlp = MLP_REQUEST;
       for (int round = 0; round < 3; round++) {
         try (Socket s = new Socket("127.0.0.1", port)) {
           s.setSoTimeout(30_000);
@@ -318,7 +322,7 @@ class HttpEndpointTest {
         s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nExpect: 200-ok\r\n"
             + "Content-Length: 10\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         assertThat(readResponse(in)).startsWith("HTTP/1.1 417").contains("\"error\"", "200-ok");
-        String json = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,8],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6,7,8]}]}";
+        String json = MLP_REQUEST;
         s.getOutputStream().write(("POST /v2/models/mlp/infer HTTP/1.1\r\nHost: junction\r\nExpect: 100-continue\r\n"
             + "Content-Length: " + json.length() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         assertThat(readHead(in)).startsWith("HTTP/1.1 100");
