@@ -48,7 +48,7 @@ public final class StatusPage {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     if (!HttpResponses.isRead(request.method())) {
       HttpResponses.send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, HttpResponses.TEXT,
-          "the status page is read-only: GET\n".getBytes(StandardCharsets.UTF_8), HttpResponses.ALLOW_READ);
+          "the status page is read-only: GET or HEAD\n".getBytes(StandardCharsets.UTF_8), HttpResponses.ALLOW_READ);
       return;
     }
     if (path.equals("/v2/status")) {
