@@ -38,9 +38,11 @@ import java.util.function.BooleanSupplier;
  * <p>On Netty, with the defences a probe port needs ({@link HttpLimits}): a connection must deliver a
  * whole request within the request timeout or it is closed (slowloris), connections beyond the cap are
  * closed at once, and requests are size-capped. A connection the server ends is closed in stages
- * ({@link StagedClose}), so that a client still sending reads its answer. One event-loop thread
- * ({@code junction-http-io}) only moves bytes; answers are made on two {@code junction-http} threads, so a slow
- * scrape never holds a probe. Owns its threads.
+ * ({@link StagedClose}), so that a client still sending reads its answer. Event-loop threads
+ * ({@code junction-http-io}) only move bytes; answers are made on {@code junction-http} threads, at least two, so a
+ * slow scrape never holds a probe. Both grow with the machine's cores, as the gRPC endpoint's threads do: a REST call's
+ * CPU is about two fifths moving bytes and three fifths reading its JSON and writing the answer (BENCHMARKS.md, "REST
+ * calls"), so fixed counts would cap REST calls on a large machine however many cores stood idle. Owns its threads.
  */
 public final class HttpEndpoint implements AutoCloseable {
   /** Where {@code /metrics} comes from. */
@@ -82,9 +84,10 @@ public final class HttpEndpoint implements AutoCloseable {
     SocketTransport transport = SocketTransport.best();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
         transport.ioHandlers());
-    this.io = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-io", true),
+    int cores = Runtime.getRuntime().availableProcessors();
+    this.io = new MultiThreadIoEventLoopGroup(Math.max(1, cores / 2), new NamedThreadFactory("junction-http-io", true),
         transport.ioHandlers());
-    this.answers = new DefaultEventExecutorGroup(2, new NamedThreadFactory("junction-http", true));
+    this.answers = new DefaultEventExecutorGroup(Math.max(2, cores), new NamedThreadFactory("junction-http", true));
     HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest, status);
     this.bootstrap = new ServerBootstrap().group(boss, io).channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 128)
