@@ -20,8 +20,11 @@ import io.junction.server.config.ServerConfig;
 import io.junction.server.model.FailureReason;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AccountingTest {
   private static final String MODEL = "slow";
+  private static final String HELD = "held";
 
   @TempDir Path repo;
 
@@ -111,25 +115,15 @@ class AccountingTest {
       finished.awaitEnd(120);
 
       await().atMost(Duration.ofSeconds(60)).until(() ->
-          server.metric("nv_inference_pending_request_count{model=\"slow\",version=\"1\"}", -1) == 0
+          server.metric(pending(MODEL), -1) == 0
               && server.metric("junction_inflight_requests{model=\"slow\",version=\"1\"}", -1) == 0);
 
-      ModelStatistics s = server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName(MODEL).build())
-          .getModelStats(0);
+      // A call's statistics are counted as its request completes, its request metrics once it is answered, a moment
+      // later (after the version's hold is released): they agree once every call has been answered.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertCountsAgree(server, MODEL));
+      ModelStatistics s = statistics(server, MODEL);
       long succeeded = s.getInferenceStats().getSuccess().getCount();
       long failed = s.getInferenceStats().getFail().getCount();
-      double succeededByMetrics = server.metric(
-          "junction_request_duration_seconds_count{model=\"slow\",outcome=\"success\",version=\"1\"}", 0);
-      double failedByMetrics = server.metric(
-          "junction_request_duration_seconds_count{model=\"slow\",outcome=\"failure\",version=\"1\"}", 0);
-      assertThat((double) succeeded).as("successes, by statistics and by metrics").isEqualTo(succeededByMetrics);
-      assertThat((double) failed).as("failures, by statistics and by metrics").isEqualTo(failedByMetrics);
-      assertThat(server.metric("nv_inference_request_success{model=\"slow\",version=\"1\"}", 0)).isEqualTo(succeeded);
-      double byReason = 0;
-      for (FailureReason reason : FailureReason.values()) {
-        byReason += server.metric("nv_inference_request_failure{model=\"slow\",reason=\"" + reason + "\",version=\"1\"}", 0);
-      }
-      assertThat(byReason).as("failures by reason add up").isEqualTo(failed);
 
       int ok = count(unary, Status.Code.OK) + finished.answered.get() + abandoned.answered.get();
       int refusedOrInvalid = count(unary, Status.Code.RESOURCE_EXHAUSTED) + count(unary, Status.Code.INVALID_ARGUMENT)
@@ -148,6 +142,89 @@ class AccountingTest {
       await().atMost(Duration.ofSeconds(30)).until(() ->
           server.metric("junction_inflight_requests{model=\"slow\",version=\"1\"}", -1) == -1);
     }
+  }
+
+  /**
+   * Calls cancelled for certain while they wait (a model that holds its batches for a size they never reach) are
+   * counted once each, as cancelled, and never run.
+   */
+  @Test
+  void callsCancelledWhileTheyWaitAreCountedOnceAsCancelled() throws Exception {
+    new ModelRepositoryWriter(repo).model(HELD, 1, DeepMlp.slow().onnx()).config(HELD, """
+        max_batch_size: 64
+        dynamic_batching { preferred_batch_size: [ 64 ] max_queue_delay_microseconds: 600000000 }
+        parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
+        """);
+    try (TestServer server = TestServer.start(repo)) {
+      ModelInferRequest one = rawFp32(HELD, "", "x", InferRequests.ramp(512, 0.01f), 1, 512);
+      CountDownLatch ended = new CountDownLatch(3);
+      Map<Status.Code, AtomicInteger> codes = new ConcurrentHashMap<>();
+      List<Context.CancellableContext> waiting = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        Context.CancellableContext context = Context.current().withCancellation();
+        context.run(() -> server.async().modelInfer(one, new StreamObserver<>() {
+          @Override
+          public void onNext(ModelInferResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            codes.computeIfAbsent(Status.fromThrowable(t).getCode(), c -> new AtomicInteger()).incrementAndGet();
+            ended.countDown();
+          }
+
+          @Override
+          public void onCompleted() {
+            codes.computeIfAbsent(Status.Code.OK, c -> new AtomicInteger()).incrementAndGet();
+            ended.countDown();
+          }
+        }));
+        waiting.add(context);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.metric(pending(HELD), -1) == 3);
+      waiting.forEach(c -> c.cancel(null));
+      assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(count(codes, Status.Code.CANCELLED)).isEqualTo(3);
+
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertCountsAgree(server, HELD));
+      ModelStatistics s = statistics(server, HELD);
+      assertThat(s.getInferenceStats().getFail().getCount()).isEqualTo(3);
+      assertThat(s.getInferenceStats().getSuccess().getCount()).isZero();
+      assertThat(s.getExecutionCount()).as("a cancelled call never runs").isZero();
+      assertThat(server.metric("nv_inference_request_failure{model=\"held\",reason=\"CANCELED\",version=\"1\"}", 0))
+          .isEqualTo(3);
+      assertThat(server.metric(pending(HELD), -1)).isZero();
+    }
+  }
+
+  /** The model's statistics, its request metrics and its failure reasons say the same. */
+  private static void assertCountsAgree(TestServer server, String model) throws IOException {
+    ModelStatistics s = statistics(server, model);
+    long succeeded = s.getInferenceStats().getSuccess().getCount();
+    long failed = s.getInferenceStats().getFail().getCount();
+    assertThat(server.metric(requestCount(model, "success"), 0)).as("successes, by metrics and by statistics")
+        .isEqualTo(succeeded);
+    assertThat(server.metric(requestCount(model, "failure"), 0)).as("failures, by metrics and by statistics")
+        .isEqualTo(failed);
+    assertThat(server.metric("nv_inference_request_success{model=\"" + model + "\",version=\"1\"}", 0))
+        .isEqualTo(succeeded);
+    double byReason = 0;
+    for (FailureReason reason : FailureReason.values()) {
+      byReason += server.metric("nv_inference_request_failure{model=\"" + model + "\",reason=\"" + reason
+          + "\",version=\"1\"}", 0);
+    }
+    assertThat(byReason).as("failures by reason add up").isEqualTo(failed);
+  }
+
+  private static String requestCount(String model, String outcome) {
+    return "junction_request_duration_seconds_count{model=\"" + model + "\",outcome=\"" + outcome + "\",version=\"1\"}";
+  }
+
+  private static String pending(String model) {
+    return "nv_inference_pending_request_count{model=\"" + model + "\",version=\"1\"}";
+  }
+
+  private static ModelStatistics statistics(TestServer server, String model) {
+    return server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
   }
 
   private static int count(Map<Status.Code, AtomicInteger> codes, Status.Code code) {
