@@ -54,27 +54,10 @@ class AccountingTest {
     try (TestServer server = TestServer.start(config)) {
       ModelInferRequest good = rawFp32(MODEL, "", "x", InferRequests.ramp(8 * 512, 0.01f), 8, 512);
       ModelInferRequest bad = rawFp32(MODEL, "", "x", InferRequests.ramp(8 * 511, 0.01f), 8, 511);
-      Map<Status.Code, AtomicInteger> unary = new ConcurrentHashMap<>();
       // Of every 11 calls: 4 plain, 3 with a deadline of 3 to 43 ms, 3 cancelled as they start, 1 invalid.
       int calls = 110;
       int invalid = calls / 11;
-      CountDownLatch done = new CountDownLatch(calls);
-      StreamObserver<ModelInferResponse> counting = new StreamObserver<>() {
-        @Override
-        public void onNext(ModelInferResponse value) {}
-
-        @Override
-        public void onError(Throwable t) {
-          unary.computeIfAbsent(Status.fromThrowable(t).getCode(), c -> new AtomicInteger()).incrementAndGet();
-          done.countDown();
-        }
-
-        @Override
-        public void onCompleted() {
-          unary.computeIfAbsent(Status.Code.OK, c -> new AtomicInteger()).incrementAndGet();
-          done.countDown();
-        }
-      };
+      StatusCounter unary = new StatusCounter(calls);
 
       // Two streams among the calls: one read to its end, one its client cancels while requests of it wait.
       StreamCounter finished = new StreamCounter();
@@ -87,18 +70,18 @@ class AccountingTest {
       for (int i = 0; i < calls; i++) {
         int kind = i % 11;
         if (kind < 4) {
-          server.async().modelInfer(good, counting);
+          server.async().modelInfer(good, unary);
         } else if (kind < 7) {
-          server.async().withDeadlineAfter(3 + (i % 5) * 10, TimeUnit.MILLISECONDS).modelInfer(good, counting);
+          server.async().withDeadlineAfter(3 + (i % 5) * 10, TimeUnit.MILLISECONDS).modelInfer(good, unary);
         } else if (kind < 10) {
           Context.CancellableContext context = Context.current().withCancellation();
-          context.run(() -> server.async().modelInfer(good, counting));
+          context.run(() -> server.async().modelInfer(good, unary));
           if (i % 3 == 0) {
             Thread.sleep(1);
           }
           context.cancel(null);
         } else {
-          server.async().modelInfer(bad, counting);
+          server.async().modelInfer(bad, unary);
         }
         if (i % 5 == 0 && i < 60) {
           whole.onNext(i % 4 == 0 ? bad : good);
@@ -111,7 +94,7 @@ class AccountingTest {
         }
       }
       whole.onCompleted();
-      assertThat(done.await(120, TimeUnit.SECONDS)).isTrue();
+      unary.awaitAll(120);
       finished.awaitEnd(120);
 
       await().atMost(Duration.ofSeconds(60)).until(() ->
@@ -125,17 +108,17 @@ class AccountingTest {
       long succeeded = s.getInferenceStats().getSuccess().getCount();
       long failed = s.getInferenceStats().getFail().getCount();
 
-      int ok = count(unary, Status.Code.OK) + finished.answered.get() + abandoned.answered.get();
-      int refusedOrInvalid = count(unary, Status.Code.RESOURCE_EXHAUSTED) + count(unary, Status.Code.INVALID_ARGUMENT)
+      int ok = unary.count(Status.Code.OK) + finished.answered.get() + abandoned.answered.get();
+      int refusedOrInvalid = unary.count(Status.Code.RESOURCE_EXHAUSTED) + unary.count(Status.Code.INVALID_ARGUMENT)
           + finished.errors.get() + abandoned.errors.get();
       int sent = calls + 2 * streamed;
       assertThat(succeeded).as("every answer the clients saw succeed was counted").isGreaterThanOrEqualTo(ok);
       assertThat(failed).as("every refusal the clients saw was counted").isGreaterThanOrEqualTo(refusedOrInvalid);
       assertThat(succeeded + failed).as("no request counted twice").isLessThanOrEqualTo(sent);
-      assertThat(unary.keySet()).as(unary.toString()).isSubsetOf(Status.Code.OK, Status.Code.RESOURCE_EXHAUSTED,
+      assertThat(unary.codes().keySet()).as(unary.codes().toString()).isSubsetOf(Status.Code.OK, Status.Code.RESOURCE_EXHAUSTED,
           Status.Code.INVALID_ARGUMENT, Status.Code.DEADLINE_EXCEEDED, Status.Code.CANCELLED);
       // Admission comes before validation, so an invalid call that finds the queue full is refused as such.
-      assertThat(count(unary, Status.Code.INVALID_ARGUMENT)).isBetween(0, invalid);
+      assertThat(unary.count(Status.Code.INVALID_ARGUMENT)).isBetween(0, invalid);
 
       // Nothing holds the version: unloaded, it closes, and its series go with it.
       server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName(MODEL).build());
@@ -157,33 +140,17 @@ class AccountingTest {
         """);
     try (TestServer server = TestServer.start(repo)) {
       ModelInferRequest one = rawFp32(HELD, "", "x", InferRequests.ramp(512, 0.01f), 1, 512);
-      CountDownLatch ended = new CountDownLatch(3);
-      Map<Status.Code, AtomicInteger> codes = new ConcurrentHashMap<>();
+      StatusCounter codes = new StatusCounter(3);
       List<Context.CancellableContext> waiting = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         Context.CancellableContext context = Context.current().withCancellation();
-        context.run(() -> server.async().modelInfer(one, new StreamObserver<>() {
-          @Override
-          public void onNext(ModelInferResponse value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            codes.computeIfAbsent(Status.fromThrowable(t).getCode(), c -> new AtomicInteger()).incrementAndGet();
-            ended.countDown();
-          }
-
-          @Override
-          public void onCompleted() {
-            codes.computeIfAbsent(Status.Code.OK, c -> new AtomicInteger()).incrementAndGet();
-            ended.countDown();
-          }
-        }));
+        context.run(() -> server.async().modelInfer(one, codes));
         waiting.add(context);
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> server.metric(pending(HELD), -1) == 3);
       waiting.forEach(c -> c.cancel(null));
-      assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(count(codes, Status.Code.CANCELLED)).isEqualTo(3);
+      codes.awaitAll(30);
+      assertThat(codes.count(Status.Code.CANCELLED)).isEqualTo(3);
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertCountsAgree(server, HELD));
       ModelStatistics s = statistics(server, HELD);
@@ -227,9 +194,45 @@ class AccountingTest {
     return server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder().setName(model).build()).getModelStats(0);
   }
 
-  private static int count(Map<Status.Code, AtomicInteger> codes, Status.Code code) {
-    AtomicInteger n = codes.get(code);
-    return n == null ? 0 : n.get();
+  /** Counts unary calls' ends by status, OK included. */
+  private static final class StatusCounter implements StreamObserver<ModelInferResponse> {
+    private final Map<Status.Code, AtomicInteger> byCode = new ConcurrentHashMap<>();
+    private final CountDownLatch ended;
+
+    StatusCounter(int calls) {
+      ended = new CountDownLatch(calls);
+    }
+
+    @Override
+    public void onNext(ModelInferResponse value) {}
+
+    @Override
+    public void onError(Throwable t) {
+      ended(Status.fromThrowable(t).getCode());
+    }
+
+    @Override
+    public void onCompleted() {
+      ended(Status.Code.OK);
+    }
+
+    private void ended(Status.Code code) {
+      byCode.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+      ended.countDown();
+    }
+
+    int count(Status.Code code) {
+      AtomicInteger n = byCode.get(code);
+      return n == null ? 0 : n.get();
+    }
+
+    Map<Status.Code, AtomicInteger> codes() {
+      return byCode;
+    }
+
+    void awaitAll(int seconds) throws InterruptedException {
+      assertThat(ended.await(seconds, TimeUnit.SECONDS)).as("every call ended").isTrue();
+    }
   }
 
   /** Counts a stream's answers and inline errors. */
