@@ -22,8 +22,10 @@ import java.util.Map;
 final class HttpResponses {
   static final String TEXT = "text/plain; charset=utf-8";
   static final String JSON = "application/json";
+  /** The methods that read a resource, as an {@code Allow} header lists them. */
+  static final String READ_METHODS = "GET, HEAD";
   /** The {@code Allow} header of a 405 from a resource that is only read. */
-  static final Map<String, String> ALLOW_READ = Map.of(HttpHeaderNames.ALLOW.toString(), "GET, HEAD");
+  static final Map<String, String> ALLOW_READ = Map.of(HttpHeaderNames.ALLOW.toString(), READ_METHODS);
 
   private HttpResponses() {}
 

@@ -62,6 +62,10 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       path = path.substring(0, query);
     }
     HttpMethod method = request.method();
+    if (readOnly(path) && !HttpResponses.isRead(method)) {
+      notAllowed(ctx, request);
+      return;
+    }
     switch (path) {
       case "/health/live", "/v2/health/live" -> probe(ctx, request, live);
       case "/health/ready", "/v2/health/ready" -> probe(ctx, request, ready);
@@ -96,11 +100,15 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
         + HttpErrors.bounded(String.valueOf(cause.getMessage())));
   }
 
+  /** The probes, the metrics and the status page: resources that are only read (the REST API checks its own). */
+  private boolean readOnly(String path) {
+    return switch (path) {
+      case "/health/live", "/v2/health/live", "/health/ready", "/v2/health/ready", "/metrics" -> true;
+      default -> status.isPresent() && StatusPage.serves(path);
+    };
+  }
+
   private void probe(ChannelHandlerContext ctx, FullHttpRequest request, BooleanSupplier check) {
-    if (!HttpResponses.isRead(request.method())) {
-      notAllowed(ctx, request);
-      return;
-    }
     boolean ok = check.getAsBoolean();
     byte[] body = (ok ? "OK\n" : "NOT READY\n").getBytes(StandardCharsets.UTF_8);
     send(ctx, request, ok ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, TEXT, body);
@@ -108,10 +116,6 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   /** Prometheus' own negotiation: text, OpenMetrics (with exemplars) or protobuf; gzip when asked. */
   private void metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
-    if (!HttpResponses.isRead(request.method())) {
-      notAllowed(ctx, request);
-      return;
-    }
     try {
       HttpEndpoint.Scrape scrape = metrics.scrape(request.headers().get(HttpHeaderNames.ACCEPT));
       byte[] body = scrape.body();
@@ -141,8 +145,7 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static void notAllowed(ChannelHandlerContext ctx, FullHttpRequest request) {
     HttpResponses.send(ctx, HttpUtil.isKeepAlive(request), HttpResponseStatus.METHOD_NOT_ALLOWED, TEXT,
-        "GET or HEAD only\n".getBytes(StandardCharsets.UTF_8),
-        HttpResponses.ALLOW_READ);
+        (HttpResponses.READ_METHODS + " only\n").getBytes(StandardCharsets.UTF_8), HttpResponses.ALLOW_READ);
   }
 
   @Override

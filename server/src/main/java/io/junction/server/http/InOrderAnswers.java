@@ -1,6 +1,7 @@
 package io.junction.server.http;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -25,6 +26,13 @@ import java.util.ArrayDeque;
 final class InOrderAnswers extends ChannelDuplexHandler {
   private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
   private boolean answering;
+  /** Lets the next request through; one per connection, not one per answer. */
+  private ChannelFutureListener next;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    next = written -> next(ctx);
+  }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -49,7 +57,7 @@ final class InOrderAnswers extends ChannelDuplexHandler {
       return;
     }
     // The next request goes on once this answer is out, so that what times a request starts after this one's end.
-    ctx.write(msg, promise.unvoid()).addListener(f -> next(ctx));
+    ctx.write(msg, promise.unvoid()).addListener(next);
   }
 
   private void next(ChannelHandlerContext ctx) {

@@ -433,9 +433,10 @@ public final class RestApi {
 
   /** Refuses any other method with 405; a resource read with GET is also read with HEAD (RFC 9110 §9.3.2). */
   private static void requireMethod(HttpMethod method, HttpMethod expected, String path) {
-    boolean get = expected.equals(HttpMethod.GET);
-    if (!method.equals(expected) && !(get && method.equals(HttpMethod.HEAD))) {
-      throw new MethodNotAllowed(expected + " " + HttpErrors.bounded(path) + " only", get ? "GET, HEAD" : expected.name());
+    boolean read = expected.equals(HttpMethod.GET);
+    if (read ? !HttpResponses.isRead(method) : !method.equals(expected)) {
+      throw new MethodNotAllowed(expected + " " + HttpErrors.bounded(path) + " only",
+          read ? HttpResponses.READ_METHODS : expected.name());
     }
   }
 

@@ -45,12 +45,7 @@ public final class StatusPage {
   }
 
   void handle(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
-    if (!HttpResponses.isRead(request.method())) {
-      HttpResponses.send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, HttpResponses.TEXT,
-          "the status page is read-only: GET or HEAD\n".getBytes(StandardCharsets.UTF_8), HttpResponses.ALLOW_READ);
-      return;
-    }
+    boolean keepAlive = HttpUtil.isKeepAlive(request); // read-only: other methods are refused before this
     if (path.equals("/v2/status")) {
       HttpResponses.send(ctx, keepAlive, HttpResponseStatus.OK, HttpResponses.JSON,
           report.get().toString().getBytes(StandardCharsets.UTF_8), Map.of("Cache-Control", "no-store"));

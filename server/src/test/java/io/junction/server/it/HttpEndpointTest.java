@@ -50,9 +50,7 @@ class HttpEndpointTest {
    */
   @Test
   void aBodyOverTheCapIsAnsweredWhileItIsStillBeingSent() throws Exception {
-    HttpLimits limits = new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
-        .withHttpLimits(limits))) {
+    try (TestServer server = demoServer(new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024))) {
       int port = server.server().httpPort().orElseThrow();
       ByteArrayOutputStream zipped = new ByteArrayOutputStream();
       try (GZIPOutputStream gzip = new GZIPOutputStream(zipped)) {
@@ -113,9 +111,7 @@ class HttpEndpointTest {
 
   @Test
   void halfSentRequestsNeitherBlockProbesNorHoldConnections() throws Exception {
-    HttpLimits limits = new HttpLimits(Duration.ofMillis(500), 8, 64 * 1024);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
-        .withHttpLimits(limits))) {
+    try (TestServer server = demoServer(new HttpLimits(Duration.ofMillis(500), 8, 64 * 1024))) {
       int port = server.server().httpPort().orElseThrow();
       List<Socket> slow = new ArrayList<>();
       try {
@@ -308,9 +304,7 @@ class HttpEndpointTest {
    */
   @Test
   void aClientThatAsksBeforeSendingIsToldWhyNot() throws Exception {
-    HttpLimits limits = new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024);
-    try (TestServer server = TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")))
-        .withHttpLimits(limits))) {
+    try (TestServer server = demoServer(new HttpLimits(Duration.ofSeconds(10), 8, 64 * 1024))) {
       int port = server.server().httpPort().orElseThrow();
       try (Socket s = new Socket("127.0.0.1", port)) {
         s.setSoTimeout(10_000);
@@ -360,6 +354,11 @@ class HttpEndpointTest {
 
   private static String get(String method, String path) {
     return method + " " + path + " HTTP/1.1\r\nHost: junction\r\n\r\n";
+  }
+
+  /** A server of the demo repository whose HTTP port has {@code limits}. */
+  private TestServer demoServer(HttpLimits limits) throws Exception {
+    return TestServer.start(ServerConfig.loopback(DemoRepository.write(dir.resolve("repo"))).withHttpLimits(limits));
   }
 
   private static String readHead(InputStream in) throws Exception {
