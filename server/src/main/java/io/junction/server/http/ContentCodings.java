@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.compression.StandardCompressionOptions;
 import io.netty.handler.codec.http.HttpContentCompressor;
-import io.netty.handler.codec.http.HttpContentDecompressor;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 
@@ -30,7 +29,7 @@ final class ContentCodings extends ChannelInboundHandlerAdapter {
     if (msg instanceof HttpRequest request) {
       if (!inflating && request.headers().contains(HttpHeaderNames.CONTENT_ENCODING)) {
         inflating = true;
-        ctx.pipeline().addAfter(ctx.name(), "inflate", new HttpContentDecompressor());
+        ctx.pipeline().addAfter(ctx.name(), "inflate", new WholeBodyInflater());
         ctx.pipeline().addAfter("inflate", "inflate-failure", new InflateFailure());
       }
       if (first) {

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
@@ -176,6 +177,31 @@ class RestApiTest {
       assertThat(notInflatable.statusCode()).as(encoding).isEqualTo(400);
       assertThat(error(notInflatable)).as(encoding).contains("does not inflate as its Content-Encoding says");
     }
+    // A body that is not one whole stream: cut short (even by just its checksum) or going on after its end.
+    byte[] gzip = compress("gzip", request.getBytes(StandardCharsets.UTF_8));
+    byte[] deflate = compress("deflate", request.getBytes(StandardCharsets.UTF_8));
+    Map<String, byte[]> cutShort = Map.of(
+        "gzip without its checksum and length", Arrays.copyOf(gzip, gzip.length - 8),
+        "gzip cut mid-stream", Arrays.copyOf(gzip, gzip.length / 2),
+        "deflate without its checksum", Arrays.copyOf(deflate, deflate.length - 4));
+    for (Map.Entry<String, byte[]> body : cutShort.entrySet()) {
+      String encoding = body.getKey().substring(0, body.getKey().indexOf(' '));
+      HttpResponse<String> cut = postBytes("/v2/models/mlp/infer", body.getValue(), "Content-Encoding", encoding);
+      assertThat(cut.statusCode()).as(body.getKey()).isEqualTo(400);
+      assertThat(error(cut)).as(body.getKey()).contains("does not inflate as its Content-Encoding says",
+          "the body ends before its " + encoding + " stream does");
+    }
+    byte[] twoMembers = Arrays.copyOf(gzip, gzip.length * 2);
+    System.arraycopy(gzip, 0, twoMembers, gzip.length, gzip.length);
+    HttpResponse<String> goesOn = postBytes("/v2/models/mlp/infer", twoMembers, "Content-Encoding", "gzip");
+    assertThat(goesOn.statusCode()).isEqualTo(400);
+    assertThat(error(goesOn)).contains("the body goes on for " + gzip.length + " bytes after the end of its gzip stream");
+    HttpResponse<String> snappy = postBytes("/v2/models/mlp/infer", request.getBytes(StandardCharsets.UTF_8),
+        "Content-Encoding", "snappy");
+    assertThat(snappy.statusCode()).as("only the codings the error names are inflated").isEqualTo(415);
+    HttpResponse<String> emptyGet = http.send(HttpRequest.newBuilder(uri("/v2/models/mlp/versions/2"))
+        .header("Content-Encoding", "gzip").timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(emptyGet.statusCode()).as("no body, nothing to inflate: " + emptyGet.body()).isEqualTo(200);
     assertThat(post("/v2/models/mlp/versions/2/infer", request).body()).as("served after them").isEqualTo(plain);
 
     // A body that inflates beyond the request cap is refused like a body that is that big.
