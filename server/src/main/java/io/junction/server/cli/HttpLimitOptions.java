@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 public final class HttpLimitOptions {
   @Option(names = "--http-request-timeout-secs", defaultValue = "10", paramLabel = "N",
       description = "An HTTP connection must deliver a whole request within N seconds of opening or of its last "
-          + "answer, or it is closed (default: ${DEFAULT-VALUE}).")
+          + "answer, and take each answer within N seconds of its writing, or it is closed (default: ${DEFAULT-VALUE}).")
   long requestTimeoutSeconds;
 
   @Option(names = "--http-max-request-bytes", defaultValue = "8388608", paramLabel = "BYTES",

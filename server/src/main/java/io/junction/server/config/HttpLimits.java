@@ -7,7 +7,8 @@ import java.time.Duration;
  * probes or Prometheus.
  *
  * @param requestTimeout a connection must deliver a whole request within this long of opening, or of its
- *     previous answer (also the idle keep-alive time); otherwise it is closed
+ *     previous answer (also the idle keep-alive time), and take each answer within this long of its writing;
+ *     otherwise it is closed
  * @param maxConnections connections open at once; more are closed as soon as they are accepted
  * @param maxRequestBytes the largest request (line, headers and body) taken
  */

@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Closes a connection that does not deliver a whole request within the timeout of opening or of its
- * previous answer: a client sending a byte now and then (slowloris), or idling, holds a connection only
- * that long. Sits after the aggregator, so a whole request is one message; runs on the connection's
- * event loop.
+ * previous answer, or does not take an answer within the timeout of its writing: a client sending a byte now and
+ * then (slowloris), reading one now and then (slow read), or idling, holds a connection only that long. Sits after
+ * the aggregator, so a whole request is one message; runs on the connection's event loop.
  */
 final class RequestDeadline extends ChannelDuplexHandler {
   private final long timeoutNanos;
@@ -38,7 +38,11 @@ final class RequestDeadline extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
     if (msg instanceof LastHttpContent) {
-      promise.addListener(f -> arm(ctx)); // the answer is out: the next request has its own time
+      // The answer has the timeout to go out: a client that stops reading would otherwise hold the connection and
+      // the unsent answer for as long as it liked (a slow read). Once out, the next request has its own time.
+      arm(ctx);
+      promise = promise.unvoid();
+      promise.addListener(f -> arm(ctx));
     }
     super.write(ctx, msg, promise);
   }

@@ -15,6 +15,7 @@ import io.junction.testkit.ModelRepositoryWriter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -149,6 +150,48 @@ class HttpEndpointTest {
         }
       }
       assertThat(get(port, "/health/ready")).as("probes work again once the idle ones are gone").isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingIsClosedAtTheTimeout() throws Exception {
+    try (TestServer server = demoServer(new HttpLimits(Duration.ofSeconds(1), 8, 8 * 1024 * 1024))) {
+      int port = server.server().httpPort().orElseThrow();
+      // Two pipelined echoes of ~7 MB each: more than the kernel's send buffers and a 4 KiB receive window take, so
+      // the server is left holding an answer it cannot write until the client reads.
+      byte[] body = ("{\"inputs\":[{\"name\":\"TEXT\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\""
+          + "x".repeat(7 * 1024 * 1024) + "\"]}]}").getBytes(StandardCharsets.US_ASCII);
+      byte[] head = ("POST /v2/models/text_echo/infer HTTP/1.1\r\nHost: junction\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+      try (Socket s = new Socket()) {
+        s.setReceiveBufferSize(4096);
+        s.connect(new InetSocketAddress("127.0.0.1", port));
+        for (int i = 0; i < 2; i++) {
+          s.getOutputStream().write(head);
+          s.getOutputStream().write(body);
+        }
+        s.getOutputStream().flush();
+        Thread.sleep(3000); // reads nothing for three times the timeout
+        assertThat(get(port, "/health/ready")).as("probes meanwhile").isEqualTo(200);
+
+        s.setSoTimeout(10_000);
+        InputStream in = s.getInputStream();
+        String first = readHead(in);
+        assertThat(statusLine(first)).isEqualTo("HTTP/1.1 200 OK");
+        long answers = 2L * (first.length() + contentLength(first));
+        long received = first.length();
+        try {
+          for (long n; (n = in.skip(1 << 16)) > 0 || in.read() >= 0; ) {
+            received += n > 0 ? n : 1;
+          }
+        } catch (SocketTimeoutException e) {
+          throw new AssertionError("the server kept the connection of a client that stopped reading (" + received
+              + " bytes read of " + answers + ")", e);
+        } catch (SocketException e) {
+          // reset by the server: closed as well
+        }
+        assertThat(received).as("closed with the answers still unread").isLessThan(answers);
+      }
     }
   }
 
