@@ -241,7 +241,7 @@ public final class JunctionServer implements AutoCloseable {
           .register(metrics.registry());
       Counter streamsCut = Counter.builder().name("junction_grpc_incomplete_streams_cut")
           .help("Streams ended before their message was whole: its connection or the server held too much of "
-              + "messages still arriving, or the message stalled")
+              + "messages still arriving, the message stalled, or the client took none of its answer for too long")
           .labelNames("reason").register(metrics.registry());
       IncompleteMessageBudget incomplete = new IncompleteMessageBudget(config.limits().inboundMemory(),
           config.limits().requestReadTimeout(), why -> streamsCut.labelValues(why.name().toLowerCase(Locale.ROOT)).inc());

@@ -16,6 +16,11 @@ public final class GrpcLimitOptions {
           + "DEADLINE_EXCEEDED and what it sent is freed (stalled senders) (default: ${DEFAULT-VALUE}).")
   long requestReadTimeoutSeconds;
 
+  @Option(names = "--grpc-answer-stall-timeout-secs", defaultValue = "30", paramLabel = "N",
+      description = "An answer that waits N seconds on a client taking none of it (its flow-control window shut) has "
+          + "its stream reset (CANCELLED) and is freed; until then the server holds it (default: ${DEFAULT-VALUE}).")
+  long answerStallTimeoutSeconds;
+
   @Option(names = "--grpc-max-typed-contents-bytes", defaultValue = "" + GrpcLimits.DEFAULT_MAX_TYPED_CONTENTS_BYTES,
       paramLabel = "BYTES", description = "Typed contents (InferTensorContents) a request may carry in all; more is "
           + "refused with RESOURCE_EXHAUSTED before parsing, since packed values grow up to eight-fold "
@@ -52,9 +57,11 @@ public final class GrpcLimitOptions {
     Positive.number("--grpc-max-message-size", maxMessageBytes);
     Positive.number("--grpc-max-typed-contents-bytes", maxTypedContentsBytes);
     Positive.number("--grpc-request-read-timeout-secs", requestReadTimeoutSeconds);
+    Positive.number("--grpc-answer-stall-timeout-secs", answerStallTimeoutSeconds);
     return GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes)
         .withMaxTypedContentsBytes(maxTypedContentsBytes)
         .withRequestReadTimeout(Duration.ofSeconds(requestReadTimeoutSeconds))
+        .withAnswerStallTimeout(Duration.ofSeconds(answerStallTimeoutSeconds))
         .withMaxConnectionAge(Positive.duration("--grpc-max-connection-age", maxConnectionAge),
             Positive.duration("--grpc-max-connection-age-grace", maxConnectionAgeGrace))
         .withInboundMemory(inboundMemory());

@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param prematureResetWindow the window both are counted over
  * @param requestReadTimeout how long a unary call may take to deliver its whole request before it is
  *     answered DEADLINE_EXCEEDED and its stream reset (a stalled sender holds what it sent in memory)
+ * @param answerStallTimeout how long an answer may wait on a client that takes none of it (its flow-control window
+ *     shut) before its stream is reset (CANCELLED): until it is taken, the server holds it in memory
  * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
  *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
  * @param inboundMemory what requests may hold while they arrive, and which are parsed apart as large
@@ -33,7 +35,8 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
     Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
-    Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout, InboundMemory inboundMemory) {
+    Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout, Duration answerStallTimeout,
+    InboundMemory inboundMemory) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
@@ -56,6 +59,7 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       Duration.ofSeconds(10),
       DEFAULT_MAX_TYPED_CONTENTS_BYTES,
       Duration.ofSeconds(30),
+      Duration.ofSeconds(30),
       InboundMemory.defaults(DEFAULT_MAX_INBOUND_MESSAGE_BYTES));
 
   public GrpcLimits {
@@ -75,6 +79,7 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     positive("prematureResetWindow", prematureResetWindow);
     positive("maxTypedContentsBytes", maxTypedContentsBytes);
     positive("requestReadTimeout", requestReadTimeout);
+    positive("answerStallTimeout", answerStallTimeout);
     Objects.requireNonNull(inboundMemory, "inboundMemory");
     if (inboundMemory.perConnectionBytes() < maxInboundMessageBytes) {
       throw new IllegalArgumentException("a connection may hold " + inboundMemory.perConnectionBytes()
@@ -88,33 +93,43 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
         : InboundMemory.defaults(bytes).withLargeMessageBytes(inboundMemory.largeMessageBytes());
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout, memory);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout,
+        answerStallTimeout, memory);
   }
 
   public GrpcLimits withMaxTypedContentsBytes(int bytes) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
-        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout, inboundMemory);
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout,
+        answerStallTimeout, inboundMemory);
   }
 
   public GrpcLimits withRequestReadTimeout(Duration timeout) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        timeout, inboundMemory);
+        timeout, answerStallTimeout, inboundMemory);
+  }
+
+  public GrpcLimits withAnswerStallTimeout(Duration timeout) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
+        requestReadTimeout, timeout, inboundMemory);
   }
 
   public GrpcLimits withMaxConnectionAge(Duration age, Duration grace) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, age, grace,
-        prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout, inboundMemory);
+        prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout,
+        answerStallTimeout, inboundMemory);
   }
 
   public GrpcLimits withInboundMemory(InboundMemory memory) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        requestReadTimeout, memory);
+        requestReadTimeout, answerStallTimeout, memory);
   }
 
   private static void positive(String name, int value) {

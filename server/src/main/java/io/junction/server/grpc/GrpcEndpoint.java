@@ -119,7 +119,8 @@ public final class GrpcEndpoint implements AutoCloseable {
         limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), onRapidReset);
     builder.protocolNegotiator(new GuardedNegotiator(this.tls != null
         ? InternalProtocolNegotiators.serverTls(this.tls.context()) : InternalProtocolNegotiators.serverPlaintext(),
-        () -> List.of(new PrematureResetGuard(resets), new IncompleteMessageGuard(incomplete))));
+        http2 -> List.of(new PrematureResetGuard(resets),
+            new IncompleteMessageGuard(incomplete, http2.connection(), limits.answerStallTimeout()))));
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.
     for (int i = interceptors.size() - 1; i >= 0; i--) {

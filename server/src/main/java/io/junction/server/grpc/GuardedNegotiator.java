@@ -7,7 +7,7 @@ import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.AsciiString;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * grpc-java's server negotiation (plaintext or TLS), with guards ({@link PrematureResetGuard},
@@ -18,9 +18,11 @@ import java.util.function.Supplier;
  */
 final class GuardedNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator delegate;
-  private final Supplier<List<ChannelHandler>> guards;
+  private final Function<GrpcHttp2ConnectionHandler, List<ChannelHandler>> guards;
 
-  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate, Supplier<List<ChannelHandler>> guards) {
+  /** @param guards a connection's guards, made for it from its HTTP/2 handler */
+  GuardedNegotiator(InternalProtocolNegotiator.ProtocolNegotiator delegate,
+      Function<GrpcHttp2ConnectionHandler, List<ChannelHandler>> guards) {
     this.delegate = delegate;
     this.guards = guards;
   }
@@ -39,7 +41,7 @@ final class GuardedNegotiator implements InternalProtocolNegotiator.ProtocolNego
         String name = ctx.name() + "#negotiation";
         // The TLS negotiation puts its SslHandler just before itself when added; the guards go after it, in order.
         ctx.pipeline().addAfter(ctx.name(), name, negotiation);
-        for (ChannelHandler guard : guards.get()) {
+        for (ChannelHandler guard : guards.apply(grpcHandler)) {
           ctx.pipeline().addBefore(name, null, guard);
         }
         ctx.pipeline().remove(this);

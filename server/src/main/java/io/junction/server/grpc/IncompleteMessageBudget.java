@@ -12,14 +12,16 @@ import java.util.function.Consumer;
  * for as long as it likes. {@link IncompleteMessageGuard}s (one per connection) count against it.
  */
 public final class IncompleteMessageBudget {
-  /** Why a stream was cut before its message was complete. */
+  /** Why a stream was cut before its message (the request, or its answer) was complete. */
   public enum Cut {
     /** its connection held more than {@link InboundMemory#perConnectionBytes()} */
     CONNECTION_LIMIT,
     /** all connections together held more than {@link InboundMemory#totalBytes()} */
     SERVER_LIMIT,
     /** its message did not arrive whole within the read timeout */
-    STALLED
+    STALLED,
+    /** its answer waited on a client that took none of it for the answer stall timeout */
+    ANSWER_UNTAKEN
   }
 
   private final InboundMemory limits;

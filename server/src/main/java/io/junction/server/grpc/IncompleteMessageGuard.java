@@ -7,12 +7,15 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * frame boundary, so it frees the stream exactly as when a client cancels. Other streams of the
  * connection carry on. Bytes of a cut stream still in flight pass on to grpc-java, which discards them
  * and returns their connection window.
+ *
+ * <p>Answers too: one that waits on a client taking none of it (its flow-control window shut: a client that stopped
+ * reading, or never returns window) for the answer stall timeout has its stream reset with RST_STREAM(CANCEL) both
+ * ways, so grpc-java drops what it held for it. Until then the server keeps the unsent answer in memory, for as
+ * long as the client likes, up to the connection's age. A client taking an answer slowly keeps it.
  *
  * <p>Sits beside the {@link PrematureResetGuard}, after it, so the resets it injects are not counted
  * as the client's. Runs on the connection's event loop: one instance per connection. Messages that
@@ -56,6 +64,11 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   }
 
   private final IncompleteMessageBudget budget;
+  /** grpc-java's view of this connection: which streams have answers waiting on the client's window. */
+  private final Http2Connection connection;
+  private final long answerStallNanos;
+  /** Streams whose answer waits on the client's window, with when a byte of it last went out (or it began waiting). */
+  private IntObjectHashMap<Long> untaken = new IntObjectHashMap<>();
   private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
   private final IntObjectHashMap<Progress> streams = new IntObjectHashMap<>();
@@ -102,8 +115,14 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   };
   private final Http2FrameScanner.Listener onServerBytes = (type, flags, stream, length) -> serverFrame(type, flags, stream);
 
-  IncompleteMessageGuard(IncompleteMessageBudget budget) {
+  /**
+   * @param connection the HTTP/2 connection grpc-java serves this connection's calls on
+   * @param answerStallTimeout how long an answer may wait on a client that takes none of it
+   */
+  IncompleteMessageGuard(IncompleteMessageBudget budget, Http2Connection connection, Duration answerStallTimeout) {
     this.budget = budget;
+    this.connection = connection;
+    this.answerStallNanos = answerStallTimeout.toNanos();
   }
 
   @Override
@@ -168,6 +187,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       held = 0;
     }
     streams.clear();
+    untaken.clear();
     frame = null;
   }
 
@@ -192,6 +212,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       }
     } else if (type == Http2FrameScanner.RST_STREAM) {
       finish(stream);
+      untaken.remove(stream);
     }
   }
 
@@ -284,6 +305,19 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   }
 
   private void serverFrame(int type, int flags, int stream) {
+    boolean ends = type == Http2FrameScanner.RST_STREAM
+        || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
+            && (flags & Http2FrameScanner.END_STREAM) != 0);
+    if (!untaken.isEmpty() && untaken.containsKey(stream)) {
+      if (ends) {
+        untaken.remove(stream);
+      } else if (type == Http2FrameScanner.DATA) {
+        untaken.put(stream, Long.valueOf(System.nanoTime())); // the client took some: the answer moves
+      }
+    }
+    if (type == Http2FrameScanner.HEADERS && !ends) {
+      startTicker(); // an answer begins: whether the client takes it is watched
+    }
     Progress p = streams.get(stream);
     if (p == null) {
       return;
@@ -291,9 +325,6 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     if (type == Http2FrameScanner.HEADERS) {
       p.serverSentHeaders = true;
     }
-    boolean ends = type == Http2FrameScanner.RST_STREAM
-        || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
-            && (flags & Http2FrameScanner.END_STREAM) != 0);
     if (ends) {
       finish(stream); // answered: grpc-java drops whatever else the client sends on it
     }
@@ -393,7 +424,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     }
   }
 
-  /** Once a second while messages are incomplete: cut those that stalled. */
+  /** Once a second while messages are incomplete or calls open: cut those that stalled, either way. */
   private void tick() {
     long now = System.nanoTime();
     boolean incomplete = false;
@@ -414,6 +445,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
           + TimeUnit.NANOSECONDS.toMillis(budget.stallNanos()) + " ms of its first byte (--grpc-request-read-timeout-secs); "
           + new MessageSoFar(p));
     }
+    boolean answering = watchAnswers(now);
     if (!owedCancels.isEmpty()) {
       if (inbound.atFrameBoundary()) {
         ctx.fireChannelRead(cancelFrames());
@@ -425,9 +457,51 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
         return;
       }
     }
-    if (!incomplete && owedCancels.isEmpty()) {
+    if (!incomplete && !answering && owedCancels.isEmpty()) {
       ticker.cancel(false);
       ticker = null;
     }
+  }
+
+  /**
+   * Follows the answers waiting on the client's window and cuts those no byte of which went out for the answer
+   * stall timeout. Whether any call is still open (and so worth another look).
+   */
+  private boolean watchAnswers(long now) {
+    if (connection.numActiveStreams() == 0) {
+      untaken.clear();
+      return false;
+    }
+    Http2RemoteFlowController flow = connection.remote().flowController();
+    IntObjectHashMap<Long> waiting = new IntObjectHashMap<>();
+    List<Integer> stalled = new ArrayList<>();
+    try {
+      connection.forEachActiveStream(stream -> {
+        if (flow.hasFlowControlled(stream)) {
+          Long since = untaken.get(stream.id());
+          if (since == null) {
+            waiting.put(stream.id(), Long.valueOf(now));
+          } else if (now - since > answerStallNanos) {
+            stalled.add(stream.id());
+          } else {
+            waiting.put(stream.id(), since);
+          }
+        }
+        return true;
+      });
+    } catch (Http2Exception e) {
+      throw new IllegalStateException("visiting the connection's streams", e); // the visitor throws none
+    }
+    untaken = waiting; // streams no longer waiting, or gone, are forgotten
+    for (int stream : stalled) {
+      budget.cut(IncompleteMessageBudget.Cut.ANSWER_UNTAKEN);
+      log.debug("reset stream {} to {}: the client took none of its answer for {} ms", stream,
+          ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(answerStallNanos));
+      ByteBuf reset = ctx.alloc().buffer(13);
+      rstStream(reset, stream, CANCEL);
+      ctx.writeAndFlush(reset);
+      owedCancels.add(stream);
+    }
+    return true;
   }
 }

@@ -6,6 +6,7 @@ import io.junction.server.config.InboundMemory;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,7 +66,7 @@ class IncompleteMessageGuardTest {
       interleave(random, perStream, frames);
       List<IncompleteMessageBudget.Cut> cuts = new CopyOnWriteArrayList<>();
       IncompleteMessageBudget budget = budget(1 << 20, cuts);
-      EmbeddedChannel channel = new EmbeddedChannel(new IncompleteMessageGuard(budget));
+      EmbeddedChannel channel = new EmbeddedChannel(guard(budget));
       byte[] sent = bytes(frames);
       List<Long> heldBetweenReads = feed(random, channel, sent, budget);
 
@@ -97,7 +98,7 @@ class IncompleteMessageGuardTest {
       interleave(random, perStream, frames);
       List<IncompleteMessageBudget.Cut> cuts = new CopyOnWriteArrayList<>();
       IncompleteMessageBudget budget = budget(limit, cuts);
-      EmbeddedChannel channel = new EmbeddedChannel(new IncompleteMessageGuard(budget));
+      EmbeddedChannel channel = new EmbeddedChannel(guard(budget));
       feed(random, channel, bytes(frames), budget);
 
       assertThat(cuts).as("seed %d", seed).containsExactly(IncompleteMessageBudget.Cut.CONNECTION_LIMIT);
@@ -117,6 +118,11 @@ class IncompleteMessageGuardTest {
       assertThat(budget.held()).as("seed %d: the cut stream holds nothing; the others completed", seed).isZero();
       channel.finishAndReleaseAll();
     }
+  }
+
+  /** A guard over a connection grpc-java has no streams of: only what the client sends is followed. */
+  private static IncompleteMessageGuard guard(IncompleteMessageBudget budget) {
+    return new IncompleteMessageGuard(budget, new DefaultHttp2Connection(true), Duration.ofSeconds(30));
   }
 
   private static IncompleteMessageBudget budget(long perConnection, List<IncompleteMessageBudget.Cut> cuts) {

@@ -18,7 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A gRPC client written frame by frame, for what real clients never do: stop in the middle of a
- * message, or hold many messages half sent. It honours HTTP/2 flow control (waits for the server's
+ * message, hold many messages half sent, or take answers only as fast as it chooses: it returns no window for what
+ * it receives unless told to ({@link #grant}). It honours HTTP/2 flow control (waits for the server's
  * window before sending DATA) and reads every stream's end: its grpc-status and grpc-message, or a
  * reset. Every header block it receives is kept as sent ({@link HpackFields}), HPACK representations included.
  */
@@ -94,6 +95,13 @@ final class RawHttp2Connection implements AutoCloseable {
       }
       offset += n;
     } while (offset < bytes.length);
+  }
+
+  /** Lets the server send {@code bytes} more on the stream (and the connection): what a reading client does. */
+  void grant(int stream, int bytes) throws IOException {
+    for (int id : new int[] {0, stream}) {
+      write(frame(0x8, 0, id, Unpooled.buffer(4).writeInt(bytes)));
+    }
   }
 
   /** How the stream ended: "grpc-status N: message", or "reset N". */

@@ -1,0 +1,76 @@
+package io.junction.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.server.TestServer;
+import io.junction.server.config.ServerConfig;
+import io.junction.testkit.DemoRepository;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A client that takes none of its answer, over a raw HTTP/2 socket that answers pings but never returns window: the
+ * answer's stream is reset after the answer stall timeout, where the server used to hold the answer for as long as
+ * the connection lived.
+ */
+class SlowReaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void anAnswerTheClientTakesNoneOfIsResetAfterTheStallTimeout() throws Exception {
+    ServerConfig config = ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")));
+    config = config.withLimits(config.limits().withAnswerStallTimeout(Duration.ofSeconds(1)));
+    try (TestServer server = TestServer.start(config);
+        RawHttp2Connection client = new RawHttp2Connection(server.server().grpcPort())) {
+      // An echo of 200 KB, more than the 64 KiB windows this client opens and never tops up.
+      byte[] request = echo(200_000).toByteArray();
+      int stream = client.open("/inference.GRPCInferenceService/ModelInfer");
+      client.send(stream, RawHttp2Connection.prefix(request.length), false);
+      client.send(stream, request, true);
+
+      long start = System.nanoTime();
+      String end = client.end(stream).get(15, TimeUnit.SECONDS);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertThat(client.headerBlocks(stream)).as("the answer had begun").hasSize(1);
+      assertThat(end).as("how the server ended the stream").isEqualTo("reset 8"); // CANCEL
+      assertThat(seconds).as("after the stall timeout, not the connection's age").isBetween(0.9, 8.0);
+      assertThat(client.closedByServer()).as("the connection carries on").isFalse();
+      assertThat(server.metric("junction_grpc_incomplete_streams_cut_total{reason=\"answer_untaken\"}", 0))
+          .isEqualTo(1.0);
+
+      // A client that takes its answer slowly, 16 KiB every 300 ms (its 200 KB over some 3 s), keeps it.
+      try (RawHttp2Connection slow = new RawHttp2Connection(server.server().grpcPort())) {
+        int steady = slow.open("/inference.GRPCInferenceService/ModelInfer");
+        slow.send(steady, RawHttp2Connection.prefix(request.length), false);
+        slow.send(steady, request, true);
+        while (!slow.end(steady).isDone()) {
+          Thread.sleep(300);
+          slow.grant(steady, 16 * 1024);
+        }
+        assertThat(slow.end(steady).get()).as("a slow reader's answer").isEqualTo("grpc-status 0");
+      }
+
+      // A client that reads takes an answer of megabytes under the same timeout.
+      assertThat(server.blocking().modelInfer(echo(4_000_000)).getRawOutputContents(0).size())
+          .isEqualTo(4 + 4_000_000);
+    }
+  }
+
+  /** A text_echo request of one BYTES element of {@code length} bytes, as raw contents. */
+  private static ModelInferRequest echo(int length) {
+    byte[] text = new byte[length];
+    Arrays.fill(text, (byte) 'x');
+    ByteBuffer raw = ByteBuffer.allocate(4 + length).order(ByteOrder.LITTLE_ENDIAN).putInt(length).put(text);
+    return ModelInferRequest.newBuilder().setModelName("text_echo")
+        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("TEXT").setDatatype("BYTES").addShape(1))
+        .addRawInputContents(ByteString.copyFrom(raw.array())).build();
+  }
+}
