@@ -13,10 +13,18 @@ import java.util.concurrent.TimeUnit;
  * previous answer, or does not take an answer within the timeout of its writing: a client sending a byte now and
  * then (slowloris), reading one now and then (slow read), or idling, holds a connection only that long. Sits after
  * the aggregator, so a whole request is one message; runs on the connection's event loop.
+ *
+ * <p>The clock is restarted twice a request, so it is kept as a deadline that one pending check at a time reads,
+ * rescheduling itself while the deadline has moved on: scheduling and cancelling a timer each time cost a REST call
+ * several microseconds of the event loop (BENCHMARKS.md, "REST calls").
  */
 final class RequestDeadline extends ChannelDuplexHandler {
   private final long timeoutNanos;
-  private ScheduledFuture<?> deadline;
+  /** Whether the clock runs: not while a request is being answered. */
+  private boolean armed;
+  private long deadlineNanos;
+  /** The one pending check of the deadline; null when none is scheduled. */
+  private ScheduledFuture<?> check;
 
   RequestDeadline(long timeoutNanos) {
     this.timeoutNanos = timeoutNanos;
@@ -30,7 +38,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (msg instanceof FullHttpRequest) {
-      disarm(); // answering takes the time it takes; the clock restarts with the answer
+      armed = false; // answering takes the time it takes; the clock restarts with the answer
     }
     super.channelRead(ctx, msg);
   }
@@ -49,23 +57,39 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    disarm();
+    armed = false;
+    if (check != null) {
+      check.cancel(false);
+      check = null;
+    }
     super.channelInactive(ctx);
   }
 
   private void arm(ChannelHandlerContext ctx) {
-    disarm();
-    if (ctx.channel().isOpen()) {
-      deadline = ctx.executor().schedule(() -> {
-        ctx.close();
-      }, timeoutNanos, TimeUnit.NANOSECONDS);
+    if (!ctx.channel().isOpen()) {
+      return;
+    }
+    armed = true;
+    deadlineNanos = System.nanoTime() + timeoutNanos;
+    if (check == null) {
+      schedule(ctx, timeoutNanos);
     }
   }
 
-  private void disarm() {
-    if (deadline != null) {
-      deadline.cancel(false);
-      deadline = null;
+  private void schedule(ChannelHandlerContext ctx, long delayNanos) {
+    check = ctx.executor().schedule(() -> expire(ctx), delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void expire(ChannelHandlerContext ctx) {
+    check = null;
+    if (!armed) {
+      return; // a request is being answered; the answer's write arms the clock again
+    }
+    long left = deadlineNanos - System.nanoTime();
+    if (left > 0) {
+      schedule(ctx, left);
+    } else {
+      ctx.close();
     }
   }
 }
