@@ -239,6 +239,9 @@ public final class JunctionServer implements AutoCloseable {
       Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
           .help("Connections closed for resetting most of their streams while the server was working on them")
           .register(metrics.registry());
+      Counter connectionsRefused = Counter.builder().name("junction_grpc_connections_refused")
+          .help("gRPC connections closed as they were accepted because their port had --grpc-max-connections open")
+          .register(metrics.registry());
       Counter streamsCut = Counter.builder().name("junction_grpc_incomplete_streams_cut")
           .help("Streams ended before their message was whole: its connection or the server held too much of "
               + "messages still arriving, the message stalled, or the client took none of its answer for too long")
@@ -278,7 +281,7 @@ public final class JunctionServer implements AutoCloseable {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
             List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), Set.of(), rapidResets::inc,
-            incomplete).start();
+            incomplete, connectionsRefused::inc).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
         services.add(RouteAdminService.guarded(routes, canaries, outcomes, admin));
@@ -286,8 +289,14 @@ public final class JunctionServer implements AutoCloseable {
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator(), telemetry.requestSpans())),
-          InferenceGrpcService.ON_TRANSPORT_THREAD, rapidResets::inc, incomplete).start();
+          InferenceGrpcService.ON_TRANSPORT_THREAD, rapidResets::inc, incomplete, connectionsRefused::inc).start();
       opened.push(grpc);
+      GrpcEndpoint inference = grpc;
+      GrpcEndpoint adminPort = adminGrpc;
+      GaugeWithCallback.builder().name("junction_grpc_connections")
+          .help("Connections open on the gRPC ports (at most --grpc-max-connections each)")
+          .callback(cb -> cb.call(inference.openConnections() + (adminPort == null ? 0 : adminPort.openConnections())))
+          .register(metrics.registry());
       if (config.httpPort() >= 0) {
         RestApi rest = new RestApi(catalog, models, pipeline, info, repositoryGuard, drift, outcomes, telemetry.tracer(),
             telemetry.requestSpans(), telemetry.propagator());

@@ -95,7 +95,7 @@ class CommandLineTest {
         "--model-memory-budget", "cpu=2g", "--pin-model", "a", "--model-footprint", "files", "--model-warmup-auto",
         "--grpc-max-message-size", "1048576", "--grpc-max-connection-age", "1m30s",
         "--grpc-max-connection-age-grace", "500ms", "--grpc-request-read-timeout-secs", "5",
-        "--grpc-answer-stall-timeout-secs", "6", "--grpc-large-request-bytes", "65536",
+        "--grpc-answer-stall-timeout-secs", "6", "--grpc-large-request-bytes", "65536", "--grpc-max-connections", "77",
         "--grpc-use-ssl", "--grpc-server-cert", cert.toString(), "--grpc-server-key", key.toString(),
         "--grpc-tls-client-auth", "require", "--grpc-tls-client-ca", ca.toString(), "--grpc-tls-reload-secs", "2",
         "--http-max-connections", "9", "--http-request-timeout-secs", "4",
@@ -120,6 +120,7 @@ class CommandLineTest {
     assertThat(config.limits().maxConnectionAgeGrace()).isEqualTo(Duration.ofMillis(500));
     assertThat(config.limits().requestReadTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.limits().answerStallTimeout()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(config.limits().maxConnections()).isEqualTo(77);
     assertThat(config.tls()).contains(new TlsConfig(cert, key, TlsConfig.ClientAuth.REQUIRE, Optional.of(ca),
         Duration.ofSeconds(2)));
     assertThat(config.httpLimits().maxConnections()).isEqualTo(9);
@@ -176,6 +177,7 @@ class CommandLineTest {
       "--grpc-max-connection-age 0; --grpc-max-connection-age must be longer than 0",
       "--grpc-request-read-timeout-secs 0; --grpc-request-read-timeout-secs must be at least 1, got 0",
       "--grpc-answer-stall-timeout-secs 0; --grpc-answer-stall-timeout-secs must be at least 1, got 0",
+      "--grpc-max-connections 0; --grpc-max-connections must be at least 1, got 0",
       "--grpc-max-message-size 2000 --grpc-max-incomplete-bytes-per-connection 1000; "
           + "--grpc-max-incomplete-bytes-per-connection (1000) must hold one message of --grpc-max-message-size (2000)",
       "--grpc-max-incomplete-bytes-per-connection 4096 --grpc-max-incomplete-bytes 1024 --grpc-max-message-size 1024; "

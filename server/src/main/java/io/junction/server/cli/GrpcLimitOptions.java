@@ -41,6 +41,11 @@ public final class GrpcLimitOptions {
           + "apart from small calls (default: ${DEFAULT-VALUE}).")
   int largeRequestBytes;
 
+  @Option(names = "--grpc-max-connections", defaultValue = "" + GrpcLimits.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
+      description = "Connections a gRPC port keeps open at once; one more is closed as it is accepted. Keep it below "
+          + "the open-file limit (ulimit -n) (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
   @Option(names = "--grpc-max-connection-age", defaultValue = "30m", paramLabel = "DURATION",
       converter = DurationConverter.class,
       description = "Connections are asked (GOAWAY) to reconnect after this long, so clients re-resolve and spread "
@@ -58,10 +63,12 @@ public final class GrpcLimitOptions {
     Positive.number("--grpc-max-typed-contents-bytes", maxTypedContentsBytes);
     Positive.number("--grpc-request-read-timeout-secs", requestReadTimeoutSeconds);
     Positive.number("--grpc-answer-stall-timeout-secs", answerStallTimeoutSeconds);
+    Positive.number("--grpc-max-connections", maxConnections);
     return GrpcLimits.DEFAULTS.withMaxInboundMessageBytes(maxMessageBytes)
         .withMaxTypedContentsBytes(maxTypedContentsBytes)
         .withRequestReadTimeout(Duration.ofSeconds(requestReadTimeoutSeconds))
         .withAnswerStallTimeout(Duration.ofSeconds(answerStallTimeoutSeconds))
+        .withMaxConnections(maxConnections)
         .withMaxConnectionAge(Positive.duration("--grpc-max-connection-age", maxConnectionAge),
             Positive.duration("--grpc-max-connection-age-grace", maxConnectionAgeGrace))
         .withInboundMemory(inboundMemory());

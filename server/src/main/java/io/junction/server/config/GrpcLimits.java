@@ -30,18 +30,21 @@ import java.util.Objects;
  * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
  *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
  * @param inboundMemory what requests may hold while they arrive, and which are parsed apart as large
+ * @param maxConnections connections open at once; one more is closed as it is accepted (keep it below the
+ *     process's open-file limit, which every connection takes one of)
  */
 public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes, int maxConcurrentCallsPerConnection,
     Duration keepAliveTime, Duration keepAliveTimeout, Duration permitKeepAliveTime,
     boolean permitKeepAliveWithoutCalls, Duration maxConnectionIdle, Duration maxConnectionAge,
     Duration maxConnectionAgeGrace, int prematureResetMinimum, double prematureResetRatio,
     Duration prematureResetWindow, int maxTypedContentsBytes, Duration requestReadTimeout, Duration answerStallTimeout,
-    InboundMemory inboundMemory) {
+    InboundMemory inboundMemory, int maxConnections) {
 
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
   public static final int DEFAULT_MAX_INBOUND_METADATA_BYTES = 16 * 1024;
   public static final int DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION = 1024;
   public static final int DEFAULT_MAX_TYPED_CONTENTS_BYTES = 4 * 1024 * 1024;
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
   public static final GrpcLimits DEFAULTS = new GrpcLimits(
       DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
@@ -60,12 +63,14 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
       DEFAULT_MAX_TYPED_CONTENTS_BYTES,
       Duration.ofSeconds(30),
       Duration.ofSeconds(30),
-      InboundMemory.defaults(DEFAULT_MAX_INBOUND_MESSAGE_BYTES));
+      InboundMemory.defaults(DEFAULT_MAX_INBOUND_MESSAGE_BYTES),
+      DEFAULT_MAX_CONNECTIONS);
 
   public GrpcLimits {
     positive("maxInboundMessageBytes", maxInboundMessageBytes);
     positive("maxInboundMetadataBytes", maxInboundMetadataBytes);
     positive("maxConcurrentCallsPerConnection", maxConcurrentCallsPerConnection);
+    positive("maxConnections", maxConnections);
     positive("prematureResetMinimum", prematureResetMinimum);
     if (!(prematureResetRatio > 0 && prematureResetRatio <= 1)) {
       throw new IllegalArgumentException("prematureResetRatio must be in (0, 1], got " + prematureResetRatio);
@@ -94,42 +99,49 @@ public record GrpcLimits(int maxInboundMessageBytes, int maxInboundMetadataBytes
     return new GrpcLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout,
-        answerStallTimeout, memory);
+        answerStallTimeout, memory, maxConnections);
   }
 
   public GrpcLimits withMaxTypedContentsBytes(int bytes) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, bytes, requestReadTimeout,
-        answerStallTimeout, inboundMemory);
+        answerStallTimeout, inboundMemory, maxConnections);
   }
 
   public GrpcLimits withRequestReadTimeout(Duration timeout) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        timeout, answerStallTimeout, inboundMemory);
+        timeout, answerStallTimeout, inboundMemory, maxConnections);
   }
 
   public GrpcLimits withAnswerStallTimeout(Duration timeout) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        requestReadTimeout, timeout, inboundMemory);
+        requestReadTimeout, timeout, inboundMemory, maxConnections);
+  }
+
+  public GrpcLimits withMaxConnections(int connections) {
+    return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
+        keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
+        maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
+        requestReadTimeout, answerStallTimeout, inboundMemory, connections);
   }
 
   public GrpcLimits withMaxConnectionAge(Duration age, Duration grace) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, age, grace,
         prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes, requestReadTimeout,
-        answerStallTimeout, inboundMemory);
+        answerStallTimeout, inboundMemory, maxConnections);
   }
 
   public GrpcLimits withInboundMemory(InboundMemory memory) {
     return new GrpcLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, keepAliveTime,
         keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls, maxConnectionIdle, maxConnectionAge,
         maxConnectionAgeGrace, prematureResetMinimum, prematureResetRatio, prematureResetWindow, maxTypedContentsBytes,
-        requestReadTimeout, answerStallTimeout, memory);
+        requestReadTimeout, answerStallTimeout, memory, maxConnections);
   }
 
   private static void positive(String name, int value) {

@@ -1,6 +1,7 @@
 package io.junction.server.grpc;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
@@ -16,6 +17,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -49,6 +51,8 @@ public final class GrpcEndpoint implements AutoCloseable {
    * executor (BENCHMARKS.md, "The 602 KB regression").
    */
   static final int OFFLOAD_REQUEST_BYTES = 256 * 1024;
+  /** Files a server keeps open besides gRPC connections: models, logs, the HTTP port's connections, the JVM's own. */
+  private static final int FILES_BESIDES_CONNECTIONS = 1024;
 
   private final InetSocketAddress address;
   private final EventLoopGroup boss;
@@ -63,6 +67,7 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   /** The TLS context and its file watches; null for plaintext. */
   private final ReloadingTls tls;
+  private final ConnectionCap connections;
 
   /**
    * @param interceptors applied to every call of every service, the first one outermost
@@ -70,10 +75,11 @@ public final class GrpcEndpoint implements AutoCloseable {
    *     methods whose every callback is short and never blocks
    * @param onRapidReset told each time a connection is closed for resetting streams the server works on
    * @param incomplete what messages still arriving may hold, shared with the server's other endpoints
+   * @param onConnectionRefused told each time a connection is closed for the port's connection cap
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
       List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Set<String> onTransportThread,
-      Runnable onRapidReset, IncompleteMessageBudget incomplete) {
+      Runnable onRapidReset, IncompleteMessageBudget incomplete, Runnable onConnectionRefused) {
     SocketTransport transport = SocketTransport.best();
     IoHandlerFactory io = transport.ioHandlers();
     int cores = Runtime.getRuntime().availableProcessors();
@@ -113,13 +119,14 @@ public final class GrpcEndpoint implements AutoCloseable {
     } else {
       this.tls = null;
     }
+    this.connections = new ConnectionCap(limits.maxConnections(), onConnectionRefused);
     // Rapid reset is judged by premature resets (PrematureResetGuard), not grpc-java's count of all
     // RST_STREAM frames, which disconnects honest clients that cancel calls.
     PrematureResetGuard.Policy resets = new PrematureResetGuard.Policy(limits.prematureResetMinimum(),
         limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), onRapidReset);
     builder.protocolNegotiator(new GuardedNegotiator(this.tls != null
         ? InternalProtocolNegotiators.serverTls(this.tls.context()) : InternalProtocolNegotiators.serverPlaintext(),
-        http2 -> List.of(new PrematureResetGuard(resets),
+        http2 -> List.of(connections, new PrematureResetGuard(resets),
             new IncompleteMessageGuard(incomplete, http2.connection(), limits.answerStallTimeout()))));
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.
@@ -151,11 +158,31 @@ public final class GrpcEndpoint implements AutoCloseable {
       }
       throw new IOException("cannot listen for gRPC on " + address + ": " + reason.getMessage(), e);
     }
+    warnIfOverFileLimit();
     return this;
+  }
+
+  /**
+   * The connection cap protects the process only below its open-file limit: past the limit, accepting fails
+   * ("Too many open files") for every port and every model file alike.
+   */
+  private void warnIfOverFileLimit() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+      long files = unix.getMaxFileDescriptorCount();
+      if (connections.max() + FILES_BESIDES_CONNECTIONS > files) {
+        log.warn("the process may open {} files (ulimit -n), too few for --grpc-max-connections {} and the files "
+            + "and other sockets it needs besides: raise the limit or lower the cap", files, connections.max());
+      }
+    }
   }
 
   public int port() {
     return server.getPort();
+  }
+
+  /** Connections open on this port now. */
+  public int openConnections() {
+    return connections.open();
   }
 
   /** Stops taking calls, lets open calls finish within a grace period, then releases threads. */
