@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
  * The HTTP/2 rapid-reset defence, by what a reset costs rather than how many there are. A client that
  * cancels calls, or whose deadlines pass, resets streams too; what marks an attack is resetting almost
  * every stream while the server is still working on it. So per connection and window this counts the
- * streams opened and the premature resets (client RST_STREAM of a stream the server has not finished),
- * and when there are at least {@code minResets} of those and they are at least {@code maxRatio} of the
+ * streams opened and the premature resets (an RST_STREAM of a stream the server has not finished: the client's,
+ * or the server's own for a stream error the client provoked with a malformed frame, which costs the server the
+ * same and would otherwise go uncounted: "MadeYouReset", CVE-2025-8671), and when there are at least
+ * {@code minResets} of those and they are at least {@code maxRatio} of the
  * streams opened, it sends GOAWAY (ENHANCE_YOUR_CALM) and closes the connection, passing none of the
  * rest of its bytes on. Honest clients cancelling half their calls keep their connection.
  *
@@ -76,10 +78,14 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    boolean wasTripped = tripped;
     if (msg instanceof ByteBuf buf && !tripped) {
       outbound.scan(buf, onServerFrame);
     }
     super.write(ctx, msg, promise);
+    if (tripped && !wasTripped) {
+      goAway(ctx); // tripped by the server's own resets, which the client provoked
+    }
   }
 
   private void clientFrame(int type, int stream) {
@@ -92,20 +98,28 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
       rollWindow();
       opened++;
     } else if (type == Http2FrameScanner.RST_STREAM && working.remove(stream) != null) {
-      rollWindow();
-      premature++;
-      if (premature >= policy.minResets() && premature >= policy.maxRatio() * opened) {
-        tripped = true;
-      }
+      prematureReset();
     }
   }
 
   private void serverFrame(int type, int flags, int stream) {
-    boolean ends = type == Http2FrameScanner.RST_STREAM
-        || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
-            && (flags & Http2FrameScanner.END_STREAM) != 0);
-    if (ends) {
+    if (type == Http2FrameScanner.RST_STREAM) {
+      // The server resets a stream it has not answered when the client made it (a stream error, a deadline it
+      // set, an answer it would not take); after an answer the stream is no longer working.
+      if (working.remove(stream) != null) {
+        prematureReset();
+      }
+    } else if ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
+        && (flags & Http2FrameScanner.END_STREAM) != 0) {
       working.remove(stream);
+    }
+  }
+
+  private void prematureReset() {
+    rollWindow();
+    premature++;
+    if (premature >= policy.minResets() && premature >= policy.maxRatio() * opened) {
+      tripped = true;
     }
   }
 
@@ -121,7 +135,7 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
   private void goAway(ChannelHandlerContext ctx) {
     policy.onTrip().run();
     log.warn("closing the connection from {}: {} of its {} streams in {} s were reset while the server was still "
-        + "working on them (HTTP/2 rapid reset)", ctx.channel().remoteAddress(), premature, opened,
+        + "working on them, by the client or for its malformed frames (HTTP/2 rapid reset)", ctx.channel().remoteAddress(), premature, opened,
         policy.windowNanos() / 1_000_000_000L);
     ByteBuf frame = Unpooled.buffer(17);
     frame.writeMedium(8).writeByte(GOAWAY).writeByte(0).writeInt(0); // header: length 8, stream 0

@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +47,31 @@ class RapidResetTest {
 
   @Test
   void headersAndResetPairsGetAGoAwayAfterABoundedNumber() throws Exception {
+    streamsEachEndedAtOnceGetAGoAway(1_000, (batch, stream) -> {
+      frameHeader(batch, 4, 0x3, 0, stream); // RST_STREAM
+      batch.writeInt(0x8); // CANCEL
+    });
+  }
+
+  /**
+   * "MadeYouReset" (CVE-2025-8671): the client never resets a stream, it sends a frame that makes the server reset
+   * it (a zero window update, a stream error), which grpc-java answers with RST_STREAM and no other count.
+   */
+  @Test
+  void streamsTheServerIsMadeToResetGetAGoAwayAfterABoundedNumber() throws Exception {
+    // The server's own resets are seen as grpc-java writes them, while it reads the bytes that provoked them, so
+    // up to a read's worth of streams (~900 here) more gets in than when the client's resets are read first.
+    streamsEachEndedAtOnceGetAGoAway(2_500, (batch, stream) -> {
+      frameHeader(batch, 4, 0x8, 0, stream); // WINDOW_UPDATE
+      batch.writeInt(0); // of nothing: a stream error
+    });
+  }
+
+  /**
+   * Opens streams and ends each right after its HEADERS with what {@code end} writes, and expects a GOAWAY
+   * (ENHANCE_YOUR_CALM) before {@code maxStreams} of the 10,000 are taken.
+   */
+  private void streamsEachEndedAtOnceGetAGoAway(int maxStreams, BiConsumer<ByteBuf, Integer> end) throws Exception {
     new ModelRepositoryWriter(repo).model("m", 1, DeepMlp.seeded(1, 8, 8, 4).onnx()).config("m", "max_batch_size: 8\n");
     try (TestServer server = TestServer.start(repo); Socket socket = new Socket("127.0.0.1", server.server().grpcPort())) {
       socket.setSoTimeout(20_000);
@@ -72,8 +98,7 @@ class RapidResetTest {
             frameHeader(batch, block.readableBytes(), 0x1, 0x4, stream); // HEADERS, END_HEADERS
             batch.writeBytes(block);
             block.release();
-            frameHeader(batch, 4, 0x3, 0, stream); // RST_STREAM
-            batch.writeInt(0x8); // CANCEL
+            end.accept(batch, stream);
           }
           out.write(bytes(batch));
           written += 100;
@@ -84,7 +109,7 @@ class RapidResetTest {
       reader.join(20_000);
       assertThat(goAway[1]).as("GOAWAY error code after %d pairs written", written).isEqualTo(ENHANCE_YOUR_CALM);
       assertThat(goAway[0]).as("the last stream the server took: a bounded number of the 10,000")
-          .isPositive().isLessThan(2 * 1_000);
+          .isPositive().isLessThan(2 * maxStreams);
       String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
       assertThat(metrics).contains("junction_grpc_rapid_reset_disconnects_total 1.0");
       // The server is fine for everyone else.
