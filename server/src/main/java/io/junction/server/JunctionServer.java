@@ -242,6 +242,11 @@ public final class JunctionServer implements AutoCloseable {
       Counter connectionsRefused = Counter.builder().name("junction_grpc_connections_refused")
           .help("gRPC connections closed as they were accepted because their port had --grpc-max-connections open")
           .register(metrics.registry());
+      Counter idleFrameFloods = Counter.builder().name("junction_grpc_idle_frame_disconnects")
+          .help("Connections closed for a flood of frames that carry no work (SETTINGS, PRIORITY, empty DATA)")
+          .register(metrics.registry());
+      GrpcEndpoint.Events transportEvents = new GrpcEndpoint.Events(rapidResets::inc, idleFrameFloods::inc,
+          connectionsRefused::inc);
       Counter streamsCut = Counter.builder().name("junction_grpc_incomplete_streams_cut")
           .help("Streams ended before their message was whole: its connection or the server held too much of "
               + "messages still arriving, the message stalled, or the client took none of its answer for too long")
@@ -280,8 +285,8 @@ public final class JunctionServer implements AutoCloseable {
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
         adminGrpc = new GrpcEndpoint(listener.address(), listener.port(), config.limits(), config.tls(),
-            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), Set.of(), rapidResets::inc,
-            incomplete, connectionsRefused::inc).start();
+            List.of(RouteAdminService.guarded(routes, canaries, outcomes, admin)), List.of(), Set.of(), incomplete,
+            transportEvents).start();
         opened.push(adminGrpc);
       } else if (admin.hasCredential()) {
         services.add(RouteAdminService.guarded(routes, canaries, outcomes, admin));
@@ -289,7 +294,7 @@ public final class JunctionServer implements AutoCloseable {
       warnAboutAdminAccess(admin);
       grpc = new GrpcEndpoint(config.grpcAddress(), config.grpcPort(), config.limits(), config.tls(), services,
           List.of(new TracingServerInterceptor(telemetry.tracer(), telemetry.propagator(), telemetry.requestSpans())),
-          InferenceGrpcService.ON_TRANSPORT_THREAD, rapidResets::inc, incomplete, connectionsRefused::inc).start();
+          InferenceGrpcService.ON_TRANSPORT_THREAD, incomplete, transportEvents).start();
       opened.push(grpc);
       GrpcEndpoint inference = grpc;
       GrpcEndpoint adminPort = adminGrpc;

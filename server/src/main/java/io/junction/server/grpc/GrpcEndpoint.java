@@ -51,6 +51,12 @@ public final class GrpcEndpoint implements AutoCloseable {
    * executor (BENCHMARKS.md, "The 602 KB regression").
    */
   static final int OFFLOAD_REQUEST_BYTES = 256 * 1024;
+  /**
+   * Frames that ask for work and carry none (SETTINGS, PRIORITY, empty DATA) a connection may send per window:
+   * honest clients send a handful a connection, a flood hundreds of thousands a second (IdleFrameGuard).
+   */
+  static final int MAX_IDLE_FRAMES = 1000;
+  static final Duration IDLE_FRAME_WINDOW = Duration.ofSeconds(10);
   /** Files a server keeps open besides gRPC connections: models, logs, the HTTP port's connections, the JVM's own. */
   private static final int FILES_BESIDES_CONNECTIONS = 1024;
 
@@ -70,16 +76,27 @@ public final class GrpcEndpoint implements AutoCloseable {
   private final ConnectionCap connections;
 
   /**
+   * What an endpoint tells of the connections it closes for a client's behaviour (metrics).
+   *
+   * @param rapidReset one was closed for having streams reset while the server worked on them
+   * @param idleFrameFlood one was closed for a flood of frames that carry no work
+   * @param connectionRefused one was closed as it was accepted, the port's connection cap reached
+   */
+  public record Events(Runnable rapidReset, Runnable idleFrameFlood, Runnable connectionRefused) {
+    /** Told to no one: for endpoints whose closes nobody counts. */
+    public static final Events NONE = new Events(() -> { }, () -> { }, () -> { });
+  }
+
+  /**
    * @param interceptors applied to every call of every service, the first one outermost
    * @param onTransportThread full names of the methods whose calls run on the event loop that reads them: only
    *     methods whose every callback is short and never blocks
-   * @param onRapidReset told each time a connection is closed for resetting streams the server works on
    * @param incomplete what messages still arriving may hold, shared with the server's other endpoints
-   * @param onConnectionRefused told each time a connection is closed for the port's connection cap
+   * @param events told of each connection the endpoint closes for a client's behaviour
    */
   public GrpcEndpoint(String address, int port, GrpcLimits limits, Optional<TlsConfig> tls,
       List<ServerServiceDefinition> services, List<ServerInterceptor> interceptors, Set<String> onTransportThread,
-      Runnable onRapidReset, IncompleteMessageBudget incomplete, Runnable onConnectionRefused) {
+      IncompleteMessageBudget incomplete, Events events) {
     SocketTransport transport = SocketTransport.best();
     IoHandlerFactory io = transport.ioHandlers();
     int cores = Runtime.getRuntime().availableProcessors();
@@ -119,14 +136,16 @@ public final class GrpcEndpoint implements AutoCloseable {
     } else {
       this.tls = null;
     }
-    this.connections = new ConnectionCap(limits.maxConnections(), onConnectionRefused);
+    this.connections = new ConnectionCap(limits.maxConnections(), events.connectionRefused());
     // Rapid reset is judged by premature resets (PrematureResetGuard), not grpc-java's count of all
     // RST_STREAM frames, which disconnects honest clients that cancel calls.
     PrematureResetGuard.Policy resets = new PrematureResetGuard.Policy(limits.prematureResetMinimum(),
-        limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), onRapidReset);
+        limits.prematureResetRatio(), limits.prematureResetWindow().toNanos(), events.rapidReset());
+    IdleFrameGuard.Policy idleFrames = new IdleFrameGuard.Policy(MAX_IDLE_FRAMES, IDLE_FRAME_WINDOW.toNanos(),
+        events.idleFrameFlood());
     builder.protocolNegotiator(new GuardedNegotiator(this.tls != null
         ? InternalProtocolNegotiators.serverTls(this.tls.context()) : InternalProtocolNegotiators.serverPlaintext(),
-        http2 -> List.of(connections, new PrematureResetGuard(resets),
+        http2 -> List.of(connections, new IdleFrameGuard(idleFrames), new PrematureResetGuard(resets),
             new IncompleteMessageGuard(incomplete, http2.connection(), limits.answerStallTimeout()))));
     services.forEach(builder::addService);
     // NettyServerBuilder runs the last added interceptor first.

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * grpc-java's server negotiation (plaintext or TLS), with guards ({@link PrematureResetGuard},
- * {@link IncompleteMessageGuard}) put between TLS and the HTTP/2 handler of every connection, where they
- * see the plaintext frames. Uses grpc-java's
+ * grpc-java's server negotiation (plaintext or TLS), with guards ({@link ConnectionCap}, {@link IdleFrameGuard},
+ * {@link PrematureResetGuard}, {@link IncompleteMessageGuard}) put between TLS and the HTTP/2 handler of every
+ * connection, where they see the plaintext frames. Uses grpc-java's
  * {@code Internal*} negotiator API, the only way into the server's pipeline; the version is pinned and
  * the rapid-reset tests fail if the hook stops working.
  */

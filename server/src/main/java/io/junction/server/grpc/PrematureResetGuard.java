@@ -1,9 +1,7 @@
 package io.junction.server.grpc;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -27,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PrematureResetGuard extends ChannelDuplexHandler {
   private static final Logger log = LoggerFactory.getLogger(PrematureResetGuard.class);
-  private static final int GOAWAY = 0x7;
-  private static final int ENHANCE_YOUR_CALM = 0xb;
 
   /**
    * @param minResets premature resets per window before the ratio is judged
@@ -137,9 +133,6 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
     log.warn("closing the connection from {}: {} of its {} streams in {} s were reset while the server was still "
         + "working on them, by the client or for its malformed frames (HTTP/2 rapid reset)", ctx.channel().remoteAddress(), premature, opened,
         policy.windowNanos() / 1_000_000_000L);
-    ByteBuf frame = Unpooled.buffer(17);
-    frame.writeMedium(8).writeByte(GOAWAY).writeByte(0).writeInt(0); // header: length 8, stream 0
-    frame.writeInt(lastClientStream).writeInt(ENHANCE_YOUR_CALM);
-    ctx.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+    GoAway.sendAndClose(ctx, lastClientStream, GoAway.ENHANCE_YOUR_CALM);
   }
 }

@@ -61,9 +61,9 @@ class CallThreadsTest {
         }))
         .build();
     endpoint = new GrpcEndpoint("127.0.0.1", 0, GrpcLimits.DEFAULTS, Optional.empty(), List.of(service), List.of(),
-        Set.of(ON_TRANSPORT.getFullMethodName()), () -> { },
+        Set.of(ON_TRANSPORT.getFullMethodName()),
         new IncompleteMessageBudget(GrpcLimits.DEFAULTS.inboundMemory(), Duration.ofSeconds(10), cut -> { }),
-        () -> { }).start();
+        GrpcEndpoint.Events.NONE).start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", endpoint.port()).usePlaintext().build();
   }
 

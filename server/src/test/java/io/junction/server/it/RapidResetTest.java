@@ -28,17 +28,21 @@ import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP/2 rapid reset over real sockets: a raw client sending HEADERS+RST_STREAM pairs is cut off after
- * a bounded number, while a gRPC client that cancels half its calls keeps its connection.
+ * HTTP/2 floods over real sockets: a raw client sending HEADERS+RST_STREAM pairs (or frames that make the server
+ * reset), or frames that carry no work, is cut off after a bounded number, while a gRPC client that cancels half its
+ * calls keeps its connection.
  */
 class RapidResetTest {
   private static final int ENHANCE_YOUR_CALM = 0xb;
@@ -65,6 +69,59 @@ class RapidResetTest {
       frameHeader(batch, 4, 0x8, 0, stream); // WINDOW_UPDATE
       batch.writeInt(0); // of nothing: a stream error
     });
+  }
+
+  @Test
+  void floodsOfFramesThatCarryNoWorkGetAGoAway() throws Exception {
+    new ModelRepositoryWriter(repo).model("m", 1, DeepMlp.seeded(1, 8, 8, 4).onnx()).config("m", "max_batch_size: 8\n");
+    try (TestServer server = TestServer.start(repo)) {
+      Map<String, Consumer<ByteBuf>> floods = new LinkedHashMap<>();
+      floods.put("SETTINGS", batch -> frameHeader(batch, 0, 0x4, 0, 0));
+      floods.put("PRIORITY", batch -> {
+        frameHeader(batch, 5, 0x2, 0, 3);
+        batch.writeInt(0).writeByte(15);
+      });
+      floods.put("empty DATA", batch -> frameHeader(batch, 0, 0x0, 0, 1)); // on stream 1, opened first
+      for (Map.Entry<String, Consumer<ByteBuf>> flood : floods.entrySet()) {
+        try (Socket socket = new Socket("127.0.0.1", server.server().grpcPort())) {
+          socket.setSoTimeout(20_000);
+          int[] goAway = new int[] {-1, -1};
+          Thread reader = new Thread(() -> readUntilGoAway(socket, goAway), "raw-h2-reader");
+          reader.start();
+          ByteBuf start = Unpooled.buffer();
+          start.writeBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          frameHeader(start, 0, 0x4, 0, 0);
+          ByteBuf block = Unpooled.buffer();
+          new DefaultHttp2HeadersEncoder().encodeHeaders(1, new DefaultHttp2Headers().method("POST").scheme("http")
+              .authority("junction").path("/inference.GRPCInferenceService/ModelInfer")
+              .set("content-type", "application/grpc").set("te", "trailers"), block);
+          frameHeader(start, block.readableBytes(), 0x1, 0x4, 1); // HEADERS, END_HEADERS: stream 1 open
+          start.writeBytes(block);
+          block.release();
+          OutputStream out = socket.getOutputStream();
+          out.write(bytes(start));
+          int written = 0;
+          try {
+            while (written < 1_000_000) {
+              ByteBuf batch = Unpooled.buffer();
+              for (int k = 0; k < 1000; k++) {
+                flood.getValue().accept(batch);
+              }
+              out.write(bytes(batch));
+              written += 1000;
+            }
+          } catch (IOException e) {
+            // the server closed the connection: expected once it has seen enough
+          }
+          reader.join(20_000);
+          assertThat(goAway[1]).as("%s: GOAWAY error code after %d frames written", flood.getKey(), written)
+              .isEqualTo(ENHANCE_YOUR_CALM);
+        }
+      }
+      String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
+      assertThat(metrics).contains("junction_grpc_idle_frame_disconnects_total 3.0");
+      assertThat(server.blocking().modelInfer(rawFp32("m", "", "x", new float[8], 1, 8)).getOutputsCount()).isEqualTo(1);
+    }
   }
 
   /**
