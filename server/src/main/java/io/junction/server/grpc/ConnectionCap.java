@@ -34,13 +34,13 @@ final class ConnectionCap extends ChannelInboundHandlerAdapter {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    ctx.pipeline().remove(this);
     if (open.incrementAndGet() > max) {
       open.decrementAndGet();
       onRefused.run();
-      ctx.channel().close();
-      return;
+      ctx.close(); // from here, below grpc-java's handler, whose graceful close would wait on the client
+    } else {
+      ctx.channel().closeFuture().addListener(closed -> open.decrementAndGet());
     }
-    ctx.channel().closeFuture().addListener(closed -> open.decrementAndGet());
+    ctx.pipeline().remove(this);
   }
 }

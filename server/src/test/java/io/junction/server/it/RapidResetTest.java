@@ -102,7 +102,7 @@ class RapidResetTest {
           out.write(bytes(start));
           int written = 0;
           try {
-            while (written < 1_000_000) {
+            while (written < 5_000_000) { // 45 MB and more: far more than the sockets' buffers take
               ByteBuf batch = Unpooled.buffer();
               for (int k = 0; k < 1000; k++) {
                 flood.getValue().accept(batch);
@@ -116,6 +116,8 @@ class RapidResetTest {
           reader.join(20_000);
           assertThat(goAway[1]).as("%s: GOAWAY error code after %d frames written", flood.getKey(), written)
               .isEqualTo(ENHANCE_YOUR_CALM);
+          assertThat(written).as("%s: the server reads nothing more once it said GOAWAY, and closes", flood.getKey())
+              .isLessThan(5_000_000);
         }
       }
       String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
