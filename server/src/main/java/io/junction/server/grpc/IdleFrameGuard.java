@@ -1,9 +1,6 @@
 package io.junction.server.grpc;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,13 +10,10 @@ import org.slf4j.LoggerFactory;
  * "empty frames flood" of CVE-2019-9515 and -9518). grpc-java builds its HTTP/2 handler without Netty's limit on
  * empty frames, and answered a client that sent nothing else at millions a second for as long as it liked, a core's
  * worth of the event loop that other connections share. Honest clients send a handful of these a connection (the
- * opening SETTINGS), so past {@code maxIdleFrames} in a window the connection gets GOAWAY (ENHANCE_YOUR_CALM) and is
- * closed, the rest of its bytes unread.
- *
- * <p>Sits between TLS and grpc-java's HTTP/2 handler and reads only frame headers, on the connection's event loop:
- * one instance per connection. Pings are grpc-java's to police (its keepalive enforcement).
+ * opening SETTINGS), so past {@code maxIdleFrames} in a window the connection is cut off. Pings are grpc-java's to
+ * police (its keepalive enforcement).
  */
-final class IdleFrameGuard extends ChannelInboundHandlerAdapter {
+final class IdleFrameGuard extends CuttingGuard {
   private static final Logger log = LoggerFactory.getLogger(IdleFrameGuard.class);
   private static final int SETTINGS = 0x4;
   private static final int PRIORITY = 0x2;
@@ -33,43 +27,15 @@ final class IdleFrameGuard extends ChannelInboundHandlerAdapter {
   record Policy(int maxIdleFrames, long windowNanos, Runnable onTrip) {}
 
   private final Policy policy;
-  private final Http2FrameScanner inbound = new Http2FrameScanner(true);
-  private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream, length) -> clientFrame(type, flags, stream, length);
   private long windowStart = System.nanoTime();
   private int idle;
-  private int lastClientStream;
-  private boolean tripped;
 
   IdleFrameGuard(Policy policy) {
     this.policy = policy;
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (tripped) {
-      ReferenceCountUtil.release(msg); // the connection is going
-      return;
-    }
-    if (msg instanceof ByteBuf buf) {
-      inbound.scan(buf, onClientFrame);
-      if (tripped) {
-        ReferenceCountUtil.release(msg);
-        policy.onTrip().run();
-        log.warn("closing the connection from {}: more than {} frames in {} s that asked for work and carried none "
-            + "(SETTINGS, PRIORITY, empty DATA)", ctx.channel().remoteAddress(), policy.maxIdleFrames(),
-            policy.windowNanos() / 1_000_000_000L);
-        GoAway.sendAndClose(ctx, lastClientStream, GoAway.ENHANCE_YOUR_CALM);
-        return;
-      }
-    }
-    super.channelRead(ctx, msg);
-  }
-
-  private void clientFrame(int type, int flags, int stream, int length) {
-    if (type == Http2FrameScanner.HEADERS) {
-      lastClientStream = Math.max(lastClientStream, stream);
-      return;
-    }
+  void clientFrame(int type, int flags, int stream, int length) {
     boolean idleFrame = (type == SETTINGS && (flags & ACK) == 0) || type == PRIORITY
         || (type == Http2FrameScanner.DATA && length == 0 && (flags & Http2FrameScanner.END_STREAM) == 0);
     if (!idleFrame) {
@@ -81,7 +47,15 @@ final class IdleFrameGuard extends ChannelInboundHandlerAdapter {
       idle = 0;
     }
     if (++idle > policy.maxIdleFrames()) {
-      tripped = true;
+      trip();
     }
+  }
+
+  @Override
+  void cutOff(ChannelHandlerContext ctx) {
+    policy.onTrip().run();
+    log.warn("closing the connection from {}: more than {} frames in {} s that asked for work and carried none "
+        + "(SETTINGS, PRIORITY, empty DATA)", ctx.channel().remoteAddress(), policy.maxIdleFrames(),
+        policy.windowNanos() / 1_000_000_000L);
   }
 }

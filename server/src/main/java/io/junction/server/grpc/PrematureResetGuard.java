@@ -1,10 +1,8 @@
 package io.junction.server.grpc;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,10 +18,9 @@ import org.slf4j.LoggerFactory;
  * streams opened, it sends GOAWAY (ENHANCE_YOUR_CALM) and closes the connection, passing none of the
  * rest of its bytes on. Honest clients cancelling half their calls keep their connection.
  *
- * <p>Sits between TLS and grpc-java's HTTP/2 handler and only reads frame headers (both directions),
- * on the connection's event loop: one instance per connection.
+ * <p>Reads only frame headers, both directions.
  */
-final class PrematureResetGuard extends ChannelDuplexHandler {
+final class PrematureResetGuard extends CuttingGuard {
   private static final Logger log = LoggerFactory.getLogger(PrematureResetGuard.class);
 
   /**
@@ -35,61 +32,40 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
   record Policy(int minResets, double maxRatio, long windowNanos, Runnable onTrip) {}
 
   private final Policy policy;
-  private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
   /**
    * Client streams the server has not finished (no END_STREAM or RST_STREAM from it yet). A primitive
    * map: this runs on the event loop for every stream, and boxed stream ids would be garbage per call.
    */
   private final IntObjectHashMap<Boolean> working = new IntObjectHashMap<>();
-  private int lastClientStream;
-  // made once: a lambda per read or write would be garbage on the event loop
-  private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream, length) -> clientFrame(type, stream);
+  /** The last stream the client opened, as counted here. */
+  private int lastOpened;
+  // made once: a lambda per write would be garbage on the event loop
   private final Http2FrameScanner.Listener onServerFrame = (type, flags, stream, length) -> serverFrame(type, flags, stream);
   private long windowStart = System.nanoTime();
   private int opened;
   private int premature;
-  private boolean tripped;
 
   PrematureResetGuard(Policy policy) {
     this.policy = policy;
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (tripped) {
-      ReferenceCountUtil.release(msg); // the connection is going: no more work for it
-      return;
-    }
-    if (msg instanceof ByteBuf buf) {
-      inbound.scan(buf, onClientFrame);
-      if (tripped) {
-        ReferenceCountUtil.release(msg);
-        goAway(ctx);
-        return;
-      }
-    }
-    super.channelRead(ctx, msg);
-  }
-
-  @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-    boolean wasTripped = tripped;
-    if (msg instanceof ByteBuf buf && !tripped) {
+    boolean wasTripped = tripped();
+    if (msg instanceof ByteBuf buf && !wasTripped) {
       outbound.scan(buf, onServerFrame);
     }
     super.write(ctx, msg, promise);
-    if (tripped && !wasTripped) {
-      goAway(ctx); // tripped by the server's own resets, which the client provoked
+    if (tripped() && !wasTripped) {
+      end(ctx); // tripped by the server's own resets, which the client provoked
     }
   }
 
-  private void clientFrame(int type, int stream) {
-    if (tripped) {
-      return; // the rest of the buffer is dropped unread by the server
-    }
-    if (type == Http2FrameScanner.HEADERS && stream > lastClientStream) {
-      lastClientStream = stream;
+  @Override
+  void clientFrame(int type, int flags, int stream, int length) {
+    if (type == Http2FrameScanner.HEADERS && stream > lastOpened) {
+      lastOpened = stream;
       working.put(stream, Boolean.TRUE);
       rollWindow();
       opened++;
@@ -115,7 +91,7 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
     rollWindow();
     premature++;
     if (premature >= policy.minResets() && premature >= policy.maxRatio() * opened) {
-      tripped = true;
+      trip();
     }
   }
 
@@ -128,11 +104,11 @@ final class PrematureResetGuard extends ChannelDuplexHandler {
     }
   }
 
-  private void goAway(ChannelHandlerContext ctx) {
+  @Override
+  void cutOff(ChannelHandlerContext ctx) {
     policy.onTrip().run();
     log.warn("closing the connection from {}: {} of its {} streams in {} s were reset while the server was still "
-        + "working on them, by the client or for its malformed frames (HTTP/2 rapid reset)", ctx.channel().remoteAddress(), premature, opened,
-        policy.windowNanos() / 1_000_000_000L);
-    GoAway.sendAndClose(ctx, lastClientStream, GoAway.ENHANCE_YOUR_CALM);
+        + "working on them, by the client or for its malformed frames (HTTP/2 rapid reset)",
+        ctx.channel().remoteAddress(), premature, opened, policy.windowNanos() / 1_000_000_000L);
   }
 }

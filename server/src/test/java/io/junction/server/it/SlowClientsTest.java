@@ -1,10 +1,12 @@
 package io.junction.server.it;
 
+import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.server.TestServer;
+import io.junction.server.config.GrpcLimits;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
 import java.nio.ByteBuffer;
@@ -13,22 +15,41 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A client that takes none of its answer, over a raw HTTP/2 socket that answers pings but never returns window: the
- * answer's stream is reset after the answer stall timeout, where the server used to hold the answer for as long as
- * the connection lived.
+ * Slow clients over a raw HTTP/2 socket. A sender that stalls mid-request has its call ended after the read timeout.
+ * A client that takes none of its answer (it answers pings but never returns window) has the answer's stream reset
+ * after the answer stall timeout, where the server used to hold the answer for as long as the connection lived.
  */
-class SlowReaderTest {
+class SlowClientsTest {
   @TempDir Path dir;
 
   @Test
+  void aRequestThatStopsHalfwayIsEndedAfterTheReadTimeout() throws Exception {
+    try (TestServer server = start(limits -> limits.withRequestReadTimeout(Duration.ofMillis(500)));
+        RawHttp2Connection client = new RawHttp2Connection(server.server().grpcPort())) {
+      int stream = client.open("/inference.GRPCInferenceService/ModelInfer");
+      // A gRPC message that claims 1,000,000 bytes, of which 1,000 come; then nothing.
+      client.send(stream, RawHttp2Connection.prefix(1_000_000), false);
+      client.send(stream, new byte[1000], false);
+
+      long start = System.nanoTime();
+      String status = client.end(stream).get(10, TimeUnit.SECONDS);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertThat(status).as("how the server ended the stream").startsWith("grpc-status 4:")
+          .contains("the request did not arrive within 500 ms");
+      assertThat(seconds).as("ended by the read timeout, not the connection's age").isLessThan(8);
+      assertThat(server.blocking().modelInfer(rawFp32("mlp", "", "x", new float[8], 1, 8)).getOutputsCount())
+          .as("whole requests are served as before").isEqualTo(1);
+    }
+  }
+
+  @Test
   void anAnswerTheClientTakesNoneOfIsResetAfterTheStallTimeout() throws Exception {
-    ServerConfig config = ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")));
-    config = config.withLimits(config.limits().withAnswerStallTimeout(Duration.ofSeconds(1)));
-    try (TestServer server = TestServer.start(config);
+    try (TestServer server = start(limits -> limits.withAnswerStallTimeout(Duration.ofSeconds(1)));
         RawHttp2Connection client = new RawHttp2Connection(server.server().grpcPort())) {
       // An echo of 200 KB, more than the 64 KiB windows this client opens and never tops up.
       byte[] request = echo(200_000).toByteArray();
@@ -72,5 +93,10 @@ class SlowReaderTest {
     return ModelInferRequest.newBuilder().setModelName("text_echo")
         .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("TEXT").setDatatype("BYTES").addShape(1))
         .addRawInputContents(ByteString.copyFrom(raw.array())).build();
+  }
+
+  private TestServer start(UnaryOperator<GrpcLimits> limits) throws Exception {
+    ServerConfig config = ServerConfig.loopback(DemoRepository.write(dir.resolve("repo")));
+    return TestServer.start(config.withLimits(limits.apply(config.limits())));
   }
 }
