@@ -237,7 +237,8 @@ public final class JunctionServer implements AutoCloseable {
       Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
           ? Optional.of(admin) : Optional.empty();
       Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
-          .help("Connections closed for resetting most of their streams while the server was working on them")
+          .help("Connections closed for resetting most of their streams while the server was working on them, or "
+              + "for a flood of resets of streams already finished")
           .register(metrics.registry());
       Counter connectionsRefused = Counter.builder().name("junction_grpc_connections_refused")
           .help("gRPC connections closed as they were accepted because their port had --grpc-max-connections open")

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * same and would otherwise go uncounted: "MadeYouReset", CVE-2025-8671), and when there are at least
  * {@code minResets} of those and they are at least {@code maxRatio} of the
  * streams opened, it sends GOAWAY (ENHANCE_YOUR_CALM) and closes the connection, passing none of the
- * rest of its bytes on. Honest clients cancelling half their calls keep their connection.
+ * rest of its bytes on. Honest clients cancelling half their calls keep their connection. Resets of streams the
+ * server had already finished, which it ignores, are counted too: an honest client sends at most one a stream (a
+ * cancel racing its answer), so more than {@link #LATE_RESET_ALLOWANCE} past the streams opened is a flood.
  *
  * <p>Reads only frame headers, both directions.
  */
@@ -30,6 +32,12 @@ final class PrematureResetGuard extends CuttingGuard {
    * @param onTrip told when a connection is closed for it (a metric)
    */
   record Policy(int minResets, double maxRatio, long windowNanos, Runnable onTrip) {}
+
+  /**
+   * Resets of finished streams past one a stream opened that a window takes: cancels racing answers that opened in
+   * the window before, at most one a stream a connection may hold open (1,024 by default), with room to spare.
+   */
+  static final int LATE_RESET_ALLOWANCE = 2048;
 
   private final Policy policy;
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
@@ -45,6 +53,8 @@ final class PrematureResetGuard extends CuttingGuard {
   private long windowStart = System.nanoTime();
   private int opened;
   private int premature;
+  /** Client resets of streams already finished, in the window: at most one a stream from an honest client. */
+  private int late;
 
   PrematureResetGuard(Policy policy) {
     this.policy = policy;
@@ -69,8 +79,12 @@ final class PrematureResetGuard extends CuttingGuard {
       working.put(stream, Boolean.TRUE);
       rollWindow();
       opened++;
-    } else if (type == Http2FrameScanner.RST_STREAM && working.remove(stream) != null) {
-      prematureReset();
+    } else if (type == Http2FrameScanner.RST_STREAM) {
+      if (working.remove(stream) != null) {
+        prematureReset();
+      } else {
+        lateReset();
+      }
     }
   }
 
@@ -95,18 +109,37 @@ final class PrematureResetGuard extends CuttingGuard {
     }
   }
 
+  /**
+   * A reset of a stream the server had finished, which it ignores: a client cancelling a call whose answer was on
+   * its way sends one, once; more than one a stream opened is a flood of frames that cost the server a read each.
+   */
+  private void lateReset() {
+    rollWindow();
+    late++;
+    if (late > opened + LATE_RESET_ALLOWANCE) {
+      trip();
+    }
+  }
+
   private void rollWindow() {
     long now = System.nanoTime();
     if (now - windowStart > policy.windowNanos()) {
       windowStart = now;
       opened = 0;
       premature = 0;
+      late = 0;
     }
   }
 
   @Override
   void cutOff(ChannelHandlerContext ctx) {
     policy.onTrip().run();
+    if (late > opened + LATE_RESET_ALLOWANCE) {
+      log.warn("closing the connection from {}: {} resets in {} s of streams already finished, against {} streams "
+          + "opened (a flood of resets)", ctx.channel().remoteAddress(), late, policy.windowNanos() / 1_000_000_000L,
+          opened);
+      return;
+    }
     log.warn("closing the connection from {}: {} of its {} streams in {} s were reset while the server was still "
         + "working on them, by the client or for its malformed frames (HTTP/2 rapid reset)",
         ctx.channel().remoteAddress(), premature, opened, policy.windowNanos() / 1_000_000_000L);
