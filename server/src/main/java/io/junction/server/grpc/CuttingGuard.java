@@ -14,19 +14,33 @@ abstract class CuttingGuard extends ChannelDuplexHandler {
   private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private int lastClientStream;
   private boolean tripped;
+  private long windowStart = System.nanoTime();
   // made once: a lambda per read would be garbage on the event loop
   private final Http2FrameScanner.Listener onClientFrame = (type, flags, stream, length) -> {
     if (tripped) {
       return; // the rest of the buffer is dropped: the server takes none of it
     }
+    clientFrame(type, flags, stream, length);
     if (type == Http2FrameScanner.HEADERS && stream > lastClientStream) {
       lastClientStream = stream;
     }
-    clientFrame(type, flags, stream, length);
   };
 
-  /** Told of each frame the client sends, in order. */
+  /**
+   * Told of each frame the client sends, in order; {@link #lastClientStream()} is still the stream opened before
+   * this frame.
+   */
   abstract void clientFrame(int type, int flags, int stream, int length);
+
+  /** Starts a new tumbling window when the current one is over; whether it did, so the counts start again. */
+  final boolean windowRolled(long windowNanos) {
+    long now = System.nanoTime();
+    if (now - windowStart <= windowNanos) {
+      return false;
+    }
+    windowStart = now;
+    return true;
+  }
 
   /** Told once, as the connection is cut off: for the log and the metric. */
   abstract void cutOff(ChannelHandlerContext ctx);

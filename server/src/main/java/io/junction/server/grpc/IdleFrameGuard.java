@@ -27,7 +27,6 @@ final class IdleFrameGuard extends CuttingGuard {
   record Policy(int maxIdleFrames, long windowNanos, Runnable onTrip) {}
 
   private final Policy policy;
-  private long windowStart = System.nanoTime();
   private int idle;
 
   IdleFrameGuard(Policy policy) {
@@ -41,9 +40,7 @@ final class IdleFrameGuard extends CuttingGuard {
     if (!idleFrame) {
       return;
     }
-    long now = System.nanoTime();
-    if (now - windowStart > policy.windowNanos()) {
-      windowStart = now;
+    if (windowRolled(policy.windowNanos())) {
       idle = 0;
     }
     if (++idle > policy.maxIdleFrames()) {

@@ -46,11 +46,8 @@ final class PrematureResetGuard extends CuttingGuard {
    * map: this runs on the event loop for every stream, and boxed stream ids would be garbage per call.
    */
   private final IntObjectHashMap<Boolean> working = new IntObjectHashMap<>();
-  /** The last stream the client opened, as counted here. */
-  private int lastOpened;
   // made once: a lambda per write would be garbage on the event loop
   private final Http2FrameScanner.Listener onServerFrame = (type, flags, stream, length) -> serverFrame(type, flags, stream);
-  private long windowStart = System.nanoTime();
   private int opened;
   private int premature;
   /** Client resets of streams already finished, in the window: at most one a stream from an honest client. */
@@ -74,8 +71,7 @@ final class PrematureResetGuard extends CuttingGuard {
 
   @Override
   void clientFrame(int type, int flags, int stream, int length) {
-    if (type == Http2FrameScanner.HEADERS && stream > lastOpened) {
-      lastOpened = stream;
+    if (type == Http2FrameScanner.HEADERS && stream > lastClientStream()) {
       working.put(stream, Boolean.TRUE);
       rollWindow();
       opened++;
@@ -116,15 +112,17 @@ final class PrematureResetGuard extends CuttingGuard {
   private void lateReset() {
     rollWindow();
     late++;
-    if (late > opened + LATE_RESET_ALLOWANCE) {
+    if (lateResetFlood()) {
       trip();
     }
   }
 
+  private boolean lateResetFlood() {
+    return late > opened + LATE_RESET_ALLOWANCE;
+  }
+
   private void rollWindow() {
-    long now = System.nanoTime();
-    if (now - windowStart > policy.windowNanos()) {
-      windowStart = now;
+    if (windowRolled(policy.windowNanos())) {
       opened = 0;
       premature = 0;
       late = 0;
@@ -134,7 +132,7 @@ final class PrematureResetGuard extends CuttingGuard {
   @Override
   void cutOff(ChannelHandlerContext ctx) {
     policy.onTrip().run();
-    if (late > opened + LATE_RESET_ALLOWANCE) {
+    if (lateResetFlood()) {
       log.warn("closing the connection from {}: {} resets in {} s of streams already finished, against {} streams "
           + "opened (a flood of resets)", ctx.channel().remoteAddress(), late, policy.windowNanos() / 1_000_000_000L,
           opened);

@@ -1,6 +1,7 @@
 package io.junction.server.http;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -25,6 +26,8 @@ final class RequestDeadline extends ChannelDuplexHandler {
   private long deadlineNanos;
   /** The one pending check of the deadline; null when none is scheduled. */
   private ScheduledFuture<?> check;
+  /** Restarts the clock once an answer is out; one per connection, not one per answer. */
+  private ChannelFutureListener answerOut;
 
   RequestDeadline(long timeoutNanos) {
     this.timeoutNanos = timeoutNanos;
@@ -32,6 +35,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
+    answerOut = written -> arm(ctx);
     arm(ctx); // the channel is already active when its pipeline is built
   }
 
@@ -49,8 +53,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
       // The answer has the timeout to go out: a client that stops reading would otherwise hold the connection and
       // the unsent answer for as long as it liked (a slow read). Once out, the next request has its own time.
       arm(ctx);
-      promise = promise.unvoid();
-      promise.addListener(f -> arm(ctx));
+      promise = promise.unvoid().addListener(answerOut);
     }
     super.write(ctx, msg, promise);
   }

@@ -6,10 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.junction.server.TestServer;
 import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DemoRepository;
-import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,12 +33,11 @@ class GrpcConnectionCapTest {
         awaitMetric(server, "junction_grpc_connections", 3);
 
         try (Socket over = new Socket("127.0.0.1", port)) {
-          assertThat(closedByServer(over)).as("the fourth connection").isTrue();
+          assertThat(ServerCloses.closedByServer(over, Duration.ofSeconds(5))).as("the fourth connection").isTrue();
         }
         assertThat(server.metric("junction_grpc_connections_refused_total", 0)).isEqualTo(1.0);
         for (Socket s : held) {
-          s.setSoTimeout(200);
-          assertThat(closedByServer(s)).as("the connections within the cap stay open").isFalse();
+          assertThat(ServerCloses.closedByServer(s, Duration.ofMillis(200))).as("the connections within the cap stay open").isFalse();
         }
 
         held.remove(0).close();
@@ -61,21 +59,6 @@ class GrpcConnectionCapTest {
       assertThat(System.nanoTime()).as(series + " reaching " + value + ", now " + server.metric(series, -1))
           .isLessThan(end);
       Thread.sleep(20);
-    }
-  }
-
-  /** Whether the server ended the connection: end of stream or reset, rather than silence until the timeout. */
-  private static boolean closedByServer(Socket s) throws Exception {
-    if (s.getSoTimeout() == 0) {
-      s.setSoTimeout(5000);
-    }
-    InputStream in = s.getInputStream();
-    try {
-      return in.read() == -1;
-    } catch (java.net.SocketTimeoutException e) {
-      return false;
-    } catch (SocketException e) {
-      return true;
     }
   }
 }

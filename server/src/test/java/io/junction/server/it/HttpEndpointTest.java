@@ -197,15 +197,7 @@ class HttpEndpointTest {
 
   /** Whether the server closes the connection within a few seconds (end of stream, nothing sent). */
   private static boolean closedByServer(Socket s) throws Exception {
-    s.setSoTimeout(5000);
-    InputStream in = s.getInputStream();
-    try {
-      return in.read() == -1;
-    } catch (SocketTimeoutException e) {
-      return false;
-    } catch (SocketException e) {
-      return true; // reset by the server
-    }
+    return ServerCloses.closedByServer(s, Duration.ofSeconds(5));
   }
 
   /** One HTTP/1.1 response, head and body (by its content-length), read off the stream and no further. */
