@@ -53,7 +53,8 @@ public final class GrpcEndpoint implements AutoCloseable {
   static final int OFFLOAD_REQUEST_BYTES = 256 * 1024;
   /**
    * Frames that ask for work and carry none (SETTINGS, PRIORITY, empty DATA) a connection may send per window:
-   * honest clients send a handful a connection, a flood hundreds of thousands a second (IdleFrameGuard).
+   * honest clients send a handful a connection, a flood hundreds of thousands a second (IdleFrameGuard). WINDOW_UPDATE
+   * frames get as many again, and more as the server sends DATA.
    */
   static final int MAX_IDLE_FRAMES = 1000;
   static final Duration IDLE_FRAME_WINDOW = Duration.ofSeconds(10);

@@ -82,6 +82,15 @@ class RapidResetTest {
         batch.writeInt(0).writeByte(15);
       });
       floods.put("empty DATA", batch -> frameHeader(batch, 0, 0x0, 0, 1)); // on stream 1, opened first
+      // Window the server never asked for (it has sent nothing), a byte at a time: 2^31 frames before it overflows.
+      floods.put("WINDOW_UPDATE of the connection", batch -> {
+        frameHeader(batch, 4, 0x8, 0, 0);
+        batch.writeInt(1);
+      });
+      floods.put("WINDOW_UPDATE of an open stream", batch -> {
+        frameHeader(batch, 4, 0x8, 0, 1);
+        batch.writeInt(1);
+      });
       // Stream 1's first reset ends it; the server ignores the rest, but reads each.
       floods.put("RST_STREAM of a finished stream", batch -> {
         frameHeader(batch, 4, 0x3, 0, 1);
@@ -126,7 +135,7 @@ class RapidResetTest {
         }
       }
       String metrics = new String(server.server().metricsScrape(), StandardCharsets.UTF_8);
-      assertThat(metrics).contains("junction_grpc_idle_frame_disconnects_total 3.0",
+      assertThat(metrics).contains("junction_grpc_idle_frame_disconnects_total 5.0",
           "junction_grpc_rapid_reset_disconnects_total 1.0");
       assertThat(server.blocking().modelInfer(rawFp32("m", "", "x", new float[8], 1, 8)).getOutputsCount()).isEqualTo(1);
     }

@@ -19,9 +19,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A gRPC client written frame by frame, for what real clients never do: stop in the middle of a
  * message, hold many messages half sent, or take answers only as fast as it chooses: it returns no window for what
- * it receives unless told to ({@link #grant}). It honours HTTP/2 flow control (waits for the server's
- * window before sending DATA) and reads every stream's end: its grpc-status and grpc-message, or a
- * reset. Every header block it receives is kept as sent ({@link HpackFields}), HPACK representations included.
+ * it receives unless told to ({@link #grant}), or, made with a stream window of its own, returns the window of every
+ * DATA frame as it reads it, as a client reading through a small buffer does. It honours HTTP/2 flow control
+ * (waits for the server's window before sending DATA) and reads every stream's end: its grpc-status and
+ * grpc-message, or a reset. Every header block it receives is kept as sent ({@link HpackFields}), HPACK representations included.
  */
 final class RawHttp2Connection implements AutoCloseable {
   private static final int MAX_FRAME = 16_384;
@@ -36,13 +37,26 @@ final class RawHttp2Connection implements AutoCloseable {
   private long connectionWindow = 65_535;
   private long initialStreamWindow = 65_535;
   private int nextStream = 1;
+  private final boolean returnsEveryFrame;
   private volatile boolean closedByServer;
 
   RawHttp2Connection(int port) throws IOException {
+    this(port, 0);
+  }
+
+  /**
+   * @param streamWindow when positive, the window the server gets on each stream (SETTINGS_INITIAL_WINDOW_SIZE), so
+   *     its DATA frames are at most that long, and the client returns each frame's window (stream and connection)
+   *     as it reads it; when 0 the default window and no window returned unless granted
+   */
+  RawHttp2Connection(int port, int streamWindow) throws IOException {
     socket = new Socket("127.0.0.1", port);
+    socket.setTcpNoDelay(true); // small frames answered one by one would otherwise wait out delayed ACKs, 40 ms each
     out = socket.getOutputStream();
+    returnsEveryFrame = streamWindow > 0;
     write(Unpooled.wrappedBuffer("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
-    write(frame(0x4, 0, 0, Unpooled.EMPTY_BUFFER));
+    write(frame(0x4, 0, 0, streamWindow > 0
+        ? Unpooled.buffer(6).writeShort(0x4).writeInt(streamWindow) : Unpooled.EMPTY_BUFFER));
     DataInputStream in = new DataInputStream(socket.getInputStream());
     reader = new Thread(() -> read(in), "raw-http2-reader");
     reader.setDaemon(true);
@@ -190,7 +204,15 @@ final class RawHttp2Connection implements AutoCloseable {
               notifyAll();
             }
           }
-          default -> { } // DATA, GOAWAY, ...: answers are not read
+          case 0x0 -> { // DATA: not read; the whole payload, padding included, counts against the windows
+            if (returnsEveryFrame && length > 0) {
+              write(frame(0x8, 0, 0, Unpooled.buffer(4).writeInt(length)));
+              if ((flags & 0x1) == 0) {
+                write(frame(0x8, 0, stream, Unpooled.buffer(4).writeInt(length)));
+              }
+            }
+          }
+          default -> { } // GOAWAY, ...
         }
       }
     } catch (Exception e) {

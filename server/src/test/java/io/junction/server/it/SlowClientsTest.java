@@ -86,6 +86,26 @@ class SlowClientsTest {
   }
 
   /** A text_echo request of one BYTES element of {@code length} bytes, as raw contents. */
+  @Test
+  void aClientThatReturnsTheWindowOfEveryFrameItReadsKeepsItsConnection() throws Exception {
+    // It reads through a 64-byte stream window, so its 128 KiB answer comes in ~2,000 DATA frames and it sends
+    // ~4,000 window updates, one for the stream and one for the connection a frame, in a second or two: four times
+    // what the server lets a client send unasked in its 10 s window. Each answers bytes the server sent.
+    try (TestServer server = start(UnaryOperator.identity());
+        RawHttp2Connection client = new RawHttp2Connection(server.server().grpcPort(), 64)) {
+      byte[] request = echo(128 * 1024).toByteArray();
+      long start = System.nanoTime();
+      int stream = client.open("/inference.GRPCInferenceService/ModelInfer");
+      client.send(stream, RawHttp2Connection.prefix(request.length), false);
+      client.send(stream, request, true);
+      assertThat(client.end(stream).get(30, TimeUnit.SECONDS)).isEqualTo("grpc-status 0");
+      assertThat((System.nanoTime() - start) / 1e9).as("seconds: within the window the updates are counted over, "
+          + "or this tells nothing").isLessThan(10.0);
+      assertThat(client.closedByServer()).isFalse();
+      assertThat(server.metric("junction_grpc_idle_frame_disconnects_total", -1)).isEqualTo(0.0);
+    }
+  }
+
   private static ModelInferRequest echo(int length) {
     byte[] text = new byte[length];
     Arrays.fill(text, (byte) 'x');
