@@ -101,10 +101,12 @@ public final class ModelConfigResolver {
   /** The client-facing signature of an effective config. */
   public static ServingSignature servingSignature(String label, ModelConfig config) {
     List<ServingTensor> inputs = config.getInputList().stream()
-        .map(i -> new ServingTensor(i.getName(), dataType(i.getDataType()), toArray(i.getDimsList()), i.getOptional()))
+        .map(i -> new ServingTensor(i.getName(), dataType(i.getDataType()), toArray(i.getDimsList()), i.getOptional(),
+            i.hasReshape() ? toArray(i.getReshape().getShapeList()) : null))
         .toList();
     List<ServingTensor> outputs = config.getOutputList().stream()
-        .map(o -> new ServingTensor(o.getName(), dataType(o.getDataType()), toArray(o.getDimsList()), false))
+        .map(o -> new ServingTensor(o.getName(), dataType(o.getDataType()), toArray(o.getDimsList()), false,
+            o.hasReshape() ? toArray(o.getReshape().getShapeList()) : null))
         .toList();
     return new ServingSignature(label, config.getMaxBatchSize(), inputs, outputs);
   }
@@ -116,13 +118,18 @@ public final class ModelConfigResolver {
       if (!declared.add(input.getName())) {
         throw new ModelLoadException(label + ": config.pbtxt declares input '" + input.getName() + "' twice");
       }
-      if (input.hasReshape()) {
-        throw new ModelLoadException(label + ": input '" + input.getName() + "' uses reshape, which Junction does not support yet");
-      }
       TensorSpec spec = signature.input(input.getName()).orElseThrow(() -> new ModelLoadException(label
           + ": config.pbtxt declares input '" + input.getName() + "', which the model file does not have (it has "
           + names(signature.inputs()) + ")"));
-      checkAgreement(label, "input", input.getName(), input.getDataType(), input.getDimsList(), spec, maxBatch);
+      List<Long> modelDims = input.getDimsList();
+      if (input.hasReshape()) {
+        // The client's elements of each row, whatever dims allow, are laid out as reshape says: the reshape's one
+        // dynamic dimension at most is sized by their count.
+        modelDims = checkReshape(label, "input", input.getName(), input.getDimsList(), input.getReshape().getShapeList(),
+            false);
+      }
+      checkAgreement(label, "input", input.getName(), input.getDataType(), input.hasReshape() ? "reshape" : "dims",
+          modelDims, spec, maxBatch);
     }
     for (TensorSpec spec : signature.inputs()) {
       if (!declared.contains(spec.name())) {
@@ -139,18 +146,69 @@ public final class ModelConfigResolver {
       if (!declared.add(output.getName())) {
         throw new ModelLoadException(label + ": config.pbtxt declares output '" + output.getName() + "' twice");
       }
-      if (output.hasReshape()) {
-        throw new ModelLoadException(label + ": output '" + output.getName() + "' uses reshape, which Junction does not support yet");
-      }
       TensorSpec spec = signature.output(output.getName()).orElseThrow(() -> new ModelLoadException(label
           + ": config.pbtxt declares output '" + output.getName() + "', which the model file does not have (it has "
           + names(signature.outputs()) + ")"));
-      checkAgreement(label, "output", output.getName(), output.getDataType(), output.getDimsList(), spec, maxBatch);
+      List<Long> modelDims = output.getDimsList();
+      if (output.hasReshape()) {
+        // The other way round: the model's elements are laid out for the client as dims say.
+        modelDims = checkReshape(label, "output", output.getName(), output.getDimsList(),
+            output.getReshape().getShapeList(), true);
+      }
+      checkAgreement(label, "output", output.getName(), output.getDataType(), output.hasReshape() ? "reshape" : "dims",
+          modelDims, spec, maxBatch);
     }
   }
 
+  /**
+   * A reshape the server can apply to every request: sizes positive or -1, the side sized by the other's element
+   * count (the reshape of an input, the dims of an output) with at most one -1, and as many elements on both sides
+   * when neither has one. Returns the shape the model file must have (batch dimension excluded).
+   */
+  private static List<Long> checkReshape(String label, String kind, String name, List<Long> dims, List<Long> reshape,
+      boolean output) throws ModelLoadException {
+    String what = label + ": " + kind + " '" + name + "' has dims " + dims + " and reshape " + reshape
+        + " in config.pbtxt";
+    for (List<Long> side : List.of(dims, reshape)) {
+      if (side.stream().anyMatch(d -> d < 1 && d != Shapes.DYNAMIC)) {
+        throw new ModelLoadException(what + ": sizes must be positive, or -1 for any size");
+      }
+    }
+    List<Long> sized = output ? dims : reshape;
+    if (sized.stream().filter(d -> d == Shapes.DYNAMIC).count() > 1) {
+      throw new ModelLoadException(what + ": the " + (output ? "dims" : "reshape")
+          + " may have one -1 at most, which the " + kind + "'s element count then sizes");
+    }
+    long dimsElements = fixedElements(what, dims);
+    long reshapeElements = fixedElements(what, reshape);
+    boolean fixed = !dims.contains(Shapes.DYNAMIC) && !reshape.contains(Shapes.DYNAMIC);
+    if (fixed && dimsElements != reshapeElements) {
+      throw new ModelLoadException(what + ": " + dimsElements + " elements against " + reshapeElements);
+    }
+    return reshape;
+  }
+
+  /** The product of a shape's fixed sizes. */
+  private static long fixedElements(String what, List<Long> dims) throws ModelLoadException {
+    long p = 1;
+    for (long d : dims) {
+      if (d > 0) {
+        try {
+          p = Math.multiplyExact(p, d);
+        } catch (ArithmeticException e) {
+          throw new ModelLoadException(what + ": more elements than a long holds");
+        }
+      }
+    }
+    return p;
+  }
+
+  /**
+   * Whether the model file's tensor is what config.pbtxt says: its type, and {@code dims} taken from config.pbtxt's
+   * {@code field} ("dims", or "reshape" when the tensor has one, which is then what the model file sees).
+   */
   private static void checkAgreement(String label, String kind, String name, io.junction.proto.inference.DataType type,
-      List<Long> dims, TensorSpec spec, int maxBatch) throws ModelLoadException {
+      String field, List<Long> dims, TensorSpec spec, int maxBatch) throws ModelLoadException {
     DataType declared = dataTypeOrNull(type);
     if (declared != spec.dataType()) {
       throw new ModelLoadException(label + ": " + kind + " '" + name + "' is " + type + " in config.pbtxt but "
@@ -169,7 +227,7 @@ public final class ModelConfigResolver {
       full = withBatch;
     }
     if (!Shapes.matches(shape, full)) {
-      throw new ModelLoadException(label + ": " + kind + " '" + name + "' has dims " + dims
+      throw new ModelLoadException(label + ": " + kind + " '" + name + "' has " + field + " " + dims
           + (maxBatch > 0 ? " (with max_batch_size " + maxBatch + ": " + Shapes.format(full) + ")" : "")
           + " in config.pbtxt but shape " + Shapes.format(shape) + " in the model file");
     }

@@ -3,6 +3,7 @@ package io.junction.server.model;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Shapes;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -82,15 +83,58 @@ public record ServingSignature(String label, int maxBatchSize, List<ServingTenso
       throw new InvalidInputException(label + ": input '" + name + "' has shape " + Shapes.format(shape)
           + ", expected " + Shapes.format(pattern) + " (-1 is any size)");
     }
-    if (!batched()) {
-      return 1;
+    long batch = 1;
+    if (batched()) {
+      batch = shape[0];
+      if (batch < 1 || batch > maxBatchSize) {
+        throw new InvalidInputException(label + ": input '" + name + "' has batch size " + batch
+            + ", expected 1 to " + maxBatchSize + " (max_batch_size)");
+      }
     }
-    long batch = shape[0];
-    if (batch < 1 || batch > maxBatchSize) {
-      throw new InvalidInputException(label + ": input '" + name + "' has batch size " + batch
-          + ", expected 1 to " + maxBatchSize + " (max_batch_size)");
+    if (expected.reshaped()) {
+      checkReshape(expected, shape);
     }
     return batch;
+  }
+
+  /** A reshaped input's rows must fill its reshape, whose one -1 at most their element count sizes. */
+  private void checkReshape(ServingTensor expected, long[] shape) {
+    long[] row = batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
+    long elements;
+    try {
+      elements = Shapes.elementCount(row);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(label + ": input '" + expected.name() + "' has shape " + Shapes.format(shape)
+          + ", more elements than a long holds");
+    }
+    if (Shapes.fill(expected.reshape(), elements) == null) {
+      throw new InvalidInputException(label + ": input '" + expected.name() + "' has shape " + Shapes.format(shape)
+          + ", " + elements + " elements " + (batched() ? "a row" : "in all") + ", which its reshape "
+          + Shapes.format(expected.reshape()) + " (config.pbtxt) cannot hold");
+    }
+  }
+
+  /**
+   * The shape a reshaped tensor has on the other side: {@code dims} (with the batch dimension when batched)
+   * laid over {@code from}'s elements, each row's count sizing the one -1 of {@code dims} at most; null when they
+   * do not fit.
+   */
+  long[] reshapedShape(long[] from, long[] dims) {
+    if (!batched()) {
+      return Shapes.fill(dims, Shapes.elementCount(from));
+    }
+    if (from.length == 0) {
+      return null;
+    }
+    long rows = from[0];
+    long[] row = Shapes.fill(dims, Shapes.elementCount(Arrays.copyOfRange(from, 1, from.length)));
+    if (row == null) {
+      return null;
+    }
+    long[] shape = new long[row.length + 1];
+    shape[0] = rows;
+    System.arraycopy(row, 0, shape, 1, row.length);
+    return shape;
   }
 
   public String inputNames() {

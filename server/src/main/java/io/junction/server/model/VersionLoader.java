@@ -114,11 +114,13 @@ final class VersionLoader {
         // Say where KIND_AUTO (or no group) put the instances; groups written out stay as written.
         effective = effective.toBuilder().clearInstanceGroup().addAllInstanceGroup(placement.asGroups()).build();
       }
+      ServingSignature serving = ModelConfigResolver.servingSignature(label, effective);
+      instances.replaceAll(copy -> new ModelInstances(copy.device(), ReshapedModel.of(serving, copy.model()),
+          copy.count()));
       for (ModelInstances copy : instances) {
         Warmup.run(label + " on " + copy.device(), effective, copy.model(), autoWarmup);
       }
-      GoldenGate.run(label, repository.goldenFiles(dir, version), ModelConfigResolver.servingSignature(label, effective),
-          instances);
+      GoldenGate.run(label, repository.goldenFiles(dir, version), serving, instances);
       OptionalLong after = memory.residentBytes();
       long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
       ServedModel served = new ServedModel(dir.name(), version, effective, instances, labels(dir, label, effective));

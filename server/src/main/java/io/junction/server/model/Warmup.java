@@ -1,6 +1,7 @@
 package io.junction.server.model;
 
 import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.ModelInput;
 import io.junction.proto.inference.ModelOutput;
 import io.junction.proto.inference.ModelWarmup;
 import io.junction.server.backend.ExecutionTimings;
@@ -71,13 +72,38 @@ final class Warmup {
     for (int size : sizes) {
       ModelWarmup.Builder sample = ModelWarmup.newBuilder().setName("auto_batch_" + size).setBatchSize(size);
       for (var input : config.getInputList()) {
-        ModelWarmup.Input.Builder in = ModelWarmup.Input.newBuilder().setDataType(input.getDataType()).setZeroData(true);
-        input.getDimsList().forEach(d -> in.addDims(d < 0 ? 1 : d));
-        sample.putInputs(input.getName(), in.build());
+        sample.putInputs(input.getName(), ModelWarmup.Input.newBuilder().setDataType(input.getDataType())
+            .setZeroData(true).addAllDims(syntheticDims(input)).build());
       }
       samples.add(sample.build());
     }
     return samples;
+  }
+
+  /**
+   * An input's dims with variable ones set to 1; a reshaped input's first variable one is sized instead so that
+   * its reshape holds the row (dims {@code [-1]} reshaped {@code [-1, 3]} warm with 3 elements, not 1).
+   */
+  private static List<Long> syntheticDims(ModelInput input) {
+    List<Long> dims = new ArrayList<>();
+    input.getDimsList().forEach(d -> dims.add(d < 0 ? 1L : d));
+    int variable = input.getDimsList().indexOf(Shapes.DYNAMIC);
+    if (!input.hasReshape() || variable < 0) {
+      return dims;
+    }
+    long row = dims.stream().mapToLong(Long::longValue).reduce(1, Math::multiplyExact);
+    List<Long> reshape = input.getReshape().getShapeList();
+    long fixed = reshape.stream().filter(d -> d > 0).mapToLong(Long::longValue).reduce(1, Math::multiplyExact);
+    if (reshape.contains(Shapes.DYNAMIC)) {
+      dims.set(variable, fixed / gcd(row, fixed)); // the row becomes a multiple of the reshape's fixed part
+    } else if (fixed % row == 0) {
+      dims.set(variable, fixed / row);
+    }
+    return dims;
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
   }
 
   private static Tensor tensor(String label, ModelWarmup sample, String name, ModelWarmup.Input input, boolean batched)

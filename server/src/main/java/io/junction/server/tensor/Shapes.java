@@ -42,6 +42,38 @@ public final class Shapes {
     return true;
   }
 
+  /**
+   * The concrete shape of {@code elements} elements that a pattern with at most one {@link #DYNAMIC} dimension
+   * describes, the dynamic one sized to make up the count; null when the pattern cannot hold exactly that many.
+   */
+  public static long[] fill(long[] pattern, long elements) {
+    long fixed = 1;
+    int dynamic = -1;
+    for (int i = 0; i < pattern.length; i++) {
+      if (pattern[i] == DYNAMIC) {
+        if (dynamic >= 0) {
+          throw new IllegalArgumentException("shape " + format(pattern) + " has more than one dynamic dimension");
+        }
+        dynamic = i;
+      } else {
+        fixed = Math.multiplyExact(fixed, pattern[i]);
+      }
+    }
+    if (dynamic < 0) {
+      return fixed == elements ? pattern.clone() : null;
+    }
+    long[] shape = pattern.clone();
+    if (fixed == 0) {
+      shape[dynamic] = 0; // any size holds no elements: the smallest
+      return elements == 0 ? shape : null;
+    }
+    if (elements % fixed != 0) {
+      return null;
+    }
+    shape[dynamic] = elements / fixed;
+    return shape;
+  }
+
   public static String format(long[] shape) {
     return Arrays.toString(shape);
   }

@@ -50,6 +50,15 @@ public final class Tensor {
     return new Tensor(name, DataType.BYTES, shape, null, List.copyOf(elements));
   }
 
+  /** The same elements under another shape of as many: a view, nothing copied. */
+  public Tensor withShape(long[] newShape) {
+    if (Shapes.elementCount(newShape) != elementCount()) {
+      throw new IllegalArgumentException("tensor " + name + " of shape " + Shapes.format(shape)
+          + " cannot take shape " + Shapes.format(newShape));
+    }
+    return new Tensor(name, dataType, newShape, data, elements);
+  }
+
   public String name() {
     return name;
   }

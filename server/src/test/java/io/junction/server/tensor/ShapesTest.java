@@ -1,0 +1,31 @@
+package io.junction.server.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ShapesTest {
+  @Test
+  void fillSizesTheOneDynamicDimensionFromTheElementCount() {
+    assertThat(Shapes.fill(new long[] {-1, 3}, 12)).containsExactly(4, 3);
+    assertThat(Shapes.fill(new long[] {2, -1, 2}, 12)).containsExactly(2, 3, 2);
+    assertThat(Shapes.fill(new long[] {-1}, 0)).containsExactly(0);
+    assertThat(Shapes.fill(new long[] {0, -1}, 0)).containsExactly(0, 0);
+  }
+
+  @Test
+  void fillTakesAFixedShapeOnlyForItsOwnElementCount() {
+    assertThat(Shapes.fill(new long[] {2, 3}, 6)).containsExactly(2, 3);
+    assertThat(Shapes.fill(new long[] {}, 1)).isEmpty();
+    assertThat(Shapes.fill(new long[] {2, 3}, 7)).isNull();
+    assertThat(Shapes.fill(new long[] {}, 2)).isNull();
+  }
+
+  @Test
+  void fillRefusesCountsTheShapeCannotHold() {
+    assertThat(Shapes.fill(new long[] {-1, 3}, 7)).isNull();
+    assertThat(Shapes.fill(new long[] {0, -1}, 5)).isNull();
+    assertThatThrownBy(() -> Shapes.fill(new long[] {-1, -1}, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
