@@ -17,6 +17,10 @@ import io.junction.server.config.ServerConfig;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxModelBuilder;
 import io.junction.testkit.OnnxType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -106,6 +110,16 @@ class ReshapeTest {
       ModelInferResponse triples = server.blocking().modelInfer(rawFp32("triples", "", "v", ramp(12), 2, 6));
       assertThat(output(triples, "sums").getShapeList()).containsExactly(2L, 2L);
       assertThat(floats(triples, "sums")).containsExactly(3, 12, 21, 30);
+
+      // Over REST the same: the JSON's shape is the clients'.
+      HttpResponse<String> rest = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+              + server.server().httpPort().orElseThrow() + "/v2/models/grid/infer"))
+          .POST(HttpRequest.BodyPublishers.ofString("""
+              {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 6], "data": [0, 1, 2, 3, 4, 5]}],
+               "outputs": [{"name": "sums"}]}
+              """)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(rest.statusCode()).as(rest.body()).isEqualTo(200);
+      assertThat(rest.body()).contains("\"shape\":[1,2]", "\"data\":[3.0,12.0]");
 
       // Metadata is the clients' view; the config says both.
       ModelMetadataResponse metadata = server.blocking().modelMetadata(
