@@ -85,11 +85,18 @@ class OverloadTest {
           return done;
         }));
       }
-      Thread.sleep(300);
+      // Sent once two requests wait behind the one running: it then waits at least two of their runs (~10 ms
+      // each). The callers' requests (128 KiB) take a while to send and parse, so the queue sometimes drains on this
+      // 2-core machine; a late call that found the instance idle was rightly started at once, and ran past its
+      // deadline (a clean-clone CI run, and one the day before with a 30 ms deadline, counted one execution more).
+      long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0) < 2) {
+        assertThat(System.nanoTime()).as("two requests queued behind the running one").isLessThan(waitUntil);
+        Thread.onSpinWait();
+      }
       StatusRuntimeException late = null;
       try {
-        // 5 ms: far less than one of the batches queued ahead takes (~10 ms). With 30 ms, a fast machine sometimes
-        // reached this request before its deadline and started it, and it ran past the deadline: rightly run.
+        // 5 ms: far less than the two batches queued ahead take.
         server.blocking().withDeadlineAfter(5, TimeUnit.MILLISECONDS).modelInfer(big);
       } catch (StatusRuntimeException e) {
         late = e;
