@@ -30,6 +30,7 @@ public final class ModelConfigResolver {
 
   private final int defaultMaxBatchSize;
   private final Set<String> serverParameters;
+  private final boolean responseCache;
 
   /**
    * @param defaultMaxBatchSize the max_batch_size given to models without a config whose every input
@@ -39,11 +40,17 @@ public final class ModelConfigResolver {
    *     payload logging); with those each backend reads, the keys a config may set to any effect
    */
   public ModelConfigResolver(int defaultMaxBatchSize, Set<String> serverParameters) {
+    this(defaultMaxBatchSize, serverParameters, false);
+  }
+
+  /** @param responseCache whether the server has a response cache, which configs may enable for their model */
+  public ModelConfigResolver(int defaultMaxBatchSize, Set<String> serverParameters, boolean responseCache) {
     if (defaultMaxBatchSize < 0) {
       throw new IllegalArgumentException("defaultMaxBatchSize must be non-negative, got " + defaultMaxBatchSize);
     }
     this.defaultMaxBatchSize = defaultMaxBatchSize;
     this.serverParameters = Set.copyOf(serverParameters);
+    this.responseCache = responseCache;
   }
 
   public ModelConfig resolve(String label, String modelName, Optional<ModelConfig> fromFile, ModelSignature signature,
@@ -81,6 +88,15 @@ public final class ModelConfigResolver {
     checkInputs(label, config, signature, maxBatch);
     checkOutputs(label, config, signature, maxBatch);
     warnOfUnreadParameters(label, config.getParametersMap().keySet(), backend);
+    List<String> unused = UnusedConfigFields.in(config.build());
+    if (!unused.isEmpty()) {
+      log.warn("{}: config.pbtxt sets {}, which Junction does not implement: the model loads and runs without them",
+          label, unused);
+    }
+    if (config.getResponseCache().getEnable() && !responseCache) {
+      log.warn("{}: config.pbtxt enables response_cache, but the server has no response cache "
+          + "(--response-cache-bytes): its answers are not cached", label);
+    }
     return config.build();
   }
 

@@ -106,4 +106,32 @@ class TritonRepositoryTest {
       assertThat(served.getOutput(0).getLabelFilename()).isEqualTo("labels.txt");
     }
   }
+
+  @Test
+  void fieldsJunctionParsesButDoesNotImplementAreNamedOnceAtLoad() throws Exception {
+    new ModelRepositoryWriter(repo).model("classifier", 1, ImageClassifier.seeded(3, 48, 192, 5, 11).onnx())
+        .config("classifier", """
+            max_batch_size: 8
+            input [ { name: "image" data_type: TYPE_FP32 dims: [ 3, 48, 192 ] allow_ragged_batch: true } ]
+            output [ { name: "probabilities" data_type: TYPE_FP32 dims: [ 5 ] } ]
+            instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "r" count: 1 } ] } } ]
+            model_transaction_policy { decoupled: true }
+            metric_tags { key: "team" value: "vision" }
+            response_cache { enable: false }
+            """);
+    Logger resolver = (Logger) LoggerFactory.getLogger(ModelConfigResolver.class);
+    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+    warnings.start();
+    resolver.addAppender(warnings);
+    try (TestServer server = TestServer.start(repo)) {
+      resolver.detachAppender(warnings);
+      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().isEqualTo(
+          "model 'classifier' version 1: config.pbtxt sets [model_transaction_policy.decoupled, metric_tags, "
+              + "instance_group[KIND_CPU].rate_limiter, input[image].allow_ragged_batch], which Junction does not "
+              + "implement: the model loads and runs without them");
+      assertThat(server.indexEntry("classifier").getState()).isEqualTo("READY");
+    } finally {
+      resolver.detachAppender(warnings);
+    }
+  }
 }
