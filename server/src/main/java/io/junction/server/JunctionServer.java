@@ -23,6 +23,7 @@ import io.junction.server.http.RestApi;
 import io.junction.server.http.StatusPage;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferencePipeline;
+import io.junction.server.inference.ResponseCache;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.inference.RequestMetrics;
 import io.junction.server.model.ModelAccess;
@@ -139,7 +140,7 @@ public final class JunctionServer implements AutoCloseable {
         .orElseGet(() -> DeviceRegistry.discover(JunctionServer.class.getClassLoader(), metrics.registry())),
         config.cpuSlots(), config.devices().gpuSlots(), metrics.registry());
     this.models = new ModelManager(new ModelRepository(config.modelRepository()), backends,
-        new ModelConfigResolver(config.defaultMaxBatchSize(), serverParameters()), metrics.registry(),
+        new ModelConfigResolver(config.defaultMaxBatchSize(), serverParameters(), config.responseCacheBytes() > 0), metrics.registry(),
         memory, devices.ids());
     this.scheduler = new BatchingScheduler(devices, config.maxQueueSize(), telemetry.tracer(), metrics.registry());
     this.routes = new RouteRegistry(name -> models.repository().modelNames().contains(name),
@@ -224,7 +225,21 @@ public final class JunctionServer implements AutoCloseable {
         opened.push(d);
         listeners.add(d);
       });
-      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, listeners);
+      ResponseCache cache = new ResponseCache(config.responseCacheBytes());
+      GaugeWithCallback.builder().name("junction_response_cache_bytes")
+          .help("Bytes the response cache holds (requests' inputs and their answers), and its size")
+          .labelNames("kind")
+          .callback(cb -> {
+            cb.call(cache.bytes(), "used");
+            cb.call(cache.maxBytes(), "size");
+          }).register(metrics.registry());
+      GaugeWithCallback.builder().name("junction_response_cache_entries")
+          .help("Answers the response cache holds").callback(cb -> cb.call(cache.entries()))
+          .register(metrics.registry());
+      CounterWithCallback.builder().name("junction_response_cache_evictions")
+          .help("Answers evicted from the response cache to make room").callback(cb -> cb.call(cache.evictions()))
+          .register(metrics.registry());
+      InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, cache, listeners);
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
       ServerInfo info = new ServerInfo(NAME, version(), EXTENSIONS, this::isReady);

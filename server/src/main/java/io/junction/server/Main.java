@@ -94,6 +94,13 @@ public final class Main implements Callable<Integer> {
           + "summary_latencies=true (default: ${DEFAULT-VALUE}).")
   boolean latencySummaries;
 
+  @Option(names = "--response-cache-bytes", defaultValue = "0", paramLabel = "BYTES",
+      description = "Size of the response cache shared by the models whose config.pbtxt sets response_cache { enable: "
+          + "true }: a request identical to one answered before (model version, inputs, outputs asked for) is answered "
+          + "from it without running the model, as Triton's --cache-config local,size=BYTES; 0 turns it off "
+          + "(default: ${DEFAULT-VALUE}).")
+  long responseCacheBytes;
+
   @Option(names = "--routes", paramLabel = "FILE",
       description = "YAML file of traffic-split routes (A/B, canary, shadow), re-read when it changes; see the README.")
   Path routesFile;
@@ -220,7 +227,7 @@ public final class Main implements Callable<Integer> {
           scheduling.defaultMaxBatchSize(), strictReadiness, grpcLimits.limits(), tls.tls(), modelControl.control(),
           Optional.ofNullable(routesFile), admin.access(), Optional.ofNullable(stateDir), httpLimits.limits(),
           payloadLog.config(), drift.settings(), scheduling.devices(), feedback.feedback(),
-          statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF, new MetricsConfig(latencySummaries));
+          statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF, new MetricsConfig(latencySummaries), responseCacheBytes);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }

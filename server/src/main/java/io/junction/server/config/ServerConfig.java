@@ -35,13 +35,15 @@ import java.util.Optional;
  * @param payloadLog payload logging (sinks, what is logged); off unless a sink is set
  * @param strictReadiness ServerReady is true only while every model asked for is ready (Triton's
  *     default); otherwise it is true once the server has started
+ * @param responseCacheBytes the response cache's size, shared by the models whose config.pbtxt enables it
+ *     ({@code response_cache { enable: true }}); 0: no cache
  */
 public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPort, String httpAddress, int httpPort,
     int cpuSlots, int maxQueueSize, int streamWindow, int defaultMaxBatchSize,
     boolean strictReadiness, GrpcLimits limits, Optional<TlsConfig> tls,
     ModelControl control, Optional<Path> routesFile, AdminAccess admin, Optional<Path> stateDir,
     HttpLimits httpLimits, PayloadLogConfig payloadLog, Optional<DriftMonitor.Settings> drift, DeviceConfig devices,
-    FeedbackConfig feedback, StatusPageConfig statusPage, MetricsConfig metrics) {
+    FeedbackConfig feedback, StatusPageConfig statusPage, MetricsConfig metrics, long responseCacheBytes) {
   public static final int DEFAULT_GRPC_PORT = 8001;
   public static final int DEFAULT_HTTP_PORT = 8002;
   public static final int DEFAULT_MAX_QUEUE_SIZE = 1024;
@@ -76,6 +78,10 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
     if (streamWindow < 1) {
       throw new IllegalArgumentException("streamWindow must be positive, got " + streamWindow);
     }
+    if (responseCacheBytes < 0) {
+      throw new IllegalArgumentException("the response cache's size (--response-cache-bytes) must be at least 0, got "
+          + responseCacheBytes);
+    }
     if (defaultMaxBatchSize < 0) {
       throw new IllegalArgumentException("the default max batch size (--default-max-batch-size) must be at least 0, got " + defaultMaxBatchSize);
     }
@@ -88,7 +94,7 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
         PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
-        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS);
+        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS, 0);
   }
 
   /** Loopback, free ports: for tests and embedding. */
@@ -98,38 +104,38 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
         DEFAULT_MAX_BATCH_SIZE, true, GrpcLimits.DEFAULTS, Optional.empty(),
         ModelControl.NONE, Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS,
         PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS,
-        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS);
+        StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS, 0);
   }
 
   /** The gRPC listener on another address or port (e.g. several servers on 127.0.0.x behind one name). */
   public ServerConfig withGrpcEndpoint(String address, int port) {
     return new ServerConfig(modelRepository, address, port, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withLimits(GrpcLimits newLimits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, newLimits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withScheduling(int slots, int queueSize) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, slots, queueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withTls(TlsConfig newTls) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots,
-        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        maxQueueSize, streamWindow, defaultMaxBatchSize, strictReadiness, limits, Optional.of(newTls), control, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withControl(ModelControl newControl) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, newControl, routesFile, admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withRoutesFile(Path file) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, Optional.of(file), admin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withAdminToken(String token) {
@@ -143,53 +149,59 @@ public record ServerConfig(Path modelRepository, String grpcAddress, int grpcPor
 
   public ServerConfig withAdmin(AdminAccess newAdmin) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, newAdmin, stateDir, httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withStateDir(Path dir) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, Optional.of(dir), httpLimits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withHttpLimits(HttpLimits limits) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
-        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback, statusPage, metrics);
+        streamWindow, defaultMaxBatchSize, strictReadiness, this.limits, tls, control, routesFile, admin, stateDir, limits, payloadLog, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withPayloadLog(PayloadLogConfig log) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        log, drift, devices, feedback, statusPage, metrics);
+        log, drift, devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withDrift(DriftMonitor.Settings settings) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, Optional.of(settings), devices, feedback, statusPage, metrics);
+        payloadLog, Optional.of(settings), devices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withDevices(DeviceConfig newDevices) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, newDevices, feedback, statusPage, metrics);
+        payloadLog, drift, newDevices, feedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withFeedback(FeedbackConfig newFeedback) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, newFeedback, statusPage, metrics);
+        payloadLog, drift, devices, newFeedback, statusPage, metrics, responseCacheBytes);
   }
 
   public ServerConfig withStatusPage(StatusPageConfig page) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, feedback, page, metrics);
+        payloadLog, drift, devices, feedback, page, metrics, responseCacheBytes);
   }
 
   public ServerConfig withMetrics(MetricsConfig newMetrics) {
     return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
         streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
-        payloadLog, drift, devices, feedback, statusPage, newMetrics);
+        payloadLog, drift, devices, feedback, statusPage, newMetrics, responseCacheBytes);
+  }
+
+  public ServerConfig withResponseCacheBytes(long bytes) {
+    return new ServerConfig(modelRepository, grpcAddress, grpcPort, httpAddress, httpPort, cpuSlots, maxQueueSize,
+        streamWindow, defaultMaxBatchSize, strictReadiness, limits, tls, control, routesFile, admin, stateDir, httpLimits,
+        payloadLog, drift, devices, feedback, statusPage, metrics, bytes);
   }
 
   private static void port(String name, int port, boolean allowDisabled) {

@@ -14,6 +14,7 @@ import io.junction.server.scheduling.InferenceScheduler;
 import io.junction.server.telemetry.ClientText;
 import io.junction.server.telemetry.SpanNames;
 import io.junction.server.tensor.BufferLease;
+import io.junction.server.tensor.Tensor;
 import io.opentelemetry.api.trace.Span;
 import java.util.List;
 import java.util.Map;
@@ -54,17 +55,20 @@ public final class InferencePipeline {
   private final InferenceScheduler scheduler;
   private final RouteRegistry routes;
   private final ShadowTraffic shadows;
+  private final ResponseCache cache;
   private final List<InferenceListener> listeners;
 
   /**
+   * @param cache answers of the models that enable it, looked up before a request is queued
    * @param listeners told of every call, in this order; see {@link InferenceListener} for what they may do
    */
   public InferencePipeline(ModelAccess access, InferenceScheduler scheduler, RouteRegistry routes,
-      ShadowTraffic shadows, List<InferenceListener> listeners) {
+      ShadowTraffic shadows, ResponseCache cache, List<InferenceListener> listeners) {
     this.access = access;
     this.scheduler = scheduler;
     this.routes = routes;
     this.shadows = shadows;
+    this.cache = cache;
     this.listeners = List.copyOf(listeners);
   }
 
@@ -154,6 +158,15 @@ public final class InferencePipeline {
       if (validated != null) {
         validated.request = request;
         validated.classes = classes;
+        if (cache.caches(model)) {
+          CompletableFuture<InferenceResult> hit = lookUp(model, request, context, validated);
+          if (hit != null) {
+            ticket.abandon(); // answered without the queue
+            ticket = null;
+            model.release();
+            return hit;
+          }
+        }
       }
       InferenceScheduler.Ticket admitted = ticket;
       ticket = null;
@@ -181,6 +194,31 @@ public final class InferencePipeline {
     }
   }
 
+  /**
+   * The cached answer to {@code request}, or null when there is none, in which case the attempt keeps the key to
+   * store the answer under once it has one. A caller whose trace is sampled sees which on its span.
+   */
+  private CompletableFuture<InferenceResult> lookUp(ServedModel model, InferenceRequest request,
+      RequestContext context, Attempt attempt) {
+    long start = System.nanoTime();
+    RequestKey key = RequestKey.of(request);
+    List<Tensor> outputs = cache.lookup(key);
+    InferenceResult cached = outputs == null ? null : new InferenceResult(request.id(), model.name(), model.version(),
+        outputs, start - request.arrivalNanos(), 0, 0, 0, BufferLease.none());
+    long end = System.nanoTime();
+    Span span = context.span();
+    if (span.isRecording()) {
+      span.setAttribute(SpanNames.RESPONSE_CACHE, cached == null ? "miss" : "hit");
+    }
+    if (cached == null) {
+      attempt.cacheKey = key;
+      attempt.cacheLookupNanos = end - start;
+      return null;
+    }
+    model.stats().recordCacheHit(end - request.arrivalNanos(), start - request.arrivalNanos(), end - start);
+    return CompletableFuture.completedFuture(cached);
+  }
+
   /** Tells every listener of a call's outcome ({@code answering} or {@code completed}); one that throws is skipped. */
   private void tellListeners(InferenceOutcome outcome, BiConsumer<InferenceListener, InferenceOutcome> event) {
     for (InferenceListener l : listeners) {
@@ -205,6 +243,9 @@ public final class InferencePipeline {
     InferenceRequest request;
     /** Outputs to answer as their top classes, by name, with how many (Triton's classification extension). */
     Map<String, Integer> classes = Map.of();
+    /** Where the answer goes in the response cache, when the model caches answers and had none for this request. */
+    RequestKey cacheKey;
+    long cacheLookupNanos;
     /** The scheduler's future, once queued; cancelling it takes the request out of the queue. */
     private volatile CompletableFuture<InferenceResult> queued;
 
@@ -263,6 +304,15 @@ public final class InferencePipeline {
         outputs.release(); // the caller went away: nobody takes the answer
       }
       tellListeners(outcome, InferenceListener::completed);
+      if (cacheKey != null) {
+        // After the answer, so the copies do not delay it; before the request's inputs and the result's outputs
+        // are released, since the cache copies both.
+        long start = System.nanoTime();
+        if (result != null) {
+          cache.store(cacheKey, result.outputs());
+        }
+        model.stats().recordCacheMiss(cacheLookupNanos + System.nanoTime() - start);
+      }
       if (route != null && result != null && shadows.sample(route.route())) {
         // The shadow reads the inputs, and compares the outputs, later, for as long as its own request takes.
         call.memory().abandon();

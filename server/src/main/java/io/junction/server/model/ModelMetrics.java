@@ -45,6 +45,10 @@ final class ModelMetrics implements MultiCollector {
     counters.put("nv_inference_compute_input_duration_us", s -> s.computeInput().nanos() / 1000);
     counters.put("nv_inference_compute_infer_duration_us", s -> s.computeInfer().nanos() / 1000);
     counters.put("nv_inference_compute_output_duration_us", s -> s.computeOutput().nanos() / 1000);
+    counters.put("nv_cache_num_hits_per_model", s -> s.cacheHit().count());
+    counters.put("nv_cache_num_misses_per_model", s -> s.cacheMiss().count());
+    counters.put("nv_cache_hit_duration_per_model", s -> s.cacheHit().nanos() / 1000);
+    counters.put("nv_cache_miss_duration_per_model", s -> s.cacheMiss().nanos() / 1000);
     Map<ServedModel, ModelStats.Snapshot> snapshots = new LinkedHashMap<>();
     ready.forEach(m -> snapshots.put(m, m.stats().snapshot()));
 
@@ -116,7 +120,14 @@ final class ModelMetrics implements MultiCollector {
       case "nv_inference_queue_duration_us" -> "Cumulative inference queuing duration in microseconds";
       case "nv_inference_compute_input_duration_us" -> "Cumulative compute input duration in microseconds";
       case "nv_inference_compute_infer_duration_us" -> "Cumulative compute inference duration in microseconds";
-      default -> "Cumulative inference compute output duration in microseconds";
+      case "nv_inference_compute_output_duration_us" -> "Cumulative inference compute output duration in microseconds";
+      case "nv_cache_num_hits_per_model" -> "Number of response cache hits per model";
+      case "nv_cache_num_misses_per_model" -> "Number of response cache misses per model";
+      case "nv_cache_hit_duration_per_model" -> "Cumulative time requests spend retrieving a cached response per "
+          + "model on cache hits (microseconds)";
+      case "nv_cache_miss_duration_per_model" -> "Cumulative time requests spend looking up and inserting responses "
+          + "into the cache on a cache miss (microseconds)";
+      default -> throw new IllegalArgumentException("no help for " + name);
     };
   }
 }

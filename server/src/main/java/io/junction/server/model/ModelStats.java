@@ -20,9 +20,14 @@ public final class ModelStats {
   /** Per batch size: how long preparing inputs, executing and extracting outputs took. */
   public record BatchStats(long batchSize, Duration computeInput, Duration computeInfer, Duration computeOutput) {}
 
+  /**
+   * @param cacheHit requests answered from the response cache, and the time their lookups took
+   * @param cacheMiss requests the response cache had no answer for, and the time their lookups and the answers'
+   *     insertion took
+   */
   public record Snapshot(long lastInferenceMillis, long inferenceCount, long executionCount, Duration success,
       Duration fail, Duration queue, Duration computeInput, Duration computeInfer, Duration computeOutput,
-      Map<Long, BatchStats> batches, Map<FailureReason, Long> failures) {}
+      Map<Long, BatchStats> batches, Map<FailureReason, Long> failures, Duration cacheHit, Duration cacheMiss) {}
 
   private static final class Counter {
     private final LongAdder count = new LongAdder();
@@ -55,6 +60,8 @@ public final class ModelStats {
   private final Counter computeInfer = new Counter();
   private final Counter computeOutput = new Counter();
   private final Map<Long, BatchCounter> batches = new ConcurrentHashMap<>();
+  private final Counter cacheHit = new Counter();
+  private final Counter cacheMiss = new Counter();
 
 
   /** A request finished successfully, {@code nanos} after it arrived, after waiting {@code queueNanos}. */
@@ -73,6 +80,22 @@ public final class ModelStats {
     for (int i = 0; i < failures.length; i++) {
       failures[i] = new LongAdder();
     }
+  }
+
+  /**
+   * A request answered from the response cache, {@code nanos} after it arrived, {@code queueNanos} of them before
+   * its lookup, which took {@code lookupNanos}. A success, as in Triton, but neither an inference nor an execution.
+   */
+  public void recordCacheHit(long nanos, long queueNanos, long lookupNanos) {
+    lastInferenceMillis.set(System.currentTimeMillis());
+    success.add(nanos);
+    queue.add(queueNanos);
+    cacheHit.add(lookupNanos);
+  }
+
+  /** A request the response cache had no answer for; its lookup and the insertion of its answer took {@code nanos}. */
+  public void recordCacheMiss(long nanos) {
+    cacheMiss.add(nanos);
   }
 
   /** A request failed, {@code nanos} after it arrived. */
@@ -97,7 +120,7 @@ public final class ModelStats {
         new BatchStats(size, b.input.read(), b.infer.read(), b.output.read())));
     return new Snapshot(lastInferenceMillis.get(), inferenceCount.sum(), executionCount.sum(), success.read(),
         fail.read(), queue.read(), computeInput.read(), computeInfer.read(), computeOutput.read(), perBatch,
-        failuresByReason());
+        failuresByReason(), cacheHit.read(), cacheMiss.read());
   }
 
   private Map<FailureReason, Long> failuresByReason() {

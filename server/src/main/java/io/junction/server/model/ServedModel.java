@@ -35,6 +35,8 @@ public final class ServedModel {
   private final AtomicBoolean retired = new AtomicBoolean();
   private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
   private volatile long lastUsedNanos = System.nanoTime();
+  /** When this copy of the version was made: tells a reload of the same version (new weights) from the last. */
+  private final long loadStamp = System.nanoTime();
   private volatile Footprint footprint = Footprint.NONE;
   private volatile long loadMillis;
   /** The class labels of the outputs whose config names a label file, by output. */
@@ -75,6 +77,11 @@ public final class ServedModel {
 
   public String label() {
     return label;
+  }
+
+  /** When this copy of the version was made ({@link System#nanoTime()}): two loads of one version differ in it. */
+  public long loadStamp() {
+    return loadStamp;
   }
 
   public ModelConfig config() {

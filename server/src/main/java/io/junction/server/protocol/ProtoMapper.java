@@ -53,8 +53,8 @@ public final class ProtoMapper {
             .setComputeInput(duration(s.computeInput()))
             .setComputeInfer(duration(s.computeInfer()))
             .setComputeOutput(duration(s.computeOutput()))
-            .setCacheHit(duration(ModelStats.Duration.ZERO))
-            .setCacheMiss(duration(ModelStats.Duration.ZERO)));
+            .setCacheHit(duration(s.cacheHit()))
+            .setCacheMiss(duration(s.cacheMiss())));
     s.batches().values().forEach(batch -> b.addBatchStats(InferBatchStatistics.newBuilder()
         .setBatchSize(batch.batchSize())
         .setComputeInput(duration(batch.computeInput()))

@@ -47,6 +47,7 @@ public final class RequestSpan implements Span {
       SpanNames.ROUTE,
       SpanNames.VARIANT,
       SpanNames.ROUTE_REASON,
+      SpanNames.RESPONSE_CACHE,
       SpanNames.REQUEST_ID,
       SpanNames.PEER_ADDRESS,
       SpanNames.MODEL_VERSION_REQUESTED,

@@ -45,6 +45,7 @@ public final class SpanNames {
   public static final AttributeKey<String> ROUTE_REASON = AttributeKey.stringKey("junction.route.reason");
   public static final AttributeKey<String> BACKEND = AttributeKey.stringKey("junction.backend");
   public static final AttributeKey<String> DEVICE = AttributeKey.stringKey("junction.device");
+  public static final AttributeKey<String> RESPONSE_CACHE = AttributeKey.stringKey("junction.response_cache");
 
   private SpanNames() {}
 }

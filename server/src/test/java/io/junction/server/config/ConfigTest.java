@@ -37,7 +37,7 @@ class ConfigTest {
     assertThatThrownBy(() -> s.withScheduling(0, 10)).hasMessage("CPU execution slots (--cpu-slots) must be at least 1, got 0");
     assertThatThrownBy(() -> new ServerConfig(Path.of("m"), "0.0.0.0", 70000, "0.0.0.0", 1, 1, 1, 1, 0, true,
         GrpcLimits.DEFAULTS, Optional.empty(), ModelControl.NONE,
-        Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS)).hasMessage("the gRPC port (--grpc-port) must be 0..65535, got 70000");
+        Optional.empty(), AdminAccess.NONE, Optional.empty(), HttpLimits.DEFAULTS, PayloadLogConfig.OFF, Optional.empty(), DeviceConfig.DISCOVER, FeedbackConfig.DEFAULTS, StatusPageConfig.DEFAULTS, MetricsConfig.DEFAULTS, 0)).hasMessage("the gRPC port (--grpc-port) must be 0..65535, got 70000");
   }
 
   @Test

@@ -106,7 +106,7 @@ class InferencePipelineTest {
     InferenceListener broken = outcome -> {
       throw new IllegalStateException("a listener that fails must not affect the call");
     };
-    pipeline = new InferencePipeline(ModelAccess.direct(models), scheduler, routes, shadows,
+    pipeline = new InferencePipeline(ModelAccess.direct(models), scheduler, routes, shadows, new ResponseCache(0),
         List.of(broken, recorder));
   }
 

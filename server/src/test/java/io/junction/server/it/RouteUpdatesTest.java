@@ -165,7 +165,7 @@ class RouteUpdatesTest {
       ServerConfig open = ServerConfig.loopback(repo).withAdminToken(TOKEN);
       open = new ServerConfig(open.modelRepository(), "0.0.0.0", 0, open.httpAddress(), open.httpPort(), open.cpuSlots(),
           open.maxQueueSize(), open.streamWindow(), open.defaultMaxBatchSize(), open.strictReadiness(), open.limits(),
-          open.tls(), open.control(), open.routesFile(), open.admin(), open.stateDir(), open.httpLimits(), open.payloadLog(), open.drift(), open.devices(), open.feedback(), open.statusPage(), open.metrics());
+          open.tls(), open.control(), open.routesFile(), open.admin(), open.stateDir(), open.httpLimits(), open.payloadLog(), open.drift(), open.devices(), open.feedback(), open.statusPage(), open.metrics(), open.responseCacheBytes());
       try (TestServer server = TestServer.start(open)) {
         assertThat(lines.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
             .contains("the admin token travels unencrypted", "0.0.0.0", "--admin-port"));

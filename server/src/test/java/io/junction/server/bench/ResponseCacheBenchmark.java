@@ -1,0 +1,114 @@
+package io.junction.server.bench;
+
+import io.junction.server.inference.RequestKey;
+import io.junction.server.inference.ResponseCache;
+import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the response cache costs a request, on one thread, by request size: making the key and looking it up,
+ * on a hit (the answer found, its tensors made) and on a miss (not found, then stored: the copies of the inputs
+ * and outputs), each beside copying the request's bytes once, the floor any server pays to read them.
+ *
+ * <pre>
+ * mvn -q -B install -DskipTests
+ * taskset -c 1 mvn -q -B -o -pl server exec:java -Dexec.classpathScope=test \
+ *   -Dexec.mainClass=io.junction.server.bench.ResponseCacheBenchmark -Dexec.args="7"
+ * </pre>
+ * Argument: rounds (the first is warm-up and not reported in the medians).
+ */
+public final class ResponseCacheBenchmark {
+  /** The demo mlp's request (8 floats), the demo image classifier's (110,592 bytes), a 1 MiB image. */
+  private static final int[] SIZES = {32, 110_592, 1 << 20};
+
+  private ResponseCacheBenchmark() {}
+
+  public static void main(String[] args) {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+    System.out.printf("%-12s %12s %12s %12s %14s%n", "request", "copy µs", "hit µs", "miss µs", "hit / copy");
+    for (int size : SIZES) {
+      int calls = (int) Math.max(200, Math.min(200_000, (64L << 20) / size));
+      double[] copy = new double[rounds - 1];
+      double[] hit = new double[rounds - 1];
+      double[] miss = new double[rounds - 1];
+      for (int round = 0; round < rounds; round++) {
+        Measured m = measure(size, calls);
+        if (round > 0) {
+          copy[round - 1] = m.copy;
+          hit[round - 1] = m.hit;
+          miss[round - 1] = m.miss;
+        }
+      }
+      System.out.printf("%-12s %12.2f %12.2f %12.2f %14.2f%n", size + " B", median(copy), median(hit), median(miss),
+          median(hit) / median(copy));
+    }
+  }
+
+  private record Measured(double copy, double hit, double miss) {}
+
+  private static Measured measure(int size, int calls) {
+    ResponseCache cache = new ResponseCache(1L << 30);
+    ByteBuffer request = filled(size, 1);
+    Tensor output = Tensor.fixed("y", DataType.FP32, new long[] {1, 4}, filled(16, 2));
+    ByteBuffer sink = ByteBuffer.allocateDirect(size);
+    long sum = 0;
+
+    long start = System.nanoTime();
+    for (int i = 0; i < calls; i++) {
+      sink.clear();
+      sink.put(request.duplicate());
+      sum += sink.get(i % size);
+    }
+    double copy = (System.nanoTime() - start) / 1e3 / calls;
+
+    cache.store(key(request, size), List.of(output));
+    start = System.nanoTime();
+    for (int i = 0; i < calls; i++) {
+      sum += cache.lookup(key(request, size)).size();
+    }
+    double hit = (System.nanoTime() - start) / 1e3 / calls;
+
+    List<ByteBuffer> distinct = new ArrayList<>(calls);
+    int missCalls = Math.min(calls, (int) Math.max(50, (256L << 20) / size));
+    for (int i = 0; i < missCalls; i++) {
+      distinct.add(filled(size, i + 10));
+    }
+    start = System.nanoTime();
+    for (ByteBuffer b : distinct) {
+      RequestKey key = key(b, size);
+      if (cache.lookup(key) == null) {
+        cache.store(key, List.of(output));
+      }
+    }
+    double miss = (System.nanoTime() - start) / 1e3 / missCalls;
+    if (sum == 42) {
+      System.out.println(); // keeps the loops' results alive
+    }
+    return new Measured(copy, hit, miss);
+  }
+
+  private static RequestKey key(ByteBuffer contents, int size) {
+    Tensor x = Tensor.fixed("x", DataType.FP32, new long[] {1, size / 4}, contents);
+    return RequestKey.of("m", 1, 0, Map.of("x", x), List.of("y"));
+  }
+
+  private static ByteBuffer filled(int bytes, int seed) {
+    ByteBuffer b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < bytes / 4; i++) {
+      b.putFloat(seed + i * 0.5f);
+    }
+    return b.flip();
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
