@@ -96,22 +96,12 @@ public final class RequestKey {
   /** One input; {@code data} for fixed-size types (read-only, position 0), {@code elements} for BYTES. */
   private record Input(String name, DataType dataType, long[] shape, ByteBuffer data, List<byte[]> elements) {
     Input copy() {
-      if (data == null) {
-        return new Input(name, dataType, shape, null, elements.stream().map(byte[]::clone).toList());
-      }
-      ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data.duplicate()).flip();
-      return new Input(name, dataType, shape, copy.asReadOnlyBuffer(), null);
+      return data == null ? new Input(name, dataType, shape, null, HeapCopies.of(elements))
+          : new Input(name, dataType, shape, HeapCopies.of(data), null);
     }
 
     long bytes() {
-      if (data != null) {
-        return data.remaining();
-      }
-      long n = 0;
-      for (byte[] e : elements) {
-        n += e.length + 16L;
-      }
-      return n;
+      return HeapCopies.bytes(data, elements);
     }
 
     int hash() {

@@ -112,14 +112,9 @@ public final class ResponseCache {
 
   private record Output(String name, DataType dataType, long[] shape, ByteBuffer data, List<byte[]> elements) {
     static Output copyOf(Tensor t) {
-      if (t.dataType() == DataType.BYTES) {
-        List<byte[]> elements = new ArrayList<>(t.elements().size());
-        t.elements().forEach(e -> elements.add(e.clone()));
-        return new Output(t.name(), t.dataType(), t.shape(), null, List.copyOf(elements));
-      }
-      ByteBuffer source = t.data();
-      ByteBuffer copy = ByteBuffer.allocate(source.remaining()).put(source).flip();
-      return new Output(t.name(), t.dataType(), t.shape(), copy.asReadOnlyBuffer(), null);
+      return t.dataType() == DataType.BYTES
+          ? new Output(t.name(), t.dataType(), t.shape(), null, HeapCopies.of(t.elements()))
+          : new Output(t.name(), t.dataType(), t.shape(), HeapCopies.of(t.data()), null);
     }
 
     Tensor tensor() {
@@ -127,14 +122,7 @@ public final class ResponseCache {
     }
 
     long bytes() {
-      if (data != null) {
-        return data.capacity();
-      }
-      long n = 0;
-      for (byte[] e : elements) {
-        n += e.length + 16L;
-      }
-      return n;
+      return HeapCopies.bytes(data, elements);
     }
   }
 }

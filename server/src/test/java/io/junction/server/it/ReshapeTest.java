@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
@@ -26,7 +28,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReshapeTest {
   private static final long DYNAMIC = OnnxModelBuilder.DYNAMIC;
+  /** Rows of any number of elements, a multiple of three, taken by the model as triples. */
+  private static final String TRIPLES_CONFIG = """
+      max_batch_size: 8
+      input [ { name: "v" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 3 ] } } ]
+      output [ { name: "sums" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 1 ] } } ]
+      """;
 
   @TempDir Path repo;
 
@@ -91,11 +99,7 @@ class ReshapeTest {
             input [ { name: "s" data_type: TYPE_FP32 dims: [ 1 ] reshape: { shape: [ ] } } ]
             output [ { name: "t" data_type: TYPE_FP32 dims: [ 1 ] reshape: { shape: [ ] } } ]
             """)
-        .model("triples", 1, triples()).config("triples", """
-            max_batch_size: 8
-            input [ { name: "v" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 3 ] } } ]
-            output [ { name: "sums" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 1 ] } } ]
-            """);
+        .model("triples", 1, triples()).config("triples", TRIPLES_CONFIG);
     try (TestServer server = TestServer.start(repo)) {
       ModelInferResponse grid = server.blocking().modelInfer(rawFp32("grid", "", "x", ramp(12), 2, 6));
       assertThat(output(grid, "sums").getShapeList()).containsExactly(2L, 2L);
@@ -145,16 +149,14 @@ class ReshapeTest {
         parameters { key: "batch_wait_while_idle" value: { string_value: "true" } }
         """);
     try (TestServer server = TestServer.start(repo)) {
-      List<CompletableFuture<ModelInferResponse>> answers = new ArrayList<>();
+      List<Future<ModelInferResponse>> answers = new ArrayList<>();
       for (int rows = 1; rows <= 3; rows++) {
         float[] x = new float[rows * 6];
         for (int i = 0; i < x.length; i++) {
           x[i] = rows * 100 + i;
         }
         ModelInferRequest request = rawFp32("grid", "", "x", x, rows, 6);
-        CompletableFuture<ModelInferResponse> answer = new CompletableFuture<>();
-        server.async().modelInfer(request, new FutureObserver<>(answer));
-        answers.add(answer);
+        answers.add(GRPCInferenceServiceGrpc.newFutureStub(server.channel()).modelInfer(request));
       }
       for (int rows = 1; rows <= 3; rows++) {
         ModelInferResponse r = answers.get(rows - 1).get(30, TimeUnit.SECONDS);
@@ -165,7 +167,7 @@ class ReshapeTest {
           assertThat(sums[k]).as("rows %d, sum %d", rows, k).isEqualTo(3 * first + 3);
         }
       }
-      assertThat(server.blocking().modelStatistics(io.junction.proto.inference.ModelStatisticsRequest.newBuilder()
+      assertThat(server.blocking().modelStatistics(ModelStatisticsRequest.newBuilder()
           .setName("grid").build()).getModelStats(0).getExecutionCount())
           .as("the three requests ran as one batch of six rows").isEqualTo(1);
     }
@@ -173,11 +175,7 @@ class ReshapeTest {
 
   @Test
   void anInputItsReshapeCannotHoldIsInvalid() throws Exception {
-    new ModelRepositoryWriter(repo).model("triples", 1, triples()).config("triples", """
-        max_batch_size: 8
-        input [ { name: "v" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 3 ] } } ]
-        output [ { name: "sums" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 1 ] } } ]
-        """);
+    new ModelRepositoryWriter(repo).model("triples", 1, triples()).config("triples", TRIPLES_CONFIG);
     try (TestServer server = TestServer.start(repo)) {
       assertThatThrownBy(() -> server.blocking().modelInfer(rawFp32("triples", "", "v", new float[7], 1, 7)))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
@@ -193,11 +191,7 @@ class ReshapeTest {
   @Test
   void automaticWarmUpSizesAVariableInputForItsReshape() throws Exception {
     // Variable dims warm at 1, which [-1, 3] cannot hold: the reshaped input warms with a row of 3 instead.
-    new ModelRepositoryWriter(repo).model("triples", 1, triples()).config("triples", """
-        max_batch_size: 8
-        input [ { name: "v" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 3 ] } } ]
-        output [ { name: "sums" data_type: TYPE_FP32 dims: [ -1 ] reshape: { shape: [ -1, 1 ] } } ]
-        """);
+    new ModelRepositoryWriter(repo).model("triples", 1, triples()).config("triples", TRIPLES_CONFIG);
     ServerConfig config = ServerConfig.loopback(repo).withControl(ModelControl.NONE.withAutoWarmup(true));
     try (TestServer server = TestServer.start(config)) {
       assertThat(server.indexEntry("triples").getState()).as(server.indexEntry("triples").getReason())
@@ -251,21 +245,5 @@ class ReshapeTest {
     float[] out = new float[b.remaining() / 4];
     b.asFloatBuffer().get(out);
     return out;
-  }
-
-  /** Completes a future with a unary call's answer or error. */
-  private record FutureObserver<T>(CompletableFuture<T> future) implements io.grpc.stub.StreamObserver<T> {
-    @Override
-    public void onNext(T value) {
-      future.complete(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      future.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {}
   }
 }

@@ -6,15 +6,13 @@ import static io.junction.server.InferRequests.fp32;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.junction.proto.inference.InferStatistics;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.server.LoggedLines;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
 import io.junction.server.config.ServerConfig;
@@ -27,7 +25,6 @@ import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Triton's response cache over the wire: a request identical to one answered before is answered from the cache
@@ -165,21 +162,14 @@ class ResponseCacheTest {
   @Test
   void aModelThatEnablesTheCacheOnAServerWithoutOneRunsAndSaysSo() throws Exception {
     new ModelRepositoryWriter(repo).model("cached", 1, FixtureModels.addSub()).config("cached", ENABLED);
-    Logger resolver = (Logger) LoggerFactory.getLogger(ModelConfigResolver.class);
-    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
-    warnings.start();
-    resolver.addAppender(warnings);
-    try (TestServer server = TestServer.start(repo)) {
-      resolver.detachAppender(warnings);
-      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage).contains("model 'cached' version 1: "
+    try (LoggedLines warnings = LoggedLines.of(ModelConfigResolver.class); TestServer server = TestServer.start(repo)) {
+      assertThat(warnings.messages()).contains("model 'cached' version 1: "
           + "config.pbtxt enables response_cache, but the server has no response cache (--response-cache-bytes): "
           + "its answers are not cached");
       ModelInferRequest request = addSub("cached", new float[] {1, 2, 3}, new float[] {1, 1, 1});
       server.blocking().modelInfer(request);
       server.blocking().modelInfer(request);
       assertThat(stats(server, "cached").getExecutionCount()).isEqualTo(2);
-    } finally {
-      resolver.detachAppender(warnings);
     }
   }
 

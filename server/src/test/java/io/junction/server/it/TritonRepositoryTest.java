@@ -5,13 +5,11 @@ import static io.junction.server.InferRequests.ramp;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.server.LoggedLines;
 import io.junction.server.TestServer;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.testkit.ImageClassifier;
@@ -20,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A repository written for Triton: an image classifier with a dynamic batch dimension and spatial
@@ -78,14 +75,9 @@ class TritonRepositoryTest {
     ImageClassifier model = ImageClassifier.seeded(3, 48, 192, 5, 11);
     new ModelRepositoryWriter(repo).model("classifier", 1, model.onnx()).config("classifier", TRITON_CONFIG)
         .file("classifier", "labels.txt", "a\nb\nc\nd\ne\n".getBytes(StandardCharsets.UTF_8));
-    Logger resolver = (Logger) LoggerFactory.getLogger(ModelConfigResolver.class);
-    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
-    warnings.start();
-    resolver.addAppender(warnings);
-    try (TestServer server = TestServer.start(repo)) {
-      resolver.detachAppender(warnings);
+    try (LoggedLines warnings = LoggedLines.of(ModelConfigResolver.class); TestServer server = TestServer.start(repo)) {
       // Triton's ONNX Runtime backend reads execution_mode; Junction's does not, and says so once for the version.
-      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
+      assertThat(warnings.messages()).singleElement().asString()
           .startsWith("model 'classifier' version 1: config.pbtxt parameters [execution_mode] have no effect: "
               + "nothing in this server reads them (it reads [batch_wait_while_idle, inter_op_thread_count, "
               + "intra_op_thread_count, payload_log_exclude,");
@@ -119,19 +111,12 @@ class TritonRepositoryTest {
             metric_tags { key: "team" value: "vision" }
             response_cache { enable: false }
             """);
-    Logger resolver = (Logger) LoggerFactory.getLogger(ModelConfigResolver.class);
-    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
-    warnings.start();
-    resolver.addAppender(warnings);
-    try (TestServer server = TestServer.start(repo)) {
-      resolver.detachAppender(warnings);
-      assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().isEqualTo(
+    try (LoggedLines warnings = LoggedLines.of(ModelConfigResolver.class); TestServer server = TestServer.start(repo)) {
+      assertThat(warnings.messages()).singleElement().isEqualTo(
           "model 'classifier' version 1: config.pbtxt sets [model_transaction_policy.decoupled, metric_tags, "
               + "instance_group[KIND_CPU].rate_limiter, input[image].allow_ragged_batch], which Junction does not "
               + "implement: the model loads and runs without them");
       assertThat(server.indexEntry("classifier").getState()).isEqualTo("READY");
-    } finally {
-      resolver.detachAppender(warnings);
     }
   }
 }
