@@ -25,6 +25,8 @@
 #   otlp     every call traced (always_on), exported over OTLP/gRPC to a receiver on core 0 that only counts
 #   otlp1    1 % of calls traced (traceidratio 0.01), exported the same way
 #   payload  --tracing false, every call's inputs and outputs logged to gzip JSON lines in a directory of its own
+#   cached   --tracing false, a copy of the demo repository whose models enable the response cache, 64 MiB of it: the
+#            load generator sends one request over and over, so every call after the first is a hit
 # e.g. loadtest/bench/side-by-side.sh -w 150 -m 30 -r 2 off otlp otlp1
 #      loadtest/bench/side-by-side.sh otlp otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512
 #      loadtest/bench/side-by-side.sh off rest:off         # what a REST call costs against a gRPC one
@@ -74,6 +76,7 @@ cleanup() {
     wait "$otlp_receiver_pid" 2>/dev/null || true
   fi
   if [ ${#payload_dirs[@]} -gt 0 ]; then rm -rf "${payload_dirs[@]}"; fi
+  if [ ${#cached_repos[@]} -gt 0 ]; then rm -rf "${cached_repos[@]}"; fi
 }
 trap cleanup EXIT
 
@@ -84,6 +87,7 @@ fi
 
 names=()
 payload_dirs=()
+cached_repos=()
 pids=()
 http_ports=()
 grpc_ports=()
@@ -114,11 +118,18 @@ for config in "$@"; do
   fi
   tracing=true
   server_args=()
+  server_repo=$repo
   case $preset in
     off) tracing=false ;;
     payload) tracing=false
       payload_dirs+=("$(mktemp -d)")
       server_args=(--payload-log-dir "${payload_dirs[-1]}") ;;
+    cached) tracing=false
+      cached_repos+=("$(mktemp -d)")
+      server_repo=${cached_repos[-1]}
+      cp -r "$repo/." "$server_repo"
+      for pbtxt in "$server_repo"/*/config.pbtxt; do printf '\nresponse_cache { enable: true }\n' >>"$pbtxt"; done
+      server_args=(--response-cache-bytes 67108864) ;;
     default) ;;
     otlp) settings=(OTEL_TRACES_EXPORTER=otlp "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint" OTEL_TRACES_SAMPLER=always_on
       "${settings[@]}") ;;
@@ -128,7 +139,7 @@ for config in "$@"; do
   esac
   grpc=$(free_port)
   http=$(free_port)
-  env "${settings[@]}" "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$repo" \
+  env "${settings[@]}" "${server_core[@]}" java -Xms1g -Xmx1g -jar "$jar" --model-repository "$server_repo" \
     --grpc-address 127.0.0.1 --grpc-port "$grpc" --http-port "$http" --cpu-slots 1 --tracing "$tracing" "${server_args[@]}" \
     >"${TMPDIR:-/tmp}/side-by-side-${#names[@]}.log" 2>&1 &
   children+=($!)

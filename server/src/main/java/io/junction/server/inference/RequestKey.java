@@ -16,15 +16,25 @@ import java.util.TreeMap;
 /**
  * What decides a model's answer to a request, for the {@link ResponseCache}: the model version, as loaded (a reload of
  * the same version may bring new weights), the outputs asked for (in order: the answer lists them so) and every
- * input's name, type, shape and contents. Two keys are equal only
- * when all of that is; the hash, over the same, only sorts them.
+ * input's name, type, shape and contents. Two keys are equal only when all of that is.
+ *
+ * <p>The hash reads all of a small input but only a sample of a large one (its first and last 2 KiB and 64 windows
+ * between), so that a hit reads most of a large request once, to compare it, not twice. Keys whose samples agree
+ * share a bin of the cache's hash map, and so would keys crafted to collide: the map keeps such a bin sorted by
+ * {@link #compareTo} (the JDK's defence against hash flooding), so a lookup makes a logarithmic number of
+ * comparisons however many keys collide, never a scan of them all.
  *
  * <p>A key made for a lookup holds views of the request's inputs ({@link #of}); the key kept in the cache holds
  * copies ({@link #copy}).
  */
-public final class RequestKey {
+public final class RequestKey implements Comparable<RequestKey> {
   /** The golden ratio's odd 64-bit multiplier, a well-known mixing constant. */
   private static final long MIX = 0x9E3779B97F4A7C15L;
+  /** Inputs up to this many bytes are hashed whole; larger ones by their ends and {@link #WINDOWS} windows. */
+  private static final int HASHED_WHOLE = 8192;
+  private static final int END_BYTES = 2048;
+  private static final int WINDOWS = 64;
+  private static final int WINDOW_BYTES = 64;
   private final String model;
   private final long version;
   private final long load;
@@ -83,14 +93,37 @@ public final class RequestKey {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof RequestKey k && hash == k.hash && version == k.version && load == k.load
-        && model.equals(k.model)
-        && outputs.equals(k.outputs) && inputs.equals(k.inputs);
+    return o instanceof RequestKey k && hash == k.hash && compareTo(k) == 0;
   }
 
   @Override
   public int hashCode() {
     return hash;
+  }
+
+  /** A total order consistent with {@link #equals}: model, version, load, outputs, then the inputs in name order. */
+  @Override
+  public int compareTo(RequestKey o) {
+    int c = model.compareTo(o.model);
+    if (c == 0) {
+      c = Long.compare(version, o.version);
+    }
+    if (c == 0) {
+      c = Long.compare(load, o.load);
+    }
+    if (c == 0) {
+      c = Integer.compare(outputs.size(), o.outputs.size());
+    }
+    for (int i = 0; c == 0 && i < outputs.size(); i++) {
+      c = outputs.get(i).compareTo(o.outputs.get(i));
+    }
+    if (c == 0) {
+      c = Integer.compare(inputs.size(), o.inputs.size());
+    }
+    for (int i = 0; c == 0 && i < inputs.size(); i++) {
+      c = inputs.get(i).compareTo(o.inputs.get(i));
+    }
+    return c;
   }
 
   /** One input; {@code data} for fixed-size types (read-only, position 0), {@code elements} for BYTES. */
@@ -112,46 +145,69 @@ public final class RequestKey {
         }
         return h;
       }
-      // 32 bytes a step over four independent lanes, so the multiplications overlap: a request's contents may be
-      // megabytes, hashed on every lookup. Equality is checked in full, so the hash only has to spread keys.
       ByteBuffer d = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-      long a = h;
+      int start = d.position();
+      int n = d.remaining();
+      long acc = h * MIX + n;
+      if (n <= HASHED_WHOLE) {
+        acc = hashRange(acc, d, start, start + n);
+      } else {
+        acc = hashRange(acc, d, start, start + END_BYTES);
+        acc = hashRange(acc, d, start + n - END_BYTES, start + n);
+        long stride = (n - 2L * END_BYTES - WINDOW_BYTES) / (WINDOWS - 1);
+        for (int k = 0; k < WINDOWS; k++) {
+          int from = start + END_BYTES + (int) (k * stride);
+          acc = hashRange(acc, d, from, from + WINDOW_BYTES);
+        }
+      }
+      acc = (acc ^ (acc >>> 29)) * MIX;
+      return (int) (acc ^ (acc >>> 32));
+    }
+
+    /** 32 bytes a step over four independent lanes, so the multiplications overlap. */
+    private static long hashRange(long seed, ByteBuffer d, int from, int to) {
+      long a = seed;
       long b = 1;
       long c = 2;
       long e = 3;
-      int i = d.position();
-      int end = d.limit();
-      for (; i + 4 * Long.BYTES <= end; i += 4 * Long.BYTES) {
+      int i = from;
+      for (; i + 4 * Long.BYTES <= to; i += 4 * Long.BYTES) {
         a = (a ^ d.getLong(i)) * MIX;
         b = (b ^ d.getLong(i + 8)) * MIX;
         c = (c ^ d.getLong(i + 16)) * MIX;
         e = (e ^ d.getLong(i + 24)) * MIX;
       }
-      for (; i < end; i++) {
+      for (; i < to; i++) {
         a = (a ^ d.get(i)) * MIX;
       }
-      long acc = ((a * 31 + b) * 31 + c) * 31 + e;
-      acc = (acc ^ (acc >>> 29)) * MIX;
-      return (int) (acc ^ (acc >>> 32));
+      return ((a * 31 + b) * 31 + c) * 31 + e;
+    }
+
+    /** Name, type, shape, then contents: bytes as ByteBuffer orders them, elements one by one. */
+    int compareTo(Input o) {
+      int c = name.compareTo(o.name);
+      if (c == 0) {
+        c = dataType.compareTo(o.dataType);
+      }
+      if (c == 0) {
+        c = Arrays.compare(shape, o.shape);
+      }
+      if (c != 0) {
+        return c;
+      }
+      if (data != null) {
+        return data.compareTo(o.data);
+      }
+      c = Integer.compare(elements.size(), o.elements.size());
+      for (int k = 0; c == 0 && k < elements.size(); k++) {
+        c = Arrays.compare(elements.get(k), o.elements.get(k));
+      }
+      return c;
     }
 
     @Override
     public boolean equals(Object o) {
-      if (!(o instanceof Input i) || !name.equals(i.name) || dataType != i.dataType || !Arrays.equals(shape, i.shape)) {
-        return false;
-      }
-      if (data == null) {
-        if (i.elements == null || elements.size() != i.elements.size()) {
-          return false;
-        }
-        for (int k = 0; k < elements.size(); k++) {
-          if (!Arrays.equals(elements.get(k), i.elements.get(k))) {
-            return false;
-          }
-        }
-        return true;
-      }
-      return data.equals(i.data);
+      return o instanceof Input i && compareTo(i) == 0;
     }
 
     @Override

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * What the response cache costs a request, on one thread, by request size: making the key and looking it up,
  * on a hit (the answer found, its tensors made) and on a miss (not found, then stored: the copies of the inputs
- * and outputs), each beside copying the request's bytes once, the floor any server pays to read them.
+ * and outputs), each beside copying the request's bytes once, the floor any server pays to read them. Then a hit
+ * among keys that all share one hash (16 KiB requests that differ only between the hash's samples, as a client could
+ * craft them): the cache's map keeps them sorted, so a lookup compares a few of them, not all.
  *
  * <pre>
  * mvn -q -B install -DskipTests
@@ -48,6 +50,56 @@ public final class ResponseCacheBenchmark {
       System.out.printf("%-12s %12.2f %12.2f %12.2f %14.2f%n", size + " B", median(copy), median(hit), median(miss),
           median(hit) / median(copy));
     }
+    System.out.printf("%n%-28s %14s %14s%n", "16 KiB requests", "hit alone µs", "hit among µs");
+    for (int colliding : new int[] {10, 100, 1000, 4000}) {
+      double[] alone = new double[rounds - 1];
+      double[] among = new double[rounds - 1];
+      for (int round = 0; round < rounds; round++) {
+        double[] m = measureColliding(colliding);
+        if (round > 0) {
+          alone[round - 1] = m[0];
+          among[round - 1] = m[1];
+        }
+      }
+      System.out.printf("%-28s %14.2f %14.2f%n", colliding + " sharing one hash", median(alone), median(among));
+    }
+  }
+
+  /** A hit on a key alone in the cache, then on one of {@code n} keys that share its hash. */
+  private static double[] measureColliding(int n) {
+    int size = 16 * 1024;
+    int calls = 20_000;
+    Tensor output = Tensor.fixed("y", DataType.FP32, new long[] {1, 4}, filled(16, 2));
+    ResponseCache alone = new ResponseCache(1L << 30);
+    ResponseCache shared = new ResponseCache(1L << 30);
+    alone.store(key(collidingContents(size, 0), size), List.of(output));
+    for (int i = 0; i < n; i++) {
+      shared.store(key(collidingContents(size, i), size), List.of(output));
+    }
+    ByteBuffer probe = collidingContents(size, n / 2);
+    ByteBuffer aloneProbe = collidingContents(size, 0);
+    long sum = 0;
+    long start = System.nanoTime();
+    for (int i = 0; i < calls; i++) {
+      sum += alone.lookup(key(aloneProbe, size)).size();
+    }
+    double a = (System.nanoTime() - start) / 1e3 / calls;
+    start = System.nanoTime();
+    for (int i = 0; i < calls; i++) {
+      sum += shared.lookup(key(probe, size)).size();
+    }
+    double b = (System.nanoTime() - start) / 1e3 / calls;
+    if (sum == 42) {
+      System.out.println();
+    }
+    return new double[] {a, b};
+  }
+
+  /** The same bytes everywhere but at offset 2150, between the hash's samples of a 16 KiB input, which hold n. */
+  private static ByteBuffer collidingContents(int size, int n) {
+    ByteBuffer b = filled(size, 1);
+    b.putShort(2150, (short) n);
+    return b;
   }
 
   private record Measured(double copy, double hit, double miss) {}
