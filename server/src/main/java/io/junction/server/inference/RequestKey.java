@@ -138,30 +138,35 @@ public final class RequestKey implements Comparable<RequestKey> {
     }
 
     int hash() {
-      int h = Objects.hash(name, dataType) * 31 + Arrays.hashCode(shape);
+      long acc = (Objects.hash(name, dataType) * 31L + Arrays.hashCode(shape)) * MIX;
       if (data == null) {
         for (byte[] e : elements) {
-          h = 31 * h + Arrays.hashCode(e);
+          acc = hashContents(acc, ByteBuffer.wrap(e));
         }
-        return h;
-      }
-      ByteBuffer d = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-      int start = d.position();
-      int n = d.remaining();
-      long acc = h * MIX + n;
-      if (n <= HASHED_WHOLE) {
-        acc = hashRange(acc, d, start, start + n);
       } else {
-        acc = hashRange(acc, d, start, start + END_BYTES);
-        acc = hashRange(acc, d, start + n - END_BYTES, start + n);
-        long stride = (n - 2L * END_BYTES - WINDOW_BYTES) / (WINDOWS - 1);
-        for (int k = 0; k < WINDOWS; k++) {
-          int from = start + END_BYTES + (int) (k * stride);
-          acc = hashRange(acc, d, from, from + WINDOW_BYTES);
-        }
+        acc = hashContents(acc, data);
       }
       acc = (acc ^ (acc >>> 29)) * MIX;
       return (int) (acc ^ (acc >>> 32));
+    }
+
+    /** A small buffer's bytes all, a large one's ends and windows between (see the class). */
+    private static long hashContents(long seed, ByteBuffer contents) {
+      ByteBuffer d = contents.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+      int start = d.position();
+      int n = d.remaining();
+      long acc = seed * MIX + n;
+      if (n <= HASHED_WHOLE) {
+        return hashRange(acc, d, start, start + n);
+      }
+      acc = hashRange(acc, d, start, start + END_BYTES);
+      acc = hashRange(acc, d, start + n - END_BYTES, start + n);
+      long stride = (n - 2L * END_BYTES - WINDOW_BYTES) / (WINDOWS - 1);
+      for (int k = 0; k < WINDOWS; k++) {
+        int from = start + END_BYTES + (int) (k * stride);
+        acc = hashRange(acc, d, from, from + WINDOW_BYTES);
+      }
+      return acc;
     }
 
     /** 32 bytes a step over four independent lanes, so the multiplications overlap. */
