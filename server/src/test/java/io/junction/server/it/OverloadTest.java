@@ -85,19 +85,19 @@ class OverloadTest {
           return done;
         }));
       }
-      // Sent once two requests wait behind the one running: it then waits at least two of their runs (~10 ms
-      // each). The callers' requests (128 KiB) take a while to send and parse, so the queue sometimes drains on this
-      // 2-core machine; a late call that found the instance idle was rightly started at once, and ran past its
-      // deadline (a clean-clone CI run, and one the day before with a 30 ms deadline, counted one execution more).
+      // The late call's deadline is a third of one run of the model, measured here, and it is sent once three
+      // requests wait behind the running one: it then waits at least two whole runs, several times its deadline,
+      // on any machine. Fixed deadlines (30 ms, then 5 ms) did not: on a fast machine the queue ahead drained in
+      // less, the late call was rightly started before its deadline, ran past it, and counted one execution more.
+      long runNanos = runNanos(server);
       long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0) < 2) {
-        assertThat(System.nanoTime()).as("two requests queued behind the running one").isLessThan(waitUntil);
+      while (server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0) < 3) {
+        assertThat(System.nanoTime()).as("three requests queued behind the running one").isLessThan(waitUntil);
         Thread.onSpinWait();
       }
       StatusRuntimeException late = null;
       try {
-        // 5 ms: far less than the two batches queued ahead take.
-        server.blocking().withDeadlineAfter(5, TimeUnit.MILLISECONDS).modelInfer(big);
+        server.blocking().withDeadlineAfter(Math.max(100_000, runNanos / 3), TimeUnit.NANOSECONDS).modelInfer(big);
       } catch (StatusRuntimeException e) {
         late = e;
       }
@@ -107,7 +107,7 @@ class OverloadTest {
         succeeded += f.get(120, TimeUnit.SECONDS);
       }
       background.shutdown();
-      assertThat(late).as("a call behind a queue of eight big batches cannot finish in 5 ms").isNotNull();
+      assertThat(late).as("a call behind three big batches cannot finish in a third of one").isNotNull();
       assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
       ModelStatistics s = stats(server);
       // Each request runs alone here, so executions count the requests that ran: the late one did not.
@@ -117,6 +117,25 @@ class OverloadTest {
       // may expire on the way, and then the server never sees it at all.
       assertThat(s.getInferenceStats().getFail().getCount()).isBetween(0L, 1L);
     }
+  }
+
+  /** One run of the model, as the two after the first two executions took on average (the first runs cold). */
+  private static long runNanos(TestServer server) throws InterruptedException {
+    ModelStatistics before = waitForExecutions(server, 2);
+    ModelStatistics after = waitForExecutions(server, before.getExecutionCount() + 2);
+    return (after.getInferenceStats().getComputeInfer().getNs() - before.getInferenceStats().getComputeInfer().getNs())
+        / (after.getExecutionCount() - before.getExecutionCount());
+  }
+
+  private static ModelStatistics waitForExecutions(TestServer server, long executions) throws InterruptedException {
+    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    ModelStatistics s = stats(server);
+    while (s.getExecutionCount() < executions) {
+      assertThat(System.nanoTime()).as("%d executions", executions).isLessThan(waitUntil);
+      Thread.sleep(1);
+      s = stats(server);
+    }
+    return s;
   }
 
   private static ModelStatistics stats(TestServer server) {
