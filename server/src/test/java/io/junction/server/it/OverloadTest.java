@@ -111,7 +111,8 @@ class OverloadTest {
       assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
       ModelStatistics s = stats(server);
       // Each request runs alone here, so executions count the requests that ran: the late one did not.
-      assertThat(s.getExecutionCount()).isEqualTo(succeeded);
+      assertThat(s.getExecutionCount()).as("executions (the late call: %s; a run: %d µs)",
+          late.getStatus().getDescription(), runNanos / 1000).isEqualTo(succeeded);
       assertThat(s.getInferenceStats().getSuccess().getCount()).isEqualTo(succeeded);
       // Counted as failed when it reached the server before its deadline; on a loaded 2-core machine it
       // may expire on the way, and then the server never sees it at all.
