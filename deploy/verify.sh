@@ -161,12 +161,12 @@ done < <(manifests metrics deploy/observability/alerts.yaml deploy/observability
   deploy/kubernetes/prometheus-adapter-rules.yaml)
 grep -q '^junction_inflight_requests' "$OUT/run/metrics.txt" || { echo "FAIL the HPA's junction_inflight_requests is not exported"; missing=1; }
 [[ $missing == 0 ]] || fail "the alerts, dashboard or autoscaler use metrics the server does not export"
-# promtool's lint: only Triton's own nv_inference_* counters (names kept exactly for Triton's dashboards:
-# no _total, _us units, nv_inference_count) may draw a remark.
+# promtool's lint: only Triton's own nv_inference_* and nv_cache_* counters (names kept exactly for Triton's
+# dashboards: no _total, _us units, nv_inference_count) may draw a remark.
 lint=$(promtool check metrics < "$OUT/run/metrics.txt" 2>&1 || true)
-unexpected=$(grep -v -E '^nv_inference_[a-z_]+ (metric names should not contain abbreviated units|counter metrics should have "_total" suffix|non-histogram and non-summary metrics should not have "_count" suffix)$' <<<"$lint" | grep -v '^$' || true)
+unexpected=$(grep -v -E '^nv_(inference|cache)_[a-z_]+ (metric names should not contain abbreviated units|counter metrics should have "_total" suffix|non-histogram and non-summary metrics should not have "_count" suffix)$' <<<"$lint" | grep -v '^$' || true)
 [[ -z $unexpected ]] || fail "promtool check metrics: $unexpected"
-ok "promtool check metrics (Triton's nv_inference_* names aside)"
+ok "promtool check metrics (Triton's nv_inference_* and nv_cache_* names aside)"
 
 grace=$(manifests field "$RENDERED" grace)
 prestop=$(manifests field "$RENDERED" prestop)

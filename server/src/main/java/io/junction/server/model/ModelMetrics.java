@@ -55,8 +55,14 @@ final class ModelMetrics implements MultiCollector {
     MetricSnapshots.Builder out = MetricSnapshots.builder();
     counters.forEach((name, value) -> {
       UnknownSnapshot.Builder b = UnknownSnapshot.builder().name(name).help(help(name));
-      snapshots.forEach((m, s) -> b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder()
-          .labels(labels(m)).value(value.applyAsLong(s)).build()));
+      // Triton reports its cache counters for the models that enable the cache only.
+      boolean cacheCounter = name.startsWith("nv_cache_");
+      snapshots.forEach((m, s) -> {
+        if (!cacheCounter || m.config().getResponseCache().getEnable()) {
+          b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder().labels(labels(m)).value(value.applyAsLong(s))
+              .build());
+        }
+      });
       out.metricSnapshot(b.build());
       if (name.equals("nv_inference_request_success")) {
         // Right after success, as in Triton: failures by reason (REJECTED, CANCELED, BACKEND, OTHER).

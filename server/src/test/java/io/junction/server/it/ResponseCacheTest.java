@@ -80,6 +80,8 @@ class ResponseCacheTest {
 
       assertThat(server.metric("nv_cache_num_hits_per_model{model=\"cached\",version=\"1\"}", -1)).isEqualTo(2.0);
       assertThat(server.metric("nv_cache_num_misses_per_model{model=\"cached\",version=\"1\"}", -1)).isEqualTo(3.0);
+      assertThat(server.metric("nv_cache_num_hits_per_model{model=\"plain\",version=\"1\"}", -1))
+          .as("as in Triton, only models that enable the cache have its counters").isEqualTo(-1.0);
       assertThat(server.metric("junction_response_cache_entries", -1)).isEqualTo(3.0);
       assertThat(server.metric("junction_response_cache_bytes{kind=\"size\"}", -1)).isEqualTo(1 << 20);
     }
