@@ -7,6 +7,7 @@ import io.junction.server.drift.DriftJson;
 import io.junction.server.drift.DriftMonitor;
 import io.junction.server.model.ModelIndexEntry;
 import io.junction.server.model.ModelManager;
+import io.junction.server.model.ModelStats;
 import io.junction.server.model.ServedModel;
 import io.junction.server.outcomes.OutcomeTracker;
 import io.junction.server.outcomes.RouteOutcomes;
@@ -89,6 +90,13 @@ public final class StatusReport implements Supplier<JsonObject> {
         JsonArray devices = new JsonArray();
         m.instances().forEach(i -> devices.add(i.device() + " x" + i.count()));
         v.add("devices", devices);
+        if (m.config().getResponseCache().getEnable()) {
+          ModelStats.Snapshot stats = m.stats().snapshot();
+          JsonObject cache = new JsonObject();
+          cache.addProperty("hits", stats.cacheHit().count());
+          cache.addProperty("misses", stats.cacheMiss().count());
+          v.add("response_cache", cache);
+        }
       }
       model.getAsJsonArray("versions").add(v);
     }

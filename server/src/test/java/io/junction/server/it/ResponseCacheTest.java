@@ -6,6 +6,8 @@ import static io.junction.server.InferRequests.fp32;
 import static io.junction.server.InferRequests.rawFp32;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.junction.proto.inference.InferStatistics;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
@@ -21,6 +23,10 @@ import io.junction.testkit.FixtureModels;
 import io.junction.testkit.Mlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import io.junction.testkit.OnnxType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -83,6 +89,14 @@ class ResponseCacheTest {
       assertThat(server.metric("nv_cache_num_hits_per_model{model=\"plain\",version=\"1\"}", -1))
           .as("as in Triton, only models that enable the cache have its counters").isEqualTo(-1.0);
       assertThat(server.metric("junction_response_cache_entries", -1)).isEqualTo(3.0);
+      // The status page's JSON: hits and misses for the cached model's version, nothing for the other.
+      HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+          "http://127.0.0.1:" + server.server().httpPort().orElseThrow() + "/v2/status")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      JsonObject report = JsonParser.parseString(status.body()).getAsJsonObject();
+      assertThat(version(report, "cached").getAsJsonObject("response_cache").toString())
+          .isEqualTo("{\"hits\":2,\"misses\":3}");
+      assertThat(version(report, "plain").has("response_cache")).isFalse();
       assertThat(server.metric("junction_response_cache_bytes{kind=\"size\"}", -1)).isEqualTo(1 << 20);
     }
   }
@@ -173,6 +187,15 @@ class ResponseCacheTest {
       server.blocking().modelInfer(request);
       assertThat(stats(server, "cached").getExecutionCount()).isEqualTo(2);
     }
+  }
+
+  private static JsonObject version(JsonObject report, String model) {
+    for (var m : report.getAsJsonArray("models")) {
+      if (m.getAsJsonObject().get("name").getAsString().equals(model)) {
+        return m.getAsJsonObject().getAsJsonArray("versions").get(0).getAsJsonObject();
+      }
+    }
+    throw new AssertionError("no model " + model + " in " + report);
   }
 
   private static void assertClose(float[] actual, float[] expected) {
