@@ -29,6 +29,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +51,7 @@ class ResponseCacheTest {
     try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withResponseCacheBytes(1 << 20))) {
       ModelInferRequest first = addSub("cached", new float[] {1, 2, 3}, new float[] {1, 1, 1});
       ModelInferResponse answer = server.blocking().modelInfer(first);
+      awaitStored(server, "cached", 1);
       assertThat(floats(answer, 0)).containsExactly(2, 3, 4);
       assertThat(floats(answer, 1)).containsExactly(0, 1, 2);
       ModelInferResponse again = server.blocking().modelInfer(first.toBuilder().setId("second").build());
@@ -71,6 +73,7 @@ class ResponseCacheTest {
       ModelInferRequest sumOnly = first.toBuilder().addOutputs(ModelInferRequest.InferRequestedOutputTensor
           .newBuilder().setName(FixtureModels.ADD_SUB_SUM)).build();
       ModelInferResponse sum = server.blocking().modelInfer(sumOnly);
+      awaitStored(server, "cached", 3);
       assertThat(sum.getOutputsList()).extracting(o -> o.getName()).containsExactly(FixtureModels.ADD_SUB_SUM);
       assertThat(stats(server, "cached").getExecutionCount()).isEqualTo(3);
       assertThat(server.blocking().modelInfer(sumOnly).getRawOutputContentsList())
@@ -117,6 +120,7 @@ class ResponseCacheTest {
         contents[k] = filled(rows * FixtureModels.IDENTITY_COLUMNS, k * 1000f);
       }
       for (int round = 0; round < 2; round++) {
+        awaitStored(server, "identity", round * contents.length);
         for (float[] c : contents) {
           ModelInferResponse r = server.blocking().modelInfer(
               rawFp32("identity", "", FixtureModels.IDENTITY_INPUT, c, rows, FixtureModels.IDENTITY_COLUMNS));
@@ -141,6 +145,7 @@ class ResponseCacheTest {
       float[] x = {1, 2, 3, 4, 5, 6, 7, 8};
       ModelInferRequest request = rawFp32("m", "", "x", x, 1, 8);
       assertClose(floats(server.blocking().modelInfer(request), 0), before.expected(x, 1));
+      awaitStored(server, "m", 1);
       assertClose(floats(server.blocking().modelInfer(request), 0), before.expected(x, 1));
       assertThat(stats(server, "m").getInferenceStats().getCacheHit().getCount()).isEqualTo(1);
 
@@ -186,6 +191,18 @@ class ResponseCacheTest {
       server.blocking().modelInfer(request);
       server.blocking().modelInfer(request);
       assertThat(stats(server, "cached").getExecutionCount()).isEqualTo(2);
+    }
+  }
+
+  /**
+   * Waits until {@code misses} answers of the model have gone into the cache: each is stored after it has been sent,
+   * so an identical request sent the moment the answer arrives may come first, and run the model again.
+   */
+  private static void awaitStored(TestServer server, String model, long misses) throws InterruptedException {
+    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (stats(server, model).getInferenceStats().getCacheMiss().getCount() < misses) {
+      assertThat(System.nanoTime()).as("%d answers of %s stored", misses, model).isLessThan(waitUntil);
+      Thread.sleep(1);
     }
   }
 
