@@ -88,16 +88,17 @@ public final class ModelConfigResolver {
     checkInputs(label, config, signature, maxBatch);
     checkOutputs(label, config, signature, maxBatch);
     warnOfUnreadParameters(label, config.getParametersMap().keySet(), backend);
-    List<String> unused = UnusedConfigFields.in(config.build());
+    ModelConfig effective = config.build();
+    List<String> unused = UnusedConfigFields.in(effective);
     if (!unused.isEmpty()) {
       log.warn("{}: config.pbtxt sets {}, which Junction does not implement: the model loads and runs without them",
           label, unused);
     }
-    if (config.getResponseCache().getEnable() && !responseCache) {
+    if (effective.getResponseCache().getEnable() && !responseCache) {
       log.warn("{}: config.pbtxt enables response_cache, but the server has no response cache "
           + "(--response-cache-bytes): its answers are not cached", label);
     }
-    return config.build();
+    return effective;
   }
 
   /**

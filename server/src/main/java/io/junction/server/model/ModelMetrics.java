@@ -45,25 +45,20 @@ final class ModelMetrics implements MultiCollector {
     counters.put("nv_inference_compute_input_duration_us", s -> s.computeInput().nanos() / 1000);
     counters.put("nv_inference_compute_infer_duration_us", s -> s.computeInfer().nanos() / 1000);
     counters.put("nv_inference_compute_output_duration_us", s -> s.computeOutput().nanos() / 1000);
-    counters.put("nv_cache_num_hits_per_model", s -> s.cacheHit().count());
-    counters.put("nv_cache_num_misses_per_model", s -> s.cacheMiss().count());
-    counters.put("nv_cache_hit_duration_per_model", s -> s.cacheHit().nanos() / 1000);
-    counters.put("nv_cache_miss_duration_per_model", s -> s.cacheMiss().nanos() / 1000);
+    // Triton reports its cache counters for the models that enable the cache only.
+    Map<String, ToLongFunction<ModelStats.Snapshot>> cacheCounters = new LinkedHashMap<>();
+    cacheCounters.put("nv_cache_num_hits_per_model", s -> s.cacheHit().count());
+    cacheCounters.put("nv_cache_num_misses_per_model", s -> s.cacheMiss().count());
+    cacheCounters.put("nv_cache_hit_duration_per_model", s -> s.cacheHit().nanos() / 1000);
+    cacheCounters.put("nv_cache_miss_duration_per_model", s -> s.cacheMiss().nanos() / 1000);
     Map<ServedModel, ModelStats.Snapshot> snapshots = new LinkedHashMap<>();
     ready.forEach(m -> snapshots.put(m, m.stats().snapshot()));
+    Map<ServedModel, ModelStats.Snapshot> cached = new LinkedHashMap<>(snapshots);
+    cached.keySet().removeIf(m -> !m.config().getResponseCache().getEnable());
 
     MetricSnapshots.Builder out = MetricSnapshots.builder();
     counters.forEach((name, value) -> {
-      UnknownSnapshot.Builder b = UnknownSnapshot.builder().name(name).help(help(name));
-      // Triton reports its cache counters for the models that enable the cache only.
-      boolean cacheCounter = name.startsWith("nv_cache_");
-      snapshots.forEach((m, s) -> {
-        if (!cacheCounter || m.config().getResponseCache().getEnable()) {
-          b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder().labels(labels(m)).value(value.applyAsLong(s))
-              .build());
-        }
-      });
-      out.metricSnapshot(b.build());
+      out.metricSnapshot(counter(name, value, snapshots));
       if (name.equals("nv_inference_request_success")) {
         // Right after success, as in Triton: failures by reason (REJECTED, CANCELED, BACKEND, OTHER).
         UnknownSnapshot.Builder failures = UnknownSnapshot.builder().name("nv_inference_request_failure")
@@ -74,6 +69,7 @@ final class ModelMetrics implements MultiCollector {
         out.metricSnapshot(failures.build());
       }
     });
+    cacheCounters.forEach((name, value) -> out.metricSnapshot(counter(name, value, cached)));
     GaugeSnapshot.Builder inFlight = GaugeSnapshot.builder().name("junction_inflight_requests")
         .help("Requests of a model version queued or running");
     GaugeSnapshot.Builder size = GaugeSnapshot.builder().name("junction_model_size_bytes")
@@ -114,6 +110,15 @@ final class ModelMetrics implements MultiCollector {
 
   private static Labels labels(ServedModel m) {
     return Labels.of("model", m.name(), "version", Long.toString(m.version()));
+  }
+
+  /** One of Triton's counters, a point per model version. */
+  private static UnknownSnapshot counter(String name, ToLongFunction<ModelStats.Snapshot> value,
+      Map<ServedModel, ModelStats.Snapshot> snapshots) {
+    UnknownSnapshot.Builder b = UnknownSnapshot.builder().name(name).help(help(name));
+    snapshots.forEach((m, s) -> b.dataPoint(UnknownSnapshot.UnknownDataPointSnapshot.builder()
+        .labels(labels(m)).value(value.applyAsLong(s)).build()));
+    return b.build();
   }
 
   private static String help(String name) {

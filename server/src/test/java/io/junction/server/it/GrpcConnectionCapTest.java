@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,12 +53,8 @@ class GrpcConnectionCapTest {
     }
   }
 
-  private static void awaitMetric(TestServer server, String series, double value) throws Exception {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (server.metric(series, -1) != value) {
-      assertThat(System.nanoTime()).as(series + " reaching " + value + ", now " + server.metric(series, -1))
-          .isLessThan(end);
-      Thread.sleep(20);
-    }
+  private static void awaitMetric(TestServer server, String series, double value) {
+    Awaitility.await(series + " reaching " + value).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+        .until(() -> server.metric(series, -1), v -> v == value);
   }
 }

@@ -14,6 +14,7 @@ import io.junction.server.config.ServerConfig;
 import io.junction.testkit.DeepMlp;
 import io.junction.testkit.ModelRepositoryWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,11 +92,9 @@ class OverloadTest {
       // on any machine. Fixed deadlines (30 ms, then 5 ms) did not: on a fast machine the queue ahead drained in
       // less, the late call was rightly started before its deadline, ran past it, and counted one execution more.
       long runNanos = runNanos(server);
-      long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0) < 3) {
-        assertThat(System.nanoTime()).as("three requests queued behind the running one").isLessThan(waitUntil);
-        Thread.onSpinWait();
-      }
+      Awaitility.await("three requests queued behind the running one").atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(1))
+          .until(() -> server.metric("junction_queue_size{model=\"slow\",version=\"1\"}", 0), n -> n >= 3);
       StatusRuntimeException late = null;
       try {
         server.blocking().withDeadlineAfter(Math.max(100_000, runNanos / 3), TimeUnit.NANOSECONDS).modelInfer(big);
@@ -121,22 +121,16 @@ class OverloadTest {
   }
 
   /** One run of the model, as the two after the first two executions took on average (the first runs cold). */
-  private static long runNanos(TestServer server) throws InterruptedException {
+  private static long runNanos(TestServer server) {
     ModelStatistics before = waitForExecutions(server, 2);
     ModelStatistics after = waitForExecutions(server, before.getExecutionCount() + 2);
     return (after.getInferenceStats().getComputeInfer().getNs() - before.getInferenceStats().getComputeInfer().getNs())
         / (after.getExecutionCount() - before.getExecutionCount());
   }
 
-  private static ModelStatistics waitForExecutions(TestServer server, long executions) throws InterruptedException {
-    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    ModelStatistics s = stats(server);
-    while (s.getExecutionCount() < executions) {
-      assertThat(System.nanoTime()).as("%d executions", executions).isLessThan(waitUntil);
-      Thread.sleep(1);
-      s = stats(server);
-    }
-    return s;
+  private static ModelStatistics waitForExecutions(TestServer server, long executions) {
+    return Awaitility.await(executions + " executions").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(1)).until(() -> stats(server), s -> s.getExecutionCount() >= executions);
   }
 
   private static ModelStatistics stats(TestServer server) {

@@ -28,8 +28,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -198,12 +199,10 @@ class ResponseCacheTest {
    * Waits until {@code misses} answers of the model have gone into the cache: each is stored after it has been sent,
    * so an identical request sent the moment the answer arrives may come first, and run the model again.
    */
-  private static void awaitStored(TestServer server, String model, long misses) throws InterruptedException {
-    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (stats(server, model).getInferenceStats().getCacheMiss().getCount() < misses) {
-      assertThat(System.nanoTime()).as("%d answers of %s stored", misses, model).isLessThan(waitUntil);
-      Thread.sleep(1);
-    }
+  private static void awaitStored(TestServer server, String model, long misses) {
+    Awaitility.await(misses + " answers of " + model + " stored").atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(1))
+        .until(() -> stats(server, model).getInferenceStats().getCacheMiss().getCount(), n -> n >= misses);
   }
 
   private static JsonObject version(JsonObject report, String model) {
