@@ -17,8 +17,9 @@ public final class GrpcLimitOptions {
   long requestReadTimeoutSeconds;
 
   @Option(names = "--grpc-answer-stall-timeout-secs", defaultValue = "30", paramLabel = "N",
-      description = "An answer that waits N seconds on a client taking none of it (its flow-control window shut) has "
-          + "its stream reset (CANCELLED) and is freed; until then the server holds it (default: ${DEFAULT-VALUE}).")
+      description = "An answer waiting on a client's flow-control window of which less than 16 KiB went out in N "
+          + "seconds (a client that stopped reading, or drips window out) has its stream reset (CANCELLED) and is "
+          + "freed; until then the server holds it (default: ${DEFAULT-VALUE}).")
   long answerStallTimeoutSeconds;
 
   @Option(names = "--grpc-max-typed-contents-bytes", defaultValue = "" + GrpcLimits.DEFAULT_MAX_TYPED_CONTENTS_BYTES,

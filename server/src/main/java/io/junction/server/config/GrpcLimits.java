@@ -25,8 +25,8 @@ import java.util.Objects;
  * @param prematureResetWindow the window both are counted over
  * @param requestReadTimeout how long a unary call may take to deliver its whole request before it is
  *     answered DEADLINE_EXCEEDED and its stream reset (a stalled sender holds what it sent in memory)
- * @param answerStallTimeout how long an answer may wait on a client that takes none of it (its flow-control window
- *     shut) before its stream is reset (CANCELLED): until it is taken, the server holds it in memory
+ * @param answerStallTimeout how long an answer may wait on a client's flow-control window with less than a frame
+ *     (16 KiB) of it going out before its stream is reset (CANCELLED): until it is taken, the server holds it in memory
  * @param maxTypedContentsBytes typed contents (InferTensorContents) a request may carry in all; more is
  *     refused before parsing with RESOURCE_EXHAUSTED (packed values grow up to eight-fold when parsed)
  * @param inboundMemory what requests may hold while they arrive, and which are parsed apart as large

@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  * connection carry on. Bytes of a cut stream still in flight pass on to grpc-java, which discards them
  * and returns their connection window.
  *
- * <p>Answers too: one that waits on a client taking none of it (its flow-control window shut: a client that stopped
- * reading, or never returns window) for the answer stall timeout has its stream reset with RST_STREAM(CANCEL) both
- * ways, so grpc-java drops what it held for it. Until then the server keeps the unsent answer in memory, for as
- * long as the client likes, up to the connection's age. A client taking an answer slowly keeps it.
+ * <p>Answers too: one that waits on a client's flow-control window (a client that stopped reading, never returns
+ * window, or returns it a few bytes at a time) and of which less than {@link #ANSWER_PROGRESS_BYTES} went out in the
+ * answer stall timeout has its stream reset with RST_STREAM(CANCEL) both ways, so grpc-java drops what it held for
+ * it. A client that takes its answer slowly but steadily keeps it; one that drips window out a byte at a time no
+ * longer keeps an unsent answer in server memory until the connection's age.
  *
  * <p>Sits beside the {@link PrematureResetGuard}, after it, so the resets it injects are not counted
  * as the client's. Runs on the connection's event loop: one instance per connection. Messages that
@@ -52,6 +53,12 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   private static final int CANCEL = 0x8;
   private static final int PREFIX_BYTES = 5;
   private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /**
+   * What of an answer must go out within the answer stall timeout for it to count as moving: one DATA frame of
+   * HTTP/2's default size. Honest clients return window in steps of half their window or more (grpc-java and Netty
+   * do), so only a client dripping window gets less.
+   */
+  static final int ANSWER_PROGRESS_BYTES = 16 * 1024;
 
   /** One client stream: the message it is sending now. */
   private static final class Progress {
@@ -67,8 +74,18 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   /** grpc-java's view of this connection: which streams have answers waiting on the client's window. */
   private final Http2Connection connection;
   private final long answerStallNanos;
-  /** Streams whose answer waits on the client's window, with when a byte of it last went out (or it began waiting). */
-  private IntObjectHashMap<Long> untaken = new IntObjectHashMap<>();
+  /** An answer waiting on the client's window: since when it has been judged, and what of it went out since. */
+  private static final class AnswerWait {
+    long sinceNanos;
+    long sentBytes;
+
+    AnswerWait(long sinceNanos) {
+      this.sinceNanos = sinceNanos;
+    }
+  }
+
+  /** Streams whose answer waits on the client's window. */
+  private IntObjectHashMap<AnswerWait> untaken = new IntObjectHashMap<>();
   private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
   private final IntObjectHashMap<Progress> streams = new IntObjectHashMap<>();
@@ -113,7 +130,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       clientFrameEnd(index);
     }
   };
-  private final Http2FrameScanner.Listener onServerBytes = (type, flags, stream, length) -> serverFrame(type, flags, stream);
+  private final Http2FrameScanner.Listener onServerBytes = this::serverFrame;
 
   /**
    * @param connection the HTTP/2 connection grpc-java serves this connection's calls on
@@ -304,15 +321,19 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     }
   }
 
-  private void serverFrame(int type, int flags, int stream) {
+  private void serverFrame(int type, int flags, int stream, int length) {
     boolean ends = type == Http2FrameScanner.RST_STREAM
         || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
             && (flags & Http2FrameScanner.END_STREAM) != 0);
-    if (!untaken.isEmpty() && untaken.containsKey(stream)) {
-      if (ends) {
-        untaken.remove(stream);
-      } else if (type == Http2FrameScanner.DATA) {
-        untaken.put(stream, Long.valueOf(System.nanoTime())); // the client took some: the answer moves
+    if (!untaken.isEmpty()) {
+      AnswerWait wait = untaken.get(stream);
+      if (wait != null) {
+        if (ends) {
+          untaken.remove(stream);
+        } else if (type == Http2FrameScanner.DATA && (wait.sentBytes += length) >= ANSWER_PROGRESS_BYTES) {
+          wait.sinceNanos = System.nanoTime(); // the client took a frame's worth: the answer moves
+          wait.sentBytes = 0;
+        }
       }
     }
     if (type == Http2FrameScanner.HEADERS && !ends) {
@@ -464,8 +485,9 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   }
 
   /**
-   * Follows the answers waiting on the client's window and cuts those no byte of which went out for the answer
-   * stall timeout. Whether any call is still open (and so worth another look).
+   * Follows the answers waiting on the client's window and cuts those of which less than
+   * {@link #ANSWER_PROGRESS_BYTES} went out in the answer stall timeout. Whether any call is still open (and so worth
+   * another look).
    */
   private boolean watchAnswers(long now) {
     if (connection.numActiveStreams() == 0) {
@@ -473,18 +495,18 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       return false;
     }
     Http2RemoteFlowController flow = connection.remote().flowController();
-    IntObjectHashMap<Long> waiting = new IntObjectHashMap<>();
+    IntObjectHashMap<AnswerWait> waiting = new IntObjectHashMap<>();
     List<Integer> stalled = new ArrayList<>();
     try {
       connection.forEachActiveStream(stream -> {
         if (flow.hasFlowControlled(stream)) {
-          Long since = untaken.get(stream.id());
-          if (since == null) {
-            waiting.put(stream.id(), Long.valueOf(now));
-          } else if (now - since > answerStallNanos) {
+          AnswerWait wait = untaken.get(stream.id());
+          if (wait == null) {
+            waiting.put(stream.id(), new AnswerWait(now));
+          } else if (now - wait.sinceNanos > answerStallNanos) {
             stalled.add(stream.id());
           } else {
-            waiting.put(stream.id(), since);
+            waiting.put(stream.id(), wait);
           }
         }
         return true;
@@ -495,8 +517,8 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     untaken = waiting; // streams no longer waiting, or gone, are forgotten
     for (int stream : stalled) {
       budget.cut(IncompleteMessageBudget.Cut.ANSWER_UNTAKEN);
-      log.debug("reset stream {} to {}: the client took none of its answer for {} ms", stream,
-          ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(answerStallNanos));
+      log.debug("reset stream {} to {}: the client took less than {} bytes of its answer in {} ms", stream,
+          ctx.channel().remoteAddress(), ANSWER_PROGRESS_BYTES, TimeUnit.NANOSECONDS.toMillis(answerStallNanos));
       ByteBuf reset = ctx.alloc().buffer(13);
       rstStream(reset, stream, CANCEL);
       ctx.writeAndFlush(reset);

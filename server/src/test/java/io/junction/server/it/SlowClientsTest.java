@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Slow clients over a raw HTTP/2 socket. A sender that stalls mid-request has its call ended after the read timeout.
- * A client that takes none of its answer (it answers pings but never returns window) has the answer's stream reset
- * after the answer stall timeout, where the server used to hold the answer for as long as the connection lived.
+ * A client that takes none of its answer (it answers pings but never returns window), or drips window out a few
+ * bytes at a time, has the answer's stream reset after the answer stall timeout, where the server used to hold the
+ * answer for as long as the connection lived.
  */
 class SlowClientsTest {
   @TempDir Path dir;
@@ -77,6 +78,23 @@ class SlowClientsTest {
           slow.grant(steady, 16 * 1024);
         }
         assertThat(slow.end(steady).get()).as("a slow reader's answer").isEqualTo("grpc-status 0");
+      }
+
+      // A client that drips window out, 512 bytes every 100 ms (5 KB a second, under the 16 KiB a stall timeout
+      // asks), keeps taking its answer but not fast enough to keep it: it would hold 200 KB for 40 s.
+      try (RawHttp2Connection drip = new RawHttp2Connection(server.server().grpcPort())) {
+        int dripping = drip.open("/inference.GRPCInferenceService/ModelInfer");
+        drip.send(dripping, RawHttp2Connection.prefix(request.length), false);
+        drip.send(dripping, request, true);
+        long dripStart = System.nanoTime();
+        while (!drip.end(dripping).isDone() && System.nanoTime() - dripStart < TimeUnit.SECONDS.toNanos(15)) {
+          Thread.sleep(100);
+          drip.grant(dripping, 512);
+        }
+        assertThat(drip.end(dripping).getNow("still open after 15 s")).as("a dripping reader's answer")
+            .isEqualTo("reset 8");
+        assertThat(server.metric("junction_grpc_incomplete_streams_cut_total{reason=\"answer_untaken\"}", 0))
+            .isEqualTo(2.0);
       }
 
       // A client that reads takes an answer of megabytes under the same timeout.
