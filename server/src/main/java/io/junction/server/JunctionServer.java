@@ -226,6 +226,7 @@ public final class JunctionServer implements AutoCloseable {
         listeners.add(d);
       });
       ResponseCache cache = new ResponseCache(config.responseCacheBytes());
+      models.addListener((name, ready) -> cache.dropUnloaded(name, models.readyModels()));
       GaugeWithCallback.builder().name("junction_response_cache_bytes")
           .help("Bytes the response cache holds (requests' inputs and their answers), and its size")
           .labelNames("kind")

@@ -82,6 +82,15 @@ public final class RequestKey implements Comparable<RequestKey> {
     return new RequestKey(model, version, load, outputs, copies);
   }
 
+  /** Whether this key is of {@code model} as loaded at {@code load}. */
+  boolean isOf(String model, long load) {
+    return this.load == load && this.model.equals(model);
+  }
+
+  boolean isOfModel(String model) {
+    return this.model.equals(model);
+  }
+
   /** The bytes of input contents the key holds. */
   long bytes() {
     long n = 0;

@@ -68,6 +68,20 @@ public final class ResponseCache {
     cache.put(key.copy(), answer);
   }
 
+  /**
+   * Drops the answers of {@code model}'s versions that are no longer loaded: told after every change of the model,
+   * with the versions served now. Their entries could never be hit again (a key holds its version's load stamp), but
+   * would hold their bytes until evicted, which on a busy cache is soon and on a quiet one never.
+   */
+  public void dropUnloaded(String model, List<ServedModel> served) {
+    if (cache == null) {
+      return;
+    }
+    List<ServedModel> loaded = served.stream().filter(m -> m.name().equals(model)).toList();
+    cache.asMap().keySet().removeIf(key -> key.isOfModel(model)
+        && loaded.stream().noneMatch(m -> key.isOf(model, m.loadStamp())));
+  }
+
   /** Entries now. */
   public long entries() {
     return cache == null ? 0 : cache.estimatedSize();

@@ -14,6 +14,7 @@ import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStatistics;
 import io.junction.proto.inference.ModelStatisticsRequest;
 import io.junction.proto.inference.RepositoryModelLoadRequest;
+import io.junction.proto.inference.RepositoryModelUnloadRequest;
 import io.junction.server.LoggedLines;
 import io.junction.server.TestServer;
 import io.junction.server.config.ModelControl;
@@ -136,7 +137,7 @@ class ResponseCacheTest {
   }
 
   @Test
-  void aReloadedVersionIsNotAnsweredWithTheAnswersOfTheCopyBefore() throws Exception {
+  void aReloadedVersionIsNotAnsweredWithTheAnswersOfTheCopyBeforeWhichGoWithIt() throws Exception {
     Mlp before = Mlp.seeded(8, 4, 1);
     Mlp after = Mlp.seeded(8, 4, 2);
     ModelRepositoryWriter writer = new ModelRepositoryWriter(repo).model("m", 1, before.onnx())
@@ -150,10 +151,20 @@ class ResponseCacheTest {
       assertClose(floats(server.blocking().modelInfer(request), 0), before.expected(x, 1));
       assertThat(stats(server, "m").getInferenceStats().getCacheHit().getCount()).isEqualTo(1);
 
+      assertThat(server.metric("junction_response_cache_entries", -1)).isEqualTo(1.0);
+
       writer.model("m", 1, after.onnx()); // new weights, same version number
       server.blocking().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("m").build());
+      assertThat(server.metric("junction_response_cache_entries", -1))
+          .as("the answers of the copy before are dropped with it, not left to be evicted").isEqualTo(0.0);
       assertClose(floats(server.blocking().modelInfer(request), 0), after.expected(x, 1));
       assertThat(stats(server, "m").getExecutionCount()).as("the reloaded copy ran").isEqualTo(1);
+
+      awaitStored(server, "m", 1);
+      assertThat(server.metric("junction_response_cache_entries", -1)).isEqualTo(1.0);
+      server.blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("m").build());
+      assertThat(server.metric("junction_response_cache_entries", -1)).as("an unloaded model's answers go with it")
+          .isEqualTo(0.0);
     }
   }
 
