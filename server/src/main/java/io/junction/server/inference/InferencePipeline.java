@@ -310,6 +310,9 @@ public final class InferencePipeline {
         long start = System.nanoTime();
         if (result != null) {
           cache.store(cacheKey, result.outputs());
+          if (model.isRetired()) {
+            cache.forget(cacheKey); // retired meanwhile: its answers may have been dropped before this one went in
+          }
         }
         model.stats().recordCacheMiss(cacheLookupNanos + System.nanoTime() - start);
       }

@@ -68,6 +68,11 @@ public final class ResponseCache {
     cache.put(key.copy(), answer);
   }
 
+  /** Drops the answer kept for {@code key}, if any. */
+  public void forget(RequestKey key) {
+    cache.invalidate(key);
+  }
+
   /**
    * Drops the answers of {@code model}'s versions that are no longer loaded: told after every change of the model,
    * with the versions served now. Their entries could never be hit again (a key holds its version's load stamp), but
