@@ -31,9 +31,8 @@ final class UnusedConfigFields {
     if (config.getCcModelFilenamesCount() > 0) {
       unused.add("cc_model_filenames");
     }
-    if (config.getDynamicBatching().getPreserveOrdering()) {
-      unused.add("dynamic_batching.preserve_ordering");
-    }
+    // dynamic_batching.preserve_ordering is not here: a ModelStreamInfer stream always answers in its requests'
+    // order, and a unary call has only its own answer.
     ModelOptimizationPolicy optimization = config.getOptimization();
     if (optimization.hasCuda()) {
       unused.add("optimization.cuda");

@@ -106,6 +106,7 @@ class TritonRepositoryTest {
             max_batch_size: 8
             input [ { name: "image" data_type: TYPE_FP32 dims: [ 3, 48, 192 ] allow_ragged_batch: true } ]
             output [ { name: "probabilities" data_type: TYPE_FP32 dims: [ 5 ] } ]
+            dynamic_batching { preserve_ordering: true }
             instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "r" count: 1 } ] } } ]
             model_transaction_policy { decoupled: true }
             metric_tags { key: "team" value: "vision" }
