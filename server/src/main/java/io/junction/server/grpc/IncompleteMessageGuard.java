@@ -11,7 +11,6 @@ import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersEncoder;
-import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
@@ -34,11 +33,8 @@ import org.slf4j.LoggerFactory;
  * connection carry on. Bytes of a cut stream still in flight pass on to grpc-java, which discards them
  * and returns their connection window.
  *
- * <p>Answers too: one that waits on a client's flow-control window (a client that stopped reading, never returns
- * window, or returns it a few bytes at a time) and of which less than {@link #ANSWER_PROGRESS_BYTES} went out in the
- * answer stall timeout has its stream reset with RST_STREAM(CANCEL) both ways, so grpc-java drops what it held for
- * it. A client that takes its answer slowly but steadily keeps it; one that drips window out a byte at a time no
- * longer keeps an unsent answer in server memory until the connection's age.
+ * <p>Answers too: one that stalls on the client's flow-control window ({@link UntakenAnswers}) has its stream reset
+ * with RST_STREAM(CANCEL) both ways, so grpc-java drops what it held for it.
  *
  * <p>Sits beside the {@link PrematureResetGuard}, after it, so the resets it injects are not counted
  * as the client's. Runs on the connection's event loop: one instance per connection. Messages that
@@ -53,12 +49,6 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   private static final int CANCEL = 0x8;
   private static final int PREFIX_BYTES = 5;
   private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
-  /**
-   * What of an answer must go out within the answer stall timeout for it to count as moving: one DATA frame of
-   * HTTP/2's default size. Honest clients return window in steps of half their window or more (grpc-java and Netty
-   * do), so only a client dripping window gets less.
-   */
-  static final int ANSWER_PROGRESS_BYTES = 16 * 1024;
 
   /** One client stream: the message it is sending now. */
   private static final class Progress {
@@ -71,21 +61,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
   }
 
   private final IncompleteMessageBudget budget;
-  /** grpc-java's view of this connection: which streams have answers waiting on the client's window. */
-  private final Http2Connection connection;
-  private final long answerStallNanos;
-  /** An answer waiting on the client's window: since when it has been judged, and what of it went out since. */
-  private static final class AnswerWait {
-    long sinceNanos;
-    long sentBytes;
-
-    AnswerWait(long sinceNanos) {
-      this.sinceNanos = sinceNanos;
-    }
-  }
-
-  /** Streams whose answer waits on the client's window. */
-  private IntObjectHashMap<AnswerWait> untaken = new IntObjectHashMap<>();
+  private final UntakenAnswers answers;
   private final Http2FrameScanner inbound = new Http2FrameScanner(true);
   private final Http2FrameScanner outbound = new Http2FrameScanner(false);
   private final IntObjectHashMap<Progress> streams = new IntObjectHashMap<>();
@@ -134,12 +110,11 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
 
   /**
    * @param connection the HTTP/2 connection grpc-java serves this connection's calls on
-   * @param answerStallTimeout how long an answer may wait on a client that takes none of it
+   * @param answerStallTimeout how long an answer may wait on the client's window with less than a frame of it going out
    */
   IncompleteMessageGuard(IncompleteMessageBudget budget, Http2Connection connection, Duration answerStallTimeout) {
     this.budget = budget;
-    this.connection = connection;
-    this.answerStallNanos = answerStallTimeout.toNanos();
+    this.answers = new UntakenAnswers(connection, answerStallTimeout.toNanos());
   }
 
   @Override
@@ -204,7 +179,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       held = 0;
     }
     streams.clear();
-    untaken.clear();
+    answers.clear();
     frame = null;
   }
 
@@ -229,7 +204,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
       }
     } else if (type == Http2FrameScanner.RST_STREAM) {
       finish(stream);
-      untaken.remove(stream);
+      answers.forget(stream);
     }
   }
 
@@ -325,17 +300,7 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     boolean ends = type == Http2FrameScanner.RST_STREAM
         || ((type == Http2FrameScanner.HEADERS || type == Http2FrameScanner.DATA)
             && (flags & Http2FrameScanner.END_STREAM) != 0);
-    if (!untaken.isEmpty()) {
-      AnswerWait wait = untaken.get(stream);
-      if (wait != null) {
-        if (ends) {
-          untaken.remove(stream);
-        } else if (type == Http2FrameScanner.DATA && (wait.sentBytes += length) >= ANSWER_PROGRESS_BYTES) {
-          wait.sinceNanos = System.nanoTime(); // the client took a frame's worth: the answer moves
-          wait.sentBytes = 0;
-        }
-      }
-    }
+    answers.serverFrame(type, stream, length, ends);
     if (type == Http2FrameScanner.HEADERS && !ends) {
       startTicker(); // an answer begins: whether the client takes it is watched
     }
@@ -484,46 +449,18 @@ final class IncompleteMessageGuard extends ChannelDuplexHandler {
     }
   }
 
-  /**
-   * Follows the answers waiting on the client's window and cuts those of which less than
-   * {@link #ANSWER_PROGRESS_BYTES} went out in the answer stall timeout. Whether any call is still open (and so worth
-   * another look).
-   */
+  /** Resets the streams whose answers stalled. Whether any call is still open (and so worth another look). */
   private boolean watchAnswers(long now) {
-    if (connection.numActiveStreams() == 0) {
-      untaken.clear();
-      return false;
-    }
-    Http2RemoteFlowController flow = connection.remote().flowController();
-    IntObjectHashMap<AnswerWait> waiting = new IntObjectHashMap<>();
-    List<Integer> stalled = new ArrayList<>();
-    try {
-      connection.forEachActiveStream(stream -> {
-        if (flow.hasFlowControlled(stream)) {
-          AnswerWait wait = untaken.get(stream.id());
-          if (wait == null) {
-            waiting.put(stream.id(), new AnswerWait(now));
-          } else if (now - wait.sinceNanos > answerStallNanos) {
-            stalled.add(stream.id());
-          } else {
-            waiting.put(stream.id(), wait);
-          }
-        }
-        return true;
-      });
-    } catch (Http2Exception e) {
-      throw new IllegalStateException("visiting the connection's streams", e); // the visitor throws none
-    }
-    untaken = waiting; // streams no longer waiting, or gone, are forgotten
-    for (int stream : stalled) {
+    for (int stream : answers.stalled(now)) {
       budget.cut(IncompleteMessageBudget.Cut.ANSWER_UNTAKEN);
       log.debug("reset stream {} to {}: the client took less than {} bytes of its answer in {} ms", stream,
-          ctx.channel().remoteAddress(), ANSWER_PROGRESS_BYTES, TimeUnit.NANOSECONDS.toMillis(answerStallNanos));
+          ctx.channel().remoteAddress(), UntakenAnswers.PROGRESS_BYTES,
+          TimeUnit.NANOSECONDS.toMillis(answers.stallNanos()));
       ByteBuf reset = ctx.alloc().buffer(13);
       rstStream(reset, stream, CANCEL);
       ctx.writeAndFlush(reset);
       owedCancels.add(stream);
     }
-    return true;
+    return answers.anyOpen();
   }
 }
