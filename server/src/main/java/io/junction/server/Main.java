@@ -221,6 +221,7 @@ public final class Main implements Callable<Integer> {
    */
   ServerConfig config(Path repository) {
     try {
+      checkResponseCacheFitsTheHeap(Runtime.getRuntime().maxMemory());
       ServerConfig defaults = ServerConfig.defaults(repository);
       return new ServerConfig(repository, grpcAddress, grpcPort, httpAddress, httpPort,
           scheduling.cpuSlots().orElse(defaults.cpuSlots()), scheduling.maxQueueSize(), defaults.streamWindow(),
@@ -230,6 +231,18 @@ public final class Main implements Callable<Integer> {
           statusPage ? StatusPageConfig.DEFAULTS : StatusPageConfig.OFF, new MetricsConfig(latencySummaries), responseCacheBytes);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The response cache keeps its entries on the heap: one that may fill more than half of it would take the server
+   * down with an OutOfMemoryError on a busy day instead of refusing at start.
+   */
+  private void checkResponseCacheFitsTheHeap(long heapLimit) {
+    if (responseCacheBytes > heapLimit / 2) {
+      throw new IllegalArgumentException("--response-cache-bytes " + responseCacheBytes + " is more than half the "
+          + "JVM's heap limit of " + heapLimit + " bytes: the cache lives on the heap; give the JVM more (-Xmx) or "
+          + "the cache less");
     }
   }
 

@@ -258,6 +258,17 @@ class CommandLineTest {
         "Try 'junction-server --help' for the options.");
   }
 
+  @Test
+  void aResponseCacheTheHeapCannotHoldIsRefused() throws Exception {
+    long heap = Runtime.getRuntime().maxMemory();
+    Run run = run(Map.of(), "--response-cache-bytes", Long.toString(heap / 2 + 1));
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err().get(0)).isEqualTo("junction-server: --response-cache-bytes " + (heap / 2 + 1)
+        + " is more than half the JVM's heap limit of " + heap + " bytes: the cache lives on the heap; give the JVM "
+        + "more (-Xmx) or the cache less");
+    assertThat(run(Map.of(), "--response-cache-bytes", Long.toString(heap / 2)).exit()).isZero();
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "grpc-prot: 1 | sets 'grpc-prot', which is no option of junction-server (its keys are the options of "
