@@ -2,6 +2,7 @@ package io.junction.server.inference;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Policy;
 import io.junction.server.model.ServedModel;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Tensor;
@@ -19,13 +20,31 @@ import java.util.List;
  * <p>Requests are told apart by their whole contents, not by a hash of them as Triton does: a hash collision would
  * answer one client's request with another's outputs, and a client able to craft one could choose which. So an
  * entry keeps a copy of its request's inputs beside the outputs, and its size counts both.
+ *
+ * <p>Once the cache is full, the answer to a request of {@link #SECOND_MISS_REQUEST_BYTES} or more is kept from the
+ * second miss of the request, not the first: keeping it means copying the request and its outputs onto the heap
+ * (tens to hundreds of microseconds for large ones) and evicting others, and a request seen once is what a full cache
+ * least needs (Caffeine's own admission would mostly turn it away again). A cache with room keeps every answer, and
+ * smaller requests cost too little to copy to be worth the doubt.
  */
 public final class ResponseCache {
   /** What an entry costs beyond its tensors' bytes: the key, the answer and the cache's own node. */
   private static final int ENTRY_OVERHEAD_BYTES = 256;
 
+  /** Requests this large or larger are kept by a full cache from their second miss. */
+  static final long SECOND_MISS_REQUEST_BYTES = 16 * 1024;
+
   private final Cache<RequestKey, Answer> cache;
+  /** The cache's size bound, read on every store: what the entries weigh now. */
+  private final Policy.Eviction<RequestKey, Answer> eviction;
   private final long maxBytes;
+  /**
+   * The hashes of large requests missed once while the cache was full, each in the slot its hash picks (a newer one
+   * takes the slot of an older). Twice as many slots as the cache holds large entries at most, so a request that
+   * comes back before as many others have missed is likely still remembered. Read and written without a lock: a lost
+   * or stale slot only admits an answer one miss early or late.
+   */
+  private final int[] seenOnce;
 
   /** @param maxBytes the cache's size; 0 for no cache */
   public ResponseCache(long maxBytes) {
@@ -33,6 +52,7 @@ public final class ResponseCache {
       throw new IllegalArgumentException("the response cache's size must be at least 0, got " + maxBytes);
     }
     this.maxBytes = maxBytes;
+    this.seenOnce = new int[maxBytes == 0 ? 0 : seenSlots(maxBytes)];
     this.cache = maxBytes == 0 ? null : Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((RequestKey key, Answer answer) -> (int) Math.min(Integer.MAX_VALUE,
@@ -40,6 +60,7 @@ public final class ResponseCache {
         .executor(Runnable::run) // evictions run on the caller's thread: no pool of the JVM's common ones
         .recordStats()
         .build();
+    this.eviction = cache == null ? null : cache.policy().eviction().orElseThrow();
   }
 
   /** Whether {@code model}'s answers are cached: the server has a cache and the model's config enables it. */
@@ -61,11 +82,33 @@ public final class ResponseCache {
    * outputs' memory as soon as this returns.
    */
   public void store(RequestKey key, List<Tensor> outputs) {
-    Answer answer = Answer.copyOf(outputs);
-    if (key.bytes() + answer.bytes() + ENTRY_OVERHEAD_BYTES > maxBytes) {
+    long weight = key.bytes() + Answer.bytesOf(outputs) + ENTRY_OVERHEAD_BYTES;
+    if (weight > maxBytes) {
       return; // it would evict everything else and then itself
     }
-    cache.put(key.copy(), answer);
+    if (key.bytes() >= SECOND_MISS_REQUEST_BYTES && bytes() + weight > maxBytes && firstSighting(key)) {
+      return;
+    }
+    cache.put(key.copy(), Answer.copyOf(outputs));
+  }
+
+  /** Two slots for each large entry the cache could hold (a power of two, 1,024 to 1,048,576: 4 KiB to 4 MiB). */
+  private static int seenSlots(long maxBytes) {
+    long slots = Math.max(1024, Math.min(1 << 20, 2 * maxBytes / SECOND_MISS_REQUEST_BYTES));
+    return Long.highestOneBit(slots) == slots ? (int) slots : (int) Long.highestOneBit(slots) << 1;
+  }
+
+  /** Whether the cache, full, has not missed {@code key}'s request before; remembers it for the next miss. */
+  private boolean firstSighting(RequestKey key) {
+    int hash = key.hashCode();
+    int mark = hash == 0 ? 1 : hash; // 0 marks an empty slot
+    int slot = (hash ^ (hash >>> 16)) & (seenOnce.length - 1);
+    if (seenOnce[slot] == mark) {
+      seenOnce[slot] = 0;
+      return false;
+    }
+    seenOnce[slot] = mark;
+    return true;
   }
 
   /** Drops the answer kept for {@code key}, if any. */
@@ -94,7 +137,7 @@ public final class ResponseCache {
 
   /** Bytes the entries weigh now, by the cache's own count. */
   public long bytes() {
-    return cache == null ? 0 : cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    return eviction == null ? 0 : eviction.weightedSize().orElse(0);
   }
 
   public long maxBytes() {
@@ -117,6 +160,15 @@ public final class ResponseCache {
         bytes += o.bytes();
       }
       return new Answer(List.copyOf(outputs), bytes);
+    }
+
+    /** What {@link #copyOf} would make of {@code tensors} weighs, without copying them. */
+    static long bytesOf(List<Tensor> tensors) {
+      long bytes = 0;
+      for (Tensor t : tensors) {
+        bytes += t.dataType() == DataType.BYTES ? HeapCopies.bytes(null, t.elements()) : HeapCopies.bytes(t.data(), null);
+      }
+      return bytes;
     }
 
     /** Fresh tensors over the shared contents: each hit reads its own positions. */

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * What the response cache costs a request, on one thread, by request size: making the key and looking it up,
  * on a hit (the answer found, its tensors made) and on a miss (not found, then stored: the copies of the inputs
- * and outputs), each beside copying the request's bytes once, the floor any server pays to read them. Then a hit
+ * and outputs), each beside copying the request's bytes once, the floor any server pays to read them. A miss is
+ * measured in a cache with room, and in a full one (64 MiB) twice: a request's first miss, which a full cache does not
+ * keep, and its second, which it keeps, evicting others (what every miss of a full cache cost before). Then a hit
  * among keys that all share one hash (16 KiB requests that differ only between the hash's samples, as a client could
  * craft them): the cache's map keeps them sorted, so a lookup compares a few of them, not all.
  *
@@ -33,22 +35,27 @@ public final class ResponseCacheBenchmark {
 
   public static void main(String[] args) {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
-    System.out.printf("%-12s %12s %12s %12s %14s%n", "request", "copy µs", "hit µs", "miss µs", "hit / copy");
+    System.out.printf("%-12s %12s %12s %12s %16s %16s %12s%n", "request", "copy µs", "hit µs", "miss µs",
+        "full, 1st µs", "full, 2nd µs", "hit / copy");
     for (int size : SIZES) {
       int calls = (int) Math.max(200, Math.min(200_000, (64L << 20) / size));
       double[] copy = new double[rounds - 1];
       double[] hit = new double[rounds - 1];
       double[] miss = new double[rounds - 1];
+      double[] fullFirst = new double[rounds - 1];
+      double[] fullSecond = new double[rounds - 1];
       for (int round = 0; round < rounds; round++) {
         Measured m = measure(size, calls);
         if (round > 0) {
           copy[round - 1] = m.copy;
           hit[round - 1] = m.hit;
           miss[round - 1] = m.miss;
+          fullFirst[round - 1] = m.fullFirst;
+          fullSecond[round - 1] = m.fullSecond;
         }
       }
-      System.out.printf("%-12s %12.2f %12.2f %12.2f %14.2f%n", size + " B", median(copy), median(hit), median(miss),
-          median(hit) / median(copy));
+      System.out.printf("%-12s %12.2f %12.2f %12.2f %16.2f %16.2f %12.2f%n", size + " B", median(copy), median(hit),
+          median(miss), median(fullFirst), median(fullSecond), median(hit) / median(copy));
     }
     System.out.printf("%n%-28s %14s %14s%n", "16 KiB requests", "hit alone µs", "hit among µs");
     for (int colliding : new int[] {10, 100, 1000, 4000}) {
@@ -102,7 +109,7 @@ public final class ResponseCacheBenchmark {
     return b;
   }
 
-  private record Measured(double copy, double hit, double miss) {}
+  private record Measured(double copy, double hit, double miss, double fullFirst, double fullSecond) {}
 
   private static Measured measure(int size, int calls) {
     ResponseCache cache = new ResponseCache(1L << 30);
@@ -139,10 +146,30 @@ public final class ResponseCacheBenchmark {
       }
     }
     double miss = (System.nanoTime() - start) / 1e3 / missCalls;
+
+    // A full cache: filled with other requests' answers until it keeps one no more.
+    ResponseCache full = new ResponseCache(64L << 20);
+    ByteBuffer other;
+    int seed = -1;
+    do {
+      other = filled(size, seed--);
+      full.store(key(other, size), List.of(output));
+    } while (full.lookup(key(other, size)) != null);
+    double[] fullMiss = new double[2];
+    for (int pass = 0; pass < 2; pass++) {
+      start = System.nanoTime();
+      for (ByteBuffer b : distinct) {
+        RequestKey key = key(b, size);
+        if (full.lookup(key) == null) {
+          full.store(key, List.of(output));
+        }
+      }
+      fullMiss[pass] = (System.nanoTime() - start) / 1e3 / missCalls;
+    }
     if (sum == 42) {
       System.out.println(); // keeps the loops' results alive
     }
-    return new Measured(copy, hit, miss);
+    return new Measured(copy, hit, miss, fullMiss[0], fullMiss[1]);
   }
 
   private static RequestKey key(ByteBuffer contents, int size) {
