@@ -240,6 +240,10 @@ public final class JunctionServer implements AutoCloseable {
       CounterWithCallback.builder().name("junction_response_cache_evictions")
           .help("Answers evicted from the response cache to make room").callback(cb -> cb.call(cache.evictions()))
           .register(metrics.registry());
+      CounterWithCallback.builder().name("junction_response_cache_deferred")
+          .help("Answers a full response cache did not keep because their request (16 KiB or more) missed for the "
+              + "first time; it keeps them from the second").callback(cb -> cb.call(cache.deferred()))
+          .register(metrics.registry());
       InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, cache, listeners);
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 

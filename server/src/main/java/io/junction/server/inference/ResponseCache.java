@@ -9,6 +9,7 @@ import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Triton's response cache: the outputs of models whose config.pbtxt sets {@code response_cache { enable: true }},
@@ -45,6 +46,8 @@ public final class ResponseCache {
    * or stale slot only admits an answer one miss early or late.
    */
   private final int[] seenOnce;
+  /** Answers a full cache did not keep because their large request missed for the first time. */
+  private final LongAdder deferred = new LongAdder();
 
   /** @param maxBytes the cache's size; 0 for no cache */
   public ResponseCache(long maxBytes) {
@@ -87,6 +90,7 @@ public final class ResponseCache {
       return; // it would evict everything else and then itself
     }
     if (key.bytes() >= SECOND_MISS_REQUEST_BYTES && bytes() + weight > maxBytes && firstSighting(key)) {
+      deferred.increment();
       return;
     }
     cache.put(key.copy(), Answer.copyOf(outputs));
@@ -142,6 +146,11 @@ public final class ResponseCache {
 
   public long maxBytes() {
     return maxBytes;
+  }
+
+  /** Answers not kept, since the start, because the cache was full and their large request missed for the first time. */
+  public long deferred() {
+    return deferred.sum();
   }
 
   /** Entries evicted to make room, since the start. */

@@ -33,6 +33,7 @@ class ResponseCacheAdmissionTest {
     assertThat(cache.entries()).as("answers kept before the cache was full").isEqualTo(declined - 1)
         .isGreaterThan(10);
     assertThat(cache.evictions()).as("nothing evicted for the request missed once").isZero();
+    assertThat(cache.deferred()).as("answers not kept, counted").isEqualTo(1);
 
     cache.store(key(declined), List.of(OUTPUT));
     assertThat(cache.lookup(key(declined))).as("the same request, missed again").isNotNull();

@@ -193,6 +193,37 @@ class ResponseCacheTest {
   }
 
   @Test
+  void aFullCacheKeepsTheAnswerToALargeRequestFromItsSecondMiss() throws Exception {
+    new ModelRepositoryWriter(repo).model("identity", 1, FixtureModels.identity(OnnxType.FLOAT))
+        .config("identity", ENABLED);
+    try (TestServer server = TestServer.start(ServerConfig.loopback(repo).withResponseCacheBytes(256 * 1024))) {
+      // 16 KiB requests (4,096 floats) and answers: some 33 KiB an entry, so seven or eight fill the cache.
+      int sent = 0;
+      while (server.metric("junction_response_cache_deferred_total", -1) == 0 && sent < 20) {
+        server.blocking().modelInfer(large(sent++));
+        awaitStored(server, "identity", sent);
+      }
+      assertThat(sent).as("requests until the full cache kept one no more").isBetween(7, 12);
+      assertThat(server.metric("junction_response_cache_evictions_total", -1)).isZero();
+
+      ModelInferRequest declined = large(sent - 1);
+      server.blocking().modelInfer(declined);
+      awaitStored(server, "identity", sent + 1);
+      assertThat(server.metric("junction_response_cache_evictions_total", -1)).as("kept on its second miss")
+          .isPositive();
+      long executions = stats(server, "identity").getExecutionCount();
+      server.blocking().modelInfer(declined);
+      assertThat(stats(server, "identity").getExecutionCount()).as("answered from the cache on its third call")
+          .isEqualTo(executions);
+    }
+  }
+
+  private static ModelInferRequest large(int seed) {
+    return rawFp32("identity", "", FixtureModels.IDENTITY_INPUT, filled(4096, seed * 1000), 1024,
+        FixtureModels.IDENTITY_COLUMNS);
+  }
+
+  @Test
   void aModelThatEnablesTheCacheOnAServerWithoutOneRunsAndSaysSo() throws Exception {
     new ModelRepositoryWriter(repo).model("cached", 1, FixtureModels.addSub()).config("cached", ENABLED);
     try (LoggedLines warnings = LoggedLines.of(ModelConfigResolver.class); TestServer server = TestServer.start(repo)) {
