@@ -24,6 +24,7 @@ import io.junction.server.http.StatusPage;
 import io.junction.server.inference.InferenceListener;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ResponseCache;
+import io.junction.server.inference.ResponseCacheMetrics;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.inference.RequestMetrics;
 import io.junction.server.model.ModelAccess;
@@ -227,23 +228,7 @@ public final class JunctionServer implements AutoCloseable {
       });
       ResponseCache cache = new ResponseCache(config.responseCacheBytes());
       models.addListener((name, ready) -> cache.dropUnloaded(name, models.readyModels()));
-      GaugeWithCallback.builder().name("junction_response_cache_bytes")
-          .help("Bytes the response cache holds (requests' inputs and their answers), and its size")
-          .labelNames("kind")
-          .callback(cb -> {
-            cb.call(cache.bytes(), "used");
-            cb.call(cache.maxBytes(), "size");
-          }).register(metrics.registry());
-      GaugeWithCallback.builder().name("junction_response_cache_entries")
-          .help("Answers the response cache holds").callback(cb -> cb.call(cache.entries()))
-          .register(metrics.registry());
-      CounterWithCallback.builder().name("junction_response_cache_evictions")
-          .help("Answers evicted from the response cache to make room").callback(cb -> cb.call(cache.evictions()))
-          .register(metrics.registry());
-      CounterWithCallback.builder().name("junction_response_cache_deferred")
-          .help("Answers a full response cache did not keep because their request (16 KiB or more) missed for the "
-              + "first time; it keeps them from the second").callback(cb -> cb.call(cache.deferred()))
-          .register(metrics.registry());
+      ResponseCacheMetrics.register(cache, metrics.registry());
       InferencePipeline pipeline = new InferencePipeline(access, scheduler, routes, shadows, cache, listeners);
       ModelCatalog catalog = new ModelCatalog(models, routes, config.control());
 
