@@ -147,6 +147,8 @@ declare -A elsewhere=(
   [DCGM_FI_DEV_GPU_UTIL]="NVIDIA's DCGM exporter"
   [nv_gpu_memory_used_bytes]="gpu-native (issue #17), on GPU replicas"
   [junction_model_reload_failures_total]="exported after the first failed reload"
+  [nv_cache_num_hits_per_model]="exported for models that enable the response cache"
+  [nv_cache_num_misses_per_model]="exported for models that enable the response cache"
 )
 missing=0
 while IFS= read -r m; do
