@@ -1,5 +1,7 @@
 package io.junction.server.inference;
 
+import io.junction.server.tensor.DataType;
+import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -20,6 +22,11 @@ final class HeapCopies {
 
   static List<byte[]> of(List<byte[]> elements) {
     return elements.stream().map(byte[]::clone).toList();
+  }
+
+  /** The heap a copy of {@code t}'s contents takes. */
+  static long bytes(Tensor t) {
+    return t.dataType() == DataType.BYTES ? bytes(null, t.elements()) : bytes(t.data(), null);
   }
 
   /** The heap the contents take: {@code data}'s bytes, or else the elements' with their arrays' headers. */

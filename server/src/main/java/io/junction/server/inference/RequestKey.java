@@ -82,13 +82,13 @@ public final class RequestKey implements Comparable<RequestKey> {
     return new RequestKey(model, version, load, outputs, copies);
   }
 
-  /** Whether this key is of {@code model} as loaded at {@code load}. */
-  boolean isOf(String model, long load) {
-    return this.load == load && this.model.equals(model);
+  boolean isOf(String model) {
+    return this.model.equals(model);
   }
 
-  boolean isOfModel(String model) {
-    return this.model.equals(model);
+  /** Which load of its version the key is of ({@link ServedModel#loadStamp()}). */
+  long load() {
+    return load;
   }
 
   /** The bytes of input contents the key holds. */

@@ -9,7 +9,9 @@ import io.junction.server.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 /**
  * Triton's response cache: the outputs of models whose config.pbtxt sets {@code response_cache { enable: true }},
@@ -85,11 +87,12 @@ public final class ResponseCache {
    * outputs' memory as soon as this returns.
    */
   public void store(RequestKey key, List<Tensor> outputs) {
-    long weight = key.bytes() + Answer.bytesOf(outputs) + ENTRY_OVERHEAD_BYTES;
+    long requestBytes = key.bytes();
+    long weight = requestBytes + Answer.bytesOf(outputs) + ENTRY_OVERHEAD_BYTES;
     if (weight > maxBytes) {
       return; // it would evict everything else and then itself
     }
-    if (key.bytes() >= SECOND_MISS_REQUEST_BYTES && bytes() + weight > maxBytes && firstSighting(key)) {
+    if (requestBytes >= SECOND_MISS_REQUEST_BYTES && bytes() + weight > maxBytes && firstSighting(key)) {
       deferred.increment();
       return;
     }
@@ -129,9 +132,9 @@ public final class ResponseCache {
     if (cache == null) {
       return;
     }
-    List<ServedModel> loaded = served.stream().filter(m -> m.name().equals(model)).toList();
-    cache.asMap().keySet().removeIf(key -> key.isOfModel(model)
-        && loaded.stream().noneMatch(m -> key.isOf(model, m.loadStamp())));
+    Set<Long> loaded = served.stream().filter(m -> m.name().equals(model)).map(ServedModel::loadStamp)
+        .collect(Collectors.toSet());
+    cache.asMap().keySet().removeIf(key -> key.isOf(model) && !loaded.contains(key.load()));
   }
 
   /** Entries now. */
@@ -161,21 +164,14 @@ public final class ResponseCache {
   /** The outputs of one answer, copied onto the heap once and shared, read-only, by every hit. */
   private record Answer(List<Output> outputs, long bytes) {
     static Answer copyOf(List<Tensor> tensors) {
-      List<Output> outputs = new ArrayList<>(tensors.size());
-      long bytes = 0;
-      for (Tensor t : tensors) {
-        Output o = Output.copyOf(t);
-        outputs.add(o);
-        bytes += o.bytes();
-      }
-      return new Answer(List.copyOf(outputs), bytes);
+      return new Answer(tensors.stream().map(Output::copyOf).toList(), bytesOf(tensors));
     }
 
-    /** What {@link #copyOf} would make of {@code tensors} weighs, without copying them. */
+    /** What {@link #copyOf} makes of {@code tensors} weighs, known before copying them. */
     static long bytesOf(List<Tensor> tensors) {
       long bytes = 0;
       for (Tensor t : tensors) {
-        bytes += t.dataType() == DataType.BYTES ? HeapCopies.bytes(null, t.elements()) : HeapCopies.bytes(t.data(), null);
+        bytes += HeapCopies.bytes(t);
       }
       return bytes;
     }
@@ -199,10 +195,6 @@ public final class ResponseCache {
 
     Tensor tensor() {
       return data == null ? Tensor.bytes(name, shape, elements) : Tensor.fixed(name, dataType, shape, data.duplicate());
-    }
-
-    long bytes() {
-      return HeapCopies.bytes(data, elements);
     }
   }
 }

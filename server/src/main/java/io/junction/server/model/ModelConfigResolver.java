@@ -138,15 +138,13 @@ public final class ModelConfigResolver {
       TensorSpec spec = signature.input(input.getName()).orElseThrow(() -> new ModelLoadException(label
           + ": config.pbtxt declares input '" + input.getName() + "', which the model file does not have (it has "
           + names(signature.inputs()) + ")"));
-      List<Long> modelDims = input.getDimsList();
       if (input.hasReshape()) {
         // The client's elements of each row, whatever dims allow, are laid out as reshape says: the reshape's one
         // dynamic dimension at most is sized by their count.
-        modelDims = checkReshape(label, "input", input.getName(), input.getDimsList(), input.getReshape().getShapeList(),
-            false);
+        checkReshape(label, "input", input.getName(), input.getDimsList(), input.getReshape().getShapeList(), false);
       }
       checkAgreement(label, "input", input.getName(), input.getDataType(), input.hasReshape() ? "reshape" : "dims",
-          modelDims, spec, maxBatch);
+          input.hasReshape() ? input.getReshape().getShapeList() : input.getDimsList(), spec, maxBatch);
     }
     for (TensorSpec spec : signature.inputs()) {
       if (!declared.contains(spec.name())) {
@@ -166,23 +164,21 @@ public final class ModelConfigResolver {
       TensorSpec spec = signature.output(output.getName()).orElseThrow(() -> new ModelLoadException(label
           + ": config.pbtxt declares output '" + output.getName() + "', which the model file does not have (it has "
           + names(signature.outputs()) + ")"));
-      List<Long> modelDims = output.getDimsList();
       if (output.hasReshape()) {
         // The other way round: the model's elements are laid out for the client as dims say.
-        modelDims = checkReshape(label, "output", output.getName(), output.getDimsList(),
-            output.getReshape().getShapeList(), true);
+        checkReshape(label, "output", output.getName(), output.getDimsList(), output.getReshape().getShapeList(), true);
       }
       checkAgreement(label, "output", output.getName(), output.getDataType(), output.hasReshape() ? "reshape" : "dims",
-          modelDims, spec, maxBatch);
+          output.hasReshape() ? output.getReshape().getShapeList() : output.getDimsList(), spec, maxBatch);
     }
   }
 
   /**
    * A reshape the server can apply to every request: sizes positive or -1, the side sized by the other's element
    * count (the reshape of an input, the dims of an output) with at most one -1, and as many elements on both sides
-   * when neither has one. Returns the shape the model file must have (batch dimension excluded).
+   * when neither has one. The reshape is then the shape the model file must have (batch dimension excluded).
    */
-  private static List<Long> checkReshape(String label, String kind, String name, List<Long> dims, List<Long> reshape,
+  private static void checkReshape(String label, String kind, String name, List<Long> dims, List<Long> reshape,
       boolean output) throws ModelLoadException {
     String what = label + ": " + kind + " '" + name + "' has dims " + dims + " and reshape " + reshape
         + " in config.pbtxt";
@@ -202,7 +198,6 @@ public final class ModelConfigResolver {
     if (fixed && dimsElements != reshapeElements) {
       throw new ModelLoadException(what + ": " + dimsElements + " elements against " + reshapeElements);
     }
-    return reshape;
   }
 
   /** The product of a shape's fixed sizes. */

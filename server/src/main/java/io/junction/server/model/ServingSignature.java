@@ -99,10 +99,9 @@ public record ServingSignature(String label, int maxBatchSize, List<ServingTenso
 
   /** A reshaped input's rows must fill its reshape, whose one -1 at most their element count sizes. */
   private void checkReshape(ServingTensor expected, long[] shape) {
-    long[] row = batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
     long elements;
     try {
-      elements = Shapes.elementCount(row);
+      elements = rowElements(shape);
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(label + ": input '" + expected.name() + "' has shape " + Shapes.format(shape)
           + ", more elements than a long holds");
@@ -120,21 +119,22 @@ public record ServingSignature(String label, int maxBatchSize, List<ServingTenso
    * do not fit.
    */
   long[] reshapedShape(long[] from, long[] dims) {
-    if (!batched()) {
-      return Shapes.fill(dims, Shapes.elementCount(from));
-    }
-    if (from.length == 0) {
+    if (batched() && from.length == 0) {
       return null;
     }
-    long rows = from[0];
-    long[] row = Shapes.fill(dims, Shapes.elementCount(Arrays.copyOfRange(from, 1, from.length)));
-    if (row == null) {
-      return null;
+    long[] row = Shapes.fill(dims, rowElements(from));
+    if (row == null || !batched()) {
+      return row;
     }
     long[] shape = new long[row.length + 1];
-    shape[0] = rows;
+    shape[0] = from[0];
     System.arraycopy(row, 0, shape, 1, row.length);
     return shape;
+  }
+
+  /** The elements of one row of a tensor of {@code shape}: all of them when the model does not batch. */
+  private long rowElements(long[] shape) {
+    return Shapes.elementCount(batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape);
   }
 
   public String inputNames() {
