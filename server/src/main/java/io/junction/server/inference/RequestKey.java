@@ -147,7 +147,8 @@ public final class RequestKey implements Comparable<RequestKey> {
     }
 
     int hash() {
-      long acc = (Objects.hash(name, dataType) * 31L + Arrays.hashCode(shape)) * MIX;
+      // The type by its ordinal, not its (identity) hash code: the same request hashes alike in every run.
+      long acc = (Objects.hash(name, dataType.ordinal()) * 31L + Arrays.hashCode(shape)) * MIX;
       if (data == null) {
         for (byte[] e : elements) {
           acc = hashContents(acc, ByteBuffer.wrap(e));

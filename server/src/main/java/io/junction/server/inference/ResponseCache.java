@@ -42,8 +42,8 @@ public final class ResponseCache {
   private final Policy.Eviction<RequestKey, Answer> eviction;
   private final long maxBytes;
   /**
-   * The hashes of large requests missed once while the cache was full, each in the slot its hash picks (a newer one
-   * takes the slot of an older). Twice as many slots as the cache holds large entries at most, so a request that
+   * The hashes of large requests missed once while the cache was full, each in the two slots its hash picks (a newer
+   * one takes the slots of an older). Twice as many slots as the cache holds large entries at most, so a request that
    * comes back before as many others have missed is likely still remembered. Read and written without a lock: a lost
    * or stale slot only admits an answer one miss early or late.
    */
@@ -105,16 +105,28 @@ public final class ResponseCache {
     return Long.highestOneBit(slots) == slots ? (int) slots : (int) Long.highestOneBit(slots) << 1;
   }
 
-  /** Whether the cache, full, has not missed {@code key}'s request before; remembers it for the next miss. */
+  /**
+   * Whether the cache, full, has not missed {@code key}'s request before; remembers it for the next miss. A request is
+   * remembered in two slots its hash picks, and found in either: with one, two requests whose hashes picked the same
+   * slot and that missed in turn would each erase the other's mark, and neither would ever be kept.
+   */
   private boolean firstSighting(RequestKey key) {
     int hash = key.hashCode();
     int mark = hash == 0 ? 1 : hash; // 0 marks an empty slot
-    int slot = (hash ^ (hash >>> 16)) & (seenOnce.length - 1);
-    if (seenOnce[slot] == mark) {
-      seenOnce[slot] = 0;
+    int mask = seenOnce.length - 1;
+    int first = (hash ^ (hash >>> 16)) & mask;
+    int second = ((hash * 0x9E3779B9) >>> 12) & mask; // other bits of the hash, mixed
+    if (seenOnce[first] == mark || seenOnce[second] == mark) {
+      if (seenOnce[first] == mark) {
+        seenOnce[first] = 0;
+      }
+      if (seenOnce[second] == mark) {
+        seenOnce[second] = 0;
+      }
       return false;
     }
-    seenOnce[slot] = mark;
+    seenOnce[first] = mark;
+    seenOnce[second] = mark;
     return true;
   }
 
