@@ -44,12 +44,17 @@ public final class ServedModel {
 
   /** @param instances the version's copy on each device it is placed on, in device order */
   public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances) {
-    this(name, version, config, instances, Map.of());
+    this(name, version, config, ModelConfigResolver.servingSignature(label(name, version), config), instances,
+        Map.of());
   }
 
-  /** @param labels the class labels of outputs whose config names a {@code label_filename}, by output */
-  public ServedModel(String name, long version, ModelConfig config, List<ModelInstances> instances,
-      Map<String, List<String>> labels) {
+  /**
+   * @param signature what {@code config} serves ({@link ModelConfigResolver#servingSignature}), which the loader has
+   *     already worked out to reshape and check the instances
+   * @param labels the class labels of outputs whose config names a {@code label_filename}, by output
+   */
+  public ServedModel(String name, long version, ModelConfig config, ServingSignature signature,
+      List<ModelInstances> instances, Map<String, List<String>> labels) {
     if (instances.isEmpty()) {
       throw new IllegalArgumentException(label(name, version) + " needs an instance on at least one device");
     }
@@ -59,7 +64,7 @@ public final class ServedModel {
     this.label = label(name, version);
     this.config = config;
     this.instances = List.copyOf(instances);
-    this.signature = ModelConfigResolver.servingSignature(label, config);
+    this.signature = signature;
     this.labels = Map.copyOf(labels);
   }
 

@@ -123,7 +123,8 @@ final class VersionLoader {
       GoldenGate.run(label, repository.goldenFiles(dir, version), serving, instances);
       OptionalLong after = memory.residentBytes();
       long grown = before.isPresent() && after.isPresent() ? Math.max(0, after.getAsLong() - before.getAsLong()) : 0;
-      ServedModel served = new ServedModel(dir.name(), version, effective, instances, labels(dir, label, effective));
+      ServedModel served = new ServedModel(dir.name(), version, effective, serving, instances,
+          labels(dir, label, effective));
       long millis = (System.nanoTime() - start) / 1_000_000;
       Footprint footprint = new Footprint(repository.versionBytes(dir.name(), version), grown);
       served.loaded(footprint, millis);

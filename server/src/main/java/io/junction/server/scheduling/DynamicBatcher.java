@@ -379,11 +379,11 @@ public final class DynamicBatcher implements AutoCloseable {
     }
   }
 
-  /** Requests waiting now (for tests and metrics). */
   public BatchPolicy policy() {
     return policy;
   }
 
+  /** Requests waiting now (for tests and metrics). */
   public int waiting() {
     lock.lock();
     try {
