@@ -70,7 +70,7 @@ public final class ResponseCache {
 
   /** Whether {@code model}'s answers are cached: the server has a cache and the model's config enables it. */
   public boolean caches(ServedModel model) {
-    return cache != null && model.config().getResponseCache().getEnable();
+    return cache != null && model.enablesResponseCache();
   }
 
   /**
@@ -116,18 +116,20 @@ public final class ResponseCache {
     int mask = seenOnce.length - 1;
     int first = (hash ^ (hash >>> 16)) & mask;
     int second = ((hash * 0x9E3779B9) >>> 12) & mask; // other bits of the hash, mixed
-    if (seenOnce[first] == mark || seenOnce[second] == mark) {
-      if (seenOnce[first] == mark) {
-        seenOnce[first] = 0;
-      }
-      if (seenOnce[second] == mark) {
-        seenOnce[second] = 0;
-      }
-      return false;
+    boolean seen = false;
+    if (seenOnce[first] == mark) {
+      seenOnce[first] = 0;
+      seen = true;
     }
-    seenOnce[first] = mark;
-    seenOnce[second] = mark;
-    return true;
+    if (seenOnce[second] == mark) {
+      seenOnce[second] = 0;
+      seen = true;
+    }
+    if (!seen) {
+      seenOnce[first] = mark;
+      seenOnce[second] = mark;
+    }
+    return !seen;
   }
 
   /** Drops the answer kept for {@code key}, if any. */

@@ -54,7 +54,7 @@ final class ModelMetrics implements MultiCollector {
     Map<ServedModel, ModelStats.Snapshot> snapshots = new LinkedHashMap<>();
     ready.forEach(m -> snapshots.put(m, m.stats().snapshot()));
     Map<ServedModel, ModelStats.Snapshot> cached = new LinkedHashMap<>(snapshots);
-    cached.keySet().removeIf(m -> !m.config().getResponseCache().getEnable());
+    cached.keySet().removeIf(m -> !m.enablesResponseCache());
 
     MetricSnapshots.Builder out = MetricSnapshots.builder();
     counters.forEach((name, value) -> {

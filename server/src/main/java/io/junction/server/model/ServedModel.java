@@ -93,6 +93,11 @@ public final class ServedModel {
     return config;
   }
 
+  /** Whether the version's config.pbtxt sets {@code response_cache { enable: true }}. */
+  public boolean enablesResponseCache() {
+    return config.getResponseCache().getEnable();
+  }
+
   public ServingSignature signature() {
     return signature;
   }

@@ -90,7 +90,7 @@ public final class StatusReport implements Supplier<JsonObject> {
         JsonArray devices = new JsonArray();
         m.instances().forEach(i -> devices.add(i.device() + " x" + i.count()));
         v.add("devices", devices);
-        if (m.config().getResponseCache().getEnable()) {
+        if (m.enablesResponseCache()) {
           ModelStats.Snapshot stats = m.stats().snapshot();
           JsonObject cache = new JsonObject();
           cache.addProperty("hits", stats.cacheHit().count());
