@@ -121,7 +121,7 @@ public final class InferRequest {
 
     /**
      * Triton's request priority: 1 is the highest; 0 (or none) is the model's default. Honoured by models
-     * whose dynamic batching has priority levels.
+     * whose dynamic batching has priority levels; a level beyond a model's own runs at its default, as in Triton.
      */
     public Builder priority(long priority) {
       if (priority < 0) {

@@ -23,7 +23,7 @@ import java.util.Set;
  * decoding then checks the sizes of the contents sent against the shapes.
  */
 final class RequestValidator {
-  /** An hour in microseconds is more than any sane timeout; also bounds priorities. */
+  /** An hour in microseconds is more than any sane timeout. */
   private static final long MAX_PARAMETER = 3_600_000_000L;
 
   private RequestValidator() {}
@@ -57,7 +57,7 @@ final class RequestValidator {
       }
     }
     List<String> outputs = requestedOutputs(label, call, signature);
-    int priority = (int) Math.min(Integer.MAX_VALUE, integerParameter(label, call, InferenceCall.PRIORITY));
+    int priority = priority(label, call);
     long queueTimeoutNanos = Math.multiplyExact(integerParameter(label, call, InferenceCall.TIMEOUT_MICROS), 1000L);
 
     Map<String, Tensor> tensors = new LinkedHashMap<>(inputs.size() * 2);
@@ -82,23 +82,45 @@ final class RequestValidator {
         context.cancelled(), priority, queueTimeoutNanos, span, call.memory(), context.callerMayRun());
   }
 
+  /**
+   * The request's priority, 0 when absent. Any level a uint64 can name is taken (one the model does not have means
+   * its default, as in Triton); only a negative int64 is refused.
+   */
+  private static int priority(String label, InferenceCall call) {
+    Parameter p = call.parameters().get(InferenceCall.PRIORITY);
+    if (p == null) {
+      return 0;
+    }
+    long value = integerValue(label, p, InferenceCall.PRIORITY);
+    if (value < 0 && p.kind() == Parameter.Kind.INT64_PARAM) {
+      throw new InvalidInputException(label + ": request parameter 'priority' must be 0 (the model's default "
+          + "level) or a level from 1 (the highest), got " + value);
+    }
+    // A uint64 above Long.MAX_VALUE reads as negative: a level no model has, as is anything above an int.
+    return value < 0 || value > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) value;
+  }
+
   /** A non-negative integer request parameter, as Triton's clients send it (int64 or uint64); 0 when absent. */
   private static long integerParameter(String label, InferenceCall call, String name) {
     Parameter p = call.parameters().get(name);
     if (p == null) {
       return 0;
     }
-    long value = switch (p.kind()) {
-      case INT64_PARAM, UINT64_PARAM -> (Long) p.value();
-      default -> throw new InvalidInputException(label + ": request parameter '" + name
-          + "' must be an integer (int64_param or uint64_param), got " + p.kind());
-    };
+    long value = integerValue(label, p, name);
     // A uint64 above Long.MAX_VALUE reads as negative: out of range either way, and shown as the client sent it.
     if (value < 0 || value > MAX_PARAMETER) {
       throw new InvalidInputException(label + ": request parameter '" + name + "' must be 0.." + MAX_PARAMETER
           + ", got " + (p.kind() == Parameter.Kind.UINT64_PARAM ? Long.toUnsignedString(value) : value));
     }
     return value;
+  }
+
+  private static long integerValue(String label, Parameter p, String name) {
+    return switch (p.kind()) {
+      case INT64_PARAM, UINT64_PARAM -> (Long) p.value();
+      default -> throw new InvalidInputException(label + ": request parameter '" + name
+          + "' must be an integer (int64_param or uint64_param), got " + p.kind());
+    };
   }
 
   private static List<String> requestedOutputs(String label, InferenceCall call, ServingSignature signature) {

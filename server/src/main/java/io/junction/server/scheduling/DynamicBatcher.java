@@ -1,7 +1,6 @@
 package io.junction.server.scheduling;
 
 import io.junction.server.model.FailureReason;
-import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.ModelUnavailableException;
 import io.junction.server.model.ServedModel;
 import java.util.ArrayList;
@@ -199,15 +198,14 @@ public final class DynamicBatcher implements AutoCloseable {
     return pending.future;
   }
 
+  /**
+   * The request's priority level; the model's default for 0 and for a level the model does not have, as Triton
+   * does: a client that marks its traffic for every model, or a route whose versions have different
+   * {@code priority_levels}, then gets served rather than refused.
+   */
   private int level(InferenceRequest request) {
-    if (request.priority() == 0) {
-      return policy.defaultPriorityLevel();
-    }
-    if (request.priority() > policy.priorityLevels()) {
-      throw new InvalidInputException(model.label() + ": priority " + request.priority()
-          + " is not a level of this model (1.." + policy.priorityLevels() + ", 1 is highest)");
-    }
-    return request.priority();
+    int priority = request.priority();
+    return priority == 0 || priority > policy.priorityLevels() ? policy.defaultPriorityLevel() : priority;
   }
 
   /** Takes a request out of the queue; false when it was not there (taken for a batch, or never queued). */

@@ -19,6 +19,7 @@ import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.proto.inference.ModelInferRequest.InferRequestedOutputTensor;
 import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.proto.inference.RepositoryIndexRequest;
 import io.junction.proto.inference.RepositoryIndexResponse.ModelIndex;
@@ -343,8 +344,8 @@ class BadInputTest {
   @Test
   void badSchedulingParameters() {
     expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
-            .putParameters("priority", InferParameter.newBuilder().setInt64Param(3).build()).build()),
-        Status.Code.INVALID_ARGUMENT, "model 'mlp' version 2", "priority 3", "1..1");
+            .putParameters("priority", InferParameter.newBuilder().setInt64Param(-2).build()).build()),
+        Status.Code.INVALID_ARGUMENT, "model 'mlp' version 2", "parameter 'priority' must be 0", "got -2");
     expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
             .putParameters("priority", InferParameter.newBuilder().setStringParam("high").build()).build()),
         Status.Code.INVALID_ARGUMENT, "parameter 'priority' must be an integer", "STRING_PARAM");
@@ -354,6 +355,18 @@ class BadInputTest {
     expect(() -> infer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
             .putParameters("timeout", InferParameter.newBuilder().setUint64Param(-1).build()).build()),
         Status.Code.INVALID_ARGUMENT, "parameter 'timeout' must be 0..", "got 18446744073709551615");
+  }
+
+  /** As in Triton: a client that marks its traffic for every model is served by those without its level. */
+  @Test
+  void aPriorityBeyondTheModelsLevelsRunsAtItsDefault() {
+    for (InferParameter priority : List.of(InferParameter.newBuilder().setInt64Param(3).build(),
+        InferParameter.newBuilder().setUint64Param(-1).build())) {
+      ModelInferResponse answer = server.blocking().modelInfer(rawFp32("mlp", "", "x", new float[8], 1, 8).toBuilder()
+          .putParameters("priority", priority).build());
+      assertThat(answer.getModelName()).isEqualTo("mlp");
+      assertThat(answer.getOutputs(0).getShapeList()).containsExactly(1L, 4L);
+    }
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.TextFormat;
 import io.junction.proto.inference.ModelConfig;
-import io.junction.server.errors.InvalidInputException;
 import io.junction.server.errors.QueueFullException;
 import io.junction.server.errors.QueueTimeoutException;
 import io.junction.server.errors.RequestTimeoutException;
@@ -294,13 +293,13 @@ class DynamicBatcherTest {
     CompletableFuture<InferenceResult> blocker = blockInstance(b, backend);
     CompletableFuture<InferenceResult> low = submit(b, 1, 2, 30f, 3, InferenceRequest.NO_DEADLINE);
     CompletableFuture<InferenceResult> normal = submit(b, 1, 2, 20f, 0, InferenceRequest.NO_DEADLINE);
+    // A level the model does not have is its default (2), as in Triton: after the highest, before the lowest.
+    CompletableFuture<InferenceResult> beyond = submit(b, 1, 2, 25f, 4, InferenceRequest.NO_DEADLINE);
     CompletableFuture<InferenceResult> high = submit(b, 1, 2, 10f, 1, InferenceRequest.NO_DEADLINE);
-    await().until(() -> b.waiting() == 3);
+    await().until(() -> b.waiting() == 4);
     backend.open();
-    CompletableFuture.allOf(blocker, low, normal, high).get(5, TimeUnit.SECONDS);
-    assertThat(backend.runs).extracting(IdentityRunner.Run::first).containsExactly(-1f, 10f, 20f, 30f);
-    assertThatThrownBy(() -> submit(b, 1, 2, 1f, 4, InferenceRequest.NO_DEADLINE))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("priority 4", "1..3");
+    CompletableFuture.allOf(blocker, low, normal, beyond, high).get(5, TimeUnit.SECONDS);
+    assertThat(backend.runs).extracting(IdentityRunner.Run::first).containsExactly(-1f, 10f, 20f, 25f, 30f);
   }
 
   @Test
