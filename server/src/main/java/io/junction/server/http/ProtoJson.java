@@ -11,21 +11,27 @@ import com.google.protobuf.Message;
 import java.math.BigInteger;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The JSON that Triton's REST API answers with for the protocol's messages (metadata, config,
- * statistics, index): the proto field names, integers as JSON numbers (protobuf's own JSON mapping
- * writes 64-bit ones as strings, which REST clients do not expect), enums by name, set fields only.
+ * statistics): the proto field names, integers as JSON numbers (protobuf's own JSON mapping writes 64-bit
+ * ones as strings, which REST clients do not expect), enums by name. Like Triton (protobuf's
+ * {@code always_print_primitive_fields}), every field without presence is written even at its default
+ * ({@code "max_batch_size": 0}, {@code "format": "FORMAT_NONE"}, {@code "dims": []}, a count of 0): clients
+ * written against Triton read them without checking ({@code config["max_batch_size"]}, Triton's
+ * {@code image_client.py}), and would fail on an answer that left them out. Messages and oneof members appear
+ * when set.
  */
 final class ProtoJson {
   private ProtoJson() {}
 
   static JsonObject toJson(Message message) {
     JsonObject out = new JsonObject();
-    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
-      FieldDescriptor f = field.getKey();
-      Object value = field.getValue();
+    for (FieldDescriptor f : message.getDescriptorForType().getFields()) {
+      if (f.hasPresence() && !message.hasField(f)) {
+        continue;
+      }
+      Object value = message.getField(f);
       if (f.isMapField()) {
         JsonObject map = new JsonObject();
         for (Object entry : (List<?>) value) {

@@ -75,6 +75,15 @@ class RestApiTest {
     JsonObject config = json(get("/v2/models/add_sub/config"), 200);
     assertThat(config.get("max_batch_size").getAsInt()).isEqualTo(16);
     assertThat(config.getAsJsonArray("input").get(0).getAsJsonObject().get("dims").toString()).isEqualTo("[3]");
+    // As Triton writes a config: fields at their defaults too, which clients read without checking; unset
+    // messages stay out (a client tells whether a model batches dynamically by the key's presence).
+    JsonObject echo = json(get("/v2/models/text_echo/config"), 200);
+    JsonObject text = echo.getAsJsonArray("input").get(0).getAsJsonObject();
+    assertThat(text.get("format").getAsString()).isEqualTo("FORMAT_NONE");
+    assertThat(text.get("dims").toString()).as("a batched vector's row is a scalar").isEqualTo("[]");
+    assertThat(text.get("optional").getAsBoolean()).isFalse();
+    assertThat(echo.get("model_warmup").toString()).isEqualTo("[]");
+    assertThat(echo.has("dynamic_batching")).isFalse();
     assertThat(get("/v2/health/ready").statusCode()).isEqualTo(200);
   }
 
@@ -306,6 +315,13 @@ class RestApiTest {
     JsonObject stats = json(get("/v2/models/add_sub/stats"), 200).getAsJsonArray("model_stats").get(0).getAsJsonObject();
     assertThat(stats.get("name").getAsString()).isEqualTo("add_sub");
     assertThat(stats.get("inference_count").getAsLong()).as("a JSON number").isPositive();
+    // A version nothing called has every count, at 0, as Triton answers.
+    JsonObject idle = json(get("/v2/models/mlp/versions/1/stats"), 200).getAsJsonArray("model_stats").get(0)
+        .getAsJsonObject();
+    assertThat(idle.get("inference_count").getAsLong()).isZero();
+    assertThat(idle.get("last_inference").getAsLong()).isZero();
+    assertThat(idle.getAsJsonObject("inference_stats").get("success").toString()).isEqualTo("{\"count\":0,\"ns\":0}");
+    assertThat(idle.get("batch_stats").toString()).isEqualTo("[]");
     JsonElement index = JsonParser.parseString(post("/v2/repository/index", "{}").body());
     assertThat(index.toString()).contains("\"name\":\"mlp\"", "\"state\":\"READY\"");
     assertThat(JsonParser.parseString(post("/v2/repository/index", "{\"ready\": true}").body()).toString())
