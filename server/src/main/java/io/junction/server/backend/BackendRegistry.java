@@ -34,6 +34,9 @@ public final class BackendRegistry implements AutoCloseable {
    * {@code platform}); without either, the first whose default model file is in the version directory.
    */
   public Backend select(String modelName, Optional<ModelConfig> config, Path versionDir) throws ModelLoadException {
+    if (config.isPresent()) {
+      refuseUnservedScheduling(modelName, config.get());
+    }
     if (config.isPresent() && !config.get().getBackend().isEmpty()) {
       String wanted = config.get().getBackend();
       return backends.stream().filter(b -> b.name().equals(wanted)).findFirst()
@@ -51,6 +54,24 @@ public final class BackendRegistry implements AutoCloseable {
         .orElseThrow(() -> new ModelLoadException("model '" + modelName + "': no model file in " + versionDir.getFileName()
             + " that a backend recognises (looked for " + backends.stream().map(Backend::defaultModelFilename)
                 .collect(Collectors.joining(", ")) + ")"));
+  }
+
+  /**
+   * Ensembles and stateful (sequence-batched) models need a scheduler Junction does not have; served as plain
+   * models they would fail every call, or worse, answer without their sequence's state. They fail to load instead,
+   * saying why, and the rest of the repository serves.
+   */
+  private static void refuseUnservedScheduling(String modelName, ModelConfig config) throws ModelLoadException {
+    if (config.hasEnsembleScheduling() || config.getPlatform().equals("ensemble")) {
+      throw new ModelLoadException("model '" + modelName + "' is an ensemble (platform 'ensemble', "
+          + "ensemble_scheduling): Junction serves single models, not pipelines of them; call the steps' models "
+          + "in turn, or export the pipeline as one ONNX model");
+    }
+    if (config.hasSequenceBatching()) {
+      throw new ModelLoadException("model '" + modelName + "' sets sequence_batching: it is a stateful model, whose "
+          + "requests need their sequence's state and control inputs from the server; Junction serves stateless "
+          + "models only, and would answer these without that state");
+    }
   }
 
   /** The backends' names, comma-separated, as the server's messages list them. */

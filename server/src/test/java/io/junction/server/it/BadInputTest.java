@@ -80,6 +80,25 @@ class BadInputTest {
         .config("misconfigured", """
             max_batch_size: 8
             input [ { name: "WRONG", data_type: TYPE_FP32, dims: [ 4 ] } ]
+            """)
+        // Triton repositories' models that need a scheduler Junction does not have: refused by name at load.
+        .model("stateful", 1, FixtureModels.identity(OnnxType.FLOAT))
+        .config("stateful", """
+            max_batch_size: 8
+            sequence_batching {
+              max_sequence_idle_microseconds: 5000000
+              control_input [ { name: "START" control [ { kind: CONTROL_SEQUENCE_START fp32_false_true: [ 0, 1 ] } ] } ]
+              oldest { max_candidate_sequences: 4 }
+            }
+            """)
+        .file("pipeline", "1/.keep", new byte[0])
+        .config("pipeline", """
+            platform: "ensemble"
+            max_batch_size: 8
+            input [ { name: "x", data_type: TYPE_FP32, dims: [ 8 ] } ]
+            output [ { name: "y", data_type: TYPE_FP32, dims: [ 4 ] } ]
+            ensemble_scheduling { step [ { model_name: "mlp" model_version: -1
+                input_map { key: "x" value: "x" } output_map { key: "y" value: "y" } } ] }
             """);
     ServerConfig config = ServerConfig.loopback(repo);
     server = TestServer.start(config.withLimits(config.limits().withMaxInboundMessageBytes(MAX_MESSAGE_BYTES))
@@ -393,6 +412,12 @@ class BadInputTest {
     assertThat(broken.getReason()).contains("model 'broken' version 1", "ONNX Runtime cannot load model.onnx");
     ModelIndex misconfigured = index.stream().filter(m -> m.getName().equals("misconfigured")).findFirst().orElseThrow();
     assertThat(misconfigured.getReason()).contains("declares input 'WRONG'", "does not have", "'INPUT0'");
+    ModelIndex stateful = index.stream().filter(m -> m.getName().equals("stateful")).findFirst().orElseThrow();
+    assertThat(stateful.getState()).isEqualTo("UNAVAILABLE");
+    assertThat(stateful.getReason()).contains("model 'stateful' sets sequence_batching", "stateless models only");
+    ModelIndex pipeline = index.stream().filter(m -> m.getName().equals("pipeline")).findFirst().orElseThrow();
+    assertThat(pipeline.getState()).isEqualTo("UNAVAILABLE");
+    assertThat(pipeline.getReason()).contains("model 'pipeline' is an ensemble", "single models");
     assertThat(index.stream().filter(m -> m.getName().equals("mlp")).map(ModelIndex::getState))
         .containsOnly("READY");
 
