@@ -5,6 +5,7 @@ import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.inference.ModelConfig;
 import io.junction.server.backend.ModelLoadException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,10 +59,20 @@ public final class ModelConfigParser {
       } catch (TextFormat.ParseException e) {
         throw new ModelLoadException("model '" + modelName + "': config.pbtxt is not valid: " + e.getMessage(), e);
       }
-      // Only unknown fields separate the two parsers; protobuf's own warning lists all of them.
-      log.warn("model '{}': config.pbtxt has fields Junction does not use; they are ignored (first: {})",
-          modelName, strictError.getMessage());
+      // Only unknown fields separate the two parsers, and the strict one's error lists them all.
+      log.warn("model '{}': config.pbtxt has fields Junction does not use; they are ignored: {}", modelName,
+          unknownFields(strictError.getMessage()));
       return builder.build();
     }
+  }
+
+  /**
+   * The unknown fields of a strict parse's error on one line ("6:1 inference.ModelConfig.rate_limiter, ..."):
+   * protobuf lists them a line each under a heading. The message as it is if it has no such list.
+   */
+  static String unknownFields(String strictError) {
+    List<String> fields = strictError.lines().skip(1).map(String::strip).filter(l -> !l.isEmpty())
+        .map(l -> l.replaceFirst(":\\s+", " ")).toList();
+    return fields.isEmpty() ? strictError : String.join(", ", fields);
   }
 }
