@@ -3,7 +3,6 @@ package io.junction.server.model;
 import io.junction.server.errors.InvalidInputException;
 import io.junction.server.tensor.DataType;
 import io.junction.server.tensor.Shapes;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -134,7 +133,7 @@ public record ServingSignature(String label, int maxBatchSize, List<ServingTenso
 
   /** The elements of one row of a tensor of {@code shape}: all of them when the model does not batch. */
   private long rowElements(long[] shape) {
-    return Shapes.elementCount(batched() ? Arrays.copyOfRange(shape, 1, shape.length) : shape);
+    return Shapes.elementCount(shape, batched() ? 1 : 0);
   }
 
   public String inputNames() {

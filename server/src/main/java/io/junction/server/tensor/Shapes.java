@@ -15,8 +15,18 @@ public final class Shapes {
    * @throws IllegalArgumentException if a dimension is negative or the count overflows a long
    */
   public static long elementCount(long[] shape) {
+    return elementCount(shape, 0);
+  }
+
+  /**
+   * Number of elements of the dimensions of {@code shape} from {@code first} on (a row's, from 1), without copying them.
+   *
+   * @throws IllegalArgumentException if a dimension is negative or the count overflows a long
+   */
+  public static long elementCount(long[] shape, int first) {
     long count = 1;
-    for (long d : shape) {
+    for (int i = first; i < shape.length; i++) {
+      long d = shape[i];
       if (d < 0) {
         throw new IllegalArgumentException("negative dimension " + d + " in shape " + format(shape));
       }

@@ -28,4 +28,13 @@ class ShapesTest {
     assertThat(Shapes.fill(new long[] {0, -1}, 5)).isNull();
     assertThatThrownBy(() -> Shapes.fill(new long[] {-1, -1}, 4)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void elementCountOfARowSkipsTheLeadingDimensions() {
+    assertThat(Shapes.elementCount(new long[] {5, 3, 4}, 1)).isEqualTo(12);
+    assertThat(Shapes.elementCount(new long[] {5, 3, 4}, 0)).isEqualTo(60);
+    assertThat(Shapes.elementCount(new long[] {5}, 1)).as("a row of a batched vector is one element").isEqualTo(1);
+    assertThatThrownBy(() -> Shapes.elementCount(new long[] {1, Long.MAX_VALUE, 2}, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more elements than a long holds");
+  }
 }
