@@ -19,6 +19,8 @@ import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceService
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelConfig;
+import io.junction.proto.inference.LogSettingsRequest;
+import io.junction.proto.inference.LogSettingsResponse;
 import io.junction.proto.inference.ModelConfigRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
@@ -233,6 +235,52 @@ public final class JunctionClient implements AutoCloseable {
   public void unloadModel(String model) {
     call(() -> blocking().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder()
         .setModelName(model).build()));
+  }
+
+  /**
+   * The server's log settings by name (Triton's logging extension: {@code log_info}, {@code log_warning},
+   * {@code log_error}, {@code log_verbose_level}, {@code log_format}, {@code log_file}), each a Boolean, Long or
+   * String; needs the admin credential on Junction.
+   */
+  public Map<String, Object> logSettings() {
+    return updateLogSettings(Map.of());
+  }
+
+  /**
+   * Changes the log settings {@code changes} names, all or none, and returns every setting as it then is; needs the
+   * admin credential on Junction.
+   *
+   * @param changes by name: a Boolean, a whole Number from 0 to 2^32-1, or a String
+   * @throws IllegalArgumentException for a value of another kind, before anything is sent
+   */
+  public Map<String, Object> updateLogSettings(Map<String, ?> changes) {
+    LogSettingsRequest.Builder request = LogSettingsRequest.newBuilder();
+    changes.forEach((name, value) -> request.putSettings(name, logSetting(name, value)));
+    LogSettingsResponse response = call(() -> blocking().logSettings(request.build()));
+    Map<String, Object> settings = new LinkedHashMap<>();
+    response.getSettingsMap().forEach((name, v) -> settings.put(name, switch (v.getParameterChoiceCase()) {
+      case BOOL_PARAM -> v.getBoolParam();
+      case UINT32_PARAM -> Integer.toUnsignedLong(v.getUint32Param());
+      case STRING_PARAM -> v.getStringParam();
+      case PARAMETERCHOICE_NOT_SET -> "";
+    }));
+    return settings;
+  }
+
+  private static LogSettingsRequest.SettingValue logSetting(String name, Object value) {
+    LogSettingsRequest.SettingValue.Builder v = LogSettingsRequest.SettingValue.newBuilder();
+    if (value instanceof Boolean b) {
+      return v.setBoolParam(b).build();
+    }
+    if (value instanceof String text) {
+      return v.setStringParam(text).build();
+    }
+    if ((value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte)
+        && ((Number) value).longValue() >= 0 && ((Number) value).longValue() <= 0xFFFF_FFFFL) {
+      return v.setUint32Param((int) ((Number) value).longValue()).build();
+    }
+    throw new IllegalArgumentException("log setting '" + name + "' must be a Boolean, a whole number from 0 to "
+        + "2^32-1 or a String, got " + value);
   }
 
   /** The underlying channel, e.g. for other services on the same port. */

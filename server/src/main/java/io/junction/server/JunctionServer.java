@@ -19,6 +19,7 @@ import io.junction.server.grpc.ModelHealthPublisher;
 import io.junction.server.grpc.RouteAdminService;
 import io.junction.server.grpc.TracingServerInterceptor;
 import io.junction.server.http.HttpEndpoint;
+import io.junction.server.http.LogSettingsApi;
 import io.junction.server.http.RestApi;
 import io.junction.server.http.StatusPage;
 import io.junction.server.inference.InferenceListener;
@@ -27,6 +28,7 @@ import io.junction.server.inference.ResponseCache;
 import io.junction.server.inference.ResponseCacheMetrics;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.inference.RequestMetrics;
+import io.junction.server.logging.LogControl;
 import io.junction.server.model.ModelAccess;
 import io.junction.server.model.ModelConfigResolver;
 import io.junction.server.model.ModelManager;
@@ -95,7 +97,7 @@ public final class JunctionServer implements AutoCloseable {
   /** How often canaries are judged: a breach is rolled back within this. */
   static final Duration CANARY_TICK = Duration.ofMillis(250);
   public static final List<String> EXTENSIONS = List.of(
-      "classification", "model_repository", "model_configuration", "statistics", "schedule_policy");
+      "classification", "model_repository", "model_configuration", "statistics", "schedule_policy", "logging");
 
   private final ServerConfig config;
   private final BackendRegistry backends;
@@ -239,6 +241,8 @@ public final class JunctionServer implements AutoCloseable {
           new NamedThreadFactory("junction-read-timeouts", true), 100, TimeUnit.MILLISECONDS);
       opened.push(readTimeouts::stop);
       AdminAccess admin = config.admin();
+      Optional<LogControl> logs = LogControl.ofThisProcess();
+      logs.ifPresent(opened::push); // puts back the levels a request changed
       Optional<AdminAccess> repositoryGuard = config.control().allowsRepositoryApi() && !admin.repositoryApiOpen()
           ? Optional.of(admin) : Optional.empty();
       Counter rapidResets = Counter.builder().name("junction_grpc_rapid_reset_disconnects")
@@ -286,7 +290,7 @@ public final class JunctionServer implements AutoCloseable {
       List<ServerServiceDefinition> services = new ArrayList<>(List.of(
           new InferenceGrpcService(models, catalog, pipeline, info, config.streamWindow(),
               config.limits(), readTimeouts, largeRequests, requestBuffers, telemetry.tracer(),
-              telemetry.requestSpans()).definition(repositoryGuard),
+              telemetry.requestSpans()).definition(repositoryGuard, admin, logs),
           health.getHealthService().bindService(), new FeedbackGrpcService(outcomes).bindService()));
       if (admin.hasCredential() && admin.listener().isPresent()) {
         AdminAccess.Listener listener = admin.listener().get();
@@ -319,7 +323,7 @@ public final class JunctionServer implements AutoCloseable {
           page = Optional.of(new StatusPage(new StatusReport(info, models, routes, canaries, outcomes, drift, history)));
         }
         http = new HttpEndpoint(config.httpAddress(), config.httpPort(), config.httpLimits(), () -> !stopping.get(),
-            this::isReady, metrics, Optional.of(rest), page).start();
+            this::isReady, metrics, Optional.of(rest), page, logs.map(l -> new LogSettingsApi(l, admin))).start();
         opened.addLast(http); // closed last: probes answer "not ready" until the very end
       }
       healthPublisher.serverReady(isReady());

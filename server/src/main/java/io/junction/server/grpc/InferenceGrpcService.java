@@ -44,6 +44,7 @@ import io.junction.server.errors.InvalidInputException;
 import io.junction.server.inference.InferencePipeline;
 import io.junction.server.inference.ModelCatalog;
 import io.junction.server.inference.Parameter;
+import io.junction.server.logging.LogControl;
 import io.junction.server.model.ModelManager;
 import io.junction.server.model.ModelState;
 import io.junction.server.protocol.ProtoMapper;
@@ -128,8 +129,11 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
    *
    * @param repositoryGuard who may call RepositoryModelLoad/Unload; empty: anyone (the API is open, or
    *     refuses every change anyway outside explicit mode)
+   * @param admin who may call LogSettings: the admin credential, always (without one, nobody)
+   * @param logs what LogSettings reads and changes; empty when the process does not log through logback
    */
-  public ServerServiceDefinition definition(Optional<AdminAccess> repositoryGuard) {
+  public ServerServiceDefinition definition(Optional<AdminAccess> repositoryGuard, AdminAccess admin,
+      Optional<LogControl> logs) {
     ServerServiceDefinition generated = bindService();
     // ModelInfer and ModelStreamInfer with Junction's request marshaller: bad bytes get INVALID_ARGUMENT, large
     // requests are parsed on the large-request lane.
@@ -148,19 +152,25 @@ public final class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInf
     ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(descriptor.build());
     String infer = GRPCInferenceServiceGrpc.getModelInferMethod().getFullMethodName();
     String stream = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
+    String logSettings = GRPCInferenceServiceGrpc.getLogSettingsMethod().getFullMethodName();
     Set<String> restricted = Set.of(
         GRPCInferenceServiceGrpc.getRepositoryModelLoadMethod().getFullMethodName(),
         GRPCInferenceServiceGrpc.getRepositoryModelUnloadMethod().getFullMethodName());
-    Optional<ServerInterceptor> guard = repositoryGuard.map(admin -> new AdminAuthInterceptor(admin,
+    Optional<ServerInterceptor> guard = repositoryGuard.map(access -> new AdminAuthInterceptor(access,
         "loading and unloading models", "open them to everyone who reaches this port with --repository-api open"));
     for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
       String name = method.getMethodDescriptor().getFullMethodName();
       if (restricted.contains(name) && guard.isPresent()) {
         b.addMethod(guarded(method, guard.get())); // only these methods: inference pays nothing for the check
-      } else if (!name.equals(infer) && !name.equals(stream)) {
+      } else if (!name.equals(infer) && !name.equals(stream) && !name.equals(logSettings)) {
         b.addMethod(method);
       }
     }
+    // The log's levels are the whole process's, and a verbose log can carry what callers sent: admins only.
+    LogSettingsCall logCall = new LogSettingsCall(logs);
+    b.addMethod(guarded(ServerMethodDefinition.create(GRPCInferenceServiceGrpc.getLogSettingsMethod(),
+            ServerCalls.asyncUnaryCall(logCall::handle)),
+        new AdminAuthInterceptor(admin, "reading and changing the log settings", "")));
     b.addMethod(inferMethod, new UnaryInferHandler(pipeline, lane, parser, timers, readTimeout));
     b.addMethod(streamMethod, streamHandler());
     return b.build();

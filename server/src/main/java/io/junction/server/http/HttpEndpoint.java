@@ -77,9 +77,10 @@ public final class HttpEndpoint implements AutoCloseable {
   /**
    * @param rest the REST form of the inference API, when served on this port
    * @param status the status page, when served
+   * @param logSettings Triton's logging extension, when served
    */
   public HttpEndpoint(String address, int port, HttpLimits limits, BooleanSupplier live, BooleanSupplier ready,
-      Metrics metrics, Optional<RestApi> rest, Optional<StatusPage> status) {
+      Metrics metrics, Optional<RestApi> rest, Optional<StatusPage> status, Optional<LogSettingsApi> logSettings) {
     this.address = new InetSocketAddress(address, port);
     SocketTransport transport = SocketTransport.best();
     this.boss = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("junction-http-accept", true),
@@ -88,7 +89,7 @@ public final class HttpEndpoint implements AutoCloseable {
     this.io = new MultiThreadIoEventLoopGroup(Math.max(1, cores / 2), new NamedThreadFactory("junction-http-io", true),
         transport.ioHandlers());
     this.answers = new DefaultEventExecutorGroup(Math.max(2, cores), new NamedThreadFactory("junction-http", true));
-    HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest, status);
+    HttpRoutes routes = new HttpRoutes(live, ready, metrics, rest, status, logSettings);
     this.bootstrap = new ServerBootstrap().group(boss, io).channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 128)
         .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -32,10 +32,12 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final HttpEndpoint.Metrics metrics;
   private final Optional<RestApi> rest;
   private final Optional<StatusPage> status;
+  private final Optional<LogSettingsApi> logSettings;
 
   HttpRoutes(BooleanSupplier live, BooleanSupplier ready, HttpEndpoint.Metrics metrics, Optional<RestApi> rest,
-      Optional<StatusPage> status) {
+      Optional<StatusPage> status, Optional<LogSettingsApi> logSettings) {
     this.status = status;
+    this.logSettings = logSettings;
     this.live = live;
     this.ready = ready;
     this.metrics = metrics;
@@ -73,6 +75,10 @@ final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
       default -> {
         if (status.isPresent() && StatusPage.serves(path)) {
           status.get().handle(ctx, request, path);
+          return;
+        }
+        if (logSettings.isPresent() && LogSettingsApi.serves(path)) {
+          logSettings.get().handle(ctx, request);
           return;
         }
         if (rest.isPresent() && RestApi.serves(path)) {

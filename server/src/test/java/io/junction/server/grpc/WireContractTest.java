@@ -53,6 +53,11 @@ class WireContractTest {
       "ModelInferResponse.InferOutputTensor, shape, 3, INT64", "ModelInferResponse.InferOutputTensor, contents, 5, MESSAGE",
       "ModelStreamInferResponse, error_message, 1, STRING", "ModelStreamInferResponse, infer_response, 2, MESSAGE",
       "ModelConfigResponse, config, 1, MESSAGE",
+      "LogSettingsRequest, settings, 1, MESSAGE", "LogSettingsResponse, settings, 1, MESSAGE",
+      "LogSettingsRequest.SettingValue, bool_param, 1, BOOL", "LogSettingsRequest.SettingValue, uint32_param, 2, UINT32",
+      "LogSettingsRequest.SettingValue, string_param, 3, STRING",
+      "LogSettingsResponse.SettingValue, bool_param, 1, BOOL", "LogSettingsResponse.SettingValue, uint32_param, 2, UINT32",
+      "LogSettingsResponse.SettingValue, string_param, 3, STRING",
       "StatisticDuration, count, 1, UINT64", "StatisticDuration, ns, 2, UINT64",
       "InferStatistics, success, 1, MESSAGE", "InferStatistics, fail, 2, MESSAGE", "InferStatistics, queue, 3, MESSAGE",
       "InferStatistics, compute_input, 4, MESSAGE", "InferStatistics, compute_infer, 5, MESSAGE",
@@ -111,7 +116,7 @@ class WireContractTest {
         .extracting(m -> m.getName())
         .containsAll(List.of("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata",
             "ModelInfer", "ModelStreamInfer", "ModelConfig", "ModelStatistics", "RepositoryIndex",
-            "RepositoryModelLoad", "RepositoryModelUnload"));
+            "RepositoryModelLoad", "RepositoryModelUnload", "LogSettings"));
     assertThat(ModelConfigProto.getDescriptor().findEnumTypeByName("DataType").findValueByName("TYPE_STRING")
         .getNumber()).isEqualTo(13);
     assertThat(ModelConfigProto.getDescriptor().findEnumTypeByName("DataType").findValueByName("TYPE_BF16")

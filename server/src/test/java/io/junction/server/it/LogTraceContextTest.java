@@ -3,10 +3,7 @@ package io.junction.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import ch.qos.logback.core.spi.AppenderAttachable;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.junction.proto.admin.v1.PutRouteRequest;
@@ -25,9 +22,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -42,23 +38,7 @@ class LogTraceContextTest {
 
   @TempDir Path dir;
 
-  private final ListAppender<ILoggingEvent> written = new ListAppender<>();
-  private AppenderAttachable<ILoggingEvent> traceContext;
-
-  @BeforeEach
-  @SuppressWarnings("unchecked")
-  void listenWhereLinesAreWritten() {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    traceContext = (AppenderAttachable<ILoggingEvent>) root.getAppender("TRACE_CONTEXT");
-    assertThat(traceContext).as("logback.xml routes the root logger through TRACE_CONTEXT").isNotNull();
-    written.start();
-    traceContext.addAppender(written);
-  }
-
-  @AfterEach
-  void stopListening() {
-    traceContext.detachAppender(written);
-  }
+  @RegisterExtension final WrittenLines written = new WrittenLines();
 
   @Test
   void linesLoggedWhileACallIsServedNameItsTraceSampledOrNot() throws Exception {
@@ -97,8 +77,7 @@ class LogTraceContextTest {
   }
 
   private ILoggingEvent line(String text) {
-    return written.list.stream().filter(e -> e.getFormattedMessage().contains(text)).findFirst()
-        .orElseThrow(() -> new AssertionError("no line containing \"" + text + "\" among " + written.list.size()));
+    return written.first(text);
   }
 
   private static Metadata authorised() {
