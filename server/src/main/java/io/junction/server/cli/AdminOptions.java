@@ -17,8 +17,8 @@ public final class AdminOptions {
   public enum RepositoryApi { ADMIN, OPEN }
 
   @Option(names = "--admin-token-file", paramLabel = "FILE",
-      description = "File holding the bearer token of the admin service (junction.admin.v1); without it the "
-          + "admin service is not served.")
+      description = "File holding the bearer token of the admin service (junction.admin.v1) and of LogSettings "
+          + "(/v2/logging); without it the admin service is not served.")
   Path tokenFile;
 
   @Option(names = "--admin-client-identity", paramLabel = "NAME", split = ",",
