@@ -18,9 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Triton's logging extension over REST: {@code GET /v2/logging} reads the log settings, {@code POST /v2/logging}
- * with {@code {"log_verbose_level": 1, ...}} changes those it names (a null value changes nothing, as in Triton);
- * both answer every setting. Admins only, as over gRPC: the log's levels are the whole process's.
+ * Triton's logging extension over REST: {@code GET /v2/logging} (or HEAD, as every resource that is read) reads the
+ * log settings, {@code POST /v2/logging} with {@code {"log_verbose_level": 1, ...}} changes those it names (a null
+ * value changes nothing, as in Triton); both answer every setting. Admins only, as over gRPC: the log's levels are
+ * the whole process's.
  */
 public final class LogSettingsApi {
   static final String PATH = "/v2/logging";
@@ -40,10 +41,10 @@ public final class LogSettingsApi {
   void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     HttpMethod method = request.method();
-    if (!HttpMethod.GET.equals(method) && !HttpMethod.POST.equals(method)) {
+    if (!HttpResponses.isRead(method) && !HttpMethod.POST.equals(method)) {
       HttpResponses.error(ctx, keepAlive, new HttpErrors.Failure(HttpResponseStatus.METHOD_NOT_ALLOWED,
           method.name() + " " + PATH + " is not served: GET reads the log settings, POST changes them"),
-          Map.of(HttpHeaderNames.ALLOW.toString(), "GET, POST"));
+          Map.of(HttpHeaderNames.ALLOW.toString(), HttpResponses.READ_METHODS + ", POST"));
       return;
     }
     if (!admin.acceptsBearer(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {

@@ -150,7 +150,10 @@ class LogSettingsTest {
 
       HttpResponse<String> put = send(port, "PUT", "{}", TOKEN);
       assertThat(put.statusCode()).isEqualTo(405);
-      assertThat(put.headers().firstValue("Allow")).hasValue("GET, POST");
+      assertThat(put.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
+      HttpResponse<String> head = send(port, "HEAD", null, TOKEN);
+      assertThat(head.statusCode()).isEqualTo(200);
+      assertThat(head.body()).isEmpty();
     }
     assertThat(junction.isDebugEnabled()).isFalse();
   }
