@@ -4,8 +4,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.spi.AppenderAttachable;
+import ch.qos.logback.core.OutputStreamAppender;
+import io.junction.server.logging.StandardOutput;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
@@ -36,10 +36,7 @@ public final class LogOptions {
 
   /** Standard output's appender with logback's JSON encoder: one JSON object per event, MDC included. */
   private static void jsonLines(Logger root) {
-    // logback.xml: root -> TRACE_CONTEXT (adds the current span's ids to the MDC) -> STDOUT
-    @SuppressWarnings("unchecked")
-    var traced = (AppenderAttachable<ILoggingEvent>) root.getAppender("TRACE_CONTEXT");
-    var appender = traced == null ? null : (ConsoleAppender<ILoggingEvent>) traced.getAppender("STDOUT");
+    OutputStreamAppender<ILoggingEvent> appender = StandardOutput.appender(root).orElse(null);
     if (appender == null) {
       LoggerFactory.getLogger(LogOptions.class).warn("--log-format json applies to Junction's logback.xml; the "
           + "logging configuration in use has no TRACE_CONTEXT appender holding STDOUT, so it is left as it is");

@@ -27,12 +27,7 @@ final class LogSettingsCall {
           + "settings cannot be read or changed here").asRuntimeException());
       return;
     }
-    reply(out, () -> {
-      LogControl control = logs.get();
-      LogControl.Settings now = request.getSettingsMap().isEmpty() ? control.settings()
-          : control.update(changes(request));
-      return response(now);
-    });
+    reply(out, () -> response(logs.get().update(changes(request)))); // no settings named: only read
   }
 
   private static Map<String, Object> changes(LogSettingsRequest request) {

@@ -4,10 +4,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.Appender;
-import ch.qos.logback.core.OutputStreamAppender;
-import ch.qos.logback.core.spi.AppenderAttachable;
 import io.junction.server.errors.InvalidInputException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +64,8 @@ public final class LogControl implements AutoCloseable {
     this.context = context;
     this.root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     this.rootLevelAtStart = root.getLevel();
-    this.format = writesJson(root) ? "json" : "ISO8601";
+    this.format = StandardOutput.appender(root).filter(a -> a.getEncoder() instanceof JsonEncoder).isPresent()
+        ? "json" : "ISO8601";
     this.verboseLevel = root.isDebugEnabled() ? 1 : 0;
     levelSwitch.setContext(context);
     levelSwitch.setName("junction-log-settings");
@@ -118,10 +115,10 @@ public final class LogControl implements AutoCloseable {
       log.info("log settings changed by a request: {}", changes);
     }
     levelSwitch.set(info, warning, error);
-    if (levelSwitch.dropsSome() && !context.getTurboFilterList().contains(levelSwitch)) {
-      context.addTurboFilter(levelSwitch);
-    } else if (!levelSwitch.dropsSome()) {
+    if (!levelSwitch.dropsSome()) {
       context.getTurboFilterList().remove(levelSwitch); // nothing is dropped: logging pays nothing for the switch
+    } else if (!context.getTurboFilterList().contains(levelSwitch)) {
+      context.addTurboFilter(levelSwitch);
     }
     if (verbose != verboseLevel) {
       root.setLevel(verbose > 0 ? Level.DEBUG : levelWithoutVerbose());
@@ -164,16 +161,6 @@ public final class LogControl implements AutoCloseable {
 
   private static String bounded(String text) {
     return text.length() <= 64 ? text : text.substring(0, 64) + "...";
-  }
-
-  /** Whether standard output's appender under logback.xml's TRACE_CONTEXT writes JSON (--log-format json). */
-  private static boolean writesJson(Logger root) {
-    Appender<ILoggingEvent> traced = root.getAppender("TRACE_CONTEXT");
-    if (traced instanceof AppenderAttachable<?> attachable
-        && attachable.getAppender("STDOUT") instanceof OutputStreamAppender<?> stdout) {
-      return stdout.getEncoder() instanceof JsonEncoder;
-    }
-    return false;
   }
 
   /** Takes the switch out and, if a request changed it, puts back the root's level. */
